@@ -1,0 +1,99 @@
+/**
+ * @file fiie/common.h
+ * @brief Export macro, status codes and version queries shared by every
+ *        libfiie module.
+ *
+ * Error model: every function that can fail returns an `int`: 0
+ * (#FIIE_OK) on success or one of the negative `FIIE_E_*` codes below.
+ * The numeric values are part of the ABI and are never renumbered; new
+ * codes only ever get new, more negative numbers. Functions never call
+ * `exit`, `abort` or `longjmp` on bad input and keep no global mutable
+ * state.
+ *
+ * Thread-safety rule of the whole library: functions that take no handle
+ * are safe to call from any thread. A handle (`fiie_detector`, `fiie_mask`,
+ * `fiie_key`) may be used by one thread at a time; different handles may
+ * be used concurrently. A loaded `fiie_model` is immutable and may be
+ * shared by any number of detectors on any threads.
+ */
+#ifndef FIIE_COMMON_H
+#define FIIE_COMMON_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "fiie/version.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#if defined(FIIE_BUILDING_LIBRARY) && defined(__GNUC__)
+#define FIIE_API __attribute__((visibility("default")))
+#else
+#define FIIE_API
+#endif
+
+/** Status codes. 0 is success, every error is negative. Values are frozen. */
+enum fiie_status {
+    FIIE_OK = 0,                   /**< success */
+    FIIE_E_INVALID_ARGUMENT = -1,  /**< NULL pointer, zero size, bad enum value, bad option */
+    FIIE_E_NO_MEMORY = -2,         /**< an allocation failed */
+    FIIE_E_TOO_LARGE = -3,         /**< size over a documented limit, or arithmetic overflow */
+    FIIE_E_IO = -4,                /**< a file could not be opened, read, written or renamed */
+    FIIE_E_IMAGE_FORMAT = -5,      /**< image file unreadable: unknown, truncated or corrupt */
+    FIIE_E_UNSUPPORTED = -6,       /**< valid request this build or format does not support */
+    FIIE_E_BUFFER_TOO_SMALL = -7,  /**< caller's output buffer is too small; required size reported */
+    FIIE_E_NOT_FOUND = -8,         /**< the requested item (PNG chunk, file) is absent */
+    FIIE_E_EXISTS = -9,            /**< output exists and overwriting was not allowed */
+    FIIE_E_VERSION = -10,          /**< options initialised for an incompatible ABI version */
+    FIIE_E_MODEL = -11,            /**< model file corrupt, truncated or of an unknown version */
+    FIIE_E_HEADER = -12,           /**< protected-image header malformed (spec section 6) */
+    FIIE_E_MISMATCH = -13,         /**< header does not describe this image (size, channels) */
+    FIIE_E_AUTH = -14,             /**< authentication failed: wrong key or tampered data */
+    FIIE_E_CRYPTO = -15,           /**< crypto library failure (or no usable keystream parameter) */
+    FIIE_E_THREAD = -16,           /**< a worker thread could not be started */
+    FIIE_E_EMPTY_MASK = -17,       /**< the mask protects no pixel of the image */
+};
+
+/**
+ * @brief Release memory that libfiie allocated and returned to the caller
+ *        (for example the buffer of fiie_image_encode_png()).
+ * @param p pointer returned by libfiie, or NULL (then nothing happens)
+ */
+FIIE_API void fiie_free(void *p);
+
+/**
+ * @brief Human-readable description of a status code.
+ * @param status a value returned by a libfiie function
+ * @return a static, NUL-terminated English string; never NULL (unknown
+ *         codes give "unknown error").
+ */
+FIIE_API const char *fiie_strerror(int status);
+
+/**
+ * @brief Release version of the library that is running.
+ * @return FIIE_VERSION_NUMBER of the build (major*10000 + minor*100 + patch).
+ */
+FIIE_API int fiie_version_number(void);
+
+/**
+ * @brief Release version of the running library as text, e.g. "0.1.0".
+ * @return a static, NUL-terminated string.
+ */
+FIIE_API const char *fiie_version_string(void);
+
+/**
+ * @brief ABI version of the running library (FIIE_ABI_VERSION of its build).
+ *
+ * Bindings compare `fiie_abi_version() >> 16` with the major they were
+ * written for.
+ * @return (major << 16) | minor
+ */
+FIIE_API int fiie_abi_version(void);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* FIIE_COMMON_H */

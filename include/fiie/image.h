@@ -1,0 +1,215 @@
+/**
+ * @file fiie/image.h
+ * @brief The plain pixel buffer every libfiie API works on, and image files.
+ *
+ * `fiie_image` is a plain struct (no hidden state) so that callers can point
+ * it at their own memory: a camera frame, a numpy array, a decoded video
+ * frame. Its layout is frozen forever.
+ *
+ * Files: PNG, JPEG, BMP and TGA are read (JPEG EXIF orientation applied);
+ * PNG is written, optionally with one private chunk after IHDR (used for the
+ * `fiIE` header of protected images). Every write is atomic: the data goes
+ * to a temporary file in the destination directory which is renamed over the
+ * destination only when complete, so a failure never leaves a partial file.
+ * Written PNGs carry no metadata (no EXIF, GPS, text or thumbnail).
+ */
+#ifndef FIIE_IMAGE_H
+#define FIIE_IMAGE_H
+
+#include "fiie/common.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/** Pixel layouts: 8 bits per channel, interleaved. Values are frozen. */
+typedef enum fiie_pixel_format {
+    FIIE_PIXEL_RGB8 = 1,   /**< R, G, B */
+    FIIE_PIXEL_RGBA8 = 2,  /**< R, G, B, A */
+    FIIE_PIXEL_BGR8 = 3,   /**< B, G, R (OpenCV order) */
+    FIIE_PIXEL_BGRA8 = 4,  /**< B, G, R, A */
+} fiie_pixel_format;
+
+/** fiie_image::flags bit: `data` was allocated by libfiie and is released by fiie_image_free(). */
+#define FIIE_IMAGE_OWNS_DATA 1u
+
+/** Largest width or height accepted anywhere in the library. */
+#define FIIE_MAX_DIMENSION 65535u
+/** Largest pixel count (width * height) accepted anywhere in the library. */
+#define FIIE_MAX_PIXELS (1u << 28)
+
+/**
+ * @brief An 8-bit interleaved image. Layout frozen forever.
+ *
+ * Row `y` starts at `data + y * stride`; a row holds `width` pixels of
+ * fiie_pixel_format_channels(format) bytes. `stride` may exceed a row
+ * (padding is never read or written).
+ */
+typedef struct fiie_image {
+    uint8_t *data;    /**< first byte of the top row */
+    uint32_t width;   /**< pixels per row, 1..FIIE_MAX_DIMENSION */
+    uint32_t height;  /**< rows, 1..FIIE_MAX_DIMENSION */
+    size_t stride;    /**< bytes from one row to the next, >= width * channels */
+    int32_t format;   /**< a fiie_pixel_format value */
+    uint32_t flags;   /**< FIIE_IMAGE_OWNS_DATA or 0; other bits zero */
+} fiie_image;
+
+/**
+ * @brief Bytes per pixel of a format.
+ * @return 3 or 4, or FIIE_E_INVALID_ARGUMENT for an unknown format.
+ */
+FIIE_API int fiie_pixel_format_channels(int32_t format);
+
+/**
+ * @brief Check that an image struct is usable: data non-NULL, sizes within
+ *        the limits, stride large enough, known format, no row-offset
+ *        overflow.
+ * @return 0, FIIE_E_INVALID_ARGUMENT or FIIE_E_TOO_LARGE.
+ */
+FIIE_API int fiie_image_validate(const fiie_image *img);
+
+/**
+ * @brief Describe caller-owned memory as an image (nothing is copied).
+ *
+ * fiie_image_free() on a wrapped image does not release `data`.
+ * @param img    struct to fill
+ * @param data   first byte of the top row, owned by the caller
+ * @param width  pixels per row
+ * @param height rows
+ * @param stride bytes between rows; 0 means tightly packed
+ * @param format a fiie_pixel_format
+ * @return 0 or a negative FIIE_E_* code (img is zeroed on error).
+ */
+FIIE_API int fiie_image_wrap(fiie_image *img, uint8_t *data, uint32_t width,
+                             uint32_t height, size_t stride, int32_t format);
+
+/**
+ * @brief Allocate a zero-filled, tightly packed image.
+ * @return 0, FIIE_E_INVALID_ARGUMENT, FIIE_E_TOO_LARGE (checked before any
+ *         allocation) or FIIE_E_NO_MEMORY. img is zeroed on error.
+ */
+FIIE_API int fiie_image_alloc(fiie_image *img, uint32_t width, uint32_t height,
+                              int32_t format);
+
+/**
+ * @brief Release an image's pixels if libfiie owns them and zero the struct.
+ * @param img image, or NULL (then nothing happens)
+ */
+FIIE_API void fiie_image_free(fiie_image *img);
+
+/**
+ * @brief Convert between pixel formats into a newly allocated image.
+ *
+ * Adding alpha sets it to 255; removing it drops it.
+ * @return 0 or a negative FIIE_E_* code (dst is zeroed on error).
+ */
+FIIE_API int fiie_image_convert(fiie_image *dst, const fiie_image *src, int32_t format);
+
+/** Options for fiie_image_load(). Initialise with fiie_load_options_init(). */
+typedef struct fiie_load_options {
+    uint32_t abi_version;      /**< set by the init function; checked by the loader */
+    uint32_t apply_orientation;/**< non-zero (default): rotate/flip JPEGs by their EXIF orientation */
+    uint64_t max_pixels;       /**< refuse larger images before decoding (default and cap FIIE_MAX_PIXELS) */
+    int32_t format;            /**< 0 (default): RGB8, or RGBA8 when the file has alpha; or force RGB8/RGBA8 */
+    uint8_t reserved[44];      /**< zero; room for later options */
+} fiie_load_options;
+
+/**
+ * @brief Initialise load options to their defaults (use the macro form).
+ * @param o           options to fill
+ * @param abi_version FIIE_ABI_VERSION of the caller's headers
+ * @return 0, FIIE_E_INVALID_ARGUMENT or FIIE_E_VERSION (major mismatch).
+ */
+FIIE_API int fiie_load_options_init_v(fiie_load_options *o, int abi_version);
+/** Initialise load options to their defaults for the headers in use. */
+#define fiie_load_options_init(o) fiie_load_options_init_v((o), FIIE_ABI_VERSION)
+
+/**
+ * @brief Decode a PNG, JPEG, BMP or TGA file into a new RGB8/RGBA8 image.
+ *
+ * The size in the file header is checked against the limits before any
+ * pixel memory is allocated. PNG chunk CRCs are verified.
+ * @param out  image to fill (owns its data; release with fiie_image_free())
+ * @param path file name
+ * @param o    options, or NULL for the defaults
+ * @return 0, FIIE_E_INVALID_ARGUMENT, FIIE_E_IO (cannot open/read),
+ *         FIIE_E_IMAGE_FORMAT (unknown, truncated or corrupt),
+ *         FIIE_E_TOO_LARGE or FIIE_E_NO_MEMORY. out is zeroed on error.
+ */
+FIIE_API int fiie_image_load(fiie_image *out, const char *path,
+                             const fiie_load_options *o);
+
+/**
+ * @brief Decode an image held in memory; as fiie_image_load().
+ */
+FIIE_API int fiie_image_load_memory(fiie_image *out, const void *data, size_t size,
+                                    const fiie_load_options *o);
+
+/** fiie_image_save_png() flag: fail with FIIE_E_EXISTS instead of replacing a file. */
+#define FIIE_SAVE_NO_CLOBBER 1u
+
+/**
+ * @brief Encode an image as PNG in memory.
+ *
+ * RGB8/BGR8 images are stored as 8-bit RGB, RGBA8/BGRA8 as 8-bit RGBA.
+ * When `chunk_type` is non-NULL, one chunk of that type holding
+ * `chunk_size` bytes of `chunk_data` is placed right after IHDR.
+ * @param img        image to encode
+ * @param chunk_type four ASCII letters, or NULL for no extra chunk
+ * @param chunk_data chunk payload (may be NULL when chunk_size is 0)
+ * @param chunk_size payload size, at most 2^31 - 1
+ * @param out        receives a buffer to release with fiie_free()
+ * @param out_size   receives its size
+ * @return 0 or a negative FIIE_E_* code (*out is NULL on error).
+ */
+FIIE_API int fiie_image_encode_png(const fiie_image *img, const char *chunk_type,
+                                   const void *chunk_data, size_t chunk_size,
+                                   uint8_t **out, size_t *out_size);
+
+/**
+ * @brief Write an image as a PNG file, atomically.
+ *
+ * Arguments as fiie_image_encode_png(). The file appears complete or not
+ * at all; with FIIE_SAVE_NO_CLOBBER an existing file is never replaced.
+ * @param flags 0 or FIIE_SAVE_NO_CLOBBER
+ * @return 0, FIIE_E_INVALID_ARGUMENT, FIIE_E_EXISTS, FIIE_E_IO,
+ *         FIIE_E_TOO_LARGE or FIIE_E_NO_MEMORY.
+ */
+FIIE_API int fiie_image_save_png(const fiie_image *img, const char *path,
+                                 const char *chunk_type, const void *chunk_data,
+                                 size_t chunk_size, unsigned flags);
+
+/**
+ * @brief Find a chunk in a PNG held in memory.
+ *
+ * The chunk structure up to the chunk is validated (signature, lengths,
+ * CRCs); the first chunk of the given type is returned.
+ * @param png        PNG bytes
+ * @param png_size   their count
+ * @param chunk_type four ASCII letters
+ * @param data       receives a pointer into `png` at the chunk payload
+ * @param size       receives the payload size
+ * @return 0, FIIE_E_INVALID_ARGUMENT, FIIE_E_IMAGE_FORMAT (not a PNG, bad
+ *         CRC, truncated) or FIIE_E_NOT_FOUND.
+ */
+FIIE_API int fiie_png_find_chunk(const void *png, size_t png_size, const char *chunk_type,
+                                 const uint8_t **data, size_t *size);
+
+/**
+ * @brief Read a chunk's payload from a PNG file into a caller buffer.
+ * @param path       PNG file
+ * @param chunk_type four ASCII letters
+ * @param buf        output buffer (may be NULL when cap is 0, to query the size)
+ * @param cap        its capacity
+ * @param size       receives the payload size (also on FIIE_E_BUFFER_TOO_SMALL)
+ * @return 0, FIIE_E_INVALID_ARGUMENT, FIIE_E_IO, FIIE_E_IMAGE_FORMAT,
+ *         FIIE_E_NOT_FOUND or FIIE_E_BUFFER_TOO_SMALL.
+ */
+FIIE_API int fiie_png_read_chunk(const char *path, const char *chunk_type,
+                                 uint8_t *buf, size_t cap, size_t *size);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* FIIE_IMAGE_H */
