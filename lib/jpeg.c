@@ -6,6 +6,7 @@
 #include "jpeg.h"
 
 enum {
+    M_DHT = 0xc4,
     M_SOI = 0xd8,
     M_EOI = 0xd9,
     M_SOS = 0xda,
@@ -16,6 +17,25 @@ enum {
 static int is_rst(uint8_t m)
 {
     return m >= 0xd0 && m <= 0xd7;
+}
+
+/* Huffman table segments must be well-formed before stb sees them:
+ * stb_image 2.27 does not check that a table's code counts sum to at most
+ * 256 and then writes past its table arrays (fixed upstream in 2.28). */
+static int check_dht(const uint8_t *p, size_t n)
+{
+    while (n > 0) {
+        if (n < 17 || (p[0] >> 4) > 1 || (p[0] & 15) > 3)
+            return FIIE_E_IMAGE_FORMAT;
+        size_t codes = 0;
+        for (int i = 1; i <= 16; i++)
+            codes += p[i];
+        if (codes > 256 || codes > n - 17)
+            return FIIE_E_IMAGE_FORMAT;
+        p += 17 + codes;
+        n -= 17 + codes;
+    }
+    return 0;
 }
 
 /* Skip entropy-coded data starting at *pos: stop at the 0xFF of the next
@@ -75,6 +95,8 @@ int fiie_jpeg_validate(const uint8_t *d, size_t n, const uint8_t **exif, size_t 
             *exif = payload + 6;
             *exif_size = plen - 6;
         }
+        if (m == M_DHT && check_dht(payload, plen) < 0)
+            return FIIE_E_IMAGE_FORMAT;
         pos += len;
         if (m == M_SOS) {
             seen_sos = 1;

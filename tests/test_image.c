@@ -1063,6 +1063,32 @@ static void png_depths_gray_and_transparency(void **state)
     free(p.p);
     free(key.p);
 
+    /* palette with a tRNS alpha table shorter than the palette */
+    uint8_t idx[3] = {0, 1, 2};
+    bytes pal = {NULL, 0}, alpha = {NULL, 0};
+    const uint8_t plte[9] = {1, 2, 3, 4, 5, 6, 7, 8, 9};
+    bytes_add(&alpha, "\x80", 1);
+    p = (bytes){NULL, 0};
+    png_start(&p, 3, 1, 8, 3);
+    png_chunk(&p, "PLTE", plte, 9);
+    png_chunk(&p, "tRNS", alpha.p, (uint32_t)alpha.n);
+    bytes raw = {NULL, 0}, z = {NULL, 0};
+    bytes_add(&raw, "\0", 1);
+    bytes_add(&raw, idx, 3);
+    zlib_stored(&z, raw.p, raw.n);
+    png_chunk(&p, "IDAT", z.p, (uint32_t)z.n);
+    png_chunk(&p, "IEND", NULL, 0);
+    assert_int_equal(fiie_image_load_memory(&img, p.p, p.n, NULL), 0);
+    assert_int_equal(img.format, FIIE_PIXEL_RGBA8);
+    const uint8_t want_pal[12] = {1, 2, 3, 0x80, 4, 5, 6, 255, 7, 8, 9, 255};
+    assert_memory_equal(img.data, want_pal, 12);
+    fiie_image_free(&img);
+    free(p.p);
+    free(pal.p);
+    free(alpha.p);
+    free(raw.p);
+    free(z.p);
+
     /* 1-bit grey */
     uint8_t bits[1] = {0xa0}; /* 1 0 1 0 */
     p = png_from_rows(4, 1, 1, 0, bits, 1, NULL);
@@ -1188,6 +1214,53 @@ static void jpeg_decodes_and_rejects_truncation(void **state)
     bytes_add(&longer, "trailing", 8);
     assert_int_equal(fiie_image_load_memory(&img, longer.p, longer.n, NULL), 0);
     fiie_image_free(&img);
+    /* a frame header claiming 60000 x 60000: refused by size first */
+    size_t sof = 2;
+    while (sof + 9 < j.n && !(j.p[sof] == 0xff && j.p[sof + 1] == 0xc0))
+        sof++;
+    assert_true(sof + 9 < j.n);
+    bytes big = {NULL, 0};
+    bytes_add(&big, j.p, j.n);
+    big.p[sof + 5] = 0xea, big.p[sof + 6] = 0x60; /* height 60000 */
+    big.p[sof + 7] = 0xea, big.p[sof + 8] = 0x60; /* width 60000 */
+    assert_int_equal(fiie_image_load_memory(&img, big.p, big.n, NULL), FIIE_E_TOO_LARGE);
+    fiie_load_options o;
+    fiie_load_options_init(&o);
+    o.max_pixels = JW * JH - 1;
+    assert_int_equal(fiie_image_load_memory(&img, j.p, j.n, &o), FIIE_E_TOO_LARGE);
+    free(big.p);
+    /* Huffman table with more than 256 codes: stb 2.27 would write past
+     * its tables (ASan catches that here if the check is missing). */
+    size_t dht = 2;
+    while (dht + 21 < j.n && !(j.p[dht] == 0xff && j.p[dht + 1] == 0xc4))
+        dht++;
+    assert_true(dht + 21 < j.n);
+    bytes bad_dht = {NULL, 0};
+    bytes_add(&bad_dht, j.p, j.n);
+    for (int i = 0; i < 16; i++)
+        bad_dht.p[dht + 5 + i] = 0x11; /* 16 * 17 = 272 codes */
+    assert_int_equal(fiie_image_load_memory(&img, bad_dht.p, bad_dht.n, NULL),
+                     FIIE_E_IMAGE_FORMAT);
+    /* stb also takes 0xFF fill bytes before SOI as a JPEG: so must the
+     * structure check, or such a file would skip it */
+    bytes filled = {NULL, 0};
+    bytes_add(&filled, "\xff\xff", 2);
+    bytes_add(&filled, bad_dht.p, bad_dht.n);
+    assert_int_equal(fiie_image_load_memory(&img, filled.p, filled.n, NULL),
+                     FIIE_E_IMAGE_FORMAT);
+    filled.n = 0;
+    bytes_add(&filled, "\xff\xff", 2);
+    bytes_add(&filled, j.p, j.n);
+    assert_int_equal(fiie_image_load_memory(&img, filled.p, filled.n, NULL), 0);
+    assert_int_equal(img.width, JW);
+    fiie_image_free(&img);
+    assert_int_equal(fiie_image_load_memory(&img, filled.p, filled.n - 2, NULL),
+                     FIIE_E_IMAGE_FORMAT);
+    free(filled.p);
+    bad_dht.p[dht + 4] = 0x24; /* table class 2 */
+    assert_int_equal(fiie_image_load_memory(&img, bad_dht.p, bad_dht.n, NULL),
+                     FIIE_E_IMAGE_FORMAT);
+    free(bad_dht.p);
     /* a segment length running past the end */
     longer.p[4] = 0xff;
     longer.p[5] = 0xff;
