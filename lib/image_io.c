@@ -86,7 +86,8 @@ static int probe_png(const uint8_t *d, size_t n, const load_settings *s, probe *
     int rc;
     if ((rc = fiie_png_read_header(d, n, &hdr)) < 0 ||
         (rc = check_limits(hdr.width, hdr.height, s)) < 0 ||
-        (rc = fiie_png_validate(d, n, &hdr)) < 0)
+        (rc = fiie_png_validate(d, n, &hdr)) < 0 ||
+        (rc = fiie_png_check_data_size(d, n, &hdr)) < 0)
         return rc;
     /* Alpha from the colour type or a tRNS chunk (stb's channel count
      * ignores tRNS). */

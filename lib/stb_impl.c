@@ -55,6 +55,11 @@ uint8_t *fiie_stb_decode(const uint8_t *data, int size, int channels, int *width
     return stbi_load_from_memory(data, size, width, height, &file_channels, channels);
 }
 
+int fiie_stb_inflate(const uint8_t *in, int in_size, uint8_t *out, int cap)
+{
+    return stbi_zlib_decode_buffer((char *)out, cap, (const char *)in, in_size);
+}
+
 uint8_t *fiie_stb_encode_png(const uint8_t *pixels, int stride, int width, int height,
                              int channels, int *out_size)
 {

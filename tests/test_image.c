@@ -246,6 +246,58 @@ static void zlib_stored(bytes *z, const uint8_t *raw, size_t n)
     bytes_be32(z, (b << 16) | a);
 }
 
+/* Deflate bit writer (LSB first), for hand-made compressed streams. */
+typedef struct bits {
+    bytes *out;
+    uint32_t acc;
+    int n;
+} bits;
+
+static void bits_put(bits *b, uint32_t v, int count)
+{
+    for (int i = 0; i < count; i++) {
+        b->acc |= ((v >> i) & 1u) << b->n;
+        if (++b->n == 8) {
+            uint8_t c = (uint8_t)b->acc;
+            bytes_add(b->out, &c, 1);
+            b->acc = 0;
+            b->n = 0;
+        }
+    }
+}
+
+/* Huffman codes go out most significant bit first. */
+static void bits_code(bits *b, uint32_t code, int len)
+{
+    for (int i = len - 1; i >= 0; i--)
+        bits_put(b, (code >> i) & 1u, 1);
+}
+
+/* zlib stream of 1 + 258 * k (+ 9 with tail9) zero bytes in a few bytes:
+ * a fixed-Huffman block of one literal and repeated length-258 matches. */
+static void zlib_zeros(bytes *z, uint32_t k, int tail9)
+{
+    const uint8_t head[2] = {0x78, 0x01};
+    bytes_add(z, head, 2);
+    bits b = {z, 0, 0};
+    bits_put(&b, 1, 1);          /* final block */
+    bits_put(&b, 1, 2);          /* fixed Huffman */
+    bits_code(&b, 0x30, 8);      /* literal 0 */
+    for (uint32_t i = 0; i < k; i++) {
+        bits_code(&b, 0xc5, 8);  /* length 258 (code 285) */
+        bits_code(&b, 0, 5);     /* distance 1 */
+    }
+    if (tail9) {
+        bits_code(&b, 7, 7);     /* length 9 (code 263) */
+        bits_code(&b, 0, 5);     /* distance 1 */
+    }
+    bits_code(&b, 0, 7);         /* end of block */
+    if (b.n != 0)
+        bits_put(&b, 0, 8 - b.n);
+    uint64_t total = 1 + 258ull * k + (tail9 ? 9 : 0);
+    bytes_be32(z, (uint32_t)((total % 65521u) << 16) | 1u);
+}
+
 /* A complete PNG from filter-0 rows of `row_bytes` bytes. */
 static bytes png_from_rows(uint32_t w, uint32_t h, uint8_t depth, uint8_t color,
                            const uint8_t *rows, size_t row_bytes, const bytes *trns)
@@ -1097,6 +1149,34 @@ static void png_depths_gray_and_transparency(void **state)
     assert_memory_equal(img.data, want_bits, 12);
     fiie_image_free(&img);
     free(p.p);
+
+    /* A decompression bomb: 16 x 16 RGB needs 784 bytes of image data,
+     * the stream holds 10 MB. stb alone would inflate all of it and
+     * accept the image. The same stream with exactly 784 bytes decodes
+     * (a black image); 775 bytes are too few. */
+    for (int variant = 0; variant < 3; variant++) {
+        bytes z = {NULL, 0};
+        if (variant == 0)
+            zlib_zeros(&z, 40000, 0);
+        else
+            zlib_zeros(&z, 3, variant == 1);
+        p = (bytes){NULL, 0};
+        png_start(&p, 16, 16, 8, 2);
+        png_chunk(&p, "IDAT", z.p, (uint32_t)z.n);
+        png_chunk(&p, "IEND", NULL, 0);
+        assert_true(p.n < 70000);
+        if (variant == 1) {
+            assert_int_equal(fiie_image_load_memory(&img, p.p, p.n, NULL), 0);
+            for (size_t i = 0; i < 16 * 16 * 3; i++)
+                assert_int_equal(img.data[i], 0);
+            fiie_image_free(&img);
+        } else {
+            assert_int_equal(fiie_image_load_memory(&img, p.p, p.n, NULL),
+                             FIIE_E_IMAGE_FORMAT);
+        }
+        free(p.p);
+        free(z.p);
+    }
 
     /* no IDAT at all */
     p = (bytes){NULL, 0};
