@@ -59,7 +59,7 @@ static int parse_entry(const model_file *f, uint32_t i, const char **name, tenso
     uint32_t dtype = le32(e + 92);
     size_t data_off = le32(f->data + 24);
     size_t end = f->size - FIIE_MODEL_DIGEST_BYTES;
-    if (dtype != 1 || t->count != count || offset < data_off || offset > end ||
+    if (dtype != 1 || t->count != count || offset % 64 != 0 || offset < data_off || offset > end ||
         (size_t)t->count * 4 > end - offset)
         return FIIE_E_MODEL;
     t->data = f->data + offset;
@@ -84,7 +84,7 @@ static int open_file(model_file *f, const void *data, size_t size)
     size_t data_off = le32(p + 24);
     if (count < 1 || count > FIIE_MODEL_MAX_TENSORS ||
         data_off < FIIE_MODEL_HEADER_BYTES + (size_t)count * FIIE_MODEL_ENTRY_BYTES ||
-        data_off > size - FIIE_MODEL_DIGEST_BYTES)
+        data_off % 64 != 0 || data_off > size - FIIE_MODEL_DIGEST_BYTES)
         return FIIE_E_MODEL;
     f->data = p;
     f->size = size;
