@@ -4,6 +4,7 @@
 #ifndef FIIE_TEST_UTIL_H
 #define FIIE_TEST_UTIL_H
 
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
