@@ -86,16 +86,16 @@ static void axis_free(axis_buf *ab)
 
 /* Per-thread scratch, kept between calls. */
 typedef struct worker {
-    float *in, *b0, *b1, *rows, *flip;
-    size_t in_cap, b0_cap, b1_cap, rows_cap, flip_cap;
+    float *in, *b0, *b1, *rows, *flip, *rowf;
+    size_t in_cap, b0_cap, b1_cap, rows_cap, flip_cap, rowf_cap;
     int tag[2], next_slot;
     axis_buf ax, ay;
 } worker;
 
 typedef struct scale_plan {
     double scale;
-    int hs, ws, oh, ow, nbands;
-    size_t first_task;
+    int hs, ws, oh, ow, nbands, nchunks;
+    size_t first_task, first_chunk, level; /* level: offset in ctx->pyr */
     axis_buf ax, ay;
 } scale_plan;
 
@@ -110,6 +110,8 @@ struct mtcnn_ctx {
     size_t nscales, scales_cap;
     mt_list *bands;
     size_t bands_cap;
+    float *pyr;
+    size_t pyr_cap;
     mt_list tmp, stage1, stage2, final;
     crop_out *crops;
     size_t crops_cap;
@@ -141,6 +143,7 @@ void mtcnn_ctx_free(mtcnn_ctx *c)
         free(w->b1);
         free(w->rows);
         free(w->flip);
+        free(w->rowf);
         axis_free(&w->ax);
         axis_free(&w->ay);
     }
@@ -149,6 +152,7 @@ void mtcnn_ctx_free(mtcnn_ctx *c)
         axis_free(&c->scales[i].ay);
     }
     free(c->scales);
+    free(c->pyr);
     for (size_t i = 0; i < c->bands_cap; i++)
         free(c->bands[i].v);
     free(c->bands);
@@ -240,12 +244,40 @@ static void src_init(src_image *s, const fiie_image *img)
 
 /* Horizontal pass of one source row: `row` is image row y (NULL = outside
  * the image, all zero), tmp column t is image column x0 + t. */
-static void xpass(const src_image *s, const uint8_t *row, int x0, const rs_axis *ax, float *out)
+static void xpass(const src_image *s, const uint8_t *row, int x0, const rs_axis *ax, float *rowf,
+                  float *out)
 {
     const int W = (int)s->img->width, bpp = s->bpp;
     const int o0 = s->off[0], o1 = s->off[1], o2 = s->off[2];
     if (row == NULL) {
         memset(out, 0, (size_t)ax->nb * 3 * sizeof *out);
+        return;
+    }
+    if (x0 == 0 && rowf != NULL) {
+        /* Pyramid: every tap is inside the image; convert the row once.
+         * Same operation order as below (first product, then sums). */
+        for (int x = 0; x < W; x++) {
+            const uint8_t *p = row + (size_t)x * bpp;
+            rowf[3 * x] = p[o0];
+            rowf[3 * x + 1] = p[o1];
+            rowf[3 * x + 2] = p[o2];
+        }
+        for (int xb = 0; xb < ax->nb; xb++) {
+            const int *idx = ax->idx + (size_t)xb * ax->K;
+            const float *wt = ax->wt + (size_t)xb * ax->K;
+            const int nt = ax->ntap[xb];
+            const float *p = rowf + 3 * (size_t)idx[0];
+            float r = p[0] * wt[0], g = p[1] * wt[0], b = p[2] * wt[0];
+            for (int t = 1; t < nt; t++) {
+                p = rowf + 3 * (size_t)idx[t];
+                r += p[0] * wt[t];
+                g += p[1] * wt[t];
+                b += p[2] * wt[t];
+            }
+            out[3 * xb] = r;
+            out[3 * xb + 1] = g;
+            out[3 * xb + 2] = b;
+        }
         return;
     }
     for (int xb = 0; xb < ax->nb; xb++) {
@@ -283,6 +315,7 @@ typedef struct window {
     const src_image *s;
     int x0, y0;
     const rs_axis *ax, *ay;
+    int pyramid; /* the whole image: no tap is outside */
 } window;
 
 static const float *cached_xrow(worker *w, const window *win, int ya)
@@ -298,7 +331,8 @@ static const float *cached_xrow(worker *w, const window *win, int ya)
     int y = win->y0 + ya;
     const uint8_t *row = y >= 0 && (uint32_t)y < img->height ? img->data + (size_t)y * img->stride
                                                              : NULL;
-    xpass(win->s, row, win->x0, win->ax, w->rows + (size_t)slot * n);
+    xpass(win->s, row, win->x0, win->ax, win->pyramid ? w->rowf : NULL,
+          w->rows + (size_t)slot * n);
     return w->rows + (size_t)slot * n;
 }
 
@@ -464,13 +498,47 @@ typedef struct stage_arg {
     int flip;
 } stage_arg;
 
+#define RS_CHUNK 32 /* pyramid rows per resampling task */
+
+static size_t find_scale(const mtcnn_ctx *c, size_t task, int chunks)
+{
+    size_t si = 0;
+    while (si + 1 < c->nscales &&
+           (chunks ? c->scales[si + 1].first_chunk : c->scales[si + 1].first_task) <= task)
+        si++;
+    return si;
+}
+
+static int resample_task(mtcnn_ctx *c, worker *w, size_t task, void *argp)
+{
+    const stage_arg *arg = argp;
+    const scale_plan *sp = &c->scales[find_scale(c, task, 1)];
+    const int y0 = (int)(task - sp->first_chunk) * RS_CHUNK;
+    const int y1 = y0 + RS_CHUNK < sp->hs ? y0 + RS_CHUNK : sp->hs;
+    const int ws = sp->ws;
+    const fiie_image *img = arg->src->img;
+    int rc = GROW(w->rows, w->rows_cap, (size_t)ws * 3 * 2);
+    if (!rc)
+        rc = GROW(w->rowf, w->rowf_cap, (size_t)img->width * 3);
+    if (rc)
+        return rc;
+    window win = {arg->src, 0, 0, &sp->ax.a, &sp->ay.a, 1};
+    const int same = sp->hs == (int)img->height && ws == (int)img->width;
+    reset_cache(w);
+    for (int y = y0; y < y1; y++) {
+        float *dst = c->pyr + sp->level + (size_t)y * ws * 3;
+        if (same)
+            copy_row(&win, y, ws, dst);
+        else
+            resample_row(w, &win, y, dst);
+    }
+    return 0;
+}
+
 static int pnet_task(mtcnn_ctx *c, worker *w, size_t task, void *argp)
 {
     const stage_arg *arg = argp;
-    size_t si = 0;
-    while (si + 1 < c->nscales && c->scales[si + 1].first_task <= task)
-        si++;
-    const scale_plan *sp = &c->scales[si];
+    const scale_plan *sp = &c->scales[find_scale(c, task, 0)];
     const int band = (int)(task - sp->first_task);
     const int r0 = band * PNET_BAND;
     const int r1 = r0 + PNET_BAND < sp->oh ? r0 + PNET_BAND : sp->oh;
@@ -479,27 +547,14 @@ static int pnet_task(mtcnn_ctx *c, worker *w, size_t task, void *argp)
     const int hb = iy1 - iy0, ws = sp->ws;
     const nn_net *net = &arg->m->pnet;
     size_t act = nn_max_activation(net, hb, ws);
-    int rc = GROW(w->in, w->in_cap, (size_t)hb * ws * 3);
-    if (!rc)
-        rc = GROW(w->b0, w->b0_cap, act);
+    int rc = GROW(w->b0, w->b0_cap, act);
     if (!rc)
         rc = GROW(w->b1, w->b1_cap, act);
-    if (!rc)
-        rc = GROW(w->rows, w->rows_cap, (size_t)ws * 3 * 2);
     if (rc)
         return rc;
-    window win = {arg->src, 0, 0, &sp->ax.a, &sp->ay.a};
-    const int same = sp->hs == (int)arg->src->img->height && ws == (int)arg->src->img->width;
-    reset_cache(w);
-    for (int y = iy0; y < iy1; y++) {
-        float *dst = w->in + (size_t)(y - iy0) * ws * 3;
-        if (same)
-            copy_row(&win, y, ws, dst);
-        else
-            resample_row(w, &win, y, dst);
-    }
+    const float *in = c->pyr + sp->level + (size_t)iy0 * ws * 3;
     int oh, ow;
-    const float *out = nn_forward(arg->k, net, w->in, hb, ws, w->b0, w->b1, &oh, &ow);
+    const float *out = nn_forward(arg->k, net, in, hb, ws, w->b0, w->b1, &oh, &ow);
     if (oh != r1 - r0 || ow != sp->ow)
         return FIIE_E_INVALID_ARGUMENT; /* cannot happen: band geometry */
     mt_list *dst = &c->bands[task];
@@ -527,8 +582,9 @@ static int pnet_task(mtcnn_ctx *c, worker *w, size_t task, void *argp)
 }
 
 static int plan_scales(mtcnn_ctx *c, const mtcnn_params *p, const fiie_model *m, int h, int w,
-                       size_t *ntasks)
+                       size_t *ntasks, size_t *nchunks, size_t *nlevel)
 {
+    size_t chunks = 0, level = 0;
     const double mscale = 12.0 / p->min_face;
     double minl = (h < w ? h : w) * mscale;
     size_t n = 0, tasks = 0;
@@ -558,6 +614,11 @@ static int plan_scales(mtcnn_ctx *c, const mtcnn_params *p, const fiie_model *m,
         sp->ow = ow;
         sp->nbands = (oh + PNET_BAND - 1) / PNET_BAND;
         sp->first_task = tasks;
+        sp->nchunks = (hs + RS_CHUNK - 1) / RS_CHUNK;
+        sp->first_chunk = chunks;
+        sp->level = level;
+        chunks += (size_t)sp->nchunks;
+        level += (size_t)hs * (size_t)ws * 3;
         if ((rc = axis_prepare(&sp->ax, w, ws, 1)) != 0 ||
             (rc = axis_prepare(&sp->ay, h, hs, 1)) != 0)
             return rc;
@@ -566,13 +627,17 @@ static int plan_scales(mtcnn_ctx *c, const mtcnn_params *p, const fiie_model *m,
         c->nscales = n;
     }
     *ntasks = tasks;
+    *nchunks = chunks;
+    *nlevel = level;
     return 0;
 }
 
 static int stage1(mtcnn_ctx *c, const stage_arg *arg, int h, int w)
 {
-    size_t ntasks = 0;
-    int rc = plan_scales(c, arg->p, arg->m, h, w, &ntasks);
+    size_t ntasks = 0, nchunks = 0, nlevel = 0;
+    int rc = plan_scales(c, arg->p, arg->m, h, w, &ntasks, &nchunks, &nlevel);
+    if (!rc)
+        rc = GROW(c->pyr, c->pyr_cap, nlevel + 1);
     if (rc)
         return rc;
     if (ntasks > c->bands_cap) {
@@ -583,7 +648,8 @@ static int stage1(mtcnn_ctx *c, const stage_arg *arg, int h, int w)
         c->bands = nb;
         c->bands_cap = ntasks;
     }
-    if ((rc = run_tasks(c, ntasks, pnet_task, (void *)arg)) != 0)
+    if ((rc = run_tasks(c, nchunks, resample_task, (void *)arg)) != 0 ||
+        (rc = run_tasks(c, ntasks, pnet_task, (void *)arg)) != 0)
         return rc;
     mt_list all = {0}, per = {0};
     c->stage1.n = 0;
@@ -639,7 +705,7 @@ static int make_crop(worker *w, const src_image *s, const mt_box *b, int size, f
             dst[i] = (0.0f - NORM_MEAN) * NORM_SCALE;
         return 0;
     }
-    window win = {s, x1 - 1, y1 - 1, NULL, NULL};
+    window win = {s, x1 - 1, y1 - 1, NULL, NULL, 0};
     if (tw == size && th == size) {
         for (int y = 0; y < size; y++)
             copy_row(&win, y, size, dst + (size_t)y * size * 3);

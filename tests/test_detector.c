@@ -245,7 +245,7 @@ static void bad_arguments(void **state)
 {
     (void)state;
     fiie_detector *d = new_detector(FIIE_LANDMARKS_PLAIN, 1);
-    uint8_t px[16 * 16 * 3] = {0};
+    uint8_t px[24 * 24 * 3] = {0};
     fiie_image img = {px, 16, 16, 48, FIIE_PIXEL_RGB8, 0};
     fiie_face f[4];
     size_t n = 7;
