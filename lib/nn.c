@@ -104,14 +104,28 @@ void nn_conv_portable(const nn_layer *l, const float *in, int ih, int iw, float 
 const nn_kernels nn_kernels_portable = {nn_conv_portable, "portable"};
 
 #ifdef FIIE_HAVE_AVX2
-static const nn_kernels nn_kernels_avx2 = {nn_conv_avx2, "avx2"};
+const nn_kernels nn_kernels_avx2 = {nn_conv_avx2, "avx2"};
+const nn_kernels nn_kernels_avx512 = {nn_conv_avx512, "avx512"};
+
+int nn_cpu_has_avx2(void)
+{
+    __builtin_cpu_init();
+    return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+}
+
+int nn_cpu_has_avx512(void)
+{
+    __builtin_cpu_init();
+    return nn_cpu_has_avx2() && __builtin_cpu_supports("avx512f");
+}
 #endif
 
 const nn_kernels *nn_kernels_best(void)
 {
 #ifdef FIIE_HAVE_AVX2
-    __builtin_cpu_init();
-    if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma"))
+    if (nn_cpu_has_avx512())
+        return &nn_kernels_avx512;
+    if (nn_cpu_has_avx2())
         return &nn_kernels_avx2;
 #endif
     return &nn_kernels_portable;

@@ -66,6 +66,11 @@ const nn_kernels *nn_kernels_best(void);
 
 #ifdef FIIE_HAVE_AVX2
 void nn_conv_avx2(const nn_layer *l, const float *in, int ih, int iw, float *out);
+void nn_conv_avx512(const nn_layer *l, const float *in, int ih, int iw, float *out);
+/* Whether the CPU runs the AVX2+FMA / AVX-512F kernels. */
+int nn_cpu_has_avx2(void);
+int nn_cpu_has_avx512(void);
+extern const nn_kernels nn_kernels_avx2, nn_kernels_avx512;
 #endif
 
 #endif /* FIIE_NN_H */
