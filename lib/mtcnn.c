@@ -25,7 +25,7 @@
 
 #include "resample.h"
 
-#define PNET_BAND 16         /* P-Net map rows per task */
+#define PNET_BAND 32         /* P-Net map rows per task */
 #define MAX_THREADS 64
 #define NORM_MEAN 127.5f
 #define NORM_SCALE 0.0078125f
@@ -86,8 +86,8 @@ static void axis_free(axis_buf *ab)
 
 /* Per-thread scratch, kept between calls. */
 typedef struct worker {
-    float *in, *b0, *b1, *rows, *flip, *rowf;
-    size_t in_cap, b0_cap, b1_cap, rows_cap, flip_cap, rowf_cap;
+    float *in, *b0, *b1, *rows, *flip;
+    size_t in_cap, b0_cap, b1_cap, rows_cap, flip_cap;
     int tag[2], next_slot;
     axis_buf ax, ay;
 } worker;
@@ -110,8 +110,8 @@ struct mtcnn_ctx {
     size_t nscales, scales_cap;
     mt_list *bands;
     size_t bands_cap;
-    float *pyr;
-    size_t pyr_cap;
+    float *pyr, *imgf;
+    size_t pyr_cap, imgf_cap;
     mt_list tmp, stage1, stage2, final;
     crop_out *crops;
     size_t crops_cap;
@@ -143,7 +143,6 @@ void mtcnn_ctx_free(mtcnn_ctx *c)
         free(w->b1);
         free(w->rows);
         free(w->flip);
-        free(w->rowf);
         axis_free(&w->ax);
         axis_free(&w->ay);
     }
@@ -153,6 +152,7 @@ void mtcnn_ctx_free(mtcnn_ctx *c)
     }
     free(c->scales);
     free(c->pyr);
+    free(c->imgf);
     for (size_t i = 0; i < c->bands_cap; i++)
         free(c->bands[i].v);
     free(c->bands);
@@ -244,8 +244,8 @@ static void src_init(src_image *s, const fiie_image *img)
 
 /* Horizontal pass of one source row: `row` is image row y (NULL = outside
  * the image, all zero), tmp column t is image column x0 + t. */
-static void xpass(const src_image *s, const uint8_t *row, int x0, const rs_axis *ax, float *rowf,
-                  float *out)
+static void xpass(const src_image *s, const uint8_t *row, int x0, const rs_axis *ax,
+                  const float *rowf, float *out)
 {
     const int W = (int)s->img->width, bpp = s->bpp;
     const int o0 = s->off[0], o1 = s->off[1], o2 = s->off[2];
@@ -253,15 +253,9 @@ static void xpass(const src_image *s, const uint8_t *row, int x0, const rs_axis 
         memset(out, 0, (size_t)ax->nb * 3 * sizeof *out);
         return;
     }
-    if (x0 == 0 && rowf != NULL) {
-        /* Pyramid: every tap is inside the image; convert the row once.
-         * Same operation order as below (first product, then sums). */
-        for (int x = 0; x < W; x++) {
-            const uint8_t *p = row + (size_t)x * bpp;
-            rowf[3 * x] = p[o0];
-            rowf[3 * x + 1] = p[o1];
-            rowf[3 * x + 2] = p[o2];
-        }
+    if (rowf != NULL) {
+        /* Pyramid: every tap is inside the image, whose float RGB copy
+         * `rowf` is. Same operation order as below. */
         for (int xb = 0; xb < ax->nb; xb++) {
             const int *idx = ax->idx + (size_t)xb * ax->K;
             const float *wt = ax->wt + (size_t)xb * ax->K;
@@ -315,7 +309,7 @@ typedef struct window {
     const src_image *s;
     int x0, y0;
     const rs_axis *ax, *ay;
-    int pyramid; /* the whole image: no tap is outside */
+    const float *imgf; /* pyramid: the image as float RGB (no tap outside) */
 } window;
 
 static const float *cached_xrow(worker *w, const window *win, int ya)
@@ -331,8 +325,8 @@ static const float *cached_xrow(worker *w, const window *win, int ya)
     int y = win->y0 + ya;
     const uint8_t *row = y >= 0 && (uint32_t)y < img->height ? img->data + (size_t)y * img->stride
                                                              : NULL;
-    xpass(win->s, row, win->x0, win->ax, win->pyramid ? w->rowf : NULL,
-          w->rows + (size_t)slot * n);
+    xpass(win->s, row, win->x0, win->ax,
+          win->imgf ? win->imgf + (size_t)y * img->width * 3 : NULL, w->rows + (size_t)slot * n);
     return w->rows + (size_t)slot * n;
 }
 
@@ -375,6 +369,21 @@ static void copy_row(const window *win, int y, int width, float *out)
             if (yy >= 0 && (uint32_t)yy < img->height && xx >= 0 && (uint32_t)xx < img->width)
                 v = img->data[(size_t)yy * img->stride + (size_t)xx * s->bpp + s->off[ch]];
             out[3 * x + ch] = (v - NORM_MEAN) * NORM_SCALE;
+        }
+    }
+}
+
+static void to_float_rgb(const src_image *s, float *dst)
+{
+    const fiie_image *img = s->img;
+    const int bpp = s->bpp, o0 = s->off[0], o1 = s->off[1], o2 = s->off[2];
+    for (uint32_t y = 0; y < img->height; y++) {
+        const uint8_t *row = img->data + (size_t)y * img->stride;
+        float *d = dst + (size_t)y * img->width * 3;
+        for (uint32_t x = 0; x < img->width; x++) {
+            d[3 * x] = row[(size_t)x * bpp + o0];
+            d[3 * x + 1] = row[(size_t)x * bpp + o1];
+            d[3 * x + 2] = row[(size_t)x * bpp + o2];
         }
     }
 }
@@ -518,11 +527,9 @@ static int resample_task(mtcnn_ctx *c, worker *w, size_t task, void *argp)
     const int ws = sp->ws;
     const fiie_image *img = arg->src->img;
     int rc = GROW(w->rows, w->rows_cap, (size_t)ws * 3 * 2);
-    if (!rc)
-        rc = GROW(w->rowf, w->rowf_cap, (size_t)img->width * 3);
     if (rc)
         return rc;
-    window win = {arg->src, 0, 0, &sp->ax.a, &sp->ay.a, 1};
+    window win = {arg->src, 0, 0, &sp->ax.a, &sp->ay.a, c->imgf};
     const int same = sp->hs == (int)img->height && ws == (int)img->width;
     reset_cache(w);
     for (int y = y0; y < y1; y++) {
@@ -638,8 +645,11 @@ static int stage1(mtcnn_ctx *c, const stage_arg *arg, int h, int w)
     int rc = plan_scales(c, arg->p, arg->m, h, w, &ntasks, &nchunks, &nlevel);
     if (!rc)
         rc = GROW(c->pyr, c->pyr_cap, nlevel + 1);
+    if (!rc)
+        rc = GROW(c->imgf, c->imgf_cap, (size_t)h * w * 3);
     if (rc)
         return rc;
+    to_float_rgb(arg->src, c->imgf);
     if (ntasks > c->bands_cap) {
         mt_list *nb = realloc(c->bands, ntasks * sizeof *nb);
         if (nb == NULL)
@@ -705,7 +715,7 @@ static int make_crop(worker *w, const src_image *s, const mt_box *b, int size, f
             dst[i] = (0.0f - NORM_MEAN) * NORM_SCALE;
         return 0;
     }
-    window win = {s, x1 - 1, y1 - 1, NULL, NULL, 0};
+    window win = {s, x1 - 1, y1 - 1, NULL, NULL, NULL};
     if (tw == size && th == size) {
         for (int y = 0; y < size; y++)
             copy_row(&win, y, size, dst + (size_t)y * size * 3);
