@@ -40,7 +40,7 @@ const float *nn_forward(const nn_kernels *k, const nn_net *net, const float *in,
         if (l->kind == NN_CONV)
             k->conv(l, cur, h, w, dst);
         else
-            nn_maxpool(l, cur, h, w, dst);
+            k->pool(l, cur, h, w, dst);
         h = nn_out_side(l, h);
         w = nn_out_side(l, w);
         cur = dst;
@@ -101,11 +101,11 @@ void nn_conv_portable(const nn_layer *l, const float *in, int ih, int iw, float 
         }
 }
 
-const nn_kernels nn_kernels_portable = {nn_conv_portable, "portable"};
+const nn_kernels nn_kernels_portable = {nn_conv_portable, nn_maxpool, "portable"};
 
 #ifdef FIIE_HAVE_AVX2
-const nn_kernels nn_kernels_avx2 = {nn_conv_avx2, "avx2"};
-const nn_kernels nn_kernels_avx512 = {nn_conv_avx512, "avx512"};
+const nn_kernels nn_kernels_avx2 = {nn_conv_avx2, nn_maxpool, "avx2"};
+const nn_kernels nn_kernels_avx512 = {nn_conv_avx512, nn_maxpool_avx512, "avx512"};
 
 int nn_cpu_has_avx2(void)
 {

@@ -39,6 +39,7 @@ typedef void (*nn_conv_fn)(const nn_layer *l, const float *in, int ih, int iw, f
 
 typedef struct nn_kernels {
     nn_conv_fn conv;
+    nn_conv_fn pool;
     const char *name;
 } nn_kernels;
 
@@ -67,6 +68,7 @@ const nn_kernels *nn_kernels_best(void);
 #ifdef FIIE_HAVE_AVX2
 void nn_conv_avx2(const nn_layer *l, const float *in, int ih, int iw, float *out);
 void nn_conv_avx512(const nn_layer *l, const float *in, int ih, int iw, float *out);
+void nn_maxpool_avx512(const nn_layer *l, const float *in, int ih, int iw, float *out);
 /* Whether the CPU runs the AVX2+FMA / AVX-512F kernels. */
 int nn_cpu_has_avx2(void);
 int nn_cpu_has_avx512(void);

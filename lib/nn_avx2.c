@@ -10,9 +10,13 @@
 #define ALWAYS_INLINE static inline __attribute__((always_inline))
 
 /* NP output pixels x NV vectors of 8 output channels starting at ob. */
-ALWAYS_INLINE void conv_tile(const nn_layer *l, const float *in, int iw, int ow, int oy, int ox,
-                             int ob, float *out, const int NP, const int NV)
+ALWAYS_INLINE void conv_tile(const nn_layer *l, const float *in, int iw, int ow, int p0, int ob,
+                             float *out, const int NP, const int NV)
 {
+    /* pixels p0 .. p0+NP-1 in raster order; they may span rows */
+    size_t off[8];
+    for (int p = 0; p < NP; p++)
+        off[p] = ((size_t)((p0 + p) / ow) * iw + (size_t)((p0 + p) % ow)) * l->cin;
     const int k = l->k, cin = l->cin, cp = l->cout_pad, cout = l->cout;
     const int span = k * cin;
     __m256 acc[8][4];
@@ -22,7 +26,7 @@ ALWAYS_INLINE void conv_tile(const nn_layer *l, const float *in, int iw, int ow,
             acc[p][v] = b;
     }
     for (int ky = 0; ky < k; ky++) {
-        const float *src = in + ((size_t)(oy + ky) * iw + ox) * cin;
+        const float *src = in + (size_t)ky * iw * cin;
         const float *wk = l->w + (size_t)ky * span * cp + ob;
         for (int j = 0; j < span; j++) {
             const float *wj = wk + (size_t)j * cp;
@@ -30,7 +34,7 @@ ALWAYS_INLINE void conv_tile(const nn_layer *l, const float *in, int iw, int ow,
             for (int v = 0; v < NV; v++)
                 w[v] = _mm256_loadu_ps(wj + 8 * v);
             for (int p = 0; p < NP; p++) {
-                __m256 a = _mm256_broadcast_ss(src + (size_t)p * cin + j);
+                __m256 a = _mm256_broadcast_ss(src + off[p] + j);
                 for (int v = 0; v < NV; v++)
                     acc[p][v] = _mm256_fmadd_ps(a, w[v], acc[p][v]);
             }
@@ -46,7 +50,7 @@ ALWAYS_INLINE void conv_tile(const nn_layer *l, const float *in, int iw, int ow,
                 __m256 pos = _mm256_cmp_ps(x, zero, _CMP_GT_OQ);
                 x = _mm256_blendv_ps(_mm256_mul_ps(x, alpha), x, pos);
             }
-            float *dst = out + ((size_t)oy * ow + ox + p) * cout + o;
+            float *dst = out + ((size_t)p0 + p) * cout + o;
             if (o + 8 <= cout) {
                 _mm256_storeu_ps(dst, x);
             } else if (o < cout) {
@@ -60,18 +64,18 @@ ALWAYS_INLINE void conv_tile(const nn_layer *l, const float *in, int iw, int ow,
 
 #define ROW(NP, NV)                                                                  \
     do {                                                                             \
-        int ox = 0;                                                                  \
-        for (; ox + (NP) <= ow; ox += (NP))                                          \
-            conv_tile(l, in, iw, ow, oy, ox, ob, out, (NP), (NV));                   \
-        for (; ox < ow; ox++)                                                        \
-            conv_tile(l, in, iw, ow, oy, ox, ob, out, 1, (NV));                      \
+        int p = 0;                                                                   \
+        for (; p + (NP) <= total; p += (NP))                                         \
+            conv_tile(l, in, iw, ow, p, ob, out, (NP), (NV));                        \
+        for (; p < total; p++)                                                       \
+            conv_tile(l, in, iw, ow, p, ob, out, 1, (NV));                           \
     } while (0)
 
 void nn_conv_avx2(const nn_layer *l, const float *in, int ih, int iw, float *out)
 {
     const int oh = ih - l->k + 1, ow = iw - l->k + 1, cp = l->cout_pad;
-    for (int oy = 0; oy < oh; oy++)
-        for (int ob = 0; ob < cp; ob += 32) {
+    const int total = oh * ow;
+    for (int ob = 0; ob < cp; ob += 32) {
             int nv = (cp - ob) / 8;
             if (nv >= 4)
                 ROW(3, 4);

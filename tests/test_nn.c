@@ -39,9 +39,15 @@ static void conv_hand_computed(void **state)
     for (int i = 0; i < 8; i++)
         assert_true(fabsf(out[i] - expect[i]) < 1e-6f);
 #ifdef FIIE_HAVE_AVX2
-    if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) {
+    if (nn_cpu_has_avx2()) {
         memset(out, 0, sizeof out);
         nn_conv_avx2(&l, in, 3, 3, out);
+        for (int i = 0; i < 8; i++)
+            assert_true(fabsf(out[i] - expect[i]) < 1e-6f);
+    }
+    if (nn_cpu_has_avx512()) {
+        memset(out, 0, sizeof out);
+        nn_conv_avx512(&l, in, 3, 3, out);
         for (int i = 0; i < 8; i++)
             assert_true(fabsf(out[i] - expect[i]) < 1e-6f);
     }
@@ -93,13 +99,9 @@ static float frand(uint32_t *s)
     return (float)((*s >> 8) & 0xffff) / 32768.0f - 1.0f;
 }
 
-/* Every output-channel count and pixel tail of the AVX2 tiling. */
-static void avx2_matches_portable(void **state)
+/* Every output-channel count and pixel tail of the SIMD tilings. */
+static void simd_matches(const nn_kernels *kern)
 {
-    (void)state;
-#ifdef FIIE_HAVE_AVX2
-    if (!(__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")))
-        skip();
     const int couts[] = {1, 6, 10, 16, 28, 32, 48, 64, 128, 256};
     uint32_t seed = 1;
     for (size_t ci = 0; ci < sizeof couts / sizeof couts[0]; ci++) {
@@ -120,15 +122,46 @@ static void avx2_matches_portable(void **state)
                 in[i] = frand(&seed);
             nn_layer l = {NN_CONV, k, 1, cin, cout, cp, w, b, (ci & 1) ? a : NULL};
             nn_conv_portable(&l, in, ih, iw, o1);
-            nn_conv_avx2(&l, in, ih, iw, o2);
+            kern->conv(&l, in, ih, iw, o2);
             for (size_t i = 0; i < on; i++)
                 assert_true(fabsf(o1[i] - o2[i]) <= 1e-4f * (1 + fabsf(o1[i])));
+            /* max-pool is exact in every implementation */
+            nn_layer pl = {NN_POOL, k + 1, 2, cin, cin, cin, NULL, NULL, NULL};
+            size_t pn = (size_t)nn_out_side(&pl, ih) * nn_out_side(&pl, iw) * cin;
+            assert_true(pn > 0);
+            float *q1 = malloc(sizeof(float) * pn), *q2 = malloc(sizeof(float) * pn);
+            nn_maxpool(&pl, in, ih, iw, q1);
+            kern->pool(&pl, in, ih, iw, q2);
+            assert_memory_equal(q1, q2, sizeof(float) * pn);
+            free(q1);
+            free(q2);
             free(w);
             free(in);
             free(o1);
             free(o2);
         }
     }
+}
+
+static void avx2_matches_portable(void **state)
+{
+    (void)state;
+#ifdef FIIE_HAVE_AVX2
+    if (!nn_cpu_has_avx2())
+        skip();
+    simd_matches(&nn_kernels_avx2);
+#else
+    skip();
+#endif
+}
+
+static void avx512_matches_portable(void **state)
+{
+    (void)state;
+#ifdef FIIE_HAVE_AVX2
+    if (!nn_cpu_has_avx512())
+        skip();
+    simd_matches(&nn_kernels_avx512);
 #else
     skip();
 #endif
@@ -210,6 +243,7 @@ int main(void)
         cmocka_unit_test(conv_hand_computed),
         cmocka_unit_test(maxpool_ceil),
         cmocka_unit_test(avx2_matches_portable),
+        cmocka_unit_test(avx512_matches_portable),
         cmocka_unit_test(resample_coefficients),
         cmocka_unit_test(nms_order_and_ties),
     };
