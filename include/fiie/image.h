@@ -148,10 +148,13 @@ FIIE_API int fiie_load_options_init_v(fiie_load_options *o, int abi_version);
 #define fiie_load_options_init(o) fiie_load_options_init_v((o), FIIE_ABI_VERSION)
 
 /**
- * @brief Decode a PNG, JPEG, BMP or TGA file into a new RGB8/RGBA8 image.
+ * @brief Decode a PNG, JPEG, BMP or TGA file into a new RGB8/RGBA8 image
+ *        (or the format forced by the options).
  *
  * The size in the file header is checked against the limits before any
- * pixel memory is allocated. PNG chunk CRCs are verified; 16-bit PNGs are
+ * pixel memory is allocated. PNG chunk CRCs are verified and the
+ * compressed image data must inflate to exactly the size the header
+ * implies (no decompression bombs); 16-bit PNGs are
  * reduced to 8 bits, grey expands to R = G = B, palettes are resolved.
  * A JPEG must end with its EOI marker (a cut file is refused, not
  * completed with grey); an EXIF block that cannot be parsed is ignored.
