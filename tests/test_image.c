@@ -20,6 +20,7 @@
 
 #include "atomic_file.h"
 #include "crc32.h"
+#include "jpeg.h"
 #include "fiie/fiie.h"
 
 #include "test_encoders.h"
@@ -1415,6 +1416,12 @@ static void jpeg_scan_with_undefined_table(void **state)
 {
     (void)state;
     fiie_image img;
+    const uint8_t *exif;
+    size_t exif_size;
+    /* stb may or may not notice by itself: check the structure check */
+    assert_int_equal(fiie_jpeg_validate(undefined_table_jpeg, sizeof undefined_table_jpeg,
+                                        &exif, &exif_size),
+                     FIIE_E_IMAGE_FORMAT);
     assert_int_equal(fiie_image_load_memory(&img, undefined_table_jpeg,
                                             sizeof undefined_table_jpeg, NULL),
                      FIIE_E_IMAGE_FORMAT);
@@ -1425,7 +1432,10 @@ static void jpeg_scan_with_undefined_table(void **state)
     while (sos + 5 < j.n && !(j.p[sos] == 0xff && j.p[sos + 1] == 0xda))
         sos++;
     assert_true(sos + 5 < j.n);
+    assert_int_equal(fiie_jpeg_validate(j.p, j.n, &exif, &exif_size), 0);
+    assert_null(exif);
     j.p[sos + 6] = 0x33; /* first component: DC table 3, AC table 3 */
+    assert_int_equal(fiie_jpeg_validate(j.p, j.n, &exif, &exif_size), FIIE_E_IMAGE_FORMAT);
     assert_int_equal(fiie_image_load_memory(&img, j.p, j.n, NULL), FIIE_E_IMAGE_FORMAT);
     free(j.p);
 }
