@@ -221,7 +221,7 @@ int fiie_png_find(const uint8_t *png, size_t size, const char *type, const uint8
         chunk c;
         if ((rc = next_chunk(png, size, &pos, &c)) < 0)
             return rc;
-        if (first && memcmp(c.type, "IHDR", 4) != 0)
+        if (first && (memcmp(c.type, "IHDR", 4) != 0 || c.size != 13))
             return FIIE_E_IMAGE_FORMAT;
         if (memcmp(c.type, type, 4) == 0) {
             *data = c.data;
