@@ -40,6 +40,8 @@
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
 #endif
 #endif
+/* Built as its own archive (lib/meson.build) so that UBSan can skip stb's
+ * known arithmetic undefined behaviour here without losing it elsewhere. */
 #include <stb/stb_image.h>
 #include <stb/stb_image_write.h>
 
