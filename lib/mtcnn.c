@@ -30,6 +30,11 @@
 #define NORM_MEAN 127.5f
 #define NORM_SCALE 0.0078125f
 
+/* Four floats (R, G, B, unused) processed as one vector: each lane does
+ * exactly the scalar float operations of the reference (a product, then
+ * a sum, no fused multiply-add), so results are bit-identical. */
+typedef float v4f __attribute__((vector_size(16)));
+
 /* ---------------------------------------------------------------- memory */
 
 static int grow(void **p, size_t *cap, size_t n, size_t elem)
@@ -86,8 +91,9 @@ static void axis_free(axis_buf *ab)
 
 /* Per-thread scratch, kept between calls. */
 typedef struct worker {
-    float *in, *b0, *b1, *rows, *flip;
-    size_t in_cap, b0_cap, b1_cap, rows_cap, flip_cap;
+    float *in, *b0, *b1, *flip;
+    v4f *rows, *acc; /* two cached x-pass rows, one y-pass row */
+    size_t in_cap, b0_cap, b1_cap, flip_cap, rows_cap, acc_cap;
     int tag[2], next_slot;
     axis_buf ax, ay;
 } worker;
@@ -110,7 +116,9 @@ struct mtcnn_ctx {
     size_t nscales, scales_cap;
     mt_list *bands;
     size_t bands_cap;
-    float *pyr, *imgf;
+    float *pyr;
+    v4f *imgf;
+    const fiie_image *img;
     size_t pyr_cap, imgf_cap;
     mt_list tmp, stage1, stage2, final;
     crop_out *crops;
@@ -142,6 +150,7 @@ void mtcnn_ctx_free(mtcnn_ctx *c)
         free(w->b0);
         free(w->b1);
         free(w->rows);
+        free(w->acc);
         free(w->flip);
         axis_free(&w->ax);
         axis_free(&w->ay);
@@ -242,116 +251,116 @@ static void src_init(src_image *s, const fiie_image *img)
     s->off[2] = bgr ? 0 : 2;
 }
 
-/* Horizontal pass of one source row: `row` is image row y (NULL = outside
- * the image, all zero), tmp column t is image column x0 + t. */
-static void xpass(const src_image *s, const uint8_t *row, int x0, const rs_axis *ax,
-                  const float *rowf, float *out)
+/* The image as RGBX floats, rows of width pixels (MATLAB's single(img)). */
+static void to_float_rgbx(const src_image *s, v4f *dst)
 {
-    const int W = (int)s->img->width, bpp = s->bpp;
-    const int o0 = s->off[0], o1 = s->off[1], o2 = s->off[2];
-    if (row == NULL) {
-        memset(out, 0, (size_t)ax->nb * 3 * sizeof *out);
-        return;
-    }
-    if (rowf != NULL) {
-        /* Pyramid: every tap is inside the image, whose float RGB copy
-         * `rowf` is. Same operation order as below. */
-        for (int xb = 0; xb < ax->nb; xb++) {
-            const int *idx = ax->idx + (size_t)xb * ax->K;
-            const float *wt = ax->wt + (size_t)xb * ax->K;
-            const int nt = ax->ntap[xb];
-            const float *p = rowf + 3 * (size_t)idx[0];
-            float r = p[0] * wt[0], g = p[1] * wt[0], b = p[2] * wt[0];
-            for (int t = 1; t < nt; t++) {
-                p = rowf + 3 * (size_t)idx[t];
-                r += p[0] * wt[t];
-                g += p[1] * wt[t];
-                b += p[2] * wt[t];
-            }
-            out[3 * xb] = r;
-            out[3 * xb + 1] = g;
-            out[3 * xb + 2] = b;
+    const fiie_image *img = s->img;
+    const int bpp = s->bpp, o0 = s->off[0], o1 = s->off[1], o2 = s->off[2];
+    for (uint32_t y = 0; y < img->height; y++) {
+        const uint8_t *row = img->data + (size_t)y * img->stride;
+        v4f *d = dst + (size_t)y * img->width;
+        for (uint32_t x = 0; x < img->width; x++) {
+            const uint8_t *p = row + (size_t)x * bpp;
+            d[x] = (v4f){p[o0], p[o1], p[o2], 0.0f};
         }
-        return;
-    }
-    for (int xb = 0; xb < ax->nb; xb++) {
-        const int *idx = ax->idx + (size_t)xb * ax->K;
-        const float *wt = ax->wt + (size_t)xb * ax->K;
-        float r = 0.0f, g = 0.0f, b = 0.0f;
-        for (int t = 0; t < ax->ntap[xb]; t++) {
-            int x = x0 + idx[t];
-            float pr = 0.0f, pg = 0.0f, pb = 0.0f;
-            if (x >= 0 && x < W) {
-                const uint8_t *p = row + (size_t)x * bpp;
-                pr = p[o0];
-                pg = p[o1];
-                pb = p[o2];
-            }
-            if (t == 0) {
-                r = pr * wt[0];
-                g = pg * wt[0];
-                b = pb * wt[0];
-            } else {
-                r += pr * wt[t];
-                g += pg * wt[t];
-                b += pb * wt[t];
-            }
-        }
-        out[3 * xb] = r;
-        out[3 * xb + 1] = g;
-        out[3 * xb + 2] = b;
     }
 }
 
-/* A resampling job: a (virtual, zero-padded) source window of the image,
- * rows y0.., columns x0.., scaled by ax/ay. */
+/* A resampling job: a (virtual, zero-padded) window of the image starting
+ * at column x0, row y0, scaled by ax/ay. */
 typedef struct window {
-    const src_image *s;
+    const fiie_image *img;
+    const v4f *imgf;
     int x0, y0;
     const rs_axis *ax, *ay;
-    const float *imgf; /* pyramid: the image as float RGB (no tap outside) */
+    int inside; /* the window is the whole image */
 } window;
 
-static const float *cached_xrow(worker *w, const window *win, int ya)
+/* Horizontal pass of window row ya. Taps outside the image add 0 * w = +0
+ * in the reference and are skipped here, which changes nothing. */
+static void xpass(const window *win, int ya, v4f *out)
 {
-    const int n = win->ax->nb * 3;
+    const rs_axis *ax = win->ax;
+    const int W = (int)win->img->width, y = win->y0 + ya;
+    if (y < 0 || (uint32_t)y >= win->img->height) {
+        memset(out, 0, (size_t)ax->nb * sizeof *out);
+        return;
+    }
+    const v4f *row = win->imgf + (size_t)y * W;
+    const int x0 = win->x0;
+    int xb = 0;
+    if (x0 == 0 && win->inside) {
+        /* Pyramid: every tap is inside. Four outputs at once so that their
+         * (ordered, dependent) sums overlap; zero-weight slots pad the
+         * shorter ones. */
+        for (; xb + 4 <= ax->nb; xb += 4) {
+            const int *i0 = ax->idx + (size_t)xb * ax->K;
+            const float *w0 = ax->wt + (size_t)xb * ax->K;
+            const int K = ax->K;
+            int nt = ax->ntap[xb];
+            for (int q = 1; q < 4; q++)
+                nt = ax->ntap[xb + q] > nt ? ax->ntap[xb + q] : nt;
+            v4f a0 = {0}, a1 = {0}, a2 = {0}, a3 = {0};
+            for (int t = 0; t < nt; t++) {
+                a0 += row[i0[t]] * w0[t];
+                a1 += row[i0[K + t]] * w0[K + t];
+                a2 += row[i0[2 * K + t]] * w0[2 * K + t];
+                a3 += row[i0[3 * K + t]] * w0[3 * K + t];
+            }
+            out[xb] = a0;
+            out[xb + 1] = a1;
+            out[xb + 2] = a2;
+            out[xb + 3] = a3;
+        }
+    }
+    for (; xb < ax->nb; xb++) {
+        const int *idx = ax->idx + (size_t)xb * ax->K;
+        const float *wt = ax->wt + (size_t)xb * ax->K;
+        const int nt = ax->ntap[xb];
+        v4f acc = {0.0f, 0.0f, 0.0f, 0.0f};
+        for (int t = 0; t < nt; t++) {
+            const int x = x0 + idx[t];
+            if (x >= 0 && x < W)
+                acc += row[x] * wt[t];
+        }
+        out[xb] = acc;
+    }
+}
+
+static const v4f *cached_xrow(worker *w, const window *win, int ya)
+{
+    const int n = win->ax->nb;
     for (int i = 0; i < 2; i++)
         if (w->tag[i] == ya)
             return w->rows + (size_t)i * n;
     int slot = w->next_slot;
     w->next_slot ^= 1;
     w->tag[slot] = ya;
-    const fiie_image *img = win->s->img;
-    int y = win->y0 + ya;
-    const uint8_t *row = y >= 0 && (uint32_t)y < img->height ? img->data + (size_t)y * img->stride
-                                                             : NULL;
-    xpass(win->s, row, win->x0, win->ax,
-          win->imgf ? win->imgf + (size_t)y * img->width * 3 : NULL, w->rows + (size_t)slot * n);
+    xpass(win, ya, w->rows + (size_t)slot * n);
     return w->rows + (size_t)slot * n;
 }
 
-/* Output row yb of the resampled window, normalised for the nets. */
-static void resample_row(worker *w, const window *win, int yb, float *out)
+/* Output row yb of the resampled window, normalised for the nets (3
+ * floats per pixel); `acc` holds nb vectors of scratch. */
+static void resample_row(worker *w, const window *win, int yb, v4f *acc, float *out)
 {
     const rs_axis *ay = win->ay;
-    const int n = win->ax->nb * 3;
+    const int n = win->ax->nb;
     const int *idx = ay->idx + (size_t)yb * ay->K;
     const float *wt = ay->wt + (size_t)yb * ay->K;
+    memset(acc, 0, (size_t)n * sizeof *acc);
     for (int t = 0; t < ay->ntap[yb]; t++) {
-        const float *r = cached_xrow(w, win, idx[t]);
+        const v4f *r = cached_xrow(w, win, idx[t]);
         const float wv = wt[t];
-        if (t == 0)
-            for (int i = 0; i < n; i++)
-                out[i] = r[i] * wv;
-        else
-            for (int i = 0; i < n; i++)
-                out[i] += r[i] * wv;
+        for (int i = 0; i < n; i++)
+            acc[i] += r[i] * wv;
     }
-    if (ay->ntap[yb] == 0)
-        memset(out, 0, (size_t)n * sizeof *out);
     for (int i = 0; i < n; i++) {
-        float v = out[i] * RS_FINAL_SCALE;
-        out[i] = (v - NORM_MEAN) * NORM_SCALE;
+        v4f v = acc[i] * RS_FINAL_SCALE;
+        v = (v - NORM_MEAN) * NORM_SCALE;
+        out[3 * i] = v[0];
+        out[3 * i + 1] = v[1];
+        out[3 * i + 2] = v[2];
     }
 }
 
@@ -359,32 +368,17 @@ static void resample_row(worker *w, const window *win, int yb, float *out)
  * input unchanged when the size does not change). */
 static void copy_row(const window *win, int y, int width, float *out)
 {
-    const src_image *s = win->s;
-    const fiie_image *img = s->img;
-    int yy = win->y0 + y;
+    const fiie_image *img = win->img;
+    const int yy = win->y0 + y;
     for (int x = 0; x < width; x++) {
-        int xx = win->x0 + x;
-        for (int ch = 0; ch < 3; ch++) {
-            float v = 0.0f;
-            if (yy >= 0 && (uint32_t)yy < img->height && xx >= 0 && (uint32_t)xx < img->width)
-                v = img->data[(size_t)yy * img->stride + (size_t)xx * s->bpp + s->off[ch]];
-            out[3 * x + ch] = (v - NORM_MEAN) * NORM_SCALE;
-        }
-    }
-}
-
-static void to_float_rgb(const src_image *s, float *dst)
-{
-    const fiie_image *img = s->img;
-    const int bpp = s->bpp, o0 = s->off[0], o1 = s->off[1], o2 = s->off[2];
-    for (uint32_t y = 0; y < img->height; y++) {
-        const uint8_t *row = img->data + (size_t)y * img->stride;
-        float *d = dst + (size_t)y * img->width * 3;
-        for (uint32_t x = 0; x < img->width; x++) {
-            d[3 * x] = row[(size_t)x * bpp + o0];
-            d[3 * x + 1] = row[(size_t)x * bpp + o1];
-            d[3 * x + 2] = row[(size_t)x * bpp + o2];
-        }
+        const int xx = win->x0 + x;
+        v4f v = {0.0f, 0.0f, 0.0f, 0.0f};
+        if (yy >= 0 && (uint32_t)yy < img->height && xx >= 0 && (uint32_t)xx < img->width)
+            v = win->imgf[(size_t)yy * img->width + xx];
+        v = (v - NORM_MEAN) * NORM_SCALE;
+        out[3 * x] = v[0];
+        out[3 * x + 1] = v[1];
+        out[3 * x + 2] = v[2];
     }
 }
 
@@ -526,10 +520,12 @@ static int resample_task(mtcnn_ctx *c, worker *w, size_t task, void *argp)
     const int y1 = y0 + RS_CHUNK < sp->hs ? y0 + RS_CHUNK : sp->hs;
     const int ws = sp->ws;
     const fiie_image *img = arg->src->img;
-    int rc = GROW(w->rows, w->rows_cap, (size_t)ws * 3 * 2);
+    int rc = GROW(w->rows, w->rows_cap, (size_t)ws * 2);
+    if (!rc)
+        rc = GROW(w->acc, w->acc_cap, (size_t)ws);
     if (rc)
         return rc;
-    window win = {arg->src, 0, 0, &sp->ax.a, &sp->ay.a, c->imgf};
+    window win = {img, c->imgf, 0, 0, &sp->ax.a, &sp->ay.a, 1};
     const int same = sp->hs == (int)img->height && ws == (int)img->width;
     reset_cache(w);
     for (int y = y0; y < y1; y++) {
@@ -537,7 +533,7 @@ static int resample_task(mtcnn_ctx *c, worker *w, size_t task, void *argp)
         if (same)
             copy_row(&win, y, ws, dst);
         else
-            resample_row(w, &win, y, dst);
+            resample_row(w, &win, y, w->acc, dst);
     }
     return 0;
 }
@@ -646,10 +642,10 @@ static int stage1(mtcnn_ctx *c, const stage_arg *arg, int h, int w)
     if (!rc)
         rc = GROW(c->pyr, c->pyr_cap, nlevel + 1);
     if (!rc)
-        rc = GROW(c->imgf, c->imgf_cap, (size_t)h * w * 3);
+        rc = GROW(c->imgf, c->imgf_cap, (size_t)h * w);
     if (rc)
         return rc;
-    to_float_rgb(arg->src, c->imgf);
+    to_float_rgbx(arg->src, c->imgf);
     if (ntasks > c->bands_cap) {
         mt_list *nb = realloc(c->bands, ntasks * sizeof *nb);
         if (nb == NULL)
@@ -703,7 +699,7 @@ static int stage1(mtcnn_ctx *c, const stage_arg *arg, int h, int w)
 #define MAX_CROP_SIDE (1 << 20)
 
 /* pad.m + crop + imResample of one box into a size x size normalised patch. */
-static int make_crop(worker *w, const src_image *s, const mt_box *b, int size, float *dst)
+static int make_crop(mtcnn_ctx *c, worker *w, const mt_box *b, int size, float *dst)
 {
     const double lim = MAX_CROP_SIDE;
     const size_t n = (size_t)size * size * 3;
@@ -715,7 +711,7 @@ static int make_crop(worker *w, const src_image *s, const mt_box *b, int size, f
             dst[i] = (0.0f - NORM_MEAN) * NORM_SCALE;
         return 0;
     }
-    window win = {s, x1 - 1, y1 - 1, NULL, NULL, NULL};
+    window win = {c->img, c->imgf, x1 - 1, y1 - 1, NULL, NULL, 0};
     if (tw == size && th == size) {
         for (int y = 0; y < size; y++)
             copy_row(&win, y, size, dst + (size_t)y * size * 3);
@@ -725,14 +721,16 @@ static int make_crop(worker *w, const src_image *s, const mt_box *b, int size, f
     if (!rc)
         rc = axis_prepare(&w->ay, th, size, 0);
     if (!rc)
-        rc = GROW(w->rows, w->rows_cap, (size_t)size * 3 * 2);
+        rc = GROW(w->rows, w->rows_cap, (size_t)size * 2);
+    if (!rc)
+        rc = GROW(w->acc, w->acc_cap, (size_t)size);
     if (rc)
         return rc;
     win.ax = &w->ax.a;
     win.ay = &w->ay.a;
     reset_cache(w);
     for (int y = 0; y < size; y++)
-        resample_row(w, &win, y, dst + (size_t)y * size * 3);
+        resample_row(w, &win, y, w->acc, dst + (size_t)y * size * 3);
     return 0;
 }
 
@@ -751,7 +749,7 @@ static int crop_task(mtcnn_ctx *c, worker *w, size_t task, void *argp)
     if (!rc && arg->flip)
         rc = GROW(w->flip, w->flip_cap, n);
     if (!rc)
-        rc = make_crop(w, arg->src, &arg->boxes->v[task], size, w->in);
+        rc = make_crop(c, w, &arg->boxes->v[task], size, w->in);
     if (rc)
         return rc;
     int oh, ow;
@@ -884,6 +882,7 @@ int mtcnn_detect(mtcnn_ctx *c, const fiie_model *m, const nn_kernels *k, const m
     src_image src;
     src_init(&src, img);
     stage_arg arg = {.m = m, .k = k, .p = p, .src = &src};
+    c->img = img;
     c->stage1.n = c->stage2.n = c->final.n = 0;
     int rc = stage1(c, &arg, (int)img->height, (int)img->width);
     if (!rc)

@@ -19,7 +19,7 @@ typedef struct rs_axis {
 int rs_taps(int na, int nb);
 
 /* Fill `a` (whose arrays hold nb * rs_taps(na, nb) entries) with the
- * coefficients; `single` selects float (the pyramid, MATLAB single) or
+ * coefficients (slots past ntap get weight 0 on a valid index); `single` selects float (the pyramid, MATLAB single) or
  * double (the crops, MATLAB double) arithmetic for the coefficients. */
 void rs_axis_compute(rs_axis *a, int na, int nb, int single);
 
