@@ -19,17 +19,6 @@
 #include "model.h"
 #include "test_util.h"
 
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wpedantic"
-#pragma GCC diagnostic ignored "-Wsign-compare"
-#pragma GCC diagnostic ignored "-Wunused-parameter"
-#pragma GCC diagnostic ignored "-Wunused-function"
-#define STB_IMAGE_IMPLEMENTATION
-#define STBI_ONLY_PNG
-#define STBI_NO_STDIO_WARNINGS
-#include <stb/stb_image.h>
-#pragma GCC diagnostic pop
-
 #ifndef FIIE_MODEL_FILE
 #define FIIE_MODEL_FILE "models/mtcnn.fiiem"
 #endif
@@ -39,15 +28,17 @@
 static const char *images[] = {"astronaut", "camera", "coffee", "faces_640x480",
                                "faces_1280x720"};
 
-/* RGB8 test image owned by stb. */
+/* A sample image as RGB8 (release with fiie_image_free()). */
 static fiie_image load_rgb(const char *name)
 {
     char path[1024];
     snprintf(path, sizeof path, "%s/images/%s.png", test_data_dir(), name);
-    int w, h, c;
-    unsigned char *px = stbi_load(path, &w, &h, &c, 3);
-    assert_non_null(px);
-    fiie_image img = {px, (uint32_t)w, (uint32_t)h, (size_t)w * 3, FIIE_PIXEL_RGB8, 0};
+    fiie_load_options lo;
+    assert_int_equal(fiie_load_options_init(&lo), 0);
+    lo.format = FIIE_PIXEL_RGB8;
+    fiie_image img;
+    assert_int_equal(fiie_image_load(&img, path, &lo), 0);
+    assert_int_equal(img.format, FIIE_PIXEL_RGB8);
     return img;
 }
 
@@ -102,7 +93,7 @@ static void matches_reference(int mode)
             assert_int_equal(n, 0);
         else
             assert_true(n >= 1);
-        stbi_image_free(img.data);
+        fiie_image_free(&img);
     }
     fiie_detector_free(d);
 }
@@ -152,7 +143,7 @@ static void formats_and_strides(void **state)
         assert_memory_equal(f, ref, n * sizeof f[0]);
         free(buf);
     }
-    stbi_image_free(rgb.data);
+    fiie_image_free(&rgb);
     fiie_detector_free(d);
 }
 
@@ -178,7 +169,7 @@ static void threads_do_not_change_results(void **state)
         fiie_detector_free(d);
     }
     fiie_detector_free(d1);
-    stbi_image_free(img.data);
+    fiie_image_free(&img);
 }
 
 /* The portable kernels give the same detections as the dispatched ones. */
@@ -207,7 +198,7 @@ static void portable_kernels_agree(void **state)
             }
         }
         check_against_expected(names[i], "plain", b, nb);
-        stbi_image_free(img.data);
+        fiie_image_free(&img);
     }
     fiie_detector_free(d);
 }
@@ -238,7 +229,7 @@ static void cap_max_faces_and_query(void **state)
     assert_int_equal(n, 2);
     assert_memory_equal(f, all, 2 * sizeof f[0]);
     fiie_detector_free(d);
-    stbi_image_free(img.data);
+    fiie_image_free(&img);
 }
 
 static void bad_arguments(void **state)
@@ -347,7 +338,7 @@ static void options(void **state)
     detect_all(d, &img, g, &m);
     assert_int_equal(m, 0);
     fiie_detector_free(d);
-    stbi_image_free(img.data);
+    fiie_image_free(&img);
 }
 
 /* ------------------------------------------------------------- model */
@@ -390,7 +381,7 @@ static void model_sources_agree(void **state)
     fiie_model_free(a);
     fiie_model_free(b);
     fiie_model_free(NULL);
-    stbi_image_free(img.data);
+    fiie_image_free(&img);
 
     fiie_model *m = (fiie_model *)&na;
     assert_int_equal(fiie_model_new_from_file(&m, "/nonexistent/model.fiiem"), FIIE_E_IO);
