@@ -273,7 +273,7 @@ typedef struct window {
     const v4f *imgf;
     int x0, y0;
     const rs_axis *ax, *ay;
-    int inside; /* the window is the whole image */
+    int inside; /* every column of the window is inside the image */
 } window;
 
 /* Horizontal pass of window row ya. Taps outside the image add 0 * w = +0
@@ -289,8 +289,9 @@ static void xpass(const window *win, int ya, v4f *out)
     const v4f *row = win->imgf + (size_t)y * W;
     const int x0 = win->x0;
     int xb = 0;
-    if (x0 == 0 && win->inside) {
-        /* Pyramid: every tap is inside. Four outputs at once so that their
+    if (win->inside) {
+        const v4f *rin = row + x0;
+        /* Every tap is inside the image. Four outputs at once so that their
          * (ordered, dependent) sums overlap; zero-weight slots pad the
          * shorter ones. */
         for (; xb + 4 <= ax->nb; xb += 4) {
@@ -302,10 +303,10 @@ static void xpass(const window *win, int ya, v4f *out)
                 nt = ax->ntap[xb + q] > nt ? ax->ntap[xb + q] : nt;
             v4f a0 = {0}, a1 = {0}, a2 = {0}, a3 = {0};
             for (int t = 0; t < nt; t++) {
-                a0 += row[i0[t]] * w0[t];
-                a1 += row[i0[K + t]] * w0[K + t];
-                a2 += row[i0[2 * K + t]] * w0[2 * K + t];
-                a3 += row[i0[3 * K + t]] * w0[3 * K + t];
+                a0 += rin[i0[t]] * w0[t];
+                a1 += rin[i0[K + t]] * w0[K + t];
+                a2 += rin[i0[2 * K + t]] * w0[2 * K + t];
+                a3 += rin[i0[3 * K + t]] * w0[3 * K + t];
             }
             out[xb] = a0;
             out[xb + 1] = a1;
@@ -711,7 +712,8 @@ static int make_crop(mtcnn_ctx *c, worker *w, const mt_box *b, int size, float *
             dst[i] = (0.0f - NORM_MEAN) * NORM_SCALE;
         return 0;
     }
-    window win = {c->img, c->imgf, x1 - 1, y1 - 1, NULL, NULL, 0};
+    window win = {c->img, c->imgf, x1 - 1, y1 - 1, NULL, NULL,
+                  x1 - 1 >= 0 && (int64_t)x1 - 1 + tw <= (int64_t)c->img->width};
     if (tw == size && th == size) {
         for (int y = 0; y < size; y++)
             copy_row(&win, y, size, dst + (size_t)y * size * 3);
