@@ -391,30 +391,38 @@ static void reset_cache(worker *w)
 
 /* ---------------------------------------------------------------- NMS */
 
-typedef struct score_idx {
-    double s;
-    size_t i;
-} score_idx;
-
-static int cmp_score(const void *a, const void *b)
+/* Stable bottom-up merge sort of the indices 0..n-1 by ascending score
+ * (numpy's argsort(kind="stable")); tmp holds n entries. */
+static void sort_by_score(const mt_box *b, size_t n, size_t *order, size_t *tmp)
 {
-    const score_idx *x = a, *y = b;
-    if (x->s != y->s)
-        return x->s < y->s ? -1 : 1;
-    return x->i < y->i ? -1 : x->i > y->i;
+    for (size_t i = 0; i < n; i++)
+        order[i] = i;
+    size_t *src = order, *dst = tmp;
+    for (size_t width = 1; width < n; width *= 2) {
+        for (size_t lo = 0; lo < n; lo += 2 * width) {
+            size_t mid = lo + width < n ? lo + width : n;
+            size_t hi = lo + 2 * width < n ? lo + 2 * width : n;
+            size_t i = lo, j = mid, k = lo;
+            while (i < mid && j < hi)
+                dst[k++] = b[src[j]].score < b[src[i]].score ? src[j++] : src[i++];
+            while (i < mid)
+                dst[k++] = src[i++];
+            while (j < hi)
+                dst[k++] = src[j++];
+        }
+        size_t *t = src;
+        src = dst;
+        dst = t;
+    }
+    if (src != order)
+        memcpy(order, src, n * sizeof *order);
 }
 
 size_t mtcnn_nms(const mt_box *b, size_t n, double thr, int use_min, size_t *order, size_t *pick)
 {
     if (n == 0)
         return 0;
-    /* A stable ascending sort = ascending by (score, index). */
-    score_idx *si = (score_idx *)(void *)pick; /* pick has room for 2n size_t */
-    for (size_t i = 0; i < n; i++)
-        si[i] = (score_idx){b[i].score, i};
-    qsort(si, n, sizeof *si, cmp_score);
-    for (size_t i = 0; i < n; i++)
-        order[i] = si[i].i;
+    sort_by_score(b, n, order, pick);
     size_t m = n, np = 0;
     while (m > 0) {
         size_t i = order[m - 1];
@@ -442,7 +450,7 @@ static int nms_list(mtcnn_ctx *c, const mt_list *l, double thr, int use_min, mt_
 {
     int rc = GROW(c->order, c->order_cap, l->n + 1);
     if (!rc)
-        rc = GROW(c->pick, c->pick_cap, 2 * l->n + 2);
+        rc = GROW(c->pick, c->pick_cap, l->n + 1);
     if (rc)
         return rc;
     size_t np = mtcnn_nms(l->v, l->n, thr, use_min, c->order, c->pick);
@@ -847,7 +855,7 @@ static int stage3(mtcnn_ctx *c, stage_arg *arg)
     if (!rc && c->tmp.n > 0) {
         rc = GROW(c->order, c->order_cap, c->tmp.n + 1);
         if (!rc)
-            rc = GROW(c->pick, c->pick_cap, 2 * c->tmp.n + 2);
+            rc = GROW(c->pick, c->pick_cap, c->tmp.n + 1);
         size_t np = rc ? 0 : mtcnn_nms(c->tmp.v, c->tmp.n, 0.7, 1, c->order, c->pick);
         if (!rc)
             rc = GROW(c->final.v, c->final.cap, np + 1);

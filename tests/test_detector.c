@@ -3,6 +3,7 @@
  * the model loader against corrupt input, options, bad arguments and the
  * face alignment. */
 #include <math.h>
+#include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -201,6 +202,52 @@ static void portable_kernels_agree(void **state)
         fiie_image_free(&img);
     }
     fiie_detector_free(d);
+}
+
+/* One model shared by detectors running at the same time on two threads. */
+typedef struct shared_run {
+    const fiie_model *model;
+    const fiie_image *img;
+    fiie_face faces[MAX_FACES];
+    size_t n;
+    int rc;
+} shared_run;
+
+static void *run_shared(void *p)
+{
+    shared_run *r = p;
+    fiie_detector *d = NULL;
+    r->rc = fiie_detector_new(&d, r->model, NULL);
+    for (int i = 0; i < 2 && r->rc == 0; i++)
+        r->rc = fiie_detector_detect(d, r->img, r->faces, MAX_FACES, &r->n);
+    fiie_detector_free(d);
+    return NULL;
+}
+
+static void shared_model_on_threads(void **state)
+{
+    (void)state;
+    fiie_model *m;
+    assert_int_equal(fiie_model_new_default(&m), 0);
+    fiie_image img = load_rgb("astronaut");
+    shared_run runs[2];
+    pthread_t tid[2];
+    for (int i = 0; i < 2; i++) {
+        memset(&runs[i], 0, sizeof runs[i]);
+        runs[i].model = m;
+        runs[i].img = &img;
+        assert_int_equal(pthread_create(&tid[i], NULL, run_shared, &runs[i]), 0);
+    }
+    for (int i = 0; i < 2; i++)
+        pthread_join(tid[i], NULL);
+    fiie_model_free(m);
+    for (int i = 0; i < 2; i++) {
+        assert_int_equal(runs[i].rc, 0);
+        check_against_expected("astronaut", "plain", runs[i].faces, runs[i].n);
+    }
+    assert_int_equal(runs[0].n, runs[1].n);
+    assert_memory_equal(runs[0].faces, runs[1].faces, runs[0].n * sizeof(fiie_face));
+    fiie_image_free(&img);
 }
 
 static void cap_max_faces_and_query(void **state)
@@ -596,6 +643,7 @@ int main(void)
         cmocka_unit_test(formats_and_strides),
         cmocka_unit_test(threads_do_not_change_results),
         cmocka_unit_test(portable_kernels_agree),
+        cmocka_unit_test(shared_model_on_threads),
         cmocka_unit_test(cap_max_faces_and_query),
         cmocka_unit_test(bad_arguments),
         cmocka_unit_test(options),
