@@ -93,24 +93,47 @@ void nn_conv_avx512(const nn_layer *l, const float *in, int ih, int iw, float *o
 /* Max-pool (Caffe ceil rounding, windows clipped at the far edges): one
  * masked vector per 16 channels. Max is exact, so the result is identical
  * to the portable kernel's. */
-void nn_maxpool_avx512(const nn_layer *l, const float *in, int ih, int iw, float *out)
+ALWAYS_INLINE void pool_rows(const nn_layer *l, const float *in, int ih, int iw, float *out,
+                             const int K)
 {
-    const int c = l->cin, k = l->k, s = l->stride;
+    const int c = l->cin, s = l->stride;
     const int oh = nn_out_side(l, ih), ow = nn_out_side(l, iw);
     for (int oy = 0; oy < oh; oy++) {
-        const int y0 = oy * s, y1 = y0 + k < ih ? y0 + k : ih;
+        const int y0 = oy * s, ny = y0 + K <= ih ? K : ih - y0;
         for (int ox = 0; ox < ow; ox++) {
-            const int x0 = ox * s, x1 = x0 + k < iw ? x0 + k : iw;
+            const int x0 = ox * s, nx = x0 + K <= iw ? K : iw - x0;
             float *o = out + ((size_t)oy * ow + ox) * c;
+            const float *base = in + ((size_t)y0 * iw + x0) * c;
             for (int ch = 0; ch < c; ch += 16) {
                 const __mmask16 m = lane_mask(c - ch);
-                __m512 v = _mm512_maskz_loadu_ps(m, in + ((size_t)y0 * iw + x0) * c + ch);
-                for (int y = y0; y < y1; y++)
-                    for (int x = x0; x < x1; x++)
-                        v = _mm512_max_ps(
-                            v, _mm512_maskz_loadu_ps(m, in + ((size_t)y * iw + x) * c + ch));
+                __m512 v = _mm512_maskz_loadu_ps(m, base + ch);
+                if (ny == K && nx == K) {
+                    /* interior window: constant trip counts */
+                    for (int y = 0; y < K; y++)
+                        for (int x = 0; x < K; x++)
+                            v = _mm512_max_ps(v, _mm512_maskz_loadu_ps(
+                                                     m, base + ((size_t)y * iw + x) * c + ch));
+                } else {
+                    for (int y = 0; y < ny; y++)
+                        for (int x = 0; x < nx; x++)
+                            v = _mm512_max_ps(v, _mm512_maskz_loadu_ps(
+                                                     m, base + ((size_t)y * iw + x) * c + ch));
+                }
                 _mm512_mask_storeu_ps(o + ch, m, v);
             }
         }
     }
+}
+
+/* Max-pool (Caffe ceil rounding, windows clipped at the far edges): one
+ * masked vector per 16 channels. Max is exact, so the result is identical
+ * to the portable kernel's. */
+void nn_maxpool_avx512(const nn_layer *l, const float *in, int ih, int iw, float *out)
+{
+    if (l->k == 2)
+        pool_rows(l, in, ih, iw, out, 2);
+    else if (l->k == 3)
+        pool_rows(l, in, ih, iw, out, 3);
+    else
+        nn_maxpool(l, in, ih, iw, out);
 }
