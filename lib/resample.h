@@ -6,7 +6,8 @@
 
 #include <stddef.h>
 
-/* Per-output taps along one axis, na -> nb samples. */
+/* Per-output taps along one axis, na -> nb samples. The taps of one
+ * output are always consecutive source indices (idx[t] = idx[0] + t). */
 typedef struct rs_axis {
     int nb;     /* output samples */
     int K;      /* taps slots per output */
