@@ -101,7 +101,7 @@ typedef struct worker {
 typedef struct scale_plan {
     double scale;
     int hs, ws, oh, ow, nbands, nchunks;
-    size_t first_task, first_chunk, level; /* level: offset in ctx->pyr */
+    size_t first_task, first_chunk;
     axis_buf ax, ay;
 } scale_plan;
 
@@ -508,6 +508,7 @@ typedef struct stage_arg {
     const mt_list *boxes;
     int size;
     int flip;
+    size_t task_base; /* added to the task index (one scale at a time) */
 } stage_arg;
 
 #define RS_CHUNK 32 /* pyramid rows per resampling task */
@@ -524,6 +525,7 @@ static size_t find_scale(const mtcnn_ctx *c, size_t task, int chunks)
 static int resample_task(mtcnn_ctx *c, worker *w, size_t task, void *argp)
 {
     const stage_arg *arg = argp;
+    task += arg->task_base;
     const scale_plan *sp = &c->scales[find_scale(c, task, 1)];
     const int y0 = (int)(task - sp->first_chunk) * RS_CHUNK;
     const int y1 = y0 + RS_CHUNK < sp->hs ? y0 + RS_CHUNK : sp->hs;
@@ -538,7 +540,7 @@ static int resample_task(mtcnn_ctx *c, worker *w, size_t task, void *argp)
     const int same = sp->hs == (int)img->height && ws == (int)img->width;
     reset_cache(w);
     for (int y = y0; y < y1; y++) {
-        float *dst = c->pyr + sp->level + (size_t)y * ws * 3;
+        float *dst = c->pyr + (size_t)y * ws * 3;
         if (same)
             copy_row(&win, y, ws, dst);
         else
@@ -550,6 +552,7 @@ static int resample_task(mtcnn_ctx *c, worker *w, size_t task, void *argp)
 static int pnet_task(mtcnn_ctx *c, worker *w, size_t task, void *argp)
 {
     const stage_arg *arg = argp;
+    task += arg->task_base;
     const scale_plan *sp = &c->scales[find_scale(c, task, 0)];
     const int band = (int)(task - sp->first_task);
     const int r0 = band * PNET_BAND;
@@ -564,7 +567,7 @@ static int pnet_task(mtcnn_ctx *c, worker *w, size_t task, void *argp)
         rc = GROW(w->b1, w->b1_cap, act);
     if (rc)
         return rc;
-    const float *in = c->pyr + sp->level + (size_t)iy0 * ws * 3;
+    const float *in = c->pyr + (size_t)iy0 * ws * 3;
     int oh, ow;
     const float *out = nn_forward(arg->k, net, in, hb, ws, w->b0, w->b1, &oh, &ow);
     if (oh != r1 - r0 || ow != sp->ow)
@@ -628,9 +631,9 @@ static int plan_scales(mtcnn_ctx *c, const mtcnn_params *p, const fiie_model *m,
         sp->first_task = tasks;
         sp->nchunks = (hs + RS_CHUNK - 1) / RS_CHUNK;
         sp->first_chunk = chunks;
-        sp->level = level;
         chunks += (size_t)sp->nchunks;
-        level += (size_t)hs * (size_t)ws * 3;
+        if ((size_t)hs * (size_t)ws * 3 > level)
+            level = (size_t)hs * (size_t)ws * 3;
         if ((rc = axis_prepare(&sp->ax, w, ws, 1)) != 0 ||
             (rc = axis_prepare(&sp->ay, h, hs, 1)) != 0)
             return rc;
@@ -663,9 +666,18 @@ static int stage1(mtcnn_ctx *c, const stage_arg *arg, int h, int w)
         c->bands = nb;
         c->bands_cap = ntasks;
     }
-    if ((rc = run_tasks(c, nchunks, resample_task, (void *)arg)) != 0 ||
-        (rc = run_tasks(c, ntasks, pnet_task, (void *)arg)) != 0)
-        return rc;
+    /* One scale at a time through one level buffer: resample, then P-Net. */
+    (void)nchunks;
+    stage_arg sa = *arg;
+    for (size_t s = 0; s < c->nscales; s++) {
+        const scale_plan *sp = &c->scales[s];
+        sa.task_base = sp->first_chunk;
+        if ((rc = run_tasks(c, (size_t)sp->nchunks, resample_task, &sa)) != 0)
+            return rc;
+        sa.task_base = sp->first_task;
+        if ((rc = run_tasks(c, (size_t)sp->nbands, pnet_task, &sa)) != 0)
+            return rc;
+    }
     mt_list all = {0}, per = {0};
     c->stage1.n = 0;
     for (size_t s = 0; s < c->nscales && !rc; s++) {
