@@ -307,6 +307,9 @@ static void bad_arguments(void **state)
     bad.data = NULL;
     assert_int_equal(fiie_detector_detect(d, &bad, f, 4, &n), FIIE_E_INVALID_ARGUMENT);
     bad = img;
+    bad.flags = 2;
+    assert_int_equal(fiie_detector_detect(d, &bad, f, 4, &n), FIIE_E_INVALID_ARGUMENT);
+    bad = img;
     bad.width = 70000;
     bad.stride = 70000 * 3;
     assert_int_equal(fiie_detector_detect(d, &bad, f, 4, &n), FIIE_E_TOO_LARGE);
