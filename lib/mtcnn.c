@@ -251,18 +251,29 @@ static void src_init(src_image *s, const fiie_image *img)
     s->off[2] = bgr ? 0 : 2;
 }
 
-/* The image as RGBX floats, rows of width pixels (MATLAB's single(img)). */
-static void to_float_rgbx(const src_image *s, v4f *dst)
+static inline __attribute__((always_inline)) void rgbx_rows(const fiie_image *img, v4f *dst,
+                                                           const int bpp, const int r,
+                                                           const int b)
 {
-    const fiie_image *img = s->img;
-    const int bpp = s->bpp, o0 = s->off[0], o1 = s->off[1], o2 = s->off[2];
     for (uint32_t y = 0; y < img->height; y++) {
         const uint8_t *row = img->data + (size_t)y * img->stride;
         v4f *d = dst + (size_t)y * img->width;
         for (uint32_t x = 0; x < img->width; x++) {
             const uint8_t *p = row + (size_t)x * bpp;
-            d[x] = (v4f){p[o0], p[o1], p[o2], 0.0f};
+            d[x] = (v4f){p[r], p[1], p[b], 0.0f};
         }
+    }
+}
+
+/* The image as RGBX floats (MATLAB's single(img)); constant layouts let
+ * the compiler vectorise the conversion. */
+static void to_float_rgbx(const src_image *s, v4f *dst)
+{
+    switch (s->img->format) {
+    case FIIE_PIXEL_RGB8: rgbx_rows(s->img, dst, 3, 0, 2); break;
+    case FIIE_PIXEL_BGR8: rgbx_rows(s->img, dst, 3, 2, 0); break;
+    case FIIE_PIXEL_RGBA8: rgbx_rows(s->img, dst, 4, 0, 2); break;
+    default: rgbx_rows(s->img, dst, 4, 2, 0); break;
     }
 }
 
