@@ -115,9 +115,27 @@ int fiie_detector_check_image_(const fiie_image *img)
     return fiie_image_validate(img);
 }
 
-void fiie_detector_use_portable_(fiie_detector *d, int portable)
+int fiie_detector_use_kernels_(fiie_detector *d, const char *name)
 {
-    d->kernels = portable ? &nn_kernels_portable : nn_kernels_best();
+    if (name == NULL) {
+        d->kernels = nn_kernels_best();
+        return FIIE_OK;
+    }
+    if (strcmp(name, "portable") == 0) {
+        d->kernels = &nn_kernels_portable;
+        return FIIE_OK;
+    }
+#ifdef FIIE_HAVE_AVX2
+    if (strcmp(name, "avx2") == 0 && nn_cpu_has_avx2()) {
+        d->kernels = &nn_kernels_avx2;
+        return FIIE_OK;
+    }
+    if (strcmp(name, "avx512") == 0 && nn_cpu_has_avx512()) {
+        d->kernels = &nn_kernels_avx512;
+        return FIIE_OK;
+    }
+#endif
+    return FIIE_E_UNSUPPORTED;
 }
 
 const char *fiie_detector_kernels_name_(const fiie_detector *d)
