@@ -238,17 +238,11 @@ static int run_tasks(mtcnn_ctx *c, size_t n, task_fn fn, void *arg)
 
 typedef struct src_image {
     const fiie_image *img;
-    int bpp, off[3]; /* bytes per pixel, offsets of R, G, B */
 } src_image;
 
 static void src_init(src_image *s, const fiie_image *img)
 {
     s->img = img;
-    int bgr = img->format == FIIE_PIXEL_BGR8 || img->format == FIIE_PIXEL_BGRA8;
-    s->bpp = img->format == FIIE_PIXEL_RGBA8 || img->format == FIIE_PIXEL_BGRA8 ? 4 : 3;
-    s->off[0] = bgr ? 2 : 0;
-    s->off[1] = 1;
-    s->off[2] = bgr ? 0 : 2;
 }
 
 static inline __attribute__((always_inline)) void rgbx_rows(const fiie_image *img, v4f *dst,
@@ -857,7 +851,8 @@ static int stage3(mtcnn_ctx *c, stage_arg *arg)
     }
     if (!rc)
         rc = run_crops(c, arg, &in, 48, arg->p->v1flip);
-    /* b0 (pre-regression boxes with O-Net data) in tmp, regressed in stage2 */
+    /* pre: the O-Net input boxes that passed (landmarks are relative to
+     * them); tmp: the same boxes after regression, for the final NMS */
     mt_list pre = {0};
     c->tmp.n = 0;
     for (size_t i = 0; i < in.n && !rc; i++) {
