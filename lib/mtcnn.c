@@ -123,6 +123,8 @@ struct mtcnn_ctx {
     mt_list tmp, stage1, stage2, final;
     crop_out *crops;
     size_t crops_cap;
+    float *feat; /* per crop: the 3x3xC input of the fully connected layer */
+    size_t feat_cap;
     size_t *order, *pick;
     size_t order_cap, pick_cap;
 };
@@ -170,6 +172,7 @@ void mtcnn_ctx_free(mtcnn_ctx *c)
     free(c->stage2.v);
     free(c->final.v);
     free(c->crops);
+    free(c->feat);
     free(c->order);
     free(c->pick);
     free(c);
@@ -761,11 +764,20 @@ static int make_crop(mtcnn_ctx *c, worker *w, const mt_box *b, int size, float *
     return 0;
 }
 
+/* R-Net and O-Net run in two steps: the convolutions per crop (crop_task)
+ * down to the 3x3xC map, whose (y, x, c) order is the input order of the
+ * fully connected layer; then the fully connected layer and the heads for
+ * a batch of crops at once (fc_task), as 1x1 convolutions over a row of
+ * crops, so that each weight load serves several crops. Each output
+ * still sums its terms in the same order, so batching changes no bit. */
+#define FC_BATCH 32
+
 static int crop_task(mtcnn_ctx *c, worker *w, size_t task, void *argp)
 {
     const stage_arg *arg = argp;
     const int size = arg->size;
     const nn_net *net = size == 24 ? &arg->m->rnet : &arg->m->onet;
+    const size_t nb = arg->boxes->n, F = (size_t)net->layer[net->n - 2].cin * 9;
     size_t act = nn_max_activation(net, size, size);
     size_t n = (size_t)size * size * 3;
     int rc = GROW(w->in, w->in_cap, n);
@@ -780,32 +792,74 @@ static int crop_task(mtcnn_ctx *c, worker *w, size_t task, void *argp)
     if (rc)
         return rc;
     int oh, ow;
-    const float *o = nn_forward(arg->k, net, w->in, size, size, w->b0, w->b1, &oh, &ow);
-    crop_out *co = &c->crops[task];
-    co->score = softmax1(o[0], o[1]);
-    memcpy(co->reg, o + 2, sizeof co->reg);
-    if (size == 48)
-        memcpy(co->pts, o + 6, sizeof co->pts);
+    const float *o = nn_forward_layers(arg->k, net, 0, net->n - 2, w->in, size, size, w->b0,
+                                       w->b1, &oh, &ow);
+    memcpy(c->feat + task * F, o, F * sizeof *o);
     if (arg->flip) {
         for (int y = 0; y < size; y++)
             for (int x = 0; x < size; x++)
                 memcpy(w->flip + ((size_t)y * size + x) * 3,
                        w->in + ((size_t)y * size + (size - 1 - x)) * 3, 3 * sizeof(float));
-        o = nn_forward(arg->k, net, w->flip, size, size, w->b0, w->b1, &oh, &ow);
-        memcpy(co->flip_pts, o + 6, sizeof co->flip_pts);
+        o = nn_forward_layers(arg->k, net, 0, net->n - 2, w->flip, size, size, w->b0, w->b1,
+                              &oh, &ow);
+        memcpy(c->feat + (nb + task) * F, o, F * sizeof *o);
+    }
+    return 0;
+}
+
+/* Crops [FC_BATCH task, ...) of the normal (then, with flip, the mirrored)
+ * crops through the fully connected layer and the heads. */
+static int fc_task(mtcnn_ctx *c, worker *w, size_t task, void *argp)
+{
+    const stage_arg *arg = argp;
+    const nn_net *net = arg->size == 24 ? &arg->m->rnet : &arg->m->onet;
+    const nn_layer *fc = &net->layer[net->n - 2], *head = &net->layer[net->n - 1];
+    const size_t nb = arg->boxes->n, total = arg->flip ? 2 * nb : nb;
+    const size_t F = (size_t)fc->cin * 9, i0 = task * FC_BATCH;
+    const int m = (int)(total - i0 < FC_BATCH ? total - i0 : FC_BATCH);
+    /* the fc weights [3][3][cin][o] are those of a 1x1 conv with 9 cin inputs */
+    nn_layer fc1 = *fc;
+    fc1.k = 1;
+    fc1.cin = (int)F;
+    int rc = GROW(w->b0, w->b0_cap, (size_t)m * fc->cout_pad);
+    if (!rc)
+        rc = GROW(w->b1, w->b1_cap, (size_t)m * head->cout_pad);
+    if (rc)
+        return rc;
+    arg->k->conv(&fc1, c->feat + i0 * F, 1, m, w->b0);
+    arg->k->conv(head, w->b0, 1, m, w->b1);
+    for (int j = 0; j < m; j++) {
+        const float *o = w->b1 + (size_t)j * head->cout;
+        size_t i = i0 + (size_t)j;
+        if (i >= nb) {
+            memcpy(c->crops[i - nb].flip_pts, o + 6, sizeof c->crops[0].flip_pts);
+            continue;
+        }
+        crop_out *co = &c->crops[i];
+        co->score = softmax1(o[0], o[1]);
+        memcpy(co->reg, o + 2, sizeof co->reg);
+        if (arg->size == 48)
+            memcpy(co->pts, o + 6, sizeof co->pts);
     }
     return 0;
 }
 
 static int run_crops(mtcnn_ctx *c, stage_arg *arg, const mt_list *boxes, int size, int flip)
 {
+    const nn_net *net = size == 24 ? &arg->m->rnet : &arg->m->onet;
+    const size_t F = (size_t)net->layer[net->n - 2].cin * 9;
+    const size_t total = (flip ? 2 : 1) * boxes->n;
     int rc = GROW(c->crops, c->crops_cap, boxes->n + 1);
+    if (!rc)
+        rc = GROW(c->feat, c->feat_cap, total * F + 1);
     if (rc)
         return rc;
     arg->boxes = boxes;
     arg->size = size;
     arg->flip = flip;
-    return run_tasks(c, boxes->n, crop_task, arg);
+    if ((rc = run_tasks(c, boxes->n, crop_task, arg)) != 0)
+        return rc;
+    return run_tasks(c, (total + FC_BATCH - 1) / FC_BATCH, fc_task, arg);
 }
 
 static int stage2(mtcnn_ctx *c, stage_arg *arg)
