@@ -15,5 +15,8 @@
 #include "fiie/version.h"
 #include "fiie/common.h"
 #include "fiie/image.h"
+#include "fiie/mask.h"
+#include "fiie/cipher.h"
+#include "fiie/container.h"
 
 #endif /* FIIE_FIIE_H */

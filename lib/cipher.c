@@ -1,0 +1,538 @@
+/* Keys, passphrase KDF and the FIIE v1 encrypt/decrypt (fiie/cipher.h).
+ *
+ * Both directions work on a private copy of the region stream: gather the
+ * protected bytes, transform the copy, and scatter it back only once
+ * nothing can fail any more, so an error never leaves a half-written
+ * image. */
+#include <stdlib.h>
+#include <string.h>
+
+#include <sodium.h>
+
+#include "fiie/container.h"
+#include "cipher.h"
+#include "header.h"
+#include "logistic.h"
+#include "mask.h"
+#include "paper.h"
+
+struct fiie_key {
+    uint8_t k[FIIE_KEY_BYTES];
+    uint32_t has_kdf;
+    uint64_t opslimit;
+    uint64_t memlimit;
+    uint8_t salt[FIIE_SALT_BYTES];
+};
+
+static int abi_ok(uint32_t v)
+{
+    return (v >> 16) == FIIE_ABI_VERSION_MAJOR;
+}
+
+size_t fiie_key_bytes(void)
+{
+    return FIIE_KEY_BYTES;
+}
+
+size_t fiie_nonce_bytes(void)
+{
+    return FIIE_NONCE_BYTES;
+}
+
+size_t fiie_salt_bytes(void)
+{
+    return FIIE_SALT_BYTES;
+}
+
+int fiie_kdf_params_init_v(fiie_kdf_params *p, int abi_version)
+{
+    if (!p)
+        return FIIE_E_INVALID_ARGUMENT;
+    if (!abi_ok((uint32_t)abi_version))
+        return FIIE_E_VERSION;
+    memset(p, 0, sizeof *p);
+    p->abi_version = (uint32_t)abi_version;
+    p->opslimit = crypto_pwhash_argon2id_OPSLIMIT_INTERACTIVE;
+    p->memlimit = crypto_pwhash_argon2id_MEMLIMIT_INTERACTIVE;
+    return FIIE_OK;
+}
+
+int fiie_encrypt_options_init_v(fiie_encrypt_options *o, int abi_version)
+{
+    if (!o)
+        return FIIE_E_INVALID_ARGUMENT;
+    if (!abi_ok((uint32_t)abi_version))
+        return FIIE_E_VERSION;
+    memset(o, 0, sizeof *o);
+    o->abi_version = (uint32_t)abi_version;
+    o->alg = FIIE_ALG_V1;
+    o->threads = 1;
+    return FIIE_OK;
+}
+
+int fiie_decrypt_options_init_v(fiie_decrypt_options *o, int abi_version)
+{
+    if (!o)
+        return FIIE_E_INVALID_ARGUMENT;
+    if (!abi_ok((uint32_t)abi_version))
+        return FIIE_E_VERSION;
+    memset(o, 0, sizeof *o);
+    o->abi_version = (uint32_t)abi_version;
+    o->threads = 1;
+    return FIIE_OK;
+}
+
+/* ---- keys --------------------------------------------------------------- */
+
+static int key_alloc(fiie_key **out)
+{
+    *out = NULL;
+    if (sodium_init() < 0)
+        return FIIE_E_CRYPTO;
+    /* Guarded, locked (where allowed) memory; sodium_free wipes it. */
+    fiie_key *k = sodium_malloc(sizeof *k);
+    if (!k)
+        return FIIE_E_NO_MEMORY;
+    memset(k, 0, sizeof *k);
+    *out = k;
+    return FIIE_OK;
+}
+
+void fiie_key_free(fiie_key *k)
+{
+    if (k)
+        sodium_free(k);
+}
+
+int fiie_key_generate(fiie_key **out)
+{
+    if (!out)
+        return FIIE_E_INVALID_ARGUMENT;
+    int rc = key_alloc(out);
+    if (rc == FIIE_OK)
+        randombytes_buf((*out)->k, FIIE_KEY_BYTES);
+    return rc;
+}
+
+int fiie_key_from_bytes(fiie_key **out, const uint8_t *bytes, size_t len)
+{
+    if (out)
+        *out = NULL;
+    if (!out || !bytes || len != FIIE_KEY_BYTES)
+        return FIIE_E_INVALID_ARGUMENT;
+    int rc = key_alloc(out);
+    if (rc == FIIE_OK)
+        memcpy((*out)->k, bytes, FIIE_KEY_BYTES);
+    return rc;
+}
+
+static int kdf_limits_ok(uint64_t ops, uint64_t mem)
+{
+    return ops >= FIIE_KDF_MIN_OPSLIMIT && ops <= FIIE_KDF_MAX_OPSLIMIT &&
+           mem >= FIIE_KDF_MIN_MEMLIMIT && mem <= FIIE_KDF_MAX_MEMLIMIT && mem <= SIZE_MAX;
+}
+
+static int derive(fiie_key **out, const char *pass, size_t len, uint64_t ops, uint64_t mem,
+                  const uint8_t salt[FIIE_SALT_BYTES])
+{
+    fiie_key *k;
+    int rc = key_alloc(&k);
+    if (rc != FIIE_OK)
+        return rc;
+    if (crypto_pwhash(k->k, FIIE_KEY_BYTES, pass, len, salt, (unsigned long long)ops,
+                      (size_t)mem, crypto_pwhash_ALG_ARGON2ID13) != 0) {
+        fiie_key_free(k);
+        /* libsodium fails here mainly when it cannot get the memory. */
+        return FIIE_E_NO_MEMORY;
+    }
+    k->has_kdf = 1;
+    k->opslimit = ops;
+    k->memlimit = mem;
+    memcpy(k->salt, salt, FIIE_SALT_BYTES);
+    *out = k;
+    return FIIE_OK;
+}
+
+int fiie_key_from_passphrase(fiie_key **out, const char *pass, size_t len,
+                             const fiie_kdf_params *p)
+{
+    if (out)
+        *out = NULL;
+    if (!out || !pass || len == 0 || len > crypto_pwhash_PASSWD_MAX)
+        return FIIE_E_INVALID_ARGUMENT;
+    fiie_kdf_params def;
+    if (!p) {
+        fiie_kdf_params_init(&def);
+        p = &def;
+    }
+    if (!abi_ok(p->abi_version))
+        return FIIE_E_VERSION;
+    if ((p->flags & ~FIIE_KDF_FIXED_SALT) != 0)
+        return FIIE_E_INVALID_ARGUMENT;
+    if (!kdf_limits_ok(p->opslimit, p->memlimit))
+        return FIIE_E_TOO_LARGE;
+    if (sodium_init() < 0)
+        return FIIE_E_CRYPTO;
+    uint8_t salt[FIIE_SALT_BYTES];
+    if (p->flags & FIIE_KDF_FIXED_SALT)
+        memcpy(salt, p->salt, sizeof salt);
+    else
+        randombytes_buf(salt, sizeof salt);
+    return derive(out, pass, len, p->opslimit, p->memlimit, salt);
+}
+
+int fiie_key_from_header_passphrase(fiie_key **out, const uint8_t *header, size_t hlen,
+                                    const char *pass, size_t passlen)
+{
+    if (out)
+        *out = NULL;
+    if (!out || !header || !pass || passlen == 0 || passlen > crypto_pwhash_PASSWD_MAX)
+        return FIIE_E_INVALID_ARGUMENT;
+    fiie_header_info info;
+    int rc = fiie_header_parse(&info, header, hlen);
+    if (rc != FIIE_OK)
+        return rc;
+    if (!info.kdf)
+        return FIIE_E_NOT_FOUND;
+    if (!kdf_limits_ok(info.opslimit, info.memlimit))
+        return FIIE_E_TOO_LARGE;
+    return derive(out, pass, passlen, info.opslimit, info.memlimit, info.salt);
+}
+
+int fiie_key_get_bytes(const fiie_key *k, uint8_t *out, size_t cap)
+{
+    if (!k || !out)
+        return FIIE_E_INVALID_ARGUMENT;
+    if (cap < FIIE_KEY_BYTES)
+        return FIIE_E_BUFFER_TOO_SMALL;
+    memcpy(out, k->k, FIIE_KEY_BYTES);
+    return FIIE_OK;
+}
+
+/* ---- subkeys and keystream ----------------------------------------------- */
+
+static void subkey(uint8_t out[32], const uint8_t key[FIIE_KEY_BYTES], const char label[8],
+                   const uint8_t nonce[FIIE_NONCE_BYTES])
+{
+    uint8_t msg[8 + FIIE_NONCE_BYTES];
+    memcpy(msg, label, 8);
+    memcpy(msg + 8, nonce, FIIE_NONCE_BYTES);
+    crypto_generichash(out, 32, msg, sizeof msg, key, FIIE_KEY_BYTES);
+}
+
+void fiie_derive_subkeys(const uint8_t key[FIIE_KEY_BYTES],
+                         const uint8_t nonce[FIIE_NONCE_BYTES], uint8_t k_lm[32],
+                         uint8_t k_ae[32])
+{
+    subkey(k_lm, key, "FIIE1 lm", nonce);
+    subkey(k_ae, key, "FIIE1 ae", nonce);
+}
+
+typedef struct subkeys {
+    uint8_t ae[32];
+    fiie_lm lm;
+} subkeys;
+
+static int subkeys_derive(subkeys *s, const fiie_key *k, const uint8_t nonce[FIIE_NONCE_BYTES])
+{
+    uint8_t k_lm[32];
+    fiie_derive_subkeys(k->k, nonce, k_lm, s->ae);
+    int rc = fiie_lm_init(&s->lm, k_lm);
+    sodium_memzero(k_lm, sizeof k_lm);
+    return rc;
+}
+
+static void subkeys_wipe(subkeys *s)
+{
+    sodium_memzero(s, sizeof *s);
+}
+
+int fiie_keystream(const fiie_key *k, const uint8_t *nonce, uint8_t *out, size_t len,
+                   unsigned threads)
+{
+    if (!k || !nonce || (!out && len > 0))
+        return FIIE_E_INVALID_ARGUMENT;
+    if (sodium_init() < 0)
+        return FIIE_E_CRYPTO;
+    subkeys s;
+    int rc = subkeys_derive(&s, k, nonce);
+    if (rc == FIIE_OK && len > 0) {
+        memset(out, 0, len);
+        fiie_lm_xor(&s.lm, out, len, threads);
+    }
+    subkeys_wipe(&s);
+    return rc;
+}
+
+int fiie_paper_keystream(double x0, double mu, uint8_t *out, size_t len)
+{
+    if ((!out && len > 0) || !fiie_paper_key_valid(x0, mu))
+        return FIIE_E_INVALID_ARGUMENT;
+    if (len > 0) {
+        memset(out, 0, len);
+        fiie_paper_xor(x0, mu, out, len);
+    }
+    return FIIE_OK;
+}
+
+/* ---- region stream ------------------------------------------------------- */
+
+/* R, G, B offsets inside a pixel of each layout. */
+static void layout(int32_t format, size_t *ch, size_t *r, size_t *b)
+{
+    *ch = (format == FIIE_PIXEL_RGBA8 || format == FIIE_PIXEL_BGRA8) ? 4 : 3;
+    int bgr = format == FIIE_PIXEL_BGR8 || format == FIIE_PIXEL_BGRA8;
+    *r = bgr ? 2 : 0;
+    *b = bgr ? 0 : 2;
+}
+
+/* Copy the region stream out of (scatter = 0) or into (scatter = 1) img. */
+static int region_stream(fiie_image *img, const fiie_mask *m, uint8_t *buf, int scatter)
+{
+    fiie_mask_rows it;
+    if (fiie_mask_rows_init(&it, m) != FIIE_OK)
+        return FIIE_E_NO_MEMORY;
+    size_t ch, ro, bo;
+    layout(img->format, &ch, &ro, &bo);
+    uint8_t *s = buf;
+    for (uint32_t py = 0; py < img->height; py++) {
+        const fiie_span *sp;
+        size_t n = fiie_mask_row_spans(&it, py, &sp);
+        uint8_t *row = img->data + (size_t)py * img->stride;
+        for (size_t i = 0; i < n; i++) {
+            uint8_t *p = row + (size_t)sp[i].x0 * ch;
+            size_t cnt = sp[i].x1 - sp[i].x0;
+            if (ch == 3 && ro == 0) {
+                if (scatter)
+                    memcpy(p, s, cnt * 3);
+                else
+                    memcpy(s, p, cnt * 3);
+                s += cnt * 3;
+            } else if (scatter) {
+                for (size_t k = 0; k < cnt; k++, p += ch, s += 3) {
+                    p[ro] = s[0];
+                    p[1] = s[1];
+                    p[bo] = s[2];
+                }
+            } else {
+                for (size_t k = 0; k < cnt; k++, p += ch, s += 3) {
+                    s[0] = p[ro];
+                    s[1] = p[1];
+                    s[2] = p[bo];
+                }
+            }
+        }
+    }
+    fiie_mask_rows_release(&it);
+    return FIIE_OK;
+}
+
+/* The checks of fiie_image_validate(), kept local so that the cipher does
+ * not depend on the image I/O module. Sets the channel count. */
+static int image_check(const fiie_image *img, size_t *channels)
+{
+    if (!img->data || img->width == 0 || img->height == 0)
+        return FIIE_E_INVALID_ARGUMENT;
+    size_t ch;
+    switch (img->format) {
+    case FIIE_PIXEL_RGB8:
+    case FIIE_PIXEL_BGR8: ch = 3; break;
+    case FIIE_PIXEL_RGBA8:
+    case FIIE_PIXEL_BGRA8: ch = 4; break;
+    default: return FIIE_E_INVALID_ARGUMENT;
+    }
+    if (img->width > FIIE_MAX_DIMENSION || img->height > FIIE_MAX_DIMENSION ||
+        (uint64_t)img->width * img->height > FIIE_MAX_PIXELS)
+        return FIIE_E_TOO_LARGE;
+    size_t row = (size_t)img->width * ch;
+    if (img->stride < row)
+        return FIIE_E_INVALID_ARGUMENT;
+    if ((img->height - 1) > (SIZE_MAX - row) / img->stride)
+        return FIIE_E_TOO_LARGE;
+    *channels = ch;
+    return FIIE_OK;
+}
+
+/* Protected byte count M = 3 x pixels; fits size_t since the image does. */
+static int stream_length(const fiie_mask *m, size_t *len)
+{
+    uint64_t px;
+    int rc = fiie_mask_pixel_count(m, &px);
+    if (rc != FIIE_OK)
+        return rc;
+    if (px > SIZE_MAX / 3)
+        return FIIE_E_TOO_LARGE;
+    *len = (size_t)px * 3;
+    return FIIE_OK;
+}
+
+static void stream_free(uint8_t *buf, size_t len)
+{
+    if (buf) {
+        sodium_memzero(buf, len);
+        free(buf);
+    }
+}
+
+/* ---- encrypt / decrypt --------------------------------------------------- */
+
+int fiie_encrypt(const fiie_key *k, fiie_image *img, const fiie_mask *m,
+                 const fiie_encrypt_options *o, uint8_t *header, size_t cap,
+                 size_t *header_len)
+{
+    if (header_len)
+        *header_len = 0;
+    if (!img || !m || !header_len)
+        return FIIE_E_INVALID_ARGUMENT;
+    fiie_encrypt_options def;
+    if (!o) {
+        fiie_encrypt_options_init(&def);
+        o = &def;
+    }
+    if (!abi_ok(o->abi_version))
+        return FIIE_E_VERSION;
+    if ((o->alg != FIIE_ALG_V1 && o->alg != FIIE_ALG_PAPER) ||
+        (o->flags & ~FIIE_ENCRYPT_FIXED_NONCE) != 0)
+        return FIIE_E_INVALID_ARGUMENT;
+    int paper = o->alg == FIIE_ALG_PAPER;
+    if (paper ? !fiie_paper_key_valid(o->paper_x0, o->paper_mu) : !k)
+        return FIIE_E_INVALID_ARGUMENT;
+    size_t ch;
+    int rc = image_check(img, &ch);
+    if (rc != FIIE_OK)
+        return rc;
+    if (fiie_mask_width(m) != img->width || fiie_mask_height(m) != img->height)
+        return FIIE_E_MISMATCH;
+    size_t nreg = fiie_mask_region_count(m);
+    if (nreg == 0)
+        return FIIE_E_EMPTY_MASK;
+
+    fiie_header_info info = {0};
+    info.version = FIIE_HEADER_VERSION;
+    info.alg = o->alg;
+    info.channels = (uint32_t)ch;
+    info.width = img->width;
+    info.height = img->height;
+    info.n_regions = (uint32_t)nreg;
+    if (!paper && k->has_kdf) {
+        info.kdf = FIIE_KDF_ARGON2ID13;
+        info.flags = FIIE_HEADER_FLAG_KDF;
+        info.opslimit = k->opslimit;
+        info.memlimit = k->memlimit;
+        memcpy(info.salt, k->salt, FIIE_SALT_BYTES);
+    }
+    size_t hlen = fiie_header_size((int)info.alg, nreg, info.kdf != 0);
+    *header_len = hlen;
+    if (!header || cap < hlen)
+        return FIIE_E_BUFFER_TOO_SMALL;
+
+    size_t mlen;
+    rc = stream_length(m, &mlen);
+    if (rc != FIIE_OK)
+        return rc;
+    if (mlen == 0)
+        return FIIE_E_EMPTY_MASK;
+    if (sodium_init() < 0)
+        return FIIE_E_CRYPTO;
+    uint8_t *buf = malloc(mlen);
+    if (!buf)
+        return FIIE_E_NO_MEMORY;
+    rc = region_stream(img, m, buf, 0);
+    if (rc != FIIE_OK) {
+        stream_free(buf, mlen);
+        return rc;
+    }
+
+    if (paper) {
+        fiie_header_write(header, &info, m);
+        fiie_paper_xor(o->paper_x0, o->paper_mu, buf, mlen);
+    } else {
+        if (o->flags & FIIE_ENCRYPT_FIXED_NONCE)
+            memcpy(info.nonce, o->nonce, FIIE_NONCE_BYTES);
+        else
+            randombytes_buf(info.nonce, FIIE_NONCE_BYTES);
+        subkeys s;
+        rc = subkeys_derive(&s, k, info.nonce);
+        if (rc == FIIE_OK) {
+            fiie_header_write(header, &info, m);
+            fiie_lm_xor(&s.lm, buf, mlen, o->threads);
+            size_t alen = hlen - FIIE_TAG_BYTES;
+            if (crypto_aead_xchacha20poly1305_ietf_encrypt_detached(
+                    buf, header + alen, NULL, buf, mlen, header, alen, NULL, info.nonce,
+                    s.ae) != 0)
+                rc = FIIE_E_CRYPTO;
+        }
+        subkeys_wipe(&s);
+    }
+    if (rc == FIIE_OK)
+        rc = region_stream(img, m, buf, 1);
+    stream_free(buf, mlen);
+    return rc;
+}
+
+int fiie_decrypt(const fiie_key *k, fiie_image *img, const uint8_t *header, size_t len,
+                 const fiie_decrypt_options *o)
+{
+    if (!img || !header)
+        return FIIE_E_INVALID_ARGUMENT;
+    fiie_decrypt_options def;
+    if (!o) {
+        fiie_decrypt_options_init(&def);
+        o = &def;
+    }
+    if (!abi_ok(o->abi_version))
+        return FIIE_E_VERSION;
+    size_t ch;
+    int rc = image_check(img, &ch);
+    if (rc != FIIE_OK)
+        return rc;
+    fiie_header_info info;
+    rc = fiie_header_parse(&info, header, len);
+    if (rc != FIIE_OK)
+        return rc;
+    if (info.width != img->width || info.height != img->height ||
+        info.channels != ch)
+        return FIIE_E_MISMATCH;
+    int paper = info.alg == FIIE_ALG_PAPER;
+    if (paper ? !fiie_paper_key_valid(o->paper_x0, o->paper_mu) : !k)
+        return FIIE_E_INVALID_ARGUMENT;
+    if (sodium_init() < 0)
+        return FIIE_E_CRYPTO;
+
+    fiie_mask *m;
+    rc = fiie_mask_from_header(&m, header, len);
+    if (rc != FIIE_OK)
+        return rc;
+    size_t mlen;
+    rc = stream_length(m, &mlen);
+    if (rc != FIIE_OK) {
+        fiie_mask_free(m);
+        return rc;
+    }
+    /* One spare byte so that an empty stream still has a valid pointer. */
+    uint8_t *buf = malloc(mlen + 1);
+    if (!buf) {
+        fiie_mask_free(m);
+        return FIIE_E_NO_MEMORY;
+    }
+    rc = region_stream(img, m, buf, 0);
+    if (rc == FIIE_OK && paper) {
+        fiie_paper_xor(o->paper_x0, o->paper_mu, buf, mlen);
+    } else if (rc == FIIE_OK) {
+        subkeys s;
+        rc = subkeys_derive(&s, k, info.nonce);
+        size_t alen = len - FIIE_TAG_BYTES;
+        if (rc == FIIE_OK &&
+            crypto_aead_xchacha20poly1305_ietf_decrypt_detached(
+                buf, NULL, buf, mlen, header + alen, header, alen, info.nonce, s.ae) != 0)
+            rc = FIIE_E_AUTH;
+        if (rc == FIIE_OK)
+            fiie_lm_xor(&s.lm, buf, mlen, o->threads);
+        subkeys_wipe(&s);
+    }
+    if (rc == FIIE_OK)
+        rc = region_stream(img, m, buf, 1);
+    stream_free(buf, mlen + 1);
+    fiie_mask_free(m);
+    return rc;
+}

@@ -1,0 +1,199 @@
+/* Logistic keystream (format section 3). Integer-only: floating point
+ * never touches algorithm-1 ciphertext. */
+#include <pthread.h>
+#include <string.h>
+
+#include <sodium.h>
+
+#include "fiie/common.h"
+#include "logistic.h"
+
+#ifndef __SIZEOF_INT128__
+#error "libfiie needs a compiler with unsigned __int128 (gcc, clang)"
+#endif
+
+__extension__ typedef unsigned __int128 u128; /* -Wpedantic: a GNU extension */
+
+static inline uint64_t lm_f(uint64_t x, uint64_t q)
+{
+    /* (2^64 - x) mod 2^64 is -x in u64; the product over 2^64 is <= 2^62,
+     * so q times it over 2^62 fits in 64 bits. */
+    uint64_t t = (uint64_t)(((u128)x * (uint64_t)(0 - x)) >> 64);
+    return (uint64_t)(((u128)q * t) >> 62);
+}
+
+uint64_t fiie_lm_f(uint64_t x, uint64_t q)
+{
+    return lm_f(x, q);
+}
+
+static uint64_t load64_le(const uint8_t *p)
+{
+    uint64_t v = 0;
+    for (int i = 7; i >= 0; i--)
+        v = (v << 8) | p[i];
+    return v;
+}
+
+uint64_t fiie_lm_h8(const uint8_t k_lm[32], const uint8_t *msg, size_t len)
+{
+    uint8_t h[16];
+    crypto_generichash(h, sizeof h, msg, len, k_lm, 32);
+    uint64_t v = load64_le(h);
+    sodium_memzero(h, sizeof h);
+    return v;
+}
+
+/* A parameter is weak when its orbit from the seed falls into a cycle no
+ * longer than the window after the warm-up: such a lane would repeat. */
+static int lane_is_weak(uint64_t x, uint64_t q)
+{
+    for (int i = 0; i < FIIE_LM_WARMUP; i++)
+        x = lm_f(x, q);
+    uint64_t y = x;
+    for (int i = 0; i < FIIE_LM_WEAK_WINDOW; i++) {
+        x = lm_f(x, q);
+        if (x == y)
+            return 1;
+    }
+    return 0;
+}
+
+int fiie_lm_init(fiie_lm *lm, const uint8_t k_lm[32])
+{
+    memcpy(lm->k_lm, k_lm, 32);
+    for (int l = 0; l < FIIE_LM_LANES; l++) {
+        int found = 0;
+        for (int a = 0; a < FIIE_LM_ATTEMPTS && !found; a++) {
+            const uint8_t msg[4] = {'m', 'u', (uint8_t)l, (uint8_t)a};
+            uint64_t r = fiie_lm_h8(k_lm, msg, sizeof msg);
+            uint64_t q = UINT64_MAX - (r >> 8);
+            if (!lane_is_weak(r << 1 | 1u, q)) {
+                lm->q[l] = q;
+                found = 1;
+            }
+        }
+        if (!found) {
+            fiie_lm_wipe(lm);
+            return FIIE_E_CRYPTO;
+        }
+    }
+    return FIIE_OK;
+}
+
+void fiie_lm_wipe(fiie_lm *lm)
+{
+    sodium_memzero(lm, sizeof *lm);
+}
+
+static inline void xor8(uint8_t *p, uint64_t v)
+{
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    uint64_t w;
+    memcpy(&w, p, 8);
+    w ^= v;
+    memcpy(p, &w, 8);
+#else
+    for (int i = 0; i < 8; i++)
+        p[i] ^= (uint8_t)(v >> (8 * i));
+#endif
+}
+
+#define LM_BYTE(l) (((x##l >> 24) & 0xFFu) << (8 * (l)))
+
+void fiie_lm_xor_block(const fiie_lm *lm, uint64_t j, uint8_t *buf, size_t len)
+{
+    uint64_t x[FIIE_LM_LANES];
+    for (int l = 0; l < FIIE_LM_LANES; l++) {
+        const uint8_t msg[9] = {'s', 'e', 'e', 'd', (uint8_t)j, (uint8_t)(j >> 8),
+                                (uint8_t)(j >> 16), (uint8_t)(j >> 24), (uint8_t)l};
+        uint64_t v = fiie_lm_h8(lm->k_lm, msg, sizeof msg) | 1u;
+        for (int i = 0; i < FIIE_LM_WARMUP; i++)
+            v = lm_f(v, lm->q[l]);
+        x[l] = v;
+    }
+    /* Eight independent dependency chains in registers keep both
+     * multipliers busy; no branch in the loop body. */
+    uint64_t x0 = x[0], x1 = x[1], x2 = x[2], x3 = x[3];
+    uint64_t x4 = x[4], x5 = x[5], x6 = x[6], x7 = x[7];
+    const uint64_t q0 = lm->q[0], q1 = lm->q[1], q2 = lm->q[2], q3 = lm->q[3];
+    const uint64_t q4 = lm->q[4], q5 = lm->q[5], q6 = lm->q[6], q7 = lm->q[7];
+    size_t groups = len / 8;
+    for (size_t n = 0; n < groups; n++) {
+        x0 = lm_f(x0, q0);
+        x1 = lm_f(x1, q1);
+        x2 = lm_f(x2, q2);
+        x3 = lm_f(x3, q3);
+        x4 = lm_f(x4, q4);
+        x5 = lm_f(x5, q5);
+        x6 = lm_f(x6, q6);
+        x7 = lm_f(x7, q7);
+        uint64_t v = LM_BYTE(0) | LM_BYTE(1) | LM_BYTE(2) | LM_BYTE(3) | LM_BYTE(4) |
+                     LM_BYTE(5) | LM_BYTE(6) | LM_BYTE(7);
+        xor8(buf + 8 * n, v);
+    }
+    size_t tail = len % 8;
+    if (tail) {
+        uint64_t xs[FIIE_LM_LANES] = {x0, x1, x2, x3, x4, x5, x6, x7};
+        uint8_t *p = buf + 8 * groups;
+        for (size_t l = 0; l < tail; l++)
+            p[l] ^= (uint8_t)(lm_f(xs[l], lm->q[l]) >> 24);
+        sodium_memzero(xs, sizeof xs);
+    }
+    sodium_memzero(x, sizeof x);
+}
+
+#undef LM_BYTE
+
+typedef struct lm_job {
+    const fiie_lm *lm;
+    uint8_t *buf;
+    size_t len;
+    uint64_t first;  /* first block */
+    uint64_t last;   /* one past the last block */
+} lm_job;
+
+static void run_job(const lm_job *jb)
+{
+    for (uint64_t j = jb->first; j < jb->last; j++) {
+        size_t off = (size_t)j * FIIE_LM_BLOCK;
+        size_t n = jb->len - off < FIIE_LM_BLOCK ? jb->len - off : FIIE_LM_BLOCK;
+        fiie_lm_xor_block(jb->lm, j, jb->buf + off, n);
+    }
+}
+
+static void *job_main(void *arg)
+{
+    run_job(arg);
+    return NULL;
+}
+
+#define LM_MAX_THREADS 64u
+
+void fiie_lm_xor(const fiie_lm *lm, uint8_t *buf, size_t len, unsigned threads)
+{
+    uint64_t blocks = (len + FIIE_LM_BLOCK - 1) / FIIE_LM_BLOCK;
+    if (threads > LM_MAX_THREADS)
+        threads = LM_MAX_THREADS;
+    if (threads > blocks)
+        threads = (unsigned)blocks;
+    if (threads <= 1) {
+        lm_job all = {lm, buf, len, 0, blocks};
+        run_job(&all);
+        return;
+    }
+    lm_job jobs[LM_MAX_THREADS];
+    pthread_t tid[LM_MAX_THREADS];
+    int started[LM_MAX_THREADS];
+    for (unsigned t = 0; t < threads; t++) {
+        jobs[t] = (lm_job){lm, buf, len, blocks * t / threads, blocks * (t + 1) / threads};
+        /* Job 0 runs on the calling thread. */
+        started[t] = t > 0 && pthread_create(&tid[t], NULL, job_main, &jobs[t]) == 0;
+    }
+    for (unsigned t = 0; t < threads; t++)
+        if (!started[t])
+            run_job(&jobs[t]);
+    for (unsigned t = 1; t < threads; t++)
+        if (started[t])
+            pthread_join(tid[t], NULL);
+}

@@ -1,0 +1,206 @@
+/* Unit tests of fiie/container.h: header decoding and validation, the
+ * mask a header describes, the PNG container and sidecar files. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "fiie/fiie.h"
+#include "vectors_v1.h"
+
+static void put32(uint8_t *p, uint32_t v)
+{
+    for (int i = 0; i < 4; i++)
+        p[i] = (uint8_t)(v >> (8 * i));
+}
+
+static void parse_vectors(void **state)
+{
+    (void)state;
+    for (size_t i = 0; i < sizeof v_images / sizeof *v_images; i++) {
+        const v_image *v = &v_images[i];
+        fiie_header_info info;
+        assert_int_equal(fiie_header_parse(&info, v->header, v->header_len), FIIE_OK);
+        assert_int_equal(info.version, 1);
+        assert_int_equal(info.alg, FIIE_ALG_V1);
+        assert_int_equal(info.flags, 0);
+        assert_int_equal(info.kdf, 0);
+        assert_int_equal(info.channels, v->channels);
+        assert_int_equal(info.width, v->width);
+        assert_int_equal(info.height, v->height);
+        assert_int_equal(info.n_regions, v->n_regions);
+        assert_memory_equal(info.nonce, v->nonce, 24);
+        for (size_t j = 0; j < v->n_regions; j++) {
+            fiie_region r;
+            assert_int_equal(fiie_header_get_region(v->header, v->header_len, j, &r), FIIE_OK);
+            assert_int_equal(r.shape, v->regions[j].shape);
+            assert_int_equal(r.x, v->regions[j].x);
+            assert_int_equal(r.y, v->regions[j].y);
+            assert_int_equal(r.w, v->regions[j].w);
+            assert_int_equal(r.h, v->regions[j].h);
+        }
+        fiie_region r;
+        assert_int_equal(fiie_header_get_region(v->header, v->header_len, v->n_regions, &r),
+                         FIIE_E_NOT_FOUND);
+        fiie_mask *m = NULL;
+        assert_int_equal(fiie_mask_from_header(&m, v->header, v->header_len), FIIE_OK);
+        assert_int_equal(fiie_mask_width(m), v->width);
+        assert_int_equal(fiie_mask_height(m), v->height);
+        assert_int_equal(fiie_mask_region_count(m), v->n_regions);
+        uint64_t c;
+        assert_int_equal(fiie_mask_pixel_count(m, &c), FIIE_OK);
+        assert_true(c * 3 == v->protected_bytes);
+        fiie_mask_free(m);
+    }
+}
+
+static void header_sizes(void **state)
+{
+    (void)state;
+    assert_int_equal(fiie_header_size(FIIE_ALG_V1, 1, 0), 44 + 20 + 16);
+    assert_int_equal(fiie_header_size(FIIE_ALG_V1, 3, 1), 44 + 36 + 60 + 16);
+    assert_int_equal(fiie_header_size(FIIE_ALG_PAPER, 2, 0), 44 + 40);
+    assert_int_equal(fiie_header_size(FIIE_ALG_V1, FIIE_MAX_REGIONS, 1), FIIE_HEADER_MAX_BYTES);
+    assert_int_equal(fiie_header_size(FIIE_ALG_V1, 0, 0), 0);
+    assert_int_equal(fiie_header_size(FIIE_ALG_V1, FIIE_MAX_REGIONS + 1, 0), 0);
+    assert_int_equal(fiie_header_size(2, 1, 0), 0);
+    assert_int_equal(fiie_header_size(-1, 1, 0), 0);
+}
+
+/* Build a valid header by hand and break each rule of the format once. */
+static size_t make_header(uint8_t *h, int kdf, uint32_t n)
+{
+    memset(h, 0, 44);
+    memcpy(h, "FIIE", 4);
+    h[4] = 1;
+    h[5] = 1;
+    h[6] = (uint8_t)(kdf ? 1 : 0);
+    h[7] = 3;
+    put32(h + 8, 50);
+    put32(h + 12, 40);
+    for (int i = 0; i < 24; i++)
+        h[16 + i] = (uint8_t)i;
+    h[40] = (uint8_t)n;
+    h[41] = (uint8_t)(n >> 8);
+    size_t off = 44;
+    if (kdf) {
+        memset(h + off, 0, 36);
+        h[off] = 1;
+        h[off + 4] = 2;
+        h[off + 12 + 2] = 1; /* 64 KiB */
+        off += 36;
+    }
+    for (uint32_t i = 0; i < n; i++, off += 20) {
+        memset(h + off, 0, 20);
+        h[off] = (uint8_t)(i & 1);
+        put32(h + off + 4, (uint32_t)-5);
+        put32(h + off + 8, i);
+        put32(h + off + 12, 10);
+        put32(h + off + 16, 12);
+    }
+    memset(h + off, 0xAB, 16);
+    return off + 16;
+}
+
+static void parse_rejects(void **state)
+{
+    (void)state;
+    uint8_t h[400], g[400];
+    fiie_header_info info;
+    for (int kdf = 0; kdf < 2; kdf++) {
+        size_t len = make_header(h, kdf, 2);
+        assert_int_equal(fiie_header_parse(&info, h, len), FIIE_OK);
+        assert_int_equal(info.kdf, (uint32_t)kdf);
+        if (kdf) {
+            assert_true(info.opslimit == 2);
+            assert_true(info.memlimit == 65536);
+        }
+        fiie_region r;
+        assert_int_equal(fiie_header_get_region(h, len, 0, &r), FIIE_OK);
+        assert_int_equal(r.x, -5);
+        assert_int_equal(r.h, 12);
+        /* Truncation at every length, trailing bytes. */
+        for (size_t l = 0; l < len; l++)
+            assert_int_equal(fiie_header_parse(&info, h, l), FIIE_E_HEADER);
+        h[len] = 0;
+        assert_int_equal(fiie_header_parse(&info, h, len + 1), FIIE_E_HEADER);
+        size_t regs = 44 + (kdf ? 36u : 0u);
+        struct {
+            size_t off;
+            uint8_t val;
+        } breaks[] = {
+            {0, 'f'}, {3, 'e'}, {4, 0}, {4, 2}, {5, 2}, {5, 0} /* no tag: length */,
+            {6, 2}, {6, 0x80}, {6, (uint8_t)(kdf ? 0 : 1)} /* length */, {7, 1}, {7, 5},
+            {8, 0}, /* width 0 */ {12, 0}, /* height 0 */ {40, 0}, /* n = 0 */ {40, 3},
+            {41, 1}, {42, 1}, {43, 0x80},
+            {regs, 2}, {regs + 1, 1}, {regs + 3, 1}, {regs + 20, 7}, {regs + 22, 1},
+            {regs + 12, 0}, /* w 0 (10 = one byte) */ {regs + 16, 0}, /* h 0 */
+        };
+        for (size_t i = 0; i < sizeof breaks / sizeof *breaks; i++) {
+            memcpy(g, h, len);
+            g[breaks[i].off] = breaks[i].val;
+            assert_int_equal(fiie_header_parse(&info, g, len), FIIE_E_HEADER);
+            fiie_region rr;
+            assert_int_equal(fiie_header_get_region(g, len, 0, &rr), FIIE_E_HEADER);
+            fiie_mask *m = NULL;
+            assert_int_equal(fiie_mask_from_header(&m, g, len), FIIE_E_HEADER);
+            assert_null(m);
+        }
+        if (kdf) {
+            const size_t kb[] = {44, 45, 46, 47};
+            for (size_t i = 0; i < 4; i++) {
+                memcpy(g, h, len);
+                g[kb[i]] = (uint8_t)(kb[i] == 44 ? 2 : 1);
+                assert_int_equal(fiie_header_parse(&info, g, len), FIIE_E_HEADER);
+            }
+        }
+    }
+    /* A huge region count with few bytes present is refused by length. */
+    size_t len = make_header(h, 0, 1);
+    h[40] = 0xFF;
+    h[41] = 0xFF;
+    assert_int_equal(fiie_header_parse(&info, h, len), FIIE_E_HEADER);
+    assert_int_equal(fiie_header_parse(&info, h, sizeof h), FIIE_E_HEADER);
+    assert_int_equal(fiie_header_parse(NULL, h, len), FIIE_E_INVALID_ARGUMENT);
+    assert_int_equal(fiie_header_parse(&info, NULL, len), FIIE_E_INVALID_ARGUMENT);
+    fiie_region r;
+    assert_int_equal(fiie_header_get_region(NULL, len, 0, &r), FIIE_E_INVALID_ARGUMENT);
+    assert_int_equal(fiie_mask_from_header(NULL, h, len), FIIE_E_INVALID_ARGUMENT);
+}
+
+/* The largest header the format allows: 65535 regions. */
+static void maximal_header(void **state)
+{
+    (void)state;
+    uint8_t *h = malloc(FIIE_HEADER_MAX_BYTES + 1);
+    assert_non_null(h);
+    size_t len = make_header(h, 1, 65535);
+    assert_int_equal(len, FIIE_HEADER_MAX_BYTES);
+    fiie_header_info info;
+    assert_int_equal(fiie_header_parse(&info, h, len), FIIE_OK);
+    assert_int_equal(info.n_regions, 65535);
+    fiie_region r;
+    assert_int_equal(fiie_header_get_region(h, len, 65534, &r), FIIE_OK);
+    assert_int_equal(r.y, 65534);
+    assert_int_equal(r.shape, 0);
+    fiie_mask *m = NULL;
+    assert_int_equal(fiie_mask_from_header(&m, h, len), FIIE_OK);
+    assert_int_equal(fiie_mask_region_count(m), 65535);
+    fiie_mask_free(m);
+    free(h);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(parse_vectors),
+        cmocka_unit_test(header_sizes),
+        cmocka_unit_test(parse_rejects),
+        cmocka_unit_test(maximal_header),
+    };
+    return cmocka_run_group_tests_name("container", tests, NULL, NULL);
+}
