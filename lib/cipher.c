@@ -15,6 +15,8 @@
 #include "logistic.h"
 #include "mask.h"
 #include "paper.h"
+#include "parallel.h"
+#include "stream.h"
 #include "v1.h"
 
 struct fiie_key {
@@ -276,57 +278,7 @@ int fiie_paper_keystream(double x0, double mu, uint8_t *out, size_t len)
     return FIIE_OK;
 }
 
-/* ---- region stream ------------------------------------------------------- */
-
-/* R, G, B offsets inside a pixel of each layout. */
-static void layout(int32_t format, size_t *ch, size_t *r, size_t *b)
-{
-    *ch = (format == FIIE_PIXEL_RGBA8 || format == FIIE_PIXEL_BGRA8) ? 4 : 3;
-    int bgr = format == FIIE_PIXEL_BGR8 || format == FIIE_PIXEL_BGRA8;
-    *r = bgr ? 2 : 0;
-    *b = bgr ? 0 : 2;
-}
-
-/* Copy the region stream out of (scatter = 0) or into (scatter = 1) img. */
-static int region_stream(fiie_image *img, const fiie_mask *m, uint8_t *buf, int scatter)
-{
-    fiie_mask_rows it;
-    if (fiie_mask_rows_init(&it, m) != FIIE_OK)
-        return FIIE_E_NO_MEMORY;
-    size_t ch, ro, bo;
-    layout(img->format, &ch, &ro, &bo);
-    uint8_t *s = buf;
-    for (uint32_t py = 0; py < img->height; py++) {
-        const fiie_span *sp;
-        size_t n = fiie_mask_row_spans(&it, py, &sp);
-        uint8_t *row = img->data + (size_t)py * img->stride;
-        for (size_t i = 0; i < n; i++) {
-            uint8_t *p = row + (size_t)sp[i].x0 * ch;
-            size_t cnt = sp[i].x1 - sp[i].x0;
-            if (ch == 3 && ro == 0) {
-                if (scatter)
-                    memcpy(p, s, cnt * 3);
-                else
-                    memcpy(s, p, cnt * 3);
-                s += cnt * 3;
-            } else if (scatter) {
-                for (size_t k = 0; k < cnt; k++, p += ch, s += 3) {
-                    p[ro] = s[0];
-                    p[1] = s[1];
-                    p[bo] = s[2];
-                }
-            } else {
-                for (size_t k = 0; k < cnt; k++, p += ch, s += 3) {
-                    s[0] = p[ro];
-                    s[1] = p[1];
-                    s[2] = p[bo];
-                }
-            }
-        }
-    }
-    fiie_mask_rows_release(&it);
-    return FIIE_OK;
-}
+/* ---- image checks --------------------------------------------------------- */
 
 /* The checks of fiie_image_validate(), kept local so that the cipher does
  * not depend on the image I/O module. Sets the channel count. */
@@ -354,24 +306,143 @@ static int image_check(const fiie_image *img, size_t *channels)
     return FIIE_OK;
 }
 
-/* Protected byte count M = 3 x pixels; fits size_t since the image does. */
-static int stream_length(const fiie_mask *m, size_t *len)
+/* ---- the pipeline ---------------------------------------------------------- *
+ *
+ * The region stream is processed in chunks that stay in cache: gather a
+ * chunk from the image, apply the layers, scatter it back. Threads take
+ * contiguous parts of the stream; a part boundary falls on a Logistic
+ * block boundary and on a pixel boundary (3 blocks = 524288 pixels), so
+ * each thread seeks its own cursors and starts its own lanes. Poly1305
+ * runs over the ciphertext in order: fused into the loop on one thread,
+ * otherwise as a separate read-only pass. Everything that can fail
+ * (allocation, parameter derivation, the tag check) happens before the
+ * first pixel is written. */
+
+#define CHUNK_BYTES 65472u /* 341 * 192: whole pixels, whole ChaCha20 and lane groups */
+#define PART_BYTES ((uint64_t)3 * FIIE_LM_BLOCK)
+
+typedef struct worker {
+    fiie_rs_cursor rd;
+    fiie_rs_cursor wr;
+    uint8_t *buf;
+} worker;
+
+typedef struct pipeline {
+    fiie_rs rs;
+    uint64_t len;          /* M */
+    int decrypt;
+    int paper;
+    const fiie_lm *lm;     /* algorithm 1 */
+    const fiie_v1 *v1;
+    fiie_v1_mac *mac;      /* fused MAC (one thread, encryption) or NULL */
+    double x0, mu;         /* algorithm 0 */
+    unsigned parts;
+    worker *w;
+} pipeline;
+
+static void pipeline_release(pipeline *pl)
 {
-    uint64_t px;
-    int rc = fiie_mask_pixel_count(m, &px);
+    if (pl->w) {
+        for (unsigned t = 0; t < pl->parts; t++) {
+            fiie_rs_cursor_release(&pl->w[t].rd);
+            fiie_rs_cursor_release(&pl->w[t].wr);
+            if (pl->w[t].buf) {
+                sodium_memzero(pl->w[t].buf, CHUNK_BYTES);
+                free(pl->w[t].buf);
+            }
+        }
+        free(pl->w);
+        pl->w = NULL;
+    }
+    fiie_rs_release(&pl->rs);
+}
+
+/* Count the stream and allocate every worker's cursors and chunk. */
+static int pipeline_init(pipeline *pl, fiie_image *img, const fiie_mask *m, unsigned threads)
+{
+    memset(pl, 0, sizeof *pl);
+    int rc = fiie_rs_init(&pl->rs, img, m);
     if (rc != FIIE_OK)
         return rc;
-    if (px > SIZE_MAX / 3)
+    pl->len = pl->rs.pixels * 3;
+    if (!fiie_v1_len_ok(pl->len)) {
+        fiie_rs_release(&pl->rs);
         return FIIE_E_TOO_LARGE;
-    *len = (size_t)px * 3;
+    }
+    pl->parts = fiie_parallel_parts((pl->len + PART_BYTES - 1) / PART_BYTES, threads);
+    pl->w = calloc(pl->parts, sizeof *pl->w);
+    if (!pl->w) {
+        pipeline_release(pl);
+        return FIIE_E_NO_MEMORY;
+    }
+    for (unsigned t = 0; t < pl->parts; t++) {
+        worker *w = &pl->w[t];
+        w->buf = malloc(CHUNK_BYTES);
+        if (!w->buf || fiie_rs_cursor_init(&w->rd, &pl->rs) != FIIE_OK ||
+            fiie_rs_cursor_init(&w->wr, &pl->rs) != FIIE_OK) {
+            pipeline_release(pl);
+            return FIIE_E_NO_MEMORY;
+        }
+    }
     return FIIE_OK;
 }
 
-static void stream_free(uint8_t *buf, size_t len)
+/* Transform parts [first, last) of the stream in place in the image. */
+static void pipeline_part(void *arg, unsigned t, uint64_t first, uint64_t last)
 {
-    if (buf) {
-        sodium_memzero(buf, len);
-        free(buf);
+    const pipeline *pl = arg;
+    worker *w = &pl->w[t];
+    uint64_t b0 = first * PART_BYTES;
+    uint64_t b1 = last * PART_BYTES < pl->len ? last * PART_BYTES : pl->len;
+    fiie_rs_seek(&w->rd, b0 / 3);
+    fiie_rs_seek(&w->wr, b0 / 3);
+    fiie_lm_stream ls;
+    double x = 0;
+    if (pl->paper)
+        x = fiie_paper_start(pl->x0, pl->mu); /* one part only: no thread split */
+    else
+        fiie_lm_stream_start(pl->lm, &ls, b0 / FIIE_LM_BLOCK);
+    for (uint64_t off = b0; off < b1; off += CHUNK_BYTES) {
+        size_t n = (size_t)(b1 - off < CHUNK_BYTES ? b1 - off : CHUNK_BYTES);
+        fiie_rs_gather(&w->rd, w->buf, n / 3);
+        if (pl->paper) {
+            fiie_paper_stream_xor(&x, pl->mu, w->buf, n);
+        } else if (pl->decrypt) {
+            fiie_v1_chacha(pl->v1, w->buf, n, off);
+            fiie_lm_stream_xor(pl->lm, &ls, w->buf, n);
+        } else {
+            fiie_lm_stream_xor(pl->lm, &ls, w->buf, n);
+            fiie_v1_chacha(pl->v1, w->buf, n, off);
+            if (pl->mac)
+                fiie_v1_mac_update(pl->mac, w->buf, n);
+        }
+        fiie_rs_scatter(&w->wr, w->buf, n / 3);
+    }
+    if (!pl->paper)
+        sodium_memzero(&ls, sizeof ls);
+}
+
+static void pipeline_run(pipeline *pl, unsigned threads)
+{
+    if (pl->len == 0)
+        return;
+    if (pl->paper || pl->mac)
+        pipeline_part(pl, 0, 0, (pl->len + PART_BYTES - 1) / PART_BYTES);
+    else
+        fiie_parallel_for((pl->len + PART_BYTES - 1) / PART_BYTES, threads, pipeline_part, pl);
+}
+
+/* Read-only pass: Poly1305 over the ciphertext now in the image. */
+static void pipeline_mac(pipeline *pl, fiie_v1_mac *st)
+{
+    worker *w = &pl->w[0];
+    if (pl->len == 0)
+        return;
+    fiie_rs_seek(&w->rd, 0);
+    for (uint64_t off = 0; off < pl->len; off += CHUNK_BYTES) {
+        size_t n = (size_t)(pl->len - off < CHUNK_BYTES ? pl->len - off : CHUNK_BYTES);
+        fiie_rs_gather(&w->rd, w->buf, n / 3);
+        fiie_v1_mac_update(st, w->buf, n);
     }
 }
 
@@ -426,45 +497,50 @@ int fiie_encrypt(const fiie_key *k, fiie_image *img, const fiie_mask *m,
     *header_len = hlen;
     if (!header || cap < hlen)
         return FIIE_E_BUFFER_TOO_SMALL;
-
-    size_t mlen;
-    rc = stream_length(m, &mlen);
-    if (rc != FIIE_OK)
-        return rc;
-    if (mlen == 0)
-        return FIIE_E_EMPTY_MASK;
     if (sodium_init() < 0)
         return FIIE_E_CRYPTO;
-    uint8_t *buf = malloc(mlen);
-    if (!buf)
-        return FIIE_E_NO_MEMORY;
-    rc = region_stream(img, m, buf, 0);
-    if (rc != FIIE_OK) {
-        stream_free(buf, mlen);
-        return rc;
-    }
 
+    pipeline pl;
+    rc = pipeline_init(&pl, img, m, paper ? 1 : o->threads);
+    if (rc != FIIE_OK)
+        return rc;
+    if (pl.len == 0) {
+        pipeline_release(&pl);
+        return FIIE_E_EMPTY_MASK;
+    }
     if (paper) {
         fiie_header_write(header, &info, m);
-        fiie_paper_xor(o->paper_x0, o->paper_mu, buf, mlen);
-    } else {
-        if (o->flags & FIIE_ENCRYPT_FIXED_NONCE)
-            memcpy(info.nonce, o->nonce, FIIE_NONCE_BYTES);
-        else
-            randombytes_buf(info.nonce, FIIE_NONCE_BYTES);
-        subkeys s;
-        rc = subkeys_derive(&s, k, info.nonce);
-        if (rc == FIIE_OK) {
-            fiie_header_write(header, &info, m);
-            size_t alen = hlen - FIIE_TAG_BYTES;
-            rc = fiie_v1_seal(&s.lm, s.ae, info.nonce, buf, mlen, header, alen, header + alen,
-                              o->threads);
-        }
-        subkeys_wipe(&s);
+        pl.paper = 1;
+        pl.x0 = o->paper_x0;
+        pl.mu = o->paper_mu;
+        pipeline_run(&pl, 1);
+        pipeline_release(&pl);
+        return FIIE_OK;
     }
-    if (rc == FIIE_OK)
-        rc = region_stream(img, m, buf, 1);
-    stream_free(buf, mlen);
+    if (o->flags & FIIE_ENCRYPT_FIXED_NONCE)
+        memcpy(info.nonce, o->nonce, FIIE_NONCE_BYTES);
+    else
+        randombytes_buf(info.nonce, FIIE_NONCE_BYTES);
+    subkeys s;
+    rc = subkeys_derive(&s, k, info.nonce);
+    if (rc == FIIE_OK) {
+        fiie_v1 v1;
+        fiie_v1_mac st;
+        size_t alen = hlen - FIIE_TAG_BYTES;
+        fiie_header_write(header, &info, m);
+        fiie_v1_init(&v1, s.ae, info.nonce);
+        fiie_v1_mac_begin(&v1, &st, header, alen);
+        pl.lm = &s.lm;
+        pl.v1 = &v1;
+        pl.mac = pl.parts == 1 ? &st : NULL;
+        pipeline_run(&pl, o->threads);
+        if (!pl.mac)
+            pipeline_mac(&pl, &st);
+        fiie_v1_mac_end(&st, alen, pl.len, header + alen);
+        fiie_v1_wipe(&v1);
+    }
+    subkeys_wipe(&s);
+    pipeline_release(&pl);
     return rc;
 }
 
@@ -488,8 +564,7 @@ int fiie_decrypt(const fiie_key *k, fiie_image *img, const uint8_t *header, size
     rc = fiie_header_parse(&info, header, len);
     if (rc != FIIE_OK)
         return rc;
-    if (info.width != img->width || info.height != img->height ||
-        info.channels != ch)
+    if (info.width != img->width || info.height != img->height || info.channels != ch)
         return FIIE_E_MISMATCH;
     int paper = info.alg == FIIE_ALG_PAPER;
     if (paper ? !fiie_paper_key_valid(o->paper_x0, o->paper_mu) : !k)
@@ -501,33 +576,43 @@ int fiie_decrypt(const fiie_key *k, fiie_image *img, const uint8_t *header, size
     rc = fiie_mask_from_header(&m, header, len);
     if (rc != FIIE_OK)
         return rc;
-    size_t mlen;
-    rc = stream_length(m, &mlen);
+    pipeline pl;
+    rc = pipeline_init(&pl, img, m, paper ? 1 : o->threads);
     if (rc != FIIE_OK) {
         fiie_mask_free(m);
         return rc;
     }
-    /* One spare byte so that an empty stream still has a valid pointer. */
-    uint8_t *buf = malloc(mlen + 1);
-    if (!buf) {
-        fiie_mask_free(m);
-        return FIIE_E_NO_MEMORY;
-    }
-    rc = region_stream(img, m, buf, 0);
-    if (rc == FIIE_OK && paper) {
-        fiie_paper_xor(o->paper_x0, o->paper_mu, buf, mlen);
-    } else if (rc == FIIE_OK) {
+    pl.decrypt = 1;
+    if (paper) {
+        pl.paper = 1;
+        pl.x0 = o->paper_x0;
+        pl.mu = o->paper_mu;
+        pipeline_run(&pl, 1);
+    } else {
         subkeys s;
         rc = subkeys_derive(&s, k, info.nonce);
-        size_t alen = len - FIIE_TAG_BYTES;
-        if (rc == FIIE_OK)
-            rc = fiie_v1_open(&s.lm, s.ae, info.nonce, buf, mlen, header, alen, header + alen,
-                              o->threads);
+        if (rc == FIIE_OK) {
+            fiie_v1 v1;
+            fiie_v1_mac st;
+            uint8_t tag[FIIE_TAG_BYTES];
+            size_t alen = len - FIIE_TAG_BYTES;
+            fiie_v1_init(&v1, s.ae, info.nonce);
+            fiie_v1_mac_begin(&v1, &st, header, alen);
+            /* The tag is checked before a single pixel is written. */
+            pipeline_mac(&pl, &st);
+            fiie_v1_mac_end(&st, alen, pl.len, tag);
+            if (crypto_verify_16(tag, header + alen) != 0) {
+                rc = FIIE_E_AUTH;
+            } else {
+                pl.lm = &s.lm;
+                pl.v1 = &v1;
+                pipeline_run(&pl, o->threads);
+            }
+            fiie_v1_wipe(&v1);
+        }
         subkeys_wipe(&s);
     }
-    if (rc == FIIE_OK)
-        rc = region_stream(img, m, buf, 1);
-    stream_free(buf, mlen + 1);
+    pipeline_release(&pl);
     fiie_mask_free(m);
     return rc;
 }

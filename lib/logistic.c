@@ -168,14 +168,35 @@ void fiie_lm_xor_block(const fiie_lm *lm, uint64_t j, uint8_t *buf, size_t len)
 
 #undef LM_BYTE
 
+void fiie_lm_stream_start(const fiie_lm *lm, fiie_lm_stream *s, uint64_t block)
+{
+    s->j = block;
+    s->used = 0;
+    fiie_lm_block_start(lm, block, &s->pos);
+}
+
+void fiie_lm_stream_xor(const fiie_lm *lm, fiie_lm_stream *s, uint8_t *buf, size_t len)
+{
+    while (len > 0) {
+        if (s->used == FIIE_LM_BLOCK)
+            fiie_lm_stream_start(lm, s, s->j + 1);
+        size_t n = FIIE_LM_BLOCK - s->used < len ? FIIE_LM_BLOCK - s->used : len;
+        fiie_lm_block_xor(lm, &s->pos, buf, n);
+        s->used += n;
+        buf += n;
+        len -= n;
+    }
+}
+
 typedef struct lm_job {
     const fiie_lm *lm;
     uint8_t *buf;
     size_t len;
 } lm_job;
 
-static void run_blocks(void *arg, uint64_t first, uint64_t last)
+static void run_blocks(void *arg, unsigned part, uint64_t first, uint64_t last)
 {
+    (void)part;
     const lm_job *jb = arg;
     for (uint64_t j = first; j < last; j++) {
         size_t off = (size_t)j * FIIE_LM_BLOCK;

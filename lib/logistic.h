@@ -43,6 +43,20 @@ void fiie_lm_block_start(const fiie_lm *lm, uint64_t j, fiie_lm_pos *pos);
  * multiple of 8 except for the last piece of a block. */
 void fiie_lm_block_xor(const fiie_lm *lm, fiie_lm_pos *pos, uint8_t *buf, size_t len);
 
+/* Keystream position that crosses block boundaries by itself. */
+typedef struct fiie_lm_stream {
+    uint64_t j;      /* current block */
+    size_t used;     /* bytes of it already produced */
+    fiie_lm_pos pos;
+} fiie_lm_stream;
+
+/* Position s at the start of block `block`. */
+void fiie_lm_stream_start(const fiie_lm *lm, fiie_lm_stream *s, uint64_t block);
+
+/* XOR the next len bytes of L into buf. Every call but the last one of a
+ * stream must end on a multiple of 8 bytes within its block. */
+void fiie_lm_stream_xor(const fiie_lm *lm, fiie_lm_stream *s, uint8_t *buf, size_t len);
+
 /* XOR the first len (<= FIIE_LM_BLOCK) bytes of block j into buf. */
 void fiie_lm_xor_block(const fiie_lm *lm, uint64_t j, uint8_t *buf, size_t len);
 

@@ -26,14 +26,27 @@ static double step(double x, double mu)
     return r;
 }
 
-void fiie_paper_xor(double x0, double mu, uint8_t *buf, size_t len)
+double fiie_paper_start(double x0, double mu)
 {
     double x = x0;
     for (int i = 0; i < FIIE_PAPER_DISCARD; i++)
         x = step(x, mu);
+    return x;
+}
+
+void fiie_paper_stream_xor(double *xp, double mu, uint8_t *buf, size_t len)
+{
+    double x = *xp;
     for (size_t n = 0; n < len; n++) {
         x = step(x, mu);
         double s = x * 1e14;
         buf[n] ^= (uint8_t)((uint64_t)floor(s) & 0xFFu);
     }
+    *xp = x;
+}
+
+void fiie_paper_xor(double x0, double mu, uint8_t *buf, size_t len)
+{
+    double x = fiie_paper_start(x0, mu);
+    fiie_paper_stream_xor(&x, mu, buf, len);
 }

@@ -11,7 +11,13 @@
 /* 1 when 0 < x0 < 1 and 3.57 <= mu <= 4 (NaN fails). */
 int fiie_paper_key_valid(double x0, double mu);
 
-/* XOR len keystream bytes into buf (key assumed valid). */
+/* State after the discarded iterations (key assumed valid). */
+double fiie_paper_start(double x0, double mu);
+
+/* XOR the next len keystream bytes into buf, advancing *x. */
+void fiie_paper_stream_xor(double *x, double mu, uint8_t *buf, size_t len);
+
+/* XOR the first len keystream bytes into buf (key assumed valid). */
 void fiie_paper_xor(double x0, double mu, uint8_t *buf, size_t len);
 
 #endif /* FIIE_LIB_PAPER_H */

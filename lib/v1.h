@@ -1,30 +1,39 @@
-/* Algorithm 1 on a region-stream buffer (format section 4):
- * P' = P xor L, then XChaCha20-Poly1305-IETF (detached) of P' with the
- * header as associated data. The AEAD is assembled from libsodium's
- * HChaCha20, ChaCha20-IETF and Poly1305 primitives, byte for byte the
- * construction of crypto_aead_xchacha20poly1305_ietf_*, so that both
- * layers can run chunk by chunk while the chunk is in cache, and the
- * stream ciphers can run on several threads. */
+/* Algorithm 1 building blocks (format section 4): the XChaCha20-Poly1305
+ * IETF construction assembled from libsodium's HChaCha20, ChaCha20-IETF
+ * and Poly1305 primitives, byte for byte what
+ * crypto_aead_xchacha20poly1305_ietf_*_detached compute, but usable piece
+ * by piece (while a piece is in cache, between the Logistic layer and the
+ * scatter into the image) and on several threads. */
 #ifndef FIIE_LIB_V1_H
 #define FIIE_LIB_V1_H
 
 #include <stddef.h>
 #include <stdint.h>
 
-#include "logistic.h"
+#include <sodium.h>
 
-/* Work unit that stays in L2 cache; divides FIIE_LM_BLOCK, multiple of 64. */
-#define FIIE_V1_CHUNK 65536u
+typedef struct fiie_v1 {
+    uint8_t key[32];  /* HChaCha20(k_ae, nonce[0..16]) */
+    uint8_t n2[12];   /* 0^4 || nonce[16..24] */
+} fiie_v1;
 
-/* Encrypt buf in place and write the tag. 0 or FIIE_E_TOO_LARGE. */
-int fiie_v1_seal(const fiie_lm *lm, const uint8_t k_ae[32], const uint8_t nonce[24],
-                 uint8_t *buf, size_t len, const uint8_t *ad, size_t alen, uint8_t tag[16],
-                 unsigned threads);
+typedef crypto_onetimeauth_poly1305_state fiie_v1_mac;
 
-/* Check the tag and decrypt buf in place: 0, FIIE_E_AUTH (buf then holds
- * garbage the caller must discard) or FIIE_E_TOO_LARGE. */
-int fiie_v1_open(const fiie_lm *lm, const uint8_t k_ae[32], const uint8_t nonce[24],
-                 uint8_t *buf, size_t len, const uint8_t *ad, size_t alen,
-                 const uint8_t tag[16], unsigned threads);
+void fiie_v1_init(fiie_v1 *c, const uint8_t k_ae[32], const uint8_t nonce[24]);
+void fiie_v1_wipe(fiie_v1 *c);
+
+/* 1 when a message of len bytes fits the 32-bit ChaCha20 block counter. */
+int fiie_v1_len_ok(uint64_t len);
+
+/* Poly1305 keyed by ChaCha20 block 0, over ad and its padding. */
+void fiie_v1_mac_begin(const fiie_v1 *c, fiie_v1_mac *st, const uint8_t *ad, size_t alen);
+/* Ciphertext pieces, in order. */
+void fiie_v1_mac_update(fiie_v1_mac *st, const uint8_t *p, size_t n);
+/* Padding, lengths, tag; wipes the state. */
+void fiie_v1_mac_end(fiie_v1_mac *st, size_t alen, uint64_t mlen, uint8_t tag[16]);
+
+/* XOR ChaCha20 (message blocks start at counter 1) into the n bytes at
+ * stream offset off, a multiple of 64. */
+void fiie_v1_chacha(const fiie_v1 *c, uint8_t *p, size_t n, uint64_t off);
 
 #endif /* FIIE_LIB_V1_H */

@@ -11,6 +11,7 @@
 
 #include "fiie/fiie.h"
 #include "mask.h"
+#include "stream.h"
 #include "vectors_v1.h"
 
 /* Literal format rule for one region, written independently of lib/mask.c
@@ -300,6 +301,88 @@ static void limits_and_bad_inputs(void **state)
     fiie_mask_free(NULL);
 }
 
+/* Region-stream cursors: a sequential gather is the raster-order R, G, B
+ * of protected pixels, and seeking anywhere lands on the same bytes. */
+static void stream_cursor(void **state)
+{
+    (void)state;
+    uint64_t seed = 99;
+    const int32_t formats[] = {FIIE_PIXEL_RGB8, FIIE_PIXEL_BGR8, FIIE_PIXEL_RGBA8,
+                               FIIE_PIXEL_BGRA8};
+    for (int round = 0; round < 24; round++) {
+        uint32_t W = 1 + rnd(&seed) % 60, H = 1 + rnd(&seed) % 40;
+        int32_t fmt = formats[round % 4];
+        size_t ch = (fmt == FIIE_PIXEL_RGBA8 || fmt == FIIE_PIXEL_BGRA8) ? 4 : 3;
+        int bgr = fmt == FIIE_PIXEL_BGR8 || fmt == FIIE_PIXEL_BGRA8;
+        size_t stride = W * ch + (size_t)(round % 3);
+        uint8_t *data = malloc(stride * H);
+        assert_non_null(data);
+        for (size_t i = 0; i < stride * H; i++)
+            data[i] = (uint8_t)rnd(&seed);
+        fiie_image img = {data, W, H, stride, fmt, 0};
+        fiie_mask *m = NULL;
+        assert_int_equal(fiie_mask_new(&m, W, H), FIIE_OK);
+        for (int i = 0, n = 1 + (int)(rnd(&seed) % 6); i < n; i++)
+            assert_int_equal(fiie_mask_add_region(m, (int32_t)(rnd(&seed) & 1),
+                                                  (int32_t)(rnd(&seed) % (W + 20)) - 10,
+                                                  (int32_t)(rnd(&seed) % (H + 20)) - 10,
+                                                  1 + rnd(&seed) % 40, 1 + rnd(&seed) % 30),
+                             FIIE_OK);
+        /* Expected stream from the per-pixel rule. */
+        uint8_t *expect = malloc((size_t)W * H * 3 + 1);
+        assert_non_null(expect);
+        size_t np = 0;
+        for (uint32_t y = 0; y < H; y++)
+            for (uint32_t x = 0; x < W; x++)
+                if (fiie_mask_contains(m, x, y)) {
+                    const uint8_t *p = data + y * stride + x * ch;
+                    expect[3 * np] = p[bgr ? 2 : 0];
+                    expect[3 * np + 1] = p[1];
+                    expect[3 * np + 2] = p[bgr ? 0 : 2];
+                    np++;
+                }
+        fiie_rs rs;
+        assert_int_equal(fiie_rs_init(&rs, &img, m), FIIE_OK);
+        assert_true(rs.pixels == np);
+        fiie_rs_cursor c;
+        assert_int_equal(fiie_rs_cursor_init(&c, &rs), FIIE_OK);
+        uint8_t *got = malloc(np * 3 + 1);
+        assert_non_null(got);
+        fiie_rs_gather(&c, got, np);
+        assert_memory_equal(got, expect, np * 3);
+        for (size_t i = 0; i < np; i += 1 + i / 7) {
+            size_t n = np - i < 5 ? np - i : 5;
+            fiie_rs_seek(&c, i);
+            fiie_rs_gather(&c, got, n);
+            assert_memory_equal(got, expect + 3 * i, 3 * n);
+        }
+        /* Scatter writes exactly the protected R, G, B bytes. */
+        uint8_t *before = malloc(stride * H);
+        assert_non_null(before);
+        memcpy(before, data, stride * H);
+        for (size_t i = 0; i < np * 3; i++)
+            got[i] = (uint8_t)~expect[i];
+        if (np > 0) {
+            fiie_rs_seek(&c, 0);
+            fiie_rs_scatter(&c, got, np);
+        }
+        for (uint32_t y = 0; y < H; y++)
+            for (size_t b = 0; b < stride; b++) {
+                size_t x = b / ch, k = b % ch;
+                int changed = b < W * ch && k < 3 && fiie_mask_contains(m, (int64_t)x, y);
+                uint8_t v = before[y * stride + b];
+                assert_int_equal(data[y * stride + b], changed ? (uint8_t)~v : v);
+            }
+        fiie_rs_cursor_release(&c);
+        fiie_rs_release(&rs);
+        fiie_mask_free(m);
+        free(before);
+        free(got);
+        free(expect);
+        free(data);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -310,6 +393,7 @@ int main(void)
         cmocka_unit_test(rasterize_stride),
         cmocka_unit_test(add_box_scaling),
         cmocka_unit_test(limits_and_bad_inputs),
+        cmocka_unit_test(stream_cursor),
     };
     return cmocka_run_group_tests_name("mask", tests, NULL, NULL);
 }
