@@ -724,6 +724,42 @@ static void pipeline_matches_reference(void **state)
     fiie_key_free(k);
 }
 
+/* A header whose regions protect no pixel is valid: decryption checks its
+ * tag and changes nothing. */
+static void empty_stream_header(void **state)
+{
+    (void)state;
+    sample s;
+    sample_make(&s, FIIE_PIXEL_RGB8);
+    uint8_t h[512];
+    memcpy(h, s.header, s.hlen);
+    /* Move both regions (at offset 44 and 64) to x = 1000. */
+    for (size_t r = 44; r < 84; r += 20) {
+        h[r + 4] = 0xE8;
+        h[r + 5] = 0x03;
+        h[r + 6] = 0;
+        h[r + 7] = 0;
+    }
+    uint8_t lm[32], ae[32], nonce[24];
+    memcpy(nonce, h + 16, 24);
+    fiie_derive_subkeys(v_ks_key, nonce, lm, ae);
+    uint8_t dummy = 0;
+    assert_int_equal(crypto_aead_xchacha20poly1305_ietf_encrypt_detached(
+                         &dummy, h + s.hlen - 16, NULL, &dummy, 0, h, s.hlen - 16, NULL, nonce,
+                         ae),
+                     0);
+    for (unsigned t = 1; t <= 2; t++) {
+        fiie_decrypt_options d;
+        fiie_decrypt_options_init(&d);
+        d.threads = t;
+        assert_int_equal(fiie_decrypt(s.key, &s.img, h, s.hlen, &d), FIIE_OK);
+        assert_memory_equal(s.img.data, s.cipher, image_bytes(&s.img));
+    }
+    h[s.hlen - 1] ^= 1;
+    assert_int_equal(fiie_decrypt(s.key, &s.img, h, s.hlen, NULL), FIIE_E_AUTH);
+    sample_free(&s);
+}
+
 /* ---- bad inputs ---------------------------------------------------------- */
 
 static void encrypt_bad_inputs(void **state)
@@ -899,6 +935,7 @@ int main(void)
         cmocka_unit_test(nonce_is_fresh),
         cmocka_unit_test(threads_do_not_change_output),
         cmocka_unit_test(pipeline_matches_reference),
+        cmocka_unit_test(empty_stream_header),
         cmocka_unit_test(encrypt_bad_inputs),
         cmocka_unit_test(key_bad_inputs),
     };

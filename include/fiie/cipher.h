@@ -263,7 +263,8 @@ FIIE_API int fiie_decrypt(const fiie_key *k, fiie_image *img, const uint8_t *hea
  * @param out     output buffer
  * @param len     bytes to write (0 is allowed)
  * @param threads 0 or 1: calling thread only; more: worker threads
- * @return 0, FIIE_E_INVALID_ARGUMENT, FIIE_E_CRYPTO or FIIE_E_THREAD.
+ * @return 0, FIIE_E_INVALID_ARGUMENT or FIIE_E_CRYPTO. Threads that cannot
+ *         be started are replaced by the calling thread (same output).
  */
 FIIE_API int fiie_keystream(const fiie_key *k, const uint8_t *nonce, uint8_t *out, size_t len,
                             unsigned threads);
