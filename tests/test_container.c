@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <cmocka.h>
 
 #include "fiie/fiie.h"
@@ -194,6 +195,202 @@ static void maximal_header(void **state)
     free(h);
 }
 
+/* ---- files ---------------------------------------------------------------- */
+
+static void tmp_path(char *buf, size_t cap, const char *name)
+{
+    const char *dir = getenv("TMPDIR");
+    snprintf(buf, cap, "%s/fiie_test_container_%ld_%s", dir && *dir ? dir : "/tmp",
+             (long)getpid(), name);
+}
+
+static void protect_vector(const v_image *v, fiie_image *img, uint8_t *hdr, size_t *hlen)
+{
+    fiie_key *k = NULL;
+    assert_int_equal(fiie_key_from_bytes(&k, v->key, 32), FIIE_OK);
+    fiie_mask *m = NULL;
+    assert_int_equal(fiie_mask_from_header(&m, v->header, v->header_len), FIIE_OK);
+    assert_int_equal(fiie_image_alloc(img, v->width, v->height,
+                                      v->channels == 4 ? FIIE_PIXEL_RGBA8 : FIIE_PIXEL_RGB8),
+                     FIIE_OK);
+    memcpy(img->data, v->plain, v->plain_len);
+    fiie_encrypt_options o;
+    fiie_encrypt_options_init(&o);
+    o.flags = FIIE_ENCRYPT_FIXED_NONCE;
+    memcpy(o.nonce, v->nonce, 24);
+    assert_int_equal(fiie_encrypt(k, img, m, &o, hdr, 256, hlen), FIIE_OK);
+    assert_memory_equal(img->data, v->cipher, v->plain_len);
+    fiie_mask_free(m);
+    fiie_key_free(k);
+}
+
+static void png_round_trip(void **state)
+{
+    (void)state;
+    char path[512];
+    tmp_path(path, sizeof path, "p.png");
+    for (size_t i = 0; i < sizeof v_images / sizeof *v_images; i++) {
+        const v_image *v = &v_images[i];
+        fiie_image img;
+        uint8_t hdr[256];
+        size_t hlen;
+        protect_vector(v, &img, hdr, &hlen);
+        remove(path);
+        assert_int_equal(fiie_protected_png_save(&img, hdr, hlen, path, 0), FIIE_OK);
+        assert_int_equal(fiie_protected_png_save(&img, hdr, hlen, path, FIIE_SAVE_NO_CLOBBER),
+                         FIIE_E_EXISTS);
+
+        /* Size query, then the real load. */
+        fiie_image back;
+        size_t len = 0;
+        assert_int_equal(fiie_protected_png_load(&back, path, NULL, 0, &len),
+                         FIIE_E_BUFFER_TOO_SMALL);
+        assert_int_equal(len, hlen);
+        assert_null(back.data);
+        uint8_t got[256];
+        assert_int_equal(fiie_protected_png_load(&back, path, got, hlen - 1, &len),
+                         FIIE_E_BUFFER_TOO_SMALL);
+        assert_int_equal(fiie_protected_png_load(&back, path, got, sizeof got, &len), FIIE_OK);
+        assert_int_equal(len, hlen);
+        assert_memory_equal(got, hdr, hlen);
+        assert_int_equal(back.width, v->width);
+        assert_int_equal(back.height, v->height);
+        assert_int_equal(fiie_pixel_format_channels(back.format), (int)v->channels);
+        for (uint32_t y = 0; y < back.height; y++)
+            assert_memory_equal(back.data + y * back.stride,
+                                v->cipher + (size_t)y * v->width * v->channels,
+                                (size_t)v->width * v->channels);
+
+        /* The chunk sits right after IHDR: bytes 33..40 are its length and type. */
+        uint8_t *file = NULL;
+        size_t fsize = 0;
+        FILE *f = fopen(path, "rb");
+        assert_non_null(f);
+        file = malloc(1 << 20);
+        assert_non_null(file);
+        fsize = fread(file, 1, 1 << 20, f);
+        fclose(f);
+        assert_true(fsize > 41 + hlen);
+        assert_memory_equal(file + 37, "fiIE", 4);
+        assert_int_equal(((size_t)file[33] << 24 | (size_t)file[34] << 16 |
+                          (size_t)file[35] << 8 | file[36]),
+                         hlen);
+        const uint8_t *chunk;
+        size_t clen;
+        assert_int_equal(fiie_png_find_chunk(file, fsize, "fiIE", &chunk, &clen), FIIE_OK);
+        assert_int_equal(clen, hlen);
+        free(file);
+
+        /* Decrypting the loaded image gives the plain vector back. */
+        fiie_key *k = NULL;
+        assert_int_equal(fiie_key_from_bytes(&k, v->key, 32), FIIE_OK);
+        assert_int_equal(fiie_decrypt(k, &back, got, len, NULL), FIIE_OK);
+        for (uint32_t y = 0; y < back.height; y++)
+            assert_memory_equal(back.data + y * back.stride,
+                                v->plain + (size_t)y * v->width * v->channels,
+                                (size_t)v->width * v->channels);
+        fiie_key_free(k);
+        fiie_image_free(&back);
+
+        /* A header for another image is refused when saving. */
+        fiie_image other = img;
+        other.width--;
+        assert_int_equal(fiie_protected_png_save(&other, hdr, hlen, path, 0), FIIE_E_MISMATCH);
+        hdr[4] = 9;
+        assert_int_equal(fiie_protected_png_save(&img, hdr, hlen, path, 0), FIIE_E_HEADER);
+        assert_int_equal(fiie_protected_png_save(&img, hdr, hlen, path, 8),
+                         FIIE_E_INVALID_ARGUMENT);
+        fiie_image_free(&img);
+    }
+    remove(path);
+}
+
+static void png_load_errors(void **state)
+{
+    (void)state;
+    char path[512];
+    tmp_path(path, sizeof path, "plain.png");
+    fiie_image img, back;
+    assert_int_equal(fiie_image_alloc(&img, 8, 6, FIIE_PIXEL_RGB8), FIIE_OK);
+    /* A PNG without the chunk is not a protected image. */
+    assert_int_equal(fiie_image_save_png(&img, path, NULL, NULL, 0, 0), FIIE_OK);
+    uint8_t hdr[256];
+    size_t len = 99;
+    assert_int_equal(fiie_protected_png_load(&back, path, hdr, sizeof hdr, &len),
+                     FIIE_E_NOT_FOUND);
+    assert_null(back.data);
+    /* A chunk holding garbage. */
+    assert_int_equal(fiie_image_save_png(&img, path, "fiIE", "garbage", 7, 0), FIIE_OK);
+    assert_int_equal(fiie_protected_png_load(&back, path, hdr, sizeof hdr, &len),
+                     FIIE_E_HEADER);
+    /* A valid header for an RGBA image on an RGB file. */
+    const v_image *v = &v_images[1];
+    fiie_image_free(&img);
+    assert_int_equal(fiie_image_alloc(&img, v->width, v->height, FIIE_PIXEL_RGB8), FIIE_OK);
+    assert_int_equal(fiie_image_save_png(&img, path, "fiIE", v->header, v->header_len, 0),
+                     FIIE_OK);
+    assert_int_equal(fiie_protected_png_load(&back, path, hdr, sizeof hdr, &len),
+                     FIIE_E_MISMATCH);
+    assert_null(back.data);
+    remove(path);
+    assert_int_equal(fiie_protected_png_load(&back, path, hdr, sizeof hdr, &len), FIIE_E_IO);
+    assert_int_equal(fiie_protected_png_load(NULL, path, hdr, sizeof hdr, &len),
+                     FIIE_E_INVALID_ARGUMENT);
+    assert_int_equal(fiie_protected_png_load(&back, NULL, hdr, sizeof hdr, &len),
+                     FIIE_E_INVALID_ARGUMENT);
+    assert_int_equal(fiie_protected_png_load(&back, path, hdr, sizeof hdr, NULL),
+                     FIIE_E_INVALID_ARGUMENT);
+    assert_int_equal(fiie_protected_png_save(NULL, hdr, 10, path, 0), FIIE_E_INVALID_ARGUMENT);
+    assert_int_equal(fiie_protected_png_save(&img, NULL, 10, path, 0), FIIE_E_INVALID_ARGUMENT);
+    assert_int_equal(fiie_protected_png_save(&img, v->header, v->header_len, NULL, 0),
+                     FIIE_E_INVALID_ARGUMENT);
+    fiie_image_free(&img);
+}
+
+static void sidecar_round_trip(void **state)
+{
+    (void)state;
+    char path[512];
+    tmp_path(path, sizeof path, "h.fiie");
+    remove(path);
+    const v_image *v = &v_images[0];
+    assert_int_equal(fiie_sidecar_write(path, v->header, v->header_len, FIIE_SAVE_NO_CLOBBER),
+                     FIIE_OK);
+    assert_int_equal(fiie_sidecar_write(path, v->header, v->header_len, FIIE_SAVE_NO_CLOBBER),
+                     FIIE_E_EXISTS);
+    assert_int_equal(fiie_sidecar_write(path, v->header, v->header_len, 0), FIIE_OK);
+    uint8_t got[256];
+    size_t len = 0;
+    assert_int_equal(fiie_sidecar_read(path, NULL, 0, &len), FIIE_E_BUFFER_TOO_SMALL);
+    assert_int_equal(len, v->header_len);
+    assert_int_equal(fiie_sidecar_read(path, got, sizeof got, &len), FIIE_OK);
+    assert_memory_equal(got, v->header, v->header_len);
+    /* Writing a malformed header is refused and leaves the file alone. */
+    assert_int_equal(fiie_sidecar_write(path, v->header, v->header_len - 1, 0), FIIE_E_HEADER);
+    assert_int_equal(fiie_sidecar_read(path, got, sizeof got, &len), FIIE_OK);
+    assert_int_equal(fiie_sidecar_write(path, v->header, v->header_len, 2),
+                     FIIE_E_INVALID_ARGUMENT);
+    assert_int_equal(fiie_sidecar_write(NULL, v->header, v->header_len, 0),
+                     FIIE_E_INVALID_ARGUMENT);
+    assert_int_equal(fiie_sidecar_write(path, NULL, v->header_len, 0), FIIE_E_INVALID_ARGUMENT);
+    /* A corrupt or oversized file reads as a bad header. */
+    FILE *f = fopen(path, "wb");
+    assert_non_null(f);
+    assert_int_equal(fwrite(v->header, 1, v->header_len - 3, f), v->header_len - 3);
+    fclose(f);
+    assert_int_equal(fiie_sidecar_read(path, got, sizeof got, &len), FIIE_E_HEADER);
+    f = fopen(path, "wb");
+    assert_non_null(f);
+    static uint8_t big[FIIE_HEADER_MAX_BYTES + 1];
+    assert_int_equal(fwrite(big, 1, sizeof big, f), sizeof big);
+    fclose(f);
+    assert_int_equal(fiie_sidecar_read(path, got, sizeof got, &len), FIIE_E_HEADER);
+    remove(path);
+    assert_int_equal(fiie_sidecar_read(path, got, sizeof got, &len), FIIE_E_IO);
+    assert_int_equal(fiie_sidecar_read(NULL, got, sizeof got, &len), FIIE_E_INVALID_ARGUMENT);
+    assert_int_equal(fiie_sidecar_read(path, got, sizeof got, NULL), FIIE_E_INVALID_ARGUMENT);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -201,6 +398,9 @@ int main(void)
         cmocka_unit_test(header_sizes),
         cmocka_unit_test(parse_rejects),
         cmocka_unit_test(maximal_header),
+        cmocka_unit_test(png_round_trip),
+        cmocka_unit_test(png_load_errors),
+        cmocka_unit_test(sidecar_round_trip),
     };
     return cmocka_run_group_tests_name("container", tests, NULL, NULL);
 }

@@ -18,5 +18,6 @@
 #include "fiie/mask.h"
 #include "fiie/cipher.h"
 #include "fiie/container.h"
+#include "fiie/detector.h"
 
 #endif /* FIIE_FIIE_H */
