@@ -160,6 +160,13 @@ static void parse_rejects(void **state)
             }
         }
     }
+    /* Valid format, but an image size over the library's limits. */
+    size_t l2 = make_header(h, 0, 1);
+    put32(h + 8, 70000);
+    assert_int_equal(fiie_header_parse(&info, h, l2), FIIE_OK);
+    fiie_mask *big = NULL;
+    assert_int_equal(fiie_mask_from_header(&big, h, l2), FIIE_E_TOO_LARGE);
+    assert_null(big);
     /* A huge region count with few bytes present is refused by length. */
     size_t len = make_header(h, 0, 1);
     h[40] = 0xFF;
