@@ -1,4 +1,4 @@
-/* libFuzzer harness (meson -Dfuzz=true, clang): the header parser, the
+/* libFuzzer harness (tests/fuzz/meson.build): the header parser, the
  * mask a header describes and fiie_decrypt() on arbitrary header bytes.
  * The image is 40 x 30 RGB so that random headers for that size reach
  * the tag check; nothing may crash, leak or read out of bounds. */
