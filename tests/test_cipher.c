@@ -448,6 +448,17 @@ static void passphrase_round_trip(void **state)
     assert_int_equal(fiie_key_from_header_passphrase(&bad, evil, hlen, pass, 4),
                      FIIE_E_TOO_LARGE);
     memcpy(evil, hdr, hlen);
+    memset(evil + 44 + 12, 0, 8);
+    evil[44 + 12 + 1] = 0x04;
+    evil[44 + 12 + 3] = 0x40; /* memlimit 2^30 + 1024: just over the cap */
+    assert_int_equal(fiie_key_from_header_passphrase(&bad, evil, hlen, pass, 4),
+                     FIIE_E_TOO_LARGE);
+    memcpy(evil, hdr, hlen);
+    memset(evil + 44 + 4, 0, 8);
+    evil[44 + 4] = FIIE_KDF_MAX_OPSLIMIT + 1;
+    assert_int_equal(fiie_key_from_header_passphrase(&bad, evil, hlen, pass, 4),
+                     FIIE_E_TOO_LARGE);
+    memcpy(evil, hdr, hlen);
     memset(evil + 44 + 4, 0, 8); /* opslimit 0 */
     assert_int_equal(fiie_key_from_header_passphrase(&bad, evil, hlen, pass, 4),
                      FIIE_E_TOO_LARGE);

@@ -44,10 +44,13 @@ typedef enum fiie_alg {
     FIIE_ALG_V1 = 1,     /**< Logistic keystream + XChaCha20-Poly1305 (default) */
 } fiie_alg;
 
-/** Argon2id limits refused when read from a header or asked for (anti-DoS). */
-#define FIIE_KDF_MAX_OPSLIMIT 32u
-/** Largest Argon2id memory limit accepted, in bytes (4 GiB). */
-#define FIIE_KDF_MAX_MEMLIMIT (UINT64_C(4) << 30)
+/** Largest Argon2id opslimit accepted, from a header or a caller (anti-DoS:
+ *  a hostile file must not make a reader hash for minutes). libsodium's
+ *  SENSITIVE level is 4. */
+#define FIIE_KDF_MAX_OPSLIMIT 16u
+/** Largest Argon2id memory limit accepted, in bytes: 1 GiB, libsodium's
+ *  SENSITIVE level (anti-DoS, as FIIE_KDF_MAX_OPSLIMIT). */
+#define FIIE_KDF_MAX_MEMLIMIT (UINT64_C(1) << 30)
 /** Smallest Argon2id opslimit accepted (libsodium's minimum for Argon2id). */
 #define FIIE_KDF_MIN_OPSLIMIT 1u
 /** Smallest Argon2id memory limit accepted, in bytes (libsodium's minimum). */
