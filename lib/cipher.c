@@ -32,6 +32,16 @@ static int abi_ok(uint32_t v)
     return (v >> 16) == FIIE_ABI_VERSION_MAJOR;
 }
 
+/* Reserved option bytes must be zero, so that a field added later is
+ * never silently ignored by an older library. */
+static int reserved_zero(const uint8_t *p, size_t n)
+{
+    uint8_t acc = 0;
+    for (size_t i = 0; i < n; i++)
+        acc |= p[i];
+    return acc == 0;
+}
+
 size_t fiie_key_bytes(void)
 {
     return FIIE_KEY_BYTES;
@@ -170,7 +180,7 @@ int fiie_key_from_passphrase(fiie_key **out, const char *pass, size_t len,
     }
     if (!abi_ok(p->abi_version))
         return FIIE_E_VERSION;
-    if ((p->flags & ~FIIE_KDF_FIXED_SALT) != 0)
+    if ((p->flags & ~FIIE_KDF_FIXED_SALT) != 0 || !reserved_zero(p->reserved, sizeof p->reserved))
         return FIIE_E_INVALID_ARGUMENT;
     if (!kdf_limits_ok(p->opslimit, p->memlimit))
         return FIIE_E_TOO_LARGE;
@@ -464,7 +474,8 @@ int fiie_encrypt(const fiie_key *k, fiie_image *img, const fiie_mask *m,
     if (!abi_ok(o->abi_version))
         return FIIE_E_VERSION;
     if ((o->alg != FIIE_ALG_V1 && o->alg != FIIE_ALG_PAPER) ||
-        (o->flags & ~FIIE_ENCRYPT_FIXED_NONCE) != 0)
+        (o->flags & ~FIIE_ENCRYPT_FIXED_NONCE) != 0 ||
+        !reserved_zero(o->reserved, sizeof o->reserved))
         return FIIE_E_INVALID_ARGUMENT;
     int paper = o->alg == FIIE_ALG_PAPER;
     if (paper ? !fiie_paper_key_valid(o->paper_x0, o->paper_mu) : !k)
@@ -556,6 +567,8 @@ int fiie_decrypt(const fiie_key *k, fiie_image *img, const uint8_t *header, size
     }
     if (!abi_ok(o->abi_version))
         return FIIE_E_VERSION;
+    if (!reserved_zero(o->reserved, sizeof o->reserved))
+        return FIIE_E_INVALID_ARGUMENT;
     size_t ch;
     int rc = image_check(img, &ch);
     if (rc != FIIE_OK)

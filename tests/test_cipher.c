@@ -487,6 +487,9 @@ static void passphrase_round_trip(void **state)
     q.memlimit = FIIE_KDF_MIN_MEMLIMIT - 1;
     assert_int_equal(fiie_key_from_passphrase(&bad, pass, 4, &q), FIIE_E_TOO_LARGE);
     q = p;
+    q.reserved[5] = 1;
+    assert_int_equal(fiie_key_from_passphrase(&bad, pass, 4, &q), FIIE_E_INVALID_ARGUMENT);
+    q = p;
     q.flags = 2;
     assert_int_equal(fiie_key_from_passphrase(&bad, pass, 4, &q), FIIE_E_INVALID_ARGUMENT);
     q = p;
@@ -825,6 +828,10 @@ static void encrypt_bad_inputs(void **state)
     o.flags = 4;
     assert_int_equal(fiie_encrypt(k, &img, m, &o, hdr, sizeof hdr, &hlen),
                      FIIE_E_INVALID_ARGUMENT);
+    fiie_encrypt_options_init(&o);
+    o.reserved[39] = 1;
+    assert_int_equal(fiie_encrypt(k, &img, m, &o, hdr, sizeof hdr, &hlen),
+                     FIIE_E_INVALID_ARGUMENT);
 
     fiie_image bad = img;
     bad.data = NULL;
@@ -874,6 +881,9 @@ static void encrypt_bad_inputs(void **state)
     fiie_decrypt_options_init(&d);
     d.abi_version = (FIIE_ABI_VERSION_MAJOR + 1) << 16;
     assert_int_equal(fiie_decrypt(k, &img, hdr, hlen, &d), FIIE_E_VERSION);
+    fiie_decrypt_options_init(&d);
+    d.reserved[0] = 1;
+    assert_int_equal(fiie_decrypt(k, &img, hdr, hlen, &d), FIIE_E_INVALID_ARGUMENT);
     assert_int_equal(fiie_decrypt(NULL, &img, hdr, hlen, NULL), FIIE_E_INVALID_ARGUMENT);
     assert_int_equal(fiie_decrypt(k, NULL, hdr, hlen, NULL), FIIE_E_INVALID_ARGUMENT);
     assert_int_equal(fiie_decrypt(k, &img, NULL, hlen, NULL), FIIE_E_INVALID_ARGUMENT);
