@@ -1,0 +1,46 @@
+"""Python bindings of libfiie: face detection (MTCNN) and reversible
+encryption of face regions (FIIE v1), over ctypes.
+
+Pure Python, standard library only; numpy is optional (Image.from_array,
+Image.to_array). The C library is found through ``FIIE_LIBRARY`` or the
+versioned SONAME ``libfiie.so.1``; see fiie._lib.
+
+    import fiie
+    with fiie.Image.open("photo.jpg") as img, fiie.Detector() as det:
+        faces = det.detect(img)
+        with fiie.Mask.from_faces(img, faces) as mask, fiie.Key.generate() as key:
+            header = fiie.encrypt(img, mask, key)
+            fiie.save_protected_png(img, header, "protected.png")
+"""
+
+from ._errors import (STATUS, AuthenticationError, BufferTooSmallError,  # noqa: F401
+                      ClosedError, CryptoError, EmptyMaskError, Error,
+                      ExistsError, HeaderError, ImageFormatError,
+                      InvalidArgumentError, IOFailureError, MismatchError,
+                      ModelError, NoMemoryError, NotFoundError, ThreadError,
+                      TooLargeError, UnsupportedError, VersionError)
+from ._lib import ABI_MAJOR, ABI_MINOR, strerror  # noqa: F401
+from ._lib import PATH as library_path  # noqa: F401
+from ._lib import lib as _c
+from .image import (MAX_DIMENSION, MAX_PIXELS, Image, PixelFormat,  # noqa: F401
+                    find_png_chunk, read_png_chunk)
+from .mask import Mask, Region, Shape  # noqa: F401
+
+#: Release version of the bindings (follows the C library's release).
+__version__ = "0.1.0"
+
+
+def library_version():
+    """Release version string of the loaded C library, e.g. '0.1.0'."""
+    return _c.fiie_version_string().decode("ascii")
+
+
+def library_version_number():
+    """major * 10000 + minor * 100 + patch of the loaded C library."""
+    return _c.fiie_version_number()
+
+
+def abi_version():
+    """(major, minor) ABI version of the loaded C library."""
+    v = _c.fiie_abi_version()
+    return (v >> 16, v & 0xFFFF)

@@ -1,0 +1,227 @@
+"""Loading libfiie and declaring the C prototypes.
+
+The library is looked up, in order:
+
+1. the path in the environment variable ``FIIE_LIBRARY`` (no fallback
+   when it is set: a wrong path is an ImportError, never a silent switch
+   to another copy);
+2. the versioned SONAME ``libfiie.so.<ABI major>`` through the dynamic
+   loader (``LD_LIBRARY_PATH``, ld.so.cache), so an incompatible major
+   release is never picked up.
+
+At import the ABI major of the loaded library (``fiie_abi_version() >> 16``)
+must equal ``ABI_MAJOR`` below, the major these bindings were written for.
+
+Every function the bindings can call is listed in ``PROTOTYPES`` with its
+``restype`` and ``argtypes``; tests/test_lib.py checks that this table
+names exactly the symbols of the version script ``lib/libfiie.ver``.
+"""
+
+import ctypes
+import os
+import sys
+from ctypes import (POINTER, Structure, c_char, c_char_p, c_double, c_float,
+                    c_int, c_int32, c_int64, c_size_t, c_uint, c_uint8,
+                    c_uint32, c_uint64, c_void_p)
+
+from ._errors import UnsupportedError, error_for
+
+#: ABI major of the C headers these bindings mirror (FIIE_ABI_VERSION_MAJOR).
+ABI_MAJOR = 1
+#: ABI minor the bindings were written against (FIIE_ABI_VERSION_MINOR).
+ABI_MINOR = 0
+#: FIIE_ABI_VERSION of the headers mirrored here, passed to *_options_init_v.
+ABI_VERSION = (ABI_MAJOR << 16) | ABI_MINOR
+
+c_uint8_p = POINTER(c_uint8)
+c_void_pp = POINTER(c_void_p)
+
+
+# ---------------------------------------------------------------- structs
+# Layouts mirror include/fiie/*.h exactly (frozen by the ABI).
+
+class fiie_image(Structure):
+    """struct fiie_image (image.h)."""
+    _fields_ = [
+        ("data", c_uint8_p),
+        ("width", c_uint32),
+        ("height", c_uint32),
+        ("stride", c_size_t),
+        ("format", c_int32),
+        ("flags", c_uint32),
+    ]
+
+
+class fiie_load_options(Structure):
+    """struct fiie_load_options (image.h)."""
+    _fields_ = [
+        ("abi_version", c_uint32),
+        ("apply_orientation", c_uint32),
+        ("max_pixels", c_uint64),
+        ("format", c_int32),
+        ("reserved", c_uint8 * 44),
+    ]
+
+
+class fiie_region(Structure):
+    """struct fiie_region (mask.h)."""
+    _fields_ = [
+        ("shape", c_int32),
+        ("x", c_int32),
+        ("y", c_int32),
+        ("w", c_uint32),
+        ("h", c_uint32),
+    ]
+
+
+fiie_image_p = POINTER(fiie_image)
+
+# ------------------------------------------------------------- prototypes
+# header -> {name -> (restype, [argtypes])}. Handles are opaque: c_void_p.
+# tests/test_lib.py checks each group against the FIIE_API declarations of
+# include/fiie/<header> (names, argument counts, void results) and the
+# union against lib/libfiie.ver.
+
+HEADERS = {}
+
+HEADERS["common.h"] = {
+    "fiie_abi_version": (c_int, []),
+    "fiie_free": (None, [c_void_p]),
+    "fiie_strerror": (c_char_p, [c_int]),
+    "fiie_version_number": (c_int, []),
+    "fiie_version_string": (c_char_p, []),
+}
+
+HEADERS["image.h"] = {
+    "fiie_pixel_format_channels": (c_int, [c_int32]),
+    "fiie_image_validate": (c_int, [fiie_image_p]),
+    "fiie_image_wrap": (c_int, [fiie_image_p, c_void_p, c_uint32, c_uint32,
+                                c_size_t, c_int32]),
+    "fiie_image_alloc": (c_int, [fiie_image_p, c_uint32, c_uint32, c_int32]),
+    "fiie_image_free": (None, [fiie_image_p]),
+    "fiie_image_convert": (c_int, [fiie_image_p, fiie_image_p, c_int32]),
+    "fiie_load_options_init_v": (c_int, [POINTER(fiie_load_options), c_int]),
+    "fiie_image_load": (c_int, [fiie_image_p, c_char_p,
+                                POINTER(fiie_load_options)]),
+    "fiie_image_load_memory": (c_int, [fiie_image_p, c_void_p, c_size_t,
+                                       POINTER(fiie_load_options)]),
+    "fiie_image_encode_png": (c_int, [fiie_image_p, c_char_p, c_void_p,
+                                      c_size_t, POINTER(c_uint8_p),
+                                      POINTER(c_size_t)]),
+    "fiie_image_save_png": (c_int, [fiie_image_p, c_char_p, c_char_p,
+                                    c_void_p, c_size_t, c_uint]),
+    "fiie_png_find_chunk": (c_int, [c_void_p, c_size_t, c_char_p,
+                                    POINTER(c_uint8_p), POINTER(c_size_t)]),
+    "fiie_png_read_chunk": (c_int, [c_char_p, c_char_p, c_void_p, c_size_t,
+                                    POINTER(c_size_t)]),
+}
+
+HEADERS["mask.h"] = {
+    "fiie_mask_max_regions": (c_size_t, []),
+    "fiie_mask_new": (c_int, [c_void_pp, c_uint32, c_uint32]),
+    "fiie_mask_free": (None, [c_void_p]),
+    "fiie_mask_width": (c_uint32, [c_void_p]),
+    "fiie_mask_height": (c_uint32, [c_void_p]),
+    "fiie_mask_add_region": (c_int, [c_void_p, c_int32, c_int32, c_int32,
+                                     c_uint32, c_uint32]),
+    "fiie_mask_add_box": (c_int, [c_void_p, c_float, c_float, c_float,
+                                  c_float, c_float, c_int32]),
+    "fiie_mask_region_count": (c_size_t, [c_void_p]),
+    "fiie_mask_get_region": (c_int, [c_void_p, c_size_t,
+                                     POINTER(fiie_region)]),
+    "fiie_mask_contains": (c_int, [c_void_p, c_int64, c_int64]),
+    "fiie_mask_pixel_count": (c_int, [c_void_p, POINTER(c_uint64)]),
+    "fiie_mask_rasterize": (c_int, [c_void_p, c_void_p, c_size_t]),
+}
+
+#: Every declared function: name -> (restype, argtypes).
+PROTOTYPES = {n: p for group in HEADERS.values() for n, p in group.items()}
+
+
+class _Missing:
+    """Stand-in for a symbol the loaded library does not export (an older
+    minor release): calling it raises UnsupportedError."""
+
+    def __init__(self, name):
+        self.__name__ = name
+
+    def __call__(self, *args):
+        raise UnsupportedError(
+            "%s: not exported by the loaded libfiie (%s)" % (self.__name__, PATH),
+            UnsupportedError.code)
+
+
+def _candidates():
+    env = os.environ.get("FIIE_LIBRARY")
+    if env:
+        return [env], True
+    if sys.platform == "darwin":
+        return ["libfiie.%d.dylib" % ABI_MAJOR], False
+    return ["libfiie.so.%d" % ABI_MAJOR], False
+
+
+def _load():
+    names, from_env = _candidates()
+    errors = []
+    for name in names:
+        try:
+            return ctypes.CDLL(name), name
+        except OSError as e:
+            errors.append("%s: %s" % (name, e))
+    hint = ("FIIE_LIBRARY is set" if from_env
+            else "set FIIE_LIBRARY to the path of libfiie.so.%d or install it" % ABI_MAJOR)
+    raise ImportError("cannot load libfiie (%s): %s" % (hint, "; ".join(errors)))
+
+
+def _bind(cdll):
+    funcs = {}
+    missing = set()
+    for name, (restype, argtypes) in PROTOTYPES.items():
+        try:
+            f = getattr(cdll, name)
+        except AttributeError:
+            funcs[name] = _Missing(name)
+            missing.add(name)
+            continue
+        f.restype = restype
+        f.argtypes = argtypes
+        funcs[name] = f
+    return funcs, missing
+
+
+CDLL, PATH = _load()
+_funcs, MISSING = _bind(CDLL)
+if "fiie_abi_version" in MISSING:
+    raise ImportError("%s is not libfiie (no fiie_abi_version)" % PATH)
+RUNTIME_ABI = _funcs["fiie_abi_version"]()
+if RUNTIME_ABI >> 16 != ABI_MAJOR:
+    raise ImportError("%s has ABI %d.%d; these bindings need ABI major %d"
+                      % (PATH, RUNTIME_ABI >> 16, RUNTIME_ABI & 0xFFFF, ABI_MAJOR))
+
+
+class _Namespace:
+    pass
+
+
+#: Bound C functions as attributes: ``lib.fiie_image_load(...)``.
+lib = _Namespace()
+for _n, _f in _funcs.items():
+    setattr(lib, _n, _f)
+
+
+def strerror(code):
+    """The library's message for a status code."""
+    return lib.fiie_strerror(code).decode("utf-8", "replace")
+
+
+def check(status, what):
+    """Raise the fiie.Error subclass for a negative status; return it
+    otherwise (some functions return a count)."""
+    if status < 0:
+        raise error_for(status, "%s: %s" % (what, strerror(status)))
+    return status
+
+
+def call(name, *args):
+    """Call a C function by name and raise on a negative status."""
+    return check(getattr(lib, name)(*args), name)
