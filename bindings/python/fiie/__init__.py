@@ -25,6 +25,12 @@ from ._lib import lib as _c
 from .image import (MAX_DIMENSION, MAX_PIXELS, Image, PixelFormat,  # noqa: F401
                     find_png_chunk, read_png_chunk)
 from .mask import Mask, Region, Shape  # noqa: F401
+from .detector import HIGH_RECALL, Detector, Face, Landmarks, Model  # noqa: F401
+from .cipher import (KEY_BYTES, NONCE_BYTES, SALT_BYTES, Alg, Key,  # noqa: F401
+                     decrypt, encrypt, paper_keystream)
+from .container import (HeaderInfo, header_size, load_protected_png,  # noqa: F401
+                        mask_from_header, parse_header, read_sidecar,
+                        save_protected_png, write_sidecar)
 
 #: Release version of the bindings (follows the C library's release).
 __version__ = "0.1.0"

@@ -20,7 +20,7 @@ names exactly the symbols of the version script ``lib/libfiie.ver``.
 import ctypes
 import os
 import sys
-from ctypes import (POINTER, Structure, c_char, c_char_p, c_double, c_float,
+from ctypes import (POINTER, Structure, c_char_p, c_double, c_float,
                     c_int, c_int32, c_int64, c_size_t, c_uint, c_uint8,
                     c_uint32, c_uint64, c_void_p)
 
@@ -74,7 +74,97 @@ class fiie_region(Structure):
     ]
 
 
+class fiie_face(Structure):
+    """struct fiie_face (detector.h)."""
+    _fields_ = [
+        ("box", c_float * 4),
+        ("score", c_float),
+        ("landmarks", (c_float * 2) * 5),
+        ("reserved", c_float * 5),
+    ]
+
+
+class fiie_detector_options(Structure):
+    """struct fiie_detector_options (detector.h)."""
+    _fields_ = [
+        ("abi_version", c_uint32),
+        ("min_face", c_float),
+        ("factor", c_float),
+        ("thresholds", c_float * 3),
+        ("max_faces", c_uint32),
+        ("threads", c_uint32),
+        ("landmarks", c_int32),
+        ("reserved", c_uint8 * 36),
+    ]
+
+
+class fiie_kdf_params(Structure):
+    """struct fiie_kdf_params (cipher.h)."""
+    _fields_ = [
+        ("abi_version", c_uint32),
+        ("flags", c_uint32),
+        ("opslimit", c_uint64),
+        ("memlimit", c_uint64),
+        ("salt", c_uint8 * 16),
+        ("reserved", c_uint8 * 32),
+    ]
+
+
+class fiie_encrypt_options(Structure):
+    """struct fiie_encrypt_options (cipher.h)."""
+    _fields_ = [
+        ("abi_version", c_uint32),
+        ("alg", c_uint32),
+        ("flags", c_uint32),
+        ("threads", c_uint32),
+        ("nonce", c_uint8 * 24),
+        ("paper_x0", c_double),
+        ("paper_mu", c_double),
+        ("reserved", c_uint8 * 40),
+    ]
+
+
+class fiie_decrypt_options(Structure):
+    """struct fiie_decrypt_options (cipher.h)."""
+    _fields_ = [
+        ("abi_version", c_uint32),
+        ("threads", c_uint32),
+        ("paper_x0", c_double),
+        ("paper_mu", c_double),
+        ("reserved", c_uint8 * 40),
+    ]
+
+
+class fiie_header_info(Structure):
+    """struct fiie_header_info (container.h)."""
+    _fields_ = [
+        ("version", c_uint32),
+        ("alg", c_uint32),
+        ("flags", c_uint32),
+        ("channels", c_uint32),
+        ("width", c_uint32),
+        ("height", c_uint32),
+        ("n_regions", c_uint32),
+        ("kdf", c_uint32),
+        ("opslimit", c_uint64),
+        ("memlimit", c_uint64),
+        ("salt", c_uint8 * 16),
+        ("nonce", c_uint8 * 24),
+        ("reserved", c_uint8 * 24),
+    ]
+
+
 fiie_image_p = POINTER(fiie_image)
+
+#: Header declaring each mirrored struct (for the layout test).
+STRUCT_HEADERS = {
+    "fiie_image": "image.h", "fiie_load_options": "image.h",
+    "fiie_region": "mask.h",
+    "fiie_face": "detector.h", "fiie_detector_options": "detector.h",
+    "fiie_kdf_params": "cipher.h", "fiie_encrypt_options": "cipher.h",
+    "fiie_decrypt_options": "cipher.h",
+    "fiie_header_info": "container.h",
+}
 
 # ------------------------------------------------------------- prototypes
 # header -> {name -> (restype, [argtypes])}. Handles are opaque: c_void_p.
@@ -132,6 +222,58 @@ HEADERS["mask.h"] = {
     "fiie_mask_contains": (c_int, [c_void_p, c_int64, c_int64]),
     "fiie_mask_pixel_count": (c_int, [c_void_p, POINTER(c_uint64)]),
     "fiie_mask_rasterize": (c_int, [c_void_p, c_void_p, c_size_t]),
+}
+
+HEADERS["detector.h"] = {
+    "fiie_detector_options_init_v": (c_int, [POINTER(fiie_detector_options), c_int]),
+    "fiie_model_new_default": (c_int, [c_void_pp]),
+    "fiie_model_new_from_file": (c_int, [c_void_pp, c_char_p]),
+    "fiie_model_new_from_memory": (c_int, [c_void_pp, c_void_p, c_size_t]),
+    "fiie_model_free": (None, [c_void_p]),
+    "fiie_detector_new": (c_int, [c_void_pp, c_void_p, POINTER(fiie_detector_options)]),
+    "fiie_detector_detect": (c_int, [c_void_p, fiie_image_p, POINTER(fiie_face),
+                                     c_size_t, POINTER(c_size_t)]),
+    "fiie_detector_free": (None, [c_void_p]),
+    "fiie_face_alignment_transform": (c_int, [POINTER(fiie_face), POINTER(c_float)]),
+    "fiie_face_align": (c_int, [fiie_image_p, POINTER(fiie_face), fiie_image_p]),
+}
+
+HEADERS["cipher.h"] = {
+    "fiie_kdf_params_init_v": (c_int, [POINTER(fiie_kdf_params), c_int]),
+    "fiie_key_bytes": (c_size_t, []),
+    "fiie_nonce_bytes": (c_size_t, []),
+    "fiie_salt_bytes": (c_size_t, []),
+    "fiie_key_generate": (c_int, [c_void_pp]),
+    "fiie_key_from_bytes": (c_int, [c_void_pp, c_void_p, c_size_t]),
+    "fiie_key_from_passphrase": (c_int, [c_void_pp, c_char_p, c_size_t,
+                                         POINTER(fiie_kdf_params)]),
+    "fiie_key_from_header_passphrase": (c_int, [c_void_pp, c_void_p, c_size_t,
+                                                c_char_p, c_size_t]),
+    "fiie_key_get_bytes": (c_int, [c_void_p, c_void_p, c_size_t]),
+    "fiie_key_free": (None, [c_void_p]),
+    "fiie_encrypt_options_init_v": (c_int, [POINTER(fiie_encrypt_options), c_int]),
+    "fiie_decrypt_options_init_v": (c_int, [POINTER(fiie_decrypt_options), c_int]),
+    "fiie_encrypt": (c_int, [c_void_p, fiie_image_p, c_void_p,
+                             POINTER(fiie_encrypt_options), c_void_p, c_size_t,
+                             POINTER(c_size_t)]),
+    "fiie_decrypt": (c_int, [c_void_p, fiie_image_p, c_void_p, c_size_t,
+                             POINTER(fiie_decrypt_options)]),
+    "fiie_keystream": (c_int, [c_void_p, c_void_p, c_void_p, c_size_t, c_uint]),
+    "fiie_paper_keystream": (c_int, [c_double, c_double, c_void_p, c_size_t]),
+}
+
+HEADERS["container.h"] = {
+    "fiie_header_size": (c_size_t, [c_int, c_size_t, c_int]),
+    "fiie_header_parse": (c_int, [POINTER(fiie_header_info), c_void_p, c_size_t]),
+    "fiie_header_get_region": (c_int, [c_void_p, c_size_t, c_size_t,
+                                       POINTER(fiie_region)]),
+    "fiie_mask_from_header": (c_int, [c_void_pp, c_void_p, c_size_t]),
+    "fiie_protected_png_save": (c_int, [fiie_image_p, c_void_p, c_size_t, c_char_p,
+                                        c_uint]),
+    "fiie_protected_png_load": (c_int, [fiie_image_p, c_char_p, c_void_p, c_size_t,
+                                        POINTER(c_size_t)]),
+    "fiie_sidecar_write": (c_int, [c_char_p, c_void_p, c_size_t, c_uint]),
+    "fiie_sidecar_read": (c_int, [c_char_p, c_void_p, c_size_t, POINTER(c_size_t)]),
 }
 
 #: Every declared function: name -> (restype, argtypes).

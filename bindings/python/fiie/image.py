@@ -397,3 +397,23 @@ def read_png_chunk(path, chunk_type):
           "fiie_png_read_chunk(%s)" % os.fsdecode(path))
     return buf.raw[:size.value]
 
+
+
+def as_image(obj, in_place=False):
+    """(Image, temporary?) for an Image or a numpy array (wrapped without a
+    copy when possible; the caller closes temporaries). With ``in_place``
+    an array that cannot be shared (read-only, or rows not contiguous) is
+    refused, since changes to a copy would be lost."""
+    if isinstance(obj, Image):
+        obj._ref()
+        return obj, False
+    if type(obj).__module__ == "numpy" and hasattr(obj, "shape"):
+        img = Image.from_array(obj)
+        if in_place and not img.shares_memory:
+            img.close()
+            raise InvalidArgumentError(
+                "this array cannot be changed in place (read-only or rows not "
+                "contiguous): pass fiie.Image.from_array(array) and use its result")
+        return img, True
+    raise InvalidArgumentError("expected a fiie.Image or a numpy array, got %s"
+                               % type(obj).__name__)

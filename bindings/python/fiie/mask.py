@@ -66,6 +66,13 @@ class Mask(Handle):
             self.add_region(*r)
 
     @classmethod
+    def _from_ptr(cls, p):
+        self = cls.__new__(cls)
+        Handle.__init__(self)
+        self._set(p)
+        return self
+
+    @classmethod
     def for_image(cls, image, regions=()):
         """An empty (or pre-filled) mask sized for ``image``."""
         return cls(image.width, image.height, regions)

@@ -1,6 +1,7 @@
 """Library loading, ABI check, and the prototype table against the C
 headers and the version script."""
 
+import ctypes
 import os
 import re
 import subprocess
@@ -134,3 +135,40 @@ class TestLoading(unittest.TestCase):
 
 if __name__ == "__main__":
     unittest.main()
+
+
+class TestStructLayout(unittest.TestCase):
+    """ctypes mirrors against sizeof/offsetof from the C compiler."""
+
+    def c_layout(self):
+        exe = os.environ.get("FIIE_STRUCT_LAYOUT")
+        if not exe:
+            self.skipTest("FIIE_STRUCT_LAYOUT not set (run through meson test)")
+        out = subprocess.run([exe], check=True, capture_output=True, text=True).stdout
+        structs = {}
+        for line in out.splitlines():
+            name, a, b = line.split()
+            if a == "size":
+                structs[name] = {"size": int(b), "fields": {}}
+            else:
+                t, f = name.split(".")
+                structs[t]["fields"][f] = (int(a), int(b))
+        return structs
+
+    def test_every_mirrored_struct_of_a_present_header_is_checked(self):
+        structs = self.c_layout()
+        self.assertIn("fiie_image", structs)
+        for name, header in _lib.STRUCT_HEADERS.items():
+            if (INCLUDE / header).exists():
+                self.assertIn(name, structs)
+
+    def test_sizes_and_offsets_match(self):
+        for name, c in self.c_layout().items():
+            cls = getattr(_lib, name)
+            with self.subTest(struct=name):
+                self.assertEqual(ctypes.sizeof(cls), c["size"])
+                py_fields = [f[0] for f in cls._fields_]
+                self.assertEqual(sorted(py_fields), sorted(c["fields"]))
+                for f, (off, size) in c["fields"].items():
+                    self.assertEqual((getattr(cls, f).offset, getattr(cls, f).size),
+                                     (off, size), f)
