@@ -286,8 +286,12 @@ class TestCrossLanguage(unittest.TestCase):
         return os.path.join(self.tmp.name, name)
 
     def c(self, *args):
+        env = dict(os.environ)
+        env.pop("LD_PRELOAD", None)  # c_peer is a C program: sanitizers are linked in
+        if "ASAN_OPTIONS" in env:
+            env["ASAN_OPTIONS"] = "detect_leaks=1:abort_on_error=1"
         return subprocess.run([self.peer] + list(args), capture_output=True, text=True,
-                              timeout=120)
+                              timeout=120, env=env)
 
     def test_c_encrypt_python_decrypt(self):
         src = str(image_path("astronaut.png"))

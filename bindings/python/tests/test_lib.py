@@ -172,3 +172,12 @@ class TestStructLayout(unittest.TestCase):
                 for f, (off, size) in c["fields"].items():
                     self.assertEqual((getattr(cls, f).offset, getattr(cls, f).size),
                                      (off, size), f)
+
+
+class TestPackaging(unittest.TestCase):
+    def test_every_module_is_installed(self):
+        from support import SOURCE_ROOT
+        build = (SOURCE_ROOT / "bindings" / "meson.build").read_text()
+        listed = set(re.findall(r"'python/fiie/(\w+\.py)'", build))
+        present = {p.name for p in (SOURCE_ROOT / "bindings" / "python" / "fiie").glob("*.py")}
+        self.assertEqual(listed, present)
