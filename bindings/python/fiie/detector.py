@@ -153,10 +153,13 @@ class Detector(Handle):
         if threads is not None:
             o.threads = threads
         if landmarks is not None:
-            o.landmarks = Landmarks[landmarks.upper()] if isinstance(landmarks, str) else landmarks
-        self.options = {"min_face": o.min_face, "factor": o.factor,
-                        "thresholds": tuple(o.thresholds), "max_faces": o.max_faces,
-                        "threads": o.threads, "landmarks": Landmarks(o.landmarks)}
+            if isinstance(landmarks, str):
+                try:
+                    landmarks = Landmarks[landmarks.upper()]
+                except KeyError:
+                    raise InvalidArgumentError("landmarks is 'plain' or 'v1flip', not %r"
+                                               % landmarks) from None
+            o.landmarks = landmarks
         own_model = None
         if model is not None and not isinstance(model, Model):
             model = own_model = Model(model)
@@ -169,6 +172,10 @@ class Detector(Handle):
         finally:
             if own_model is not None:
                 own_model.close()  # the detector holds its own reference
+        #: The options in effect (C defaults filled in).
+        self.options = {"min_face": o.min_face, "factor": o.factor,
+                        "thresholds": tuple(o.thresholds), "max_faces": o.max_faces,
+                        "threads": o.threads, "landmarks": Landmarks(o.landmarks)}
 
     def detect(self, image):
         """Faces in ``image`` (an Image or a numpy HxWx3/4 uint8 array,
