@@ -88,13 +88,13 @@ class fiie_detector_options(Structure):
     """struct fiie_detector_options (detector.h)."""
     _fields_ = [
         ("abi_version", c_uint32),
-        ("min_face", c_float),
-        ("factor", c_float),
+        ("min_face", c_double),
+        ("factor", c_double),
         ("thresholds", c_float * 3),
         ("max_faces", c_uint32),
         ("threads", c_uint32),
         ("landmarks", c_int32),
-        ("reserved", c_uint8 * 36),
+        ("reserved", c_uint8 * 40),
     ]
 
 

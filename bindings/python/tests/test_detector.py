@@ -70,10 +70,11 @@ class TestDetector(unittest.TestCase):
             with fiie.Detector(max_faces=3) as d:
                 top = d.detect(img)
             self.assertEqual([f.box for f in top], [f.box for f in all_faces[:3]])
-            with fiie.Detector(min_face=100) as d:
+            with fiie.Detector(min_face=150) as d:
                 big = d.detect(img)
+            self.assertEqual(d.options["min_face"], 150)
             self.assertLess(len(big), len(all_faces))
-            self.assertTrue(all(f.width > 60 for f in big))
+            self.assertGreater(min(f.width for f in big), 2 * min(f.width for f in all_faces))
             with fiie.Detector(**fiie.HIGH_RECALL) as d:
                 self.assertEqual(d.options["min_face"], 10)
                 self.assertGreaterEqual(len(d.detect(img)), len(all_faces))
