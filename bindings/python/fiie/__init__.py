@@ -32,6 +32,30 @@ from .container import (HeaderInfo, header_size, load_protected_png,  # noqa: F4
                         mask_from_header, parse_header, read_sidecar,
                         save_protected_png, write_sidecar)
 
+__all__ = [
+    # errors
+    "Error", "InvalidArgumentError", "NoMemoryError", "TooLargeError", "IOFailureError",
+    "ImageFormatError", "UnsupportedError", "BufferTooSmallError", "NotFoundError",
+    "ExistsError", "VersionError", "ModelError", "HeaderError", "MismatchError",
+    "AuthenticationError", "CryptoError", "ThreadError", "EmptyMaskError", "ClosedError",
+    "STATUS", "strerror",
+    # library
+    "ABI_MAJOR", "ABI_MINOR", "library_path", "library_version", "library_version_number",
+    "abi_version",
+    # image
+    "Image", "PixelFormat", "MAX_DIMENSION", "MAX_PIXELS", "find_png_chunk", "read_png_chunk",
+    # mask
+    "Mask", "Region", "Shape",
+    # detector
+    "Detector", "Face", "Landmarks", "Model", "HIGH_RECALL",
+    # cipher
+    "Key", "Alg", "encrypt", "decrypt", "paper_keystream", "KEY_BYTES", "NONCE_BYTES",
+    "SALT_BYTES",
+    # container
+    "HeaderInfo", "header_size", "parse_header", "mask_from_header", "save_protected_png",
+    "load_protected_png", "write_sidecar", "read_sidecar",
+]
+
 #: Release version of the bindings (follows the C library's release).
 __version__ = "0.1.0"
 

@@ -5,7 +5,7 @@ import enum
 
 from . import _lib
 from ._errors import STATUS, InvalidArgumentError
-from ._handle import Handle
+from ._handle import Handle, using
 from ._lib import check, lib
 from .image import as_image
 from .mask import Mask
@@ -110,7 +110,7 @@ class Key(Handle):
     def to_bytes(self):
         """The 32 secret bytes (handle as a secret)."""
         buf = ctypes.create_string_buffer(KEY_BYTES)
-        check(lib.fiie_key_get_bytes(self._p(), buf, KEY_BYTES), "fiie_key_get_bytes")
+        check(self._call("fiie_key_get_bytes", buf, KEY_BYTES), "fiie_key_get_bytes")
         return buf.raw
 
     def keystream(self, nonce, length, threads=0):
@@ -118,7 +118,7 @@ class Key(Handle):
         Logistic keystream for ``nonce`` (tests, statistics, benchmarks)."""
         n = _fixed(nonce, NONCE_BYTES, "nonce")
         out = ctypes.create_string_buffer(max(length, 1))
-        check(lib.fiie_keystream(self._p(), n, out, length, threads), "fiie_keystream")
+        check(self._call("fiie_keystream", n, out, length, threads), "fiie_keystream")
         return out.raw[:length]
 
     def __repr__(self):
@@ -174,16 +174,15 @@ def encrypt(image, mask, key=None, *, nonce=None, threads=0, paper=None):
             if nonce is not None:
                 o.nonce[:] = _fixed(nonce, NONCE_BYTES, "nonce")
                 o.flags |= _ENCRYPT_FIXED_NONCE
-            kp = key._p() if key is not None else None
             size = ctypes.c_size_t()
-            st = lib.fiie_encrypt(kp, img._ref(), m._p(), ctypes.byref(o), None, 0,
-                                  ctypes.byref(size))
-            if st != STATUS["FIIE_E_BUFFER_TOO_SMALL"]:
-                check(st if st < 0 else STATUS["FIIE_E_INVALID_ARGUMENT"], "fiie_encrypt")
-            header = ctypes.create_string_buffer(size.value)
-            check(lib.fiie_encrypt(kp, img._ref(), m._p(), ctypes.byref(o), header,
-                                   size.value, ctypes.byref(size)),
-                  "fiie_encrypt")
+            with using(key, img, m) as (kp, ip, mp):
+                st = lib.fiie_encrypt(kp, ip, mp, ctypes.byref(o), None, 0, ctypes.byref(size))
+                if st != STATUS["FIIE_E_BUFFER_TOO_SMALL"]:
+                    check(st if st < 0 else STATUS["FIIE_E_INVALID_ARGUMENT"], "fiie_encrypt")
+                header = ctypes.create_string_buffer(size.value)
+                check(lib.fiie_encrypt(kp, ip, mp, ctypes.byref(o), header, size.value,
+                                       ctypes.byref(size)),
+                      "fiie_encrypt")
             return header.raw[:size.value]
         finally:
             if tmp_mask:
@@ -210,9 +209,8 @@ def decrypt(image, header, key=None, *, threads=0, paper=None):
         o.threads = threads
         if paper is not None:
             o.paper_x0, o.paper_mu = _paper_key(paper)
-        check(lib.fiie_decrypt(key._p() if key is not None else None, img._ref(), h,
-                               len(h), ctypes.byref(o)),
-              "fiie_decrypt")
+        with using(key, img) as (kp, ip):
+            check(lib.fiie_decrypt(kp, ip, h, len(h), ctypes.byref(o)), "fiie_decrypt")
     finally:
         if tmp_img:
             img.close()

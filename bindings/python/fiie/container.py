@@ -6,6 +6,7 @@ import os
 
 from . import _lib
 from ._errors import STATUS
+from ._handle import using
 from ._lib import check, lib
 from .image import SAVE_NO_CLOBBER, Image
 from .mask import Mask, Region, Shape
@@ -71,9 +72,10 @@ def save_protected_png(image, header, path, *, overwrite=True):
     """Write an encrypted image as PNG with its header in a ``fiIE``
     chunk, atomically. The header must describe this image."""
     h = bytes(header)
-    check(lib.fiie_protected_png_save(image._ref(), h, len(h), os.fsencode(path),
-                                      0 if overwrite else SAVE_NO_CLOBBER),
-          "fiie_protected_png_save(%s)" % os.fsdecode(path))
+    with using(image) as (ip,):
+        check(lib.fiie_protected_png_save(ip, h, len(h), os.fsencode(path),
+                                          0 if overwrite else SAVE_NO_CLOBBER),
+              "fiie_protected_png_save(%s)" % os.fsdecode(path))
 
 
 def load_protected_png(path):

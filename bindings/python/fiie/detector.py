@@ -6,7 +6,7 @@ import os
 
 from . import _lib
 from ._errors import STATUS, InvalidArgumentError
-from ._handle import Handle
+from ._handle import Handle, using
 from ._lib import check, lib
 from .image import Image, as_image
 
@@ -80,8 +80,8 @@ class Face:
         try:
             out = Image.new(ALIGN_SIZE, ALIGN_SIZE, src.format)
             try:
-                check(lib.fiie_face_align(src._ref(), ctypes.byref(self._c), out._ref()),
-                      "fiie_face_align")
+                with using(src, out) as (sp, op):
+                    check(lib.fiie_face_align(sp, ctypes.byref(self._c), op), "fiie_face_align")
             except BaseException:
                 out.close()
                 raise
@@ -165,9 +165,9 @@ class Detector(Handle):
             model = own_model = Model(model)
         try:
             p = ctypes.c_void_p()
-            check(lib.fiie_detector_new(ctypes.byref(p), model._p() if model else None,
-                                        ctypes.byref(o)),
-                  "fiie_detector_new")
+            with using(model) as (mp,):
+                check(lib.fiie_detector_new(ctypes.byref(p), mp, ctypes.byref(o)),
+                      "fiie_detector_new")
             self._set(p)
         finally:
             if own_model is not None:
@@ -186,8 +186,8 @@ class Detector(Handle):
             while True:
                 faces = (_lib.fiie_face * cap)()
                 n = ctypes.c_size_t()
-                st = lib.fiie_detector_detect(self._p(), img._ref(), faces, cap,
-                                              ctypes.byref(n))
+                with using(self, img) as (dp, ip):
+                    st = lib.fiie_detector_detect(dp, ip, faces, cap, ctypes.byref(n))
                 if st == STATUS["FIIE_E_BUFFER_TOO_SMALL"] and n.value > cap:
                     cap = n.value
                     continue

@@ -9,6 +9,7 @@ reference to so the memory outlives the Image.
 import ctypes
 import enum
 import os
+import threading
 
 from . import _lib
 from ._errors import STATUS, ClosedError, InvalidArgumentError
@@ -89,6 +90,7 @@ class Image:
         self._owned = False    # pixels allocated by libfiie
         self._keep = None      # Python object owning the pixels
         self._closed = True
+        self._lock = threading.RLock()  # held during C calls (see _handle)
 
     # ---------------------------------------------------------- creation
     @classmethod
@@ -201,14 +203,18 @@ class Image:
     def close(self):
         """Release library-owned pixels (or drop the reference to the
         wrapped buffer). Safe to call twice; later use raises ClosedError."""
-        if self._closed:
+        lock = getattr(self, "_lock", None)
+        if lock is None:  # __init__ never ran
             return
-        self._closed = True
-        if self._owned:
-            lib.fiie_image_free(ctypes.byref(self._img))
-        else:
-            self._img = _lib.fiie_image()
-        self._keep = None
+        with lock:  # waits for a C call in progress on another thread
+            if self._closed:
+                return
+            self._closed = True
+            if self._owned:
+                lib.fiie_image_free(ctypes.byref(self._img))
+            else:
+                self._img = _lib.fiie_image()
+            self._keep = None
 
     def __enter__(self):
         self._ref()
@@ -228,10 +234,17 @@ class Image:
         return self._closed
 
     def _ref(self):
-        """ctypes pointer to the struct, for C calls; raises when closed."""
+        """ctypes pointer to the struct; raises when closed. C calls go
+        through _call or _handle.using, which also hold the lock."""
         if self._closed:
             raise ClosedError("image is closed")
         return ctypes.byref(self._img)
+
+    _c_arg = _ref
+
+    def _call(self, name, *args):
+        with self._lock:
+            return getattr(lib, name)(self._ref(), *args)
 
     # -------------------------------------------------------- properties
     @property
@@ -286,7 +299,8 @@ class Image:
 
     def tobytes(self):
         """The pixels as packed rows (height * width * channels bytes)."""
-        raw = bytes(self._raw())
+        with self._lock:
+            raw = bytes(self._raw())
         img = self._img
         row = img.width * self.channels
         if img.stride == row:
@@ -302,13 +316,14 @@ class Image:
         alive but becomes invalid after close() (for an array-backed image
         prefer the original array)."""
         np = _numpy()
-        raw = self._raw()
-        img = self._img
-        c = self.channels
-        view = np.ndarray((img.height, img.width, c), dtype=np.uint8,
-                          buffer=raw, strides=(img.stride, c, 1))
-        if copy:
-            return view.copy()
+        with self._lock:
+            raw = self._raw()
+            img = self._img
+            c = self.channels
+            view = np.ndarray((img.height, img.width, c), dtype=np.uint8,
+                              buffer=raw, strides=(img.stride, c, 1))
+            if copy:
+                return view.copy()
         raw._fiie_image = self  # the view's base chain keeps the Image alive
         return view
 
@@ -318,8 +333,10 @@ class Image:
         """A new library-owned image in another pixel format (alpha added
         as 255 or dropped)."""
         dst = _lib.fiie_image()
-        check(lib.fiie_image_convert(ctypes.byref(dst), self._ref(), _format(format)),
-              "fiie_image_convert")
+        fmt = _format(format)
+        with self._lock:
+            check(lib.fiie_image_convert(ctypes.byref(dst), self._ref(), fmt),
+                  "fiie_image_convert")
         return Image._adopt(dst)
 
     def copy(self):
@@ -328,7 +345,7 @@ class Image:
 
     def validate(self):
         """Run fiie_image_validate (raises on an unusable struct)."""
-        check(lib.fiie_image_validate(self._ref()), "fiie_image_validate")
+        check(self._call("fiie_image_validate"), "fiie_image_validate")
 
     # ------------------------------------------------------------ output
     def encode_png(self, chunk=None):
@@ -337,8 +354,8 @@ class Image:
         ctype, cdata = _chunk_args(chunk)
         out = c_uint8_p()
         size = ctypes.c_size_t()
-        check(lib.fiie_image_encode_png(self._ref(), ctype, cdata, len(cdata or b""),
-                                        ctypes.byref(out), ctypes.byref(size)),
+        check(self._call("fiie_image_encode_png", ctype, cdata, len(cdata or b""),
+                         ctypes.byref(out), ctypes.byref(size)),
               "fiie_image_encode_png")
         try:
             return ctypes.string_at(out, size.value)
@@ -349,8 +366,8 @@ class Image:
         """Write a PNG file atomically (complete or not at all). With
         ``overwrite=False`` an existing file raises ExistsError."""
         ctype, cdata = _chunk_args(chunk)
-        check(lib.fiie_image_save_png(self._ref(), os.fsencode(path), ctype, cdata,
-                                      len(cdata or b""), 0 if overwrite else SAVE_NO_CLOBBER),
+        check(self._call("fiie_image_save_png", os.fsencode(path), ctype, cdata,
+                         len(cdata or b""), 0 if overwrite else SAVE_NO_CLOBBER),
               "fiie_image_save_png(%s)" % os.fsdecode(path))
 
 

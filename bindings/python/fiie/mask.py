@@ -96,7 +96,7 @@ class Mask(Handle):
     # ------------------------------------------------------------ build
     def add_region(self, shape, x, y, w, h):
         """Add a rectangle or ellipse given in pixels."""
-        check(lib.fiie_mask_add_region(self._p(), _shape(shape), x, y, w, h),
+        check(self._call("fiie_mask_add_region", _shape(shape), x, y, w, h),
               "fiie_mask_add_region")
         return self
 
@@ -109,25 +109,25 @@ class Mask(Handle):
     def add_box(self, box, scale=DEFAULT_SCALE, shape=DEFAULT_SHAPE):
         """Add a region from a detection box [x1, y1, x2, y2] (or a Face)."""
         x1, y1, x2, y2 = _box_of(box)
-        check(lib.fiie_mask_add_box(self._p(), x1, y1, x2, y2, scale, _shape(shape)),
+        check(self._call("fiie_mask_add_box", x1, y1, x2, y2, scale, _shape(shape)),
               "fiie_mask_add_box")
         return self
 
     # ------------------------------------------------------------ query
     @property
     def width(self):
-        return lib.fiie_mask_width(self._p())
+        return self._call("fiie_mask_width")
 
     @property
     def height(self):
-        return lib.fiie_mask_height(self._p())
+        return self._call("fiie_mask_height")
 
     def __len__(self):
-        return lib.fiie_mask_region_count(self._p())
+        return self._call("fiie_mask_region_count")
 
     def region(self, index):
         r = _lib.fiie_region()
-        check(lib.fiie_mask_get_region(self._p(), index, ctypes.byref(r)),
+        check(self._call("fiie_mask_get_region", index, ctypes.byref(r)),
               "fiie_mask_get_region")
         return Region(Shape(r.shape), r.x, r.y, r.w, r.h)
 
@@ -138,7 +138,7 @@ class Mask(Handle):
 
     def contains(self, px, py):
         """True when pixel (px, py) is protected."""
-        return bool(lib.fiie_mask_contains(self._p(), px, py))
+        return bool(self._call("fiie_mask_contains", px, py))
 
     def __contains__(self, xy):
         return self.contains(*xy)
@@ -147,14 +147,15 @@ class Mask(Handle):
     def pixel_count(self):
         """Number of protected pixels (overlaps counted once)."""
         n = ctypes.c_uint64()
-        check(lib.fiie_mask_pixel_count(self._p(), ctypes.byref(n)), "fiie_mask_pixel_count")
+        check(self._call("fiie_mask_pixel_count", ctypes.byref(n)), "fiie_mask_pixel_count")
         return n.value
 
     def rasterize(self):
         """The mask as width*height bytes, 255 protected, 0 not (row-major)."""
-        w, h = self.width, self.height
-        buf = ctypes.create_string_buffer(w * h)
-        check(lib.fiie_mask_rasterize(self._p(), buf, w), "fiie_mask_rasterize")
+        with self._lock:
+            w, h = self.width, self.height
+            buf = ctypes.create_string_buffer(w * h)
+            check(self._call("fiie_mask_rasterize", buf, w), "fiie_mask_rasterize")
         return buf.raw
 
     def to_array(self):

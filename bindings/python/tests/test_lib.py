@@ -181,3 +181,10 @@ class TestPackaging(unittest.TestCase):
         listed = set(re.findall(r"'python/fiie/(\w+\.py)'", build))
         present = {p.name for p in (SOURCE_ROOT / "bindings" / "python" / "fiie").glob("*.py")}
         self.assertEqual(listed, present)
+
+
+class TestNamespace(unittest.TestCase):
+    def test_all_names_exist(self):
+        for name in fiie.__all__:
+            self.assertTrue(hasattr(fiie, name), name)
+        self.assertEqual(len(set(fiie.__all__)), len(fiie.__all__))

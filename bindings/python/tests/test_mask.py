@@ -4,7 +4,7 @@ import unittest
 
 import fiie
 
-from support import needs, needs_numpy, numpy
+from support import needs, needs_numpy
 
 MASK_FUNCS = ("fiie_mask_new", "fiie_mask_add_region", "fiie_mask_add_box",
               "fiie_mask_pixel_count", "fiie_mask_rasterize")
