@@ -91,6 +91,15 @@ class TestDetector(unittest.TestCase):
             self.assertGreater(min(f.width for f in big), 1.5 * min(f.width for f in all_faces))
 
     def test_high_recall_preset(self):
+        # Issue contract of `fiie encrypt`: min face 10 px, factor 0.79,
+        # thresholds 0.5, 0.5, 0.3 (the MTCNN authors' WIDER FACE settings).
+        self.assertEqual(fiie.HIGH_RECALL, {"min_face": 10, "factor": 0.79,
+                                            "thresholds": (0.5, 0.5, 0.3)})
+        try:
+            fiie.Detector(**fiie.HIGH_RECALL).close()
+        except fiie.InvalidArgumentError:
+            self.fail("the library refuses the high-recall preset (min_face 10) that "
+                      "`fiie encrypt` and fiie.HIGH_RECALL must use")
         with fiie.Detector(**fiie.HIGH_RECALL) as d, \
                 fiie.Image.open(image_path("faces_640x480.png")) as img:
             self.assertEqual(d.options["min_face"], 10)
