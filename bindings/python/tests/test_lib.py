@@ -127,10 +127,16 @@ class TestLoading(unittest.TestCase):
     def test_works_without_numpy(self):
         code = ("import sys; sys.modules['numpy'] = None\n"
                 "import fiie\n"
-                "print(fiie.abi_version()[0])\n")
+                "print(fiie.abi_version()[0])\n"
+                "img = fiie.Image.new(2, 2)\n"
+                "print(len(img.tobytes()))\n"
+                "try:\n"
+                "    img.to_array()\n"
+                "except ImportError as e:\n"
+                "    print('needs numpy' if 'numpy' in str(e) else e)\n")
         r = run_python(code, {})
         self.assertEqual(r.returncode, 0, r.stderr)
-        self.assertEqual(r.stdout.strip(), str(_lib.ABI_MAJOR))
+        self.assertEqual(r.stdout.split(), [str(_lib.ABI_MAJOR), "12", "needs", "numpy"])
 
 
 if __name__ == "__main__":
