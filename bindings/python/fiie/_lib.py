@@ -18,13 +18,14 @@ names exactly the symbols of the version script ``lib/libfiie.ver``.
 """
 
 import ctypes
+import numbers
 import os
 import sys
 from ctypes import (POINTER, Structure, c_char_p, c_double, c_float,
                     c_int, c_int32, c_int64, c_size_t, c_uint, c_uint8,
                     c_uint32, c_uint64, c_void_p)
 
-from ._errors import UnsupportedError, error_for
+from ._errors import InvalidArgumentError, TooLargeError, UnsupportedError, error_for
 
 #: ABI major of the C headers these bindings mirror (FIIE_ABI_VERSION_MAJOR).
 ABI_MAJOR = 1
@@ -349,6 +350,30 @@ class _Namespace:
 lib = _Namespace()
 for _n, _f in _funcs.items():
     setattr(lib, _n, _f)
+
+
+_RANGES = {
+    "u32": (0, (1 << 32) - 1),
+    "i32": (-(1 << 31), (1 << 31) - 1),
+    "u64": (0, (1 << 64) - 1),
+    "i64": (-(1 << 63), (1 << 63) - 1),
+    "size": (0, (1 << (8 * ctypes.sizeof(c_size_t))) - 1),
+}
+
+
+def as_int(value, kind, what):
+    """``value`` checked to fit the C type ``kind`` (ctypes would silently
+    wrap it). Negative for an unsigned type: InvalidArgumentError; out of
+    range otherwise: TooLargeError."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+        raise InvalidArgumentError("%s must be an integer, not %s" % (what, type(value).__name__))
+    v = int(value)
+    lo, hi = _RANGES[kind]
+    if v < 0 and lo == 0:
+        raise InvalidArgumentError("%s must not be negative (got %d)" % (what, v))
+    if not lo <= v <= hi:
+        raise TooLargeError("%s = %d does not fit the C type (%s)" % (what, v, kind))
+    return v
 
 
 def strerror(code):

@@ -6,7 +6,7 @@ import enum
 from . import _lib
 from ._errors import STATUS, InvalidArgumentError
 from ._handle import Handle, using
-from ._lib import check, lib
+from ._lib import as_int, check, lib
 from .image import as_image
 from .mask import Mask
 
@@ -91,9 +91,9 @@ class Key(Handle):
         check(lib.fiie_kdf_params_init_v(ctypes.byref(p), _lib.ABI_VERSION),
               "fiie_kdf_params_init_v")
         if opslimit is not None:
-            p.opslimit = opslimit
+            p.opslimit = as_int(opslimit, "u64", "opslimit")
         if memlimit is not None:
-            p.memlimit = memlimit
+            p.memlimit = as_int(memlimit, "u64", "memlimit")
         if salt is not None:
             p.salt[:] = _fixed(salt, SALT_BYTES, "salt")
             p.flags |= _KDF_FIXED_SALT
@@ -117,6 +117,8 @@ class Key(Handle):
         """Low level: the first ``length`` bytes of the algorithm-1
         Logistic keystream for ``nonce`` (tests, statistics, benchmarks)."""
         n = _fixed(nonce, NONCE_BYTES, "nonce")
+        length = as_int(length, "size", "length")
+        threads = as_int(threads, "u32", "threads")
         out = ctypes.create_string_buffer(max(length, 1))
         check(self._call("fiie_keystream", n, out, length, threads), "fiie_keystream")
         return out.raw[:length]
@@ -128,6 +130,7 @@ class Key(Handle):
 def paper_keystream(x0, mu, length):
     """Low level: ``length`` bytes of the insecure paper keystream of key
     (x0, mu) (algorithm 0)."""
+    length = as_int(length, "size", "length")
     out = ctypes.create_string_buffer(max(length, 1))
     check(lib.fiie_paper_keystream(x0, mu, out, length), "fiie_paper_keystream")
     return out.raw[:length]
@@ -136,7 +139,18 @@ def paper_keystream(x0, mu, length):
 def _as_mask(mask, image):
     if isinstance(mask, Mask):
         return mask, False
-    return Mask(image.width, image.height, mask), True
+    try:
+        regions = list(mask)
+    except TypeError:
+        raise InvalidArgumentError("mask must be a fiie.Mask or a list of "
+                                   "(shape, x, y, w, h) regions") from None
+    return Mask(image.width, image.height, regions), True
+
+
+def _check_key(key):
+    if key is not None and not isinstance(key, Key):
+        raise InvalidArgumentError("key must be a fiie.Key (see Key.from_bytes), not %s"
+                                   % type(key).__name__)
 
 
 def _paper_key(paper):
@@ -160,6 +174,7 @@ def encrypt(image, mask, key=None, *, nonce=None, threads=0, paper=None):
     reproducing published results only).
     On any error the image is unchanged.
     """
+    _check_key(key)
     img, tmp_img = as_image(image, in_place=True)
     try:
         m, tmp_mask = _as_mask(mask, img)
@@ -167,7 +182,7 @@ def encrypt(image, mask, key=None, *, nonce=None, threads=0, paper=None):
             o = _lib.fiie_encrypt_options()
             check(lib.fiie_encrypt_options_init_v(ctypes.byref(o), _lib.ABI_VERSION),
                   "fiie_encrypt_options_init_v")
-            o.threads = threads
+            o.threads = as_int(threads, "u32", "threads")
             if paper is not None:
                 o.alg = Alg.PAPER
                 o.paper_x0, o.paper_mu = _paper_key(paper)
@@ -200,13 +215,14 @@ def decrypt(image, header, key=None, *, threads=0, paper=None):
     MismatchError for a header made for another image size. Paper-mode
     images need ``paper=(x0, mu)`` and detect nothing.
     """
+    _check_key(key)
     img, tmp_img = as_image(image, in_place=True)
     try:
         h = bytes(header)
         o = _lib.fiie_decrypt_options()
         check(lib.fiie_decrypt_options_init_v(ctypes.byref(o), _lib.ABI_VERSION),
               "fiie_decrypt_options_init_v")
-        o.threads = threads
+        o.threads = as_int(threads, "u32", "threads")
         if paper is not None:
             o.paper_x0, o.paper_mu = _paper_key(paper)
         with using(key, img) as (kp, ip):

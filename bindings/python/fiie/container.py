@@ -7,7 +7,7 @@ import os
 from . import _lib
 from ._errors import STATUS
 from ._handle import using
-from ._lib import check, lib
+from ._lib import as_int, check, lib
 from .image import SAVE_NO_CLOBBER, Image
 from .mask import Mask, Region, Shape
 
@@ -43,7 +43,8 @@ class HeaderInfo:
 
 def header_size(alg, n_regions, has_kdf=False):
     """Size in bytes of a header (0 for an invalid combination)."""
-    return lib.fiie_header_size(int(alg), n_regions, 1 if has_kdf else 0)
+    return lib.fiie_header_size(int(alg), as_int(n_regions, "size", "n_regions"),
+                                1 if has_kdf else 0)
 
 
 def parse_header(header):

@@ -7,7 +7,7 @@ import os
 from . import _lib
 from ._errors import STATUS, InvalidArgumentError
 from ._handle import Handle, using
-from ._lib import check, lib
+from ._lib import as_int, check, lib
 from .image import Image, as_image
 
 #: FIIE_ALIGN_SIZE: side of the aligned face crop.
@@ -149,9 +149,9 @@ class Detector(Handle):
                 raise InvalidArgumentError("thresholds needs 3 values (P-Net, R-Net, O-Net)")
             o.thresholds[:] = t
         if max_faces is not None:
-            o.max_faces = max_faces
+            o.max_faces = as_int(max_faces, "u32", "max_faces")
         if threads is not None:
-            o.threads = threads
+            o.threads = as_int(threads, "u32", "threads")
         if landmarks is not None:
             if isinstance(landmarks, str):
                 try:

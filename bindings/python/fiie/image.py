@@ -13,7 +13,7 @@ import threading
 
 from . import _lib
 from ._errors import STATUS, ClosedError, InvalidArgumentError
-from ._lib import c_uint8_p, check, lib
+from ._lib import as_int, c_uint8_p, check, lib
 
 #: fiie_image_save_png() flag FIIE_SAVE_NO_CLOBBER.
 SAVE_NO_CLOBBER = 1
@@ -70,7 +70,7 @@ def _load_options(fmt, apply_orientation, max_pixels):
           "fiie_load_options_init_v")
     o.apply_orientation = 1 if apply_orientation else 0
     if max_pixels is not None:
-        o.max_pixels = max_pixels
+        o.max_pixels = as_int(max_pixels, "u64", "max_pixels")
     if fmt is not None:
         o.format = _format(fmt)
     return o
@@ -126,7 +126,8 @@ class Image:
     def new(cls, width, height, format=PixelFormat.RGB8):
         """A zero-filled image owned by the library."""
         img = _lib.fiie_image()
-        check(lib.fiie_image_alloc(ctypes.byref(img), width, height, _format(format)),
+        check(lib.fiie_image_alloc(ctypes.byref(img), as_int(width, "u32", "width"),
+                                   as_int(height, "u32", "height"), _format(format)),
               "fiie_image_alloc")
         return cls._adopt(img)
 
@@ -137,6 +138,9 @@ class Image:
         decryption then change ``buf`` itself. ``stride`` 0 means rows are
         tightly packed."""
         fmt = _format(format)
+        width = as_int(width, "u32", "width")
+        height = as_int(height, "u32", "height")
+        stride = as_int(stride, "size", "stride")
         mv = memoryview(buf)
         if mv.readonly:
             raise InvalidArgumentError("from_buffer needs a writable buffer (got read-only)")

@@ -12,7 +12,7 @@ from collections import namedtuple
 from . import _lib
 from ._errors import InvalidArgumentError
 from ._handle import Handle
-from ._lib import check, lib
+from ._lib import as_int, check, lib
 
 #: FIIE_MASK_DEFAULT_SCALE: enlargement of a face box around its centre.
 DEFAULT_SCALE = 1.6
@@ -60,7 +60,8 @@ class Mask(Handle):
     def __init__(self, width, height, regions=()):
         super().__init__()
         p = ctypes.c_void_p()
-        check(lib.fiie_mask_new(ctypes.byref(p), width, height), "fiie_mask_new")
+        check(lib.fiie_mask_new(ctypes.byref(p), as_int(width, "u32", "width"),
+                                as_int(height, "u32", "height")), "fiie_mask_new")
         self._set(p)
         for r in regions:
             self.add_region(*r)
@@ -96,7 +97,8 @@ class Mask(Handle):
     # ------------------------------------------------------------ build
     def add_region(self, shape, x, y, w, h):
         """Add a rectangle or ellipse given in pixels."""
-        check(self._call("fiie_mask_add_region", _shape(shape), x, y, w, h),
+        check(self._call("fiie_mask_add_region", _shape(shape), as_int(x, "i32", "x"),
+                         as_int(y, "i32", "y"), as_int(w, "u32", "w"), as_int(h, "u32", "h")),
               "fiie_mask_add_region")
         return self
 
@@ -127,7 +129,7 @@ class Mask(Handle):
 
     def region(self, index):
         r = _lib.fiie_region()
-        check(self._call("fiie_mask_get_region", index, ctypes.byref(r)),
+        check(self._call("fiie_mask_get_region", as_int(index, "size", "index"), ctypes.byref(r)),
               "fiie_mask_get_region")
         return Region(Shape(r.shape), r.x, r.y, r.w, r.h)
 
@@ -138,7 +140,8 @@ class Mask(Handle):
 
     def contains(self, px, py):
         """True when pixel (px, py) is protected."""
-        return bool(self._call("fiie_mask_contains", px, py))
+        return bool(self._call("fiie_mask_contains", as_int(px, "i64", "px"),
+                               as_int(py, "i64", "py")))
 
     def __contains__(self, xy):
         return self.contains(*xy)

@@ -88,6 +88,10 @@ class TestVectors(unittest.TestCase):
             self.assertEqual(k.keystream(nonce, 600000, threads=2), data[:600000])
             self.assertEqual(k.keystream(nonce, 0), b"")
             with self.assertRaises(fiie.InvalidArgumentError):
+                k.keystream(nonce, -1)
+            with self.assertRaises(fiie.InvalidArgumentError):
+                k.keystream(nonce, 16, threads=-1)
+            with self.assertRaises(fiie.InvalidArgumentError):
                 k.keystream(b"short", 16)
 
     def test_paper_keystream(self):
@@ -95,6 +99,8 @@ class TestVectors(unittest.TestCase):
         data = fiie.paper_keystream(p["x0"], p["mu"], 100000)
         self.assertEqual(data[:64].hex(), p["first64"])
         self.assertEqual(hashlib.sha256(data).hexdigest(), p["sha256_100000"])
+        with self.assertRaises(fiie.InvalidArgumentError):
+            fiie.paper_keystream(p["x0"], p["mu"], -5)
         for x0, mu in ((0.0, 3.99), (1.0, 3.99), (0.5, 3.5), (0.5, 4.01), (float("nan"), 3.9)):
             with self.assertRaises(fiie.InvalidArgumentError):
                 fiie.paper_keystream(x0, mu, 8)
@@ -221,6 +227,12 @@ class TestEncryptDecrypt(unittest.TestCase):
                 fiie.encrypt(img, [(0, 0, 0, 4, 4)], None, paper=(2.0, 3.9))
             with self.assertRaises(fiie.HeaderError):
                 fiie.decrypt(img, b"", self.key)
+            with self.assertRaises(fiie.InvalidArgumentError):
+                fiie.encrypt(img, [(0, 0, 0, 4, 4)], self.key, threads=-1)
+            with self.assertRaises(fiie.InvalidArgumentError):
+                fiie.encrypt(img, [(0, 0, 0, 4, 4)], self.key.to_bytes())  # raw bytes
+            with self.assertRaises(fiie.InvalidArgumentError):
+                fiie.encrypt(img, 42, self.key)
             self.assertEqual(bytes(buf), plain)
         with self.assertRaises(fiie.ClosedError):
             fiie.encrypt(img, [(0, 0, 0, 4, 4)], self.key)

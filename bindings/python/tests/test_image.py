@@ -102,6 +102,10 @@ class TestImage(unittest.TestCase):
             self.assertEqual(img.format, fiie.PixelFormat.BGRA8)
         with self.assertRaises(fiie.InvalidArgumentError):
             fiie.Image.new(0, 4)
+        with self.assertRaises(fiie.InvalidArgumentError):
+            fiie.Image.new(-1, 4)
+        with self.assertRaises(fiie.TooLargeError):
+            fiie.Image.new(2 ** 32 + 1, 1)  # would wrap to 1 in ctypes
         with self.assertRaises(fiie.TooLargeError):
             fiie.Image.new(fiie.MAX_DIMENSION + 1, 1)
         with self.assertRaises(fiie.TooLargeError):

@@ -61,6 +61,26 @@ class TestMask(unittest.TestCase):
             self.assertEqual(len(m), 0)
         with self.assertRaises(fiie.InvalidArgumentError):
             fiie.Mask(0, 10)
+        # Values ctypes would silently wrap are refused before reaching C.
+        with self.assertRaises(fiie.InvalidArgumentError):
+            fiie.Mask(-1, 10)
+        with self.assertRaises(fiie.InvalidArgumentError):
+            fiie.Mask(1.5, 10)
+        with self.assertRaises(fiie.TooLargeError):
+            fiie.Mask(2 ** 32 + 5, 10)
+        with fiie.Mask(10, 10) as m:
+            with self.assertRaises(fiie.TooLargeError):
+                m.add_rect(2 ** 31, 0, 1, 1)
+            with self.assertRaises(fiie.TooLargeError):
+                m.add_rect(0, -2 ** 31 - 1, 1, 1)
+            with self.assertRaises(fiie.InvalidArgumentError):
+                m.add_rect(0, 0, -1, 1)
+            with self.assertRaises(fiie.TooLargeError):
+                m.contains(2 ** 64, 0)
+            with self.assertRaises(fiie.InvalidArgumentError):
+                m.region(-1)
+            m.add_rect(-2 ** 31, -2 ** 31, 2 ** 32 - 1, 2 ** 32 - 1)  # extremes are fine
+            self.assertEqual(m.pixel_count, 100)
         with self.assertRaises(fiie.TooLargeError):
             fiie.Mask(fiie.MAX_DIMENSION + 1, 10)
 
