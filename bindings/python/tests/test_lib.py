@@ -194,3 +194,12 @@ class TestNamespace(unittest.TestCase):
         for name in fiie.__all__:
             self.assertTrue(hasattr(fiie, name), name)
         self.assertEqual(len(set(fiie.__all__)), len(fiie.__all__))
+
+
+class TestVersion(unittest.TestCase):
+    def test_package_version_follows_the_c_release(self):
+        text = (INCLUDE / "version.h").read_text()
+        parts = [re.search(r"#define FIIE_VERSION_%s (\d+)" % p, text).group(1)
+                 for p in ("MAJOR", "MINOR", "PATCH")]
+        self.assertEqual(fiie.__version__, ".".join(parts))
+        self.assertEqual(fiie.library_version(), fiie.__version__)
