@@ -17,6 +17,16 @@
  * image) and tampering goes unnoticed. Never use it to protect anything.
  *
  * Output never depends on the thread count.
+ *
+ * Thread safety: a ::fiie_key is immutable after creation, so one key may
+ * be used by any number of threads at once (fiie_encrypt() and
+ * fiie_decrypt() only read it); fiie_key_free() must not race with its
+ * use. fiie_encrypt() and fiie_decrypt() modify the image passed to them:
+ * two concurrent calls must not share an image (or overlapping pixel
+ * memory); they may share a key and a mask. The `threads` options start
+ * internal workers for one call only. Functions without a handle
+ * (fiie_keystream(), fiie_key_generate(), ...) are safe from any thread
+ * (tests/test_threads.c).
  */
 #ifndef FIIE_CIPHER_H
 #define FIIE_CIPHER_H

@@ -16,6 +16,16 @@
  * - ::fiie_detector: a model plus options and scratch memory. One thread at
  *   a time per detector (it may itself use several worker threads).
  *
+ * Thread safety: fiie_model_new_*(), fiie_face_alignment_transform() and
+ * fiie_face_align() may be called from any thread at any time. A model may
+ * be shared by detectors on any number of threads, and fiie_model_free()
+ * may be called while they run (reference counting). A detector must not
+ * be used by two threads at once: create one per thread. Its `threads`
+ * option only starts internal workers for one call and never changes the
+ * result. The image passed to fiie_detector_detect() is only read, so
+ * several threads may detect on the same image concurrently (tested by
+ * tests/test_threads.c under ThreadSanitizer).
+ *
  * Coordinates: 0-based continuous pixel coordinates, pixel (i, j) spans
  * [i, i+1) x [j, j+1); a box is [x1, y1, x2, y2].
  */

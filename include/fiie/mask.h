@@ -12,6 +12,12 @@
  *
  * The mask module does not depend on the face detector: face boxes are
  * passed as four floats to fiie_mask_add_box().
+ *
+ * Thread safety: functions taking a `const fiie_mask *` only read it, so
+ * any number of threads may query, rasterize or encrypt with one mask at
+ * once; fiie_mask_add_region(), fiie_mask_add_box() and fiie_mask_free()
+ * modify it and must not run concurrently with any other use of that
+ * mask. Different masks are independent.
  */
 #ifndef FIIE_MASK_H
 #define FIIE_MASK_H
