@@ -76,9 +76,15 @@ static void numbers(void **state)
     jb_fixed(&b, 12.345678, 3);
     jb_raw(&b, " ");
     jb_num(&b, 1.0 / 3.0);
+    jb_raw(&b, " ");
+    jb_numf(&b, 123.45f);
+    jb_raw(&b, " ");
+    jb_numf(&b, 1.0f / 3.0f);
+    jb_raw(&b, " ");
+    jb_numf(&b, NAN);
     assert_string_equal(b.data,
                         "0.1 null null -9223372036854775808 18446744073709551615 0.00 12.346 "
-                        "0.3333333333333333");
+                        "0.3333333333333333 123.45 0.33333334 null");
     jb_reset(&b);
     jb_str(&b, NULL);
     assert_string_equal(b.data, "null");

@@ -165,6 +165,21 @@ void jb_num(jbuf *b, double v)
     jb_raw(b, t);
 }
 
+void jb_numf(jbuf *b, float v)
+{
+    if (!isfinite(v)) {
+        jb_raw(b, "null");
+        return;
+    }
+    char t[40];
+    for (int prec = 1; prec <= 9; prec++) {
+        snprintf(t, sizeof t, "%.*g", prec, (double)v);
+        if (strtof(t, NULL) == v)
+            break;
+    }
+    jb_raw(b, t);
+}
+
 void jb_fixed(jbuf *b, double v, int decimals)
 {
     if (!isfinite(v)) {

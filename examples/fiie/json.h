@@ -24,6 +24,7 @@ void jb_rawn(jbuf *b, const char *s, size_t n);
 void jb_str(jbuf *b, const char *s);               /* NUL-terminated */
 void jb_strn(jbuf *b, const char *s, size_t n);    /* exactly n bytes */
 void jb_num(jbuf *b, double v);                    /* shortest round-trip-ish %.17g trimmed */
+void jb_numf(jbuf *b, float v);                     /* shortest text that reads back as the float */
 void jb_fixed(jbuf *b, double v, int decimals);    /* e.g. coordinates with 2 decimals */
 void jb_int(jbuf *b, int64_t v);
 void jb_uint(jbuf *b, uint64_t v);

@@ -3,6 +3,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include <sodium.h>
+
 #include "fiie/fiie.h"
 
 #include "cli.h"
@@ -50,6 +52,10 @@ int main(int argc, char **argv)
     if (argc < 2) {
         usage(stderr);
         return CLI_EXIT_USAGE;
+    }
+    if (sodium_init() < 0) {
+        fprintf(stderr, "fiie: libsodium could not be initialised\n");
+        return CLI_EXIT_FAIL;
     }
     const char *c = argv[1];
     if (strcmp(c, "--help") == 0 || strcmp(c, "-h") == 0) {
