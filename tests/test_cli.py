@@ -94,6 +94,11 @@ def png_rewrite_chunk(path, ctype, fn):
         f.write(out)
 
 
+def read_bytes(path):
+    with open(path, "rb") as f:
+        return f.read()
+
+
 def run(*args, cwd=None, env=None):
     p = subprocess.run([FIIE] + [str(a) for a in args], capture_output=True, text=True,
                        cwd=cwd, env=env, timeout=600)
@@ -210,7 +215,7 @@ class CliTest(unittest.TestCase):
         prot, rest = self.p("prot.png"), self.p("rest.png")
         rc, _, err = run("encrypt", FACES, prot, "--key-file", self.key)
         self.assertEqual(rc, 0, err)
-        chunks = [t for t, _ in png_chunks(open(prot, "rb").read())]
+        chunks = [t for t, _ in png_chunks(read_bytes(prot))]
         self.assertEqual(chunks[:2], [b"IHDR", b"fiIE"])
         self.assertFalse(set(chunks) & {b"tEXt", b"iTXt", b"zTXt", b"eXIf", b"tIME"})
         w, h, ch, px = png_decode(prot)
@@ -278,7 +283,7 @@ class CliTest(unittest.TestCase):
         for path in (a, b):
             rc, _, err = run("encrypt", FACES, path, "-k", self.key, "--nonce", n)
             self.assertEqual(rc, 0, err)
-        self.assertEqual(open(a, "rb").read(), open(b, "rb").read())
+        self.assertEqual(read_bytes(a), read_bytes(b))
 
     def test_passphrase(self):
         pw, bad = self.p("pw.txt"), self.p("bad.txt")

@@ -358,7 +358,8 @@ int batch_run(const batch_options *o, const batch_ops *ops, void *ctx, char **in
     size_t n_err = 0, n_auth = 0, n_noface = 0, n_ok = 0;
     uint64_t faces = 0;
     for (size_t i = 0; i < l.n; i++) {
-        faces += sh.slots[i].res.faces;
+        if (sh.slots[i].res.status == BATCH_OK)
+            faces += sh.slots[i].res.faces;
         switch (sh.slots[i].res.status) {
         case BATCH_OK: n_ok++; break;
         case BATCH_AUTH: n_auth++; break;

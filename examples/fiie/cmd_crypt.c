@@ -1,5 +1,6 @@
 /* fiie encrypt / fiie decrypt: protect the faces of photos (FIIE v1) and
  * restore them. Both run as batches (files, directories with -r). */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -9,6 +10,7 @@
 #include "cli.h"
 #include "common.h"
 #include "regions.h"
+#include "walk.h"
 
 enum {
     OPT_FAST = 1001,
@@ -287,6 +289,18 @@ static int save_checked(crypt_ctx *x, const batch_job *job, batch_result *res, i
     return -1;
 }
 
+/* Create the output's missing parent directories (only once there is
+ * something to write, so failed files leave no empty directories). */
+static int make_parents(const batch_job *job, batch_result *res)
+{
+    if (walk_make_parents(job->output) == 0)
+        return 0;
+    res->status = BATCH_ERROR;
+    snprintf(res->msg, sizeof res->msg, "cannot create the directory of %s: %s", job->output,
+             strerror(errno));
+    return -1;
+}
+
 static unsigned save_flags(const crypt_ctx *x, const batch_job *job)
 {
     return (x->bo.force || job->in_place) ? 0 : FIIE_SAVE_NO_CLOBBER;
@@ -359,6 +373,8 @@ static void run_encrypt(void *c, void *ws, const batch_job *job, batch_result *r
             snprintf(res->msg, sizeof res->msg, "%s; nothing written", why);
             goto out;
         }
+        if (make_parents(job, res) != 0)
+            goto out;
         rc = fiie_image_save_png(&img, job->output, NULL, NULL, 0, save_flags(x, job));
         if (save_checked(x, job, res, rc) == 0) {
             res->status = BATCH_OK;
@@ -398,6 +414,8 @@ static void run_encrypt(void *c, void *ws, const batch_job *job, batch_result *r
         fail_status(res, "encryption failed", rc);
         goto out;
     }
+    if (make_parents(job, res) != 0)
+        goto out;
     rc = fiie_protected_png_save(&img, header, hlen, job->output, save_flags(x, job));
     if (save_checked(x, job, res, rc) == 0) {
         res->status = BATCH_OK;
@@ -520,6 +538,10 @@ static void run_decrypt(void *c, void *ws, const batch_job *job, batch_result *r
     }
     if (rc) {
         fail_status(res, "decryption failed", rc);
+        res->pixels = 0;
+        goto out;
+    }
+    if (make_parents(job, res) != 0) {
         res->pixels = 0;
         goto out;
     }
