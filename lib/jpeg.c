@@ -1,0 +1,85 @@
+/* JPEG marker walk (ITU T.81 B.1): every segment length is checked
+ * against the bytes left before it is used. */
+#include <string.h>
+
+#include "fiie/common.h"
+#include "jpeg.h"
+
+enum {
+    M_SOI = 0xd8,
+    M_EOI = 0xd9,
+    M_SOS = 0xda,
+    M_APP1 = 0xe1,
+    M_TEM = 0x01,
+};
+
+static int is_rst(uint8_t m)
+{
+    return m >= 0xd0 && m <= 0xd7;
+}
+
+/* Skip entropy-coded data starting at *pos: stop at the 0xFF of the next
+ * real marker (not a stuffed 0xFF00, not RSTn, not fill bytes). */
+static int skip_entropy_data(const uint8_t *d, size_t n, size_t *pos)
+{
+    size_t p = *pos;
+    for (;;) {
+        const uint8_t *ff = memchr(d + p, 0xff, n - p);
+        if (ff == NULL)
+            return FIIE_E_IMAGE_FORMAT;
+        p = (size_t)(ff - d);
+        if (p + 1 >= n)
+            return FIIE_E_IMAGE_FORMAT;
+        uint8_t m = d[p + 1];
+        if (m == 0x00 || is_rst(m)) {
+            p += 2;
+        } else if (m == 0xff) {
+            p += 1; /* fill byte before a marker */
+        } else {
+            *pos = p;
+            return 0;
+        }
+    }
+}
+
+int fiie_jpeg_validate(const uint8_t *d, size_t n, const uint8_t **exif, size_t *exif_size)
+{
+    *exif = NULL;
+    *exif_size = 0;
+    if (n < 4 || d[0] != 0xff || d[1] != M_SOI)
+        return FIIE_E_IMAGE_FORMAT;
+    size_t pos = 2;
+    int seen_sos = 0;
+    for (;;) {
+        if (pos >= n || d[pos] != 0xff)
+            return FIIE_E_IMAGE_FORMAT;
+        while (pos < n && d[pos] == 0xff)
+            pos++; /* optional fill bytes */
+        if (pos >= n)
+            return FIIE_E_IMAGE_FORMAT;
+        uint8_t m = d[pos++];
+        if (m == M_EOI)
+            return seen_sos ? 0 : FIIE_E_IMAGE_FORMAT;
+        if (m == 0x00 || m == M_SOI)
+            return FIIE_E_IMAGE_FORMAT;
+        if (is_rst(m) || m == M_TEM)
+            continue; /* markers without a segment */
+        if (n - pos < 2)
+            return FIIE_E_IMAGE_FORMAT;
+        size_t len = ((size_t)d[pos] << 8) | d[pos + 1];
+        if (len < 2 || len > n - pos)
+            return FIIE_E_IMAGE_FORMAT;
+        const uint8_t *payload = d + pos + 2;
+        size_t plen = len - 2;
+        if (m == M_APP1 && *exif == NULL && plen >= 6 && memcmp(payload, "Exif\0\0", 6) == 0) {
+            *exif = payload + 6;
+            *exif_size = plen - 6;
+        }
+        pos += len;
+        if (m == M_SOS) {
+            seen_sos = 1;
+            if (skip_entropy_data(d, n, &pos) < 0)
+                return FIIE_E_IMAGE_FORMAT;
+        }
+    }
+}

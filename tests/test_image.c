@@ -1,0 +1,1377 @@
+/* Unit tests of fiie/image.h: the pixel buffer, PNG/JPEG/BMP/TGA loading,
+ * PNG writing with a private chunk, atomic saving, EXIF orientation.
+ *
+ * Test inputs that are not committed files are built here: PNGs byte by
+ * byte (to craft headers and corruptions), JPEG/BMP/TGA with a private
+ * copy of stb_image_write (test_encoders.c). */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <cmocka.h>
+
+#include "atomic_file.h"
+#include "crc32.h"
+#include "fiie/fiie.h"
+
+#include "test_encoders.h"
+
+/* ---------------------------------------------------------------- helpers */
+
+typedef struct bytes {
+    uint8_t *p;
+    size_t n;
+} bytes;
+
+static void bytes_add(bytes *b, const void *data, size_t n)
+{
+    uint8_t *q = realloc(b->p, b->n + n + 1);
+    assert_non_null(q);
+    b->p = q;
+    if (n != 0)
+        memcpy(b->p + b->n, data, n);
+    b->n += n;
+}
+
+static void bytes_be32(bytes *b, uint32_t v)
+{
+    uint8_t q[4] = {(uint8_t)(v >> 24), (uint8_t)(v >> 16), (uint8_t)(v >> 8), (uint8_t)v};
+    bytes_add(b, q, 4);
+}
+
+static bytes encode(enum test_encoding kind, const uint8_t *px, int w, int h, int comp)
+{
+    bytes b = {NULL, 0};
+    b.p = test_encode(kind, px, w, h, comp, 100, &b.n);
+    assert_non_null(b.p);
+    return b;
+}
+
+static const char *data_dir(void)
+{
+    const char *d = getenv("FIIE_TEST_DATA");
+    return d != NULL ? d : FIIE_TEST_DATA;
+}
+
+static char *image_path(const char *name)
+{
+    static char path[4096];
+    snprintf(path, sizeof path, "%s/images/%s", data_dir(), name);
+    return path;
+}
+
+/* A pattern where every byte of every pixel differs from its neighbours. */
+static uint8_t pattern(uint32_t x, uint32_t y, int c)
+{
+    return (uint8_t)(x * 7u + y * 13u + (uint32_t)c * 61u + (x * y) % 5u);
+}
+
+/* Fill a test image in `format` with pattern(): channel c of the pattern
+ * is red (0), green (1), blue (2), alpha (3) whatever the byte order. */
+static void fill_pattern(fiie_image *img)
+{
+    int ch = fiie_pixel_format_channels(img->format);
+    int bgr = img->format == FIIE_PIXEL_BGR8 || img->format == FIIE_PIXEL_BGRA8;
+    for (uint32_t y = 0; y < img->height; y++)
+        for (uint32_t x = 0; x < img->width; x++) {
+            uint8_t *p = img->data + y * img->stride + (size_t)x * (size_t)ch;
+            p[bgr ? 2 : 0] = pattern(x, y, 0);
+            p[1] = pattern(x, y, 1);
+            p[bgr ? 0 : 2] = pattern(x, y, 2);
+            if (ch == 4)
+                p[3] = pattern(x, y, 3);
+        }
+}
+
+/* Semantic channel c (0 R, 1 G, 2 B, 3 A; 255 when absent) at (x, y). */
+static uint8_t channel_at(const fiie_image *img, uint32_t x, uint32_t y, int c)
+{
+    int ch = fiie_pixel_format_channels(img->format);
+    int bgr = img->format == FIIE_PIXEL_BGR8 || img->format == FIIE_PIXEL_BGRA8;
+    const uint8_t *p = img->data + y * img->stride + (size_t)x * (size_t)ch;
+    if (c == 3)
+        return ch == 4 ? p[3] : 255;
+    if (bgr && c != 1)
+        c = 2 - c;
+    return p[c];
+}
+
+/* Same colours (and alpha) at every pixel, whatever the layouts. */
+static void assert_same_pixels(const fiie_image *a, const fiie_image *b)
+{
+    assert_int_equal(a->width, b->width);
+    assert_int_equal(a->height, b->height);
+    for (uint32_t y = 0; y < a->height; y++)
+        for (uint32_t x = 0; x < a->width; x++)
+            for (int c = 0; c < 4; c++)
+                if (channel_at(a, x, y, c) != channel_at(b, x, y, c))
+                    fail_msg("pixel (%u,%u) channel %d: %u != %u", x, y, c,
+                             channel_at(a, x, y, c), channel_at(b, x, y, c));
+}
+
+/* An owned image with `pad` bytes of padding (filled with 0xEE) per row. */
+static void make_image(fiie_image *img, uint32_t w, uint32_t h, int32_t format, size_t pad)
+{
+    size_t stride = (size_t)w * (size_t)fiie_pixel_format_channels(format) + pad;
+    uint8_t *buf = malloc(stride * h);
+    assert_non_null(buf);
+    memset(buf, 0xee, stride * h);
+    assert_int_equal(fiie_image_wrap(img, buf, w, h, stride, format), 0);
+    fill_pattern(img);
+}
+
+static void free_made_image(fiie_image *img)
+{
+    free(img->data);
+    memset(img, 0, sizeof *img);
+}
+
+typedef struct tmpdir {
+    char path[256];
+} tmpdir;
+
+static void tmpdir_make(tmpdir *t)
+{
+    snprintf(t->path, sizeof t->path, "/tmp/fiie-test-image-XXXXXX");
+    assert_non_null(mkdtemp(t->path));
+}
+
+static char *tmpdir_file(tmpdir *t, const char *name)
+{
+    static char path[512];
+    snprintf(path, sizeof path, "%s/%s", t->path, name);
+    return path;
+}
+
+/* Names in the directory other than . and .. */
+static int tmpdir_count(tmpdir *t)
+{
+    DIR *d = opendir(t->path);
+    assert_non_null(d);
+    int n = 0;
+    struct dirent *e;
+    while ((e = readdir(d)) != NULL)
+        if (strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0)
+            n++;
+    closedir(d);
+    return n;
+}
+
+static void tmpdir_remove(tmpdir *t)
+{
+    DIR *d = opendir(t->path);
+    assert_non_null(d);
+    struct dirent *e;
+    while ((e = readdir(d)) != NULL) {
+        if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
+            continue;
+        char p[600];
+        snprintf(p, sizeof p, "%s/%s", t->path, e->d_name);
+        if (unlink(p) != 0)
+            rmdir(p);
+    }
+    closedir(d);
+    assert_int_equal(rmdir(t->path), 0);
+}
+
+static void write_file(const char *path, const void *data, size_t n)
+{
+    FILE *f = fopen(path, "wb");
+    assert_non_null(f);
+    assert_int_equal(fwrite(data, 1, n, f), n);
+    assert_int_equal(fclose(f), 0);
+}
+
+static bytes read_file_bytes(const char *path)
+{
+    bytes b = {NULL, 0};
+    FILE *f = fopen(path, "rb");
+    assert_non_null(f);
+    uint8_t buf[65536];
+    size_t n;
+    while ((n = fread(buf, 1, sizeof buf, f)) > 0)
+        bytes_add(&b, buf, n);
+    fclose(f);
+    return b;
+}
+
+/* ------------------------------------------------------- hand-made PNGs */
+
+static void png_chunk(bytes *b, const char *type, const void *data, uint32_t n)
+{
+    bytes_be32(b, n);
+    size_t at = b->n;
+    bytes_add(b, type, 4);
+    bytes_add(b, data, n);
+    bytes_be32(b, fiie_crc32(b->p + at, (size_t)n + 4));
+}
+
+static void png_start(bytes *b, uint32_t w, uint32_t h, uint8_t depth, uint8_t color)
+{
+    static const uint8_t sig[8] = {0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n'};
+    bytes_add(b, sig, 8);
+    uint8_t ihdr[13] = {(uint8_t)(w >> 24), (uint8_t)(w >> 16), (uint8_t)(w >> 8), (uint8_t)w,
+                        (uint8_t)(h >> 24), (uint8_t)(h >> 16), (uint8_t)(h >> 8), (uint8_t)h,
+                        depth, color, 0, 0, 0};
+    png_chunk(b, "IHDR", ihdr, 13);
+}
+
+/* zlib stream of stored (uncompressed) deflate blocks. */
+static void zlib_stored(bytes *z, const uint8_t *raw, size_t n)
+{
+    const uint8_t head[2] = {0x78, 0x01};
+    bytes_add(z, head, 2);
+    size_t off = 0;
+    do {
+        size_t len = n - off > 65535 ? 65535 : n - off;
+        uint8_t h[5] = {(uint8_t)(off + len == n), (uint8_t)len, (uint8_t)(len >> 8),
+                        (uint8_t)~len, (uint8_t)(~len >> 8)};
+        bytes_add(z, h, 5);
+        bytes_add(z, raw + off, len);
+        off += len;
+    } while (off < n);
+    uint32_t a = 1, b = 0;
+    for (size_t i = 0; i < n; i++) {
+        a = (a + raw[i]) % 65521u;
+        b = (b + a) % 65521u;
+    }
+    bytes_be32(z, (b << 16) | a);
+}
+
+/* A complete PNG from filter-0 rows of `row_bytes` bytes. */
+static bytes png_from_rows(uint32_t w, uint32_t h, uint8_t depth, uint8_t color,
+                           const uint8_t *rows, size_t row_bytes, const bytes *trns)
+{
+    bytes raw = {NULL, 0}, z = {NULL, 0}, png = {NULL, 0};
+    for (uint32_t y = 0; y < h; y++) {
+        const uint8_t f = 0;
+        bytes_add(&raw, &f, 1);
+        bytes_add(&raw, rows + y * row_bytes, row_bytes);
+    }
+    zlib_stored(&z, raw.p, raw.n);
+    png_start(&png, w, h, depth, color);
+    if (trns != NULL)
+        png_chunk(&png, "tRNS", trns->p, (uint32_t)trns->n);
+    png_chunk(&png, "IDAT", z.p, (uint32_t)z.n);
+    png_chunk(&png, "IEND", NULL, 0);
+    free(raw.p);
+    free(z.p);
+    return png;
+}
+
+/* ------------------------------------------------------- image struct */
+
+static void crc32_known_answer(void **state)
+{
+    (void)state;
+    assert_int_equal(fiie_crc32("123456789", 9), 0xcbf43926u);
+    assert_int_equal(fiie_crc32("", 0), 0);
+    uint32_t c = fiie_crc32_update(0, "1234", 4);
+    assert_int_equal(fiie_crc32_update(c, "56789", 5), 0xcbf43926u);
+}
+
+static void channels_of_formats(void **state)
+{
+    (void)state;
+    assert_int_equal(fiie_pixel_format_channels(FIIE_PIXEL_RGB8), 3);
+    assert_int_equal(fiie_pixel_format_channels(FIIE_PIXEL_BGR8), 3);
+    assert_int_equal(fiie_pixel_format_channels(FIIE_PIXEL_RGBA8), 4);
+    assert_int_equal(fiie_pixel_format_channels(FIIE_PIXEL_BGRA8), 4);
+    assert_int_equal(fiie_pixel_format_channels(0), FIIE_E_INVALID_ARGUMENT);
+    assert_int_equal(fiie_pixel_format_channels(5), FIIE_E_INVALID_ARGUMENT);
+    assert_int_equal(fiie_pixel_format_channels(-1), FIIE_E_INVALID_ARGUMENT);
+}
+
+static void validate_rejects_bad_structs(void **state)
+{
+    (void)state;
+    uint8_t px[64];
+    fiie_image ok = {px, 4, 4, 12, FIIE_PIXEL_RGB8, 0};
+    assert_int_equal(fiie_image_validate(&ok), 0);
+    assert_int_equal(fiie_image_validate(NULL), FIIE_E_INVALID_ARGUMENT);
+    fiie_image b = ok;
+    b.data = NULL;
+    assert_int_equal(fiie_image_validate(&b), FIIE_E_INVALID_ARGUMENT);
+    b = ok, b.width = 0;
+    assert_int_equal(fiie_image_validate(&b), FIIE_E_INVALID_ARGUMENT);
+    b = ok, b.height = 0;
+    assert_int_equal(fiie_image_validate(&b), FIIE_E_INVALID_ARGUMENT);
+    b = ok, b.width = FIIE_MAX_DIMENSION + 1, b.stride = (size_t)b.width * 3;
+    assert_int_equal(fiie_image_validate(&b), FIIE_E_TOO_LARGE);
+    b = ok, b.height = 0x80000000u;
+    assert_int_equal(fiie_image_validate(&b), FIIE_E_TOO_LARGE);
+    b = ok, b.width = b.height = FIIE_MAX_DIMENSION, b.stride = (size_t)b.width * 3;
+    assert_int_equal(fiie_image_validate(&b), FIIE_E_TOO_LARGE); /* > FIIE_MAX_PIXELS */
+    b = ok, b.stride = 11;
+    assert_int_equal(fiie_image_validate(&b), FIIE_E_INVALID_ARGUMENT);
+    b = ok, b.format = 0;
+    assert_int_equal(fiie_image_validate(&b), FIIE_E_INVALID_ARGUMENT);
+    b = ok, b.format = FIIE_PIXEL_RGBA8; /* stride 12 < 4 * 4 */
+    assert_int_equal(fiie_image_validate(&b), FIIE_E_INVALID_ARGUMENT);
+    b = ok, b.flags = 2;
+    assert_int_equal(fiie_image_validate(&b), FIIE_E_INVALID_ARGUMENT);
+    b = ok, b.stride = SIZE_MAX / 2; /* 3 rows of that do not fit in size_t */
+    assert_int_equal(fiie_image_validate(&b), FIIE_E_TOO_LARGE);
+    b = ok, b.height = 1, b.stride = SIZE_MAX; /* one row: no offset overflow */
+    assert_int_equal(fiie_image_validate(&b), 0);
+}
+
+static void wrap_describes_caller_memory(void **state)
+{
+    (void)state;
+    uint8_t px[100];
+    fiie_image img;
+    assert_int_equal(fiie_image_wrap(&img, px, 5, 4, 0, FIIE_PIXEL_BGRA8), 0);
+    assert_ptr_equal(img.data, px);
+    assert_int_equal(img.width, 5);
+    assert_int_equal(img.height, 4);
+    assert_int_equal(img.stride, 20);
+    assert_int_equal(img.format, FIIE_PIXEL_BGRA8);
+    assert_int_equal(img.flags, 0);
+    assert_int_equal(fiie_image_wrap(&img, px, 3, 4, 24, FIIE_PIXEL_RGB8), 0);
+    assert_int_equal(img.stride, 24);
+    fiie_image_free(&img); /* must not free stack memory (ASan would say) */
+    assert_null(img.data);
+
+    assert_int_equal(fiie_image_wrap(NULL, px, 1, 1, 0, FIIE_PIXEL_RGB8),
+                     FIIE_E_INVALID_ARGUMENT);
+    const struct {
+        uint8_t *data;
+        uint32_t w, h;
+        size_t stride;
+        int32_t fmt;
+        int rc;
+    } bad[] = {
+        {NULL, 1, 1, 0, FIIE_PIXEL_RGB8, FIIE_E_INVALID_ARGUMENT},
+        {px, 0, 1, 0, FIIE_PIXEL_RGB8, FIIE_E_INVALID_ARGUMENT},
+        {px, 1, 0, 0, FIIE_PIXEL_RGB8, FIIE_E_INVALID_ARGUMENT},
+        {px, 1, 1, 0, 9, FIIE_E_INVALID_ARGUMENT},
+        {px, 4, 1, 11, FIIE_PIXEL_RGB8, FIIE_E_INVALID_ARGUMENT},
+        {px, 0x80000000u, 1, 0, FIIE_PIXEL_RGB8, FIIE_E_TOO_LARGE},
+        {px, 1, UINT32_MAX, 0, FIIE_PIXEL_RGB8, FIIE_E_TOO_LARGE},
+        {px, 65535, 65535, 0, FIIE_PIXEL_RGBA8, FIIE_E_TOO_LARGE},
+        {px, 1, 3, SIZE_MAX / 2, FIIE_PIXEL_RGB8, FIIE_E_TOO_LARGE},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        memset(&img, 0x5a, sizeof img);
+        assert_int_equal(fiie_image_wrap(&img, bad[i].data, bad[i].w, bad[i].h, bad[i].stride,
+                                         bad[i].fmt),
+                         bad[i].rc);
+        assert_null(img.data);
+        assert_int_equal(img.width, 0);
+        assert_int_equal(img.stride, 0);
+    }
+}
+
+static void alloc_and_free(void **state)
+{
+    (void)state;
+    fiie_image img;
+    assert_int_equal(fiie_image_alloc(&img, 7, 3, FIIE_PIXEL_RGBA8), 0);
+    assert_non_null(img.data);
+    assert_int_equal(img.stride, 28);
+    assert_int_equal(img.flags, FIIE_IMAGE_OWNS_DATA);
+    assert_int_equal(fiie_image_validate(&img), 0);
+    for (size_t i = 0; i < 28 * 3; i++)
+        assert_int_equal(img.data[i], 0);
+    fiie_image_free(&img);
+    assert_null(img.data);
+    assert_int_equal(img.flags, 0);
+    fiie_image_free(&img); /* twice is harmless */
+    fiie_image_free(NULL);
+
+    assert_int_equal(fiie_image_alloc(NULL, 1, 1, FIIE_PIXEL_RGB8), FIIE_E_INVALID_ARGUMENT);
+    const struct {
+        uint32_t w, h;
+        int32_t fmt;
+        int rc;
+    } bad[] = {
+        {0, 5, FIIE_PIXEL_RGB8, FIIE_E_INVALID_ARGUMENT},
+        {5, 0, FIIE_PIXEL_RGB8, FIIE_E_INVALID_ARGUMENT},
+        {5, 5, 0, FIIE_E_INVALID_ARGUMENT},
+        {0x80000000u, 0x80000000u, FIIE_PIXEL_RGB8, FIIE_E_TOO_LARGE},
+        {UINT32_MAX, 1, FIIE_PIXEL_RGB8, FIIE_E_TOO_LARGE},
+        {65536, 1, FIIE_PIXEL_RGB8, FIIE_E_TOO_LARGE},
+        /* Within the dimension limit, over the pixel limit: refused
+         * before malloc (the 16 GiB request would fail under ASan). */
+        {65535, 65535, FIIE_PIXEL_RGBA8, FIIE_E_TOO_LARGE},
+        {16385, 16385, FIIE_PIXEL_RGB8, FIIE_E_TOO_LARGE},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        memset(&img, 0x5a, sizeof img);
+        assert_int_equal(fiie_image_alloc(&img, bad[i].w, bad[i].h, bad[i].fmt), bad[i].rc);
+        assert_null(img.data);
+        assert_int_equal(img.flags, 0);
+    }
+}
+
+static void convert_between_all_formats(void **state)
+{
+    (void)state;
+    const int32_t fmts[] = {FIIE_PIXEL_RGB8, FIIE_PIXEL_RGBA8, FIIE_PIXEL_BGR8,
+                            FIIE_PIXEL_BGRA8};
+    for (int i = 0; i < 4; i++) {
+        fiie_image src;
+        make_image(&src, 9, 5, fmts[i], 3);
+        for (int j = 0; j < 4; j++) {
+            fiie_image dst;
+            assert_int_equal(fiie_image_convert(&dst, &src, fmts[j]), 0);
+            assert_int_equal(dst.format, fmts[j]);
+            assert_int_equal(dst.flags, FIIE_IMAGE_OWNS_DATA);
+            assert_int_equal(dst.stride, 9u * (unsigned)fiie_pixel_format_channels(fmts[j]));
+            for (uint32_t y = 0; y < 5; y++)
+                for (uint32_t x = 0; x < 9; x++) {
+                    for (int c = 0; c < 3; c++)
+                        assert_int_equal(channel_at(&dst, x, y, c), pattern(x, y, c));
+                    int has_a = fiie_pixel_format_channels(fmts[i]) == 4;
+                    if (fiie_pixel_format_channels(fmts[j]) == 4)
+                        assert_int_equal(channel_at(&dst, x, y, 3),
+                                         has_a ? pattern(x, y, 3) : 255);
+                }
+            fiie_image_free(&dst);
+        }
+        fiie_image dst;
+        assert_int_equal(fiie_image_convert(&dst, &src, 7), FIIE_E_INVALID_ARGUMENT);
+        assert_null(dst.data);
+        assert_int_equal(fiie_image_convert(&src, &src, FIIE_PIXEL_RGB8),
+                         FIIE_E_INVALID_ARGUMENT);
+        assert_non_null(src.data); /* untouched */
+        assert_int_equal(fiie_image_convert(NULL, &src, FIIE_PIXEL_RGB8),
+                         FIIE_E_INVALID_ARGUMENT);
+        free_made_image(&src);
+    }
+    fiie_image dst;
+    assert_int_equal(fiie_image_convert(&dst, NULL, FIIE_PIXEL_RGB8), FIIE_E_INVALID_ARGUMENT);
+    fiie_image bad = {NULL, 1, 1, 3, FIIE_PIXEL_RGB8, 0};
+    assert_int_equal(fiie_image_convert(&dst, &bad, FIIE_PIXEL_RGB8), FIIE_E_INVALID_ARGUMENT);
+    assert_null(dst.data);
+}
+
+/* ------------------------------------------------------- PNG round trips */
+
+static void png_round_trip_exact(void **state)
+{
+    (void)state;
+    const int32_t fmts[] = {FIIE_PIXEL_RGB8, FIIE_PIXEL_RGBA8, FIIE_PIXEL_BGR8,
+                            FIIE_PIXEL_BGRA8};
+    const size_t pads[] = {0, 1, 13};
+    for (int i = 0; i < 4; i++)
+        for (int k = 0; k < 3; k++) {
+            fiie_image src;
+            make_image(&src, 37, 23, fmts[i], pads[k]);
+            uint8_t *png = NULL;
+            size_t n = 0;
+            assert_int_equal(fiie_image_encode_png(&src, NULL, NULL, 0, &png, &n), 0);
+            assert_non_null(png);
+            /* the file holds RGB(A) order: colour type 2 or 6 */
+            assert_int_equal(png[25], fiie_pixel_format_channels(fmts[i]) == 4 ? 6 : 2);
+            fiie_image back;
+            assert_int_equal(fiie_image_load_memory(&back, png, n, NULL), 0);
+            int has_a = fiie_pixel_format_channels(fmts[i]) == 4;
+            assert_int_equal(back.format, has_a ? FIIE_PIXEL_RGBA8 : FIIE_PIXEL_RGB8);
+            assert_int_equal(back.flags, FIIE_IMAGE_OWNS_DATA);
+            assert_same_pixels(&src, &back);
+            fiie_image_free(&back);
+
+            /* Loading straight into the original layout gives its bytes. */
+            fiie_load_options o;
+            assert_int_equal(fiie_load_options_init(&o), 0);
+            o.format = fmts[i];
+            assert_int_equal(fiie_image_load_memory(&back, png, n, &o), 0);
+            assert_int_equal(back.format, fmts[i]);
+            size_t row = (size_t)37 * (size_t)fiie_pixel_format_channels(fmts[i]);
+            for (uint32_t y = 0; y < 23; y++)
+                assert_memory_equal(back.data + y * back.stride, src.data + y * src.stride,
+                                    row);
+            fiie_image_free(&back);
+            fiie_free(png);
+            free_made_image(&src);
+        }
+}
+
+static void png_encode_rejects_bad_arguments(void **state)
+{
+    (void)state;
+    fiie_image img;
+    make_image(&img, 4, 4, FIIE_PIXEL_RGB8, 0);
+    uint8_t *png = (uint8_t *)&img; /* must be reset to NULL */
+    size_t n = 99;
+    assert_int_equal(fiie_image_encode_png(NULL, NULL, NULL, 0, &png, &n),
+                     FIIE_E_INVALID_ARGUMENT);
+    assert_null(png);
+    assert_int_equal(n, 0);
+    assert_int_equal(fiie_image_encode_png(&img, NULL, NULL, 0, NULL, &n),
+                     FIIE_E_INVALID_ARGUMENT);
+    assert_int_equal(fiie_image_encode_png(&img, NULL, NULL, 0, &png, NULL),
+                     FIIE_E_INVALID_ARGUMENT);
+    fiie_image bad = img;
+    bad.stride = 5;
+    assert_int_equal(fiie_image_encode_png(&bad, NULL, NULL, 0, &png, &n),
+                     FIIE_E_INVALID_ARGUMENT);
+    /* chunk types: four letters, ancillary, reserved bit clear */
+    const char *types[] = {"fiI", "fiIEx", "fi1E", "FIIE", "IDAT", "fiiE", "", "fi E"};
+    for (size_t i = 0; i < sizeof types / sizeof types[0]; i++)
+        assert_int_equal(fiie_image_encode_png(&img, types[i], "x", 1, &png, &n),
+                         FIIE_E_INVALID_ARGUMENT);
+    assert_int_equal(fiie_image_encode_png(&img, "fiIE", NULL, 4, &png, &n),
+                     FIIE_E_INVALID_ARGUMENT);
+    assert_null(png);
+    /* Size over the PNG chunk limit is refused before the data is read. */
+    assert_int_equal(fiie_image_encode_png(&img, "fiIE", "x", (size_t)0x80000000u, &png, &n),
+                     FIIE_E_TOO_LARGE);
+    assert_null(png);
+    free_made_image(&img);
+}
+
+static void png_chunk_round_trip(void **state)
+{
+    (void)state;
+    fiie_image img;
+    make_image(&img, 20, 11, FIIE_PIXEL_BGR8, 5);
+    uint8_t payload[300];
+    for (size_t i = 0; i < sizeof payload; i++)
+        payload[i] = (uint8_t)(i * 31 + 7);
+    uint8_t *png;
+    size_t n;
+    assert_int_equal(fiie_image_encode_png(&img, "fiIE", payload, sizeof payload, &png, &n), 0);
+    /* Placement: signature (8) + IHDR (25), then our chunk. */
+    assert_memory_equal(png + 12, "IHDR", 4);
+    assert_int_equal(((uint32_t)png[33] << 24) | ((uint32_t)png[34] << 16) |
+                         ((uint32_t)png[35] << 8) | png[36],
+                     sizeof payload);
+    assert_memory_equal(png + 37, "fiIE", 4);
+    assert_memory_equal(png + 41, payload, sizeof payload);
+
+    const uint8_t *data;
+    size_t size;
+    assert_int_equal(fiie_png_find_chunk(png, n, "fiIE", &data, &size), 0);
+    assert_int_equal(size, sizeof payload);
+    assert_ptr_equal(data, png + 41);
+    assert_memory_equal(data, payload, size);
+    assert_int_equal(fiie_png_find_chunk(png, n, "IHDR", &data, &size), 0);
+    assert_int_equal(size, 13);
+    assert_int_equal(fiie_png_find_chunk(png, n, "teXt", &data, &size), FIIE_E_NOT_FOUND);
+    assert_null(data);
+    assert_int_equal(size, 0);
+
+    /* The pixels are unaffected by the extra chunk. */
+    fiie_image back;
+    assert_int_equal(fiie_image_load_memory(&back, png, n, NULL), 0);
+    assert_same_pixels(&img, &back);
+    fiie_image_free(&back);
+
+    /* Damage after the chunk is not looked at by find ... */
+    png[n - 5] ^= 0x01; /* IEND CRC */
+    assert_int_equal(fiie_png_find_chunk(png, n, "fiIE", &data, &size), 0);
+    /* ... but the loader checks every CRC, and find does when it has to
+     * walk that far. */
+    assert_int_equal(fiie_image_load_memory(&back, png, n, NULL), FIIE_E_IMAGE_FORMAT);
+    assert_int_equal(fiie_png_find_chunk(png, n, "teXt", &data, &size), FIIE_E_IMAGE_FORMAT);
+    png[n - 5] ^= 0x01;
+    /* A flipped payload byte breaks the chunk's own CRC. */
+    png[41 + 100] ^= 0x80;
+    assert_int_equal(fiie_png_find_chunk(png, n, "fiIE", &data, &size), FIIE_E_IMAGE_FORMAT);
+    png[41 + 100] ^= 0x80;
+    /* Truncation inside the chunk. */
+    assert_int_equal(fiie_png_find_chunk(png, 41 + 200, "fiIE", &data, &size),
+                     FIIE_E_IMAGE_FORMAT);
+    /* Not a PNG, bad arguments. */
+    assert_int_equal(fiie_png_find_chunk("GIF89a....", 10, "fiIE", &data, &size),
+                     FIIE_E_IMAGE_FORMAT);
+    assert_int_equal(fiie_png_find_chunk(NULL, n, "fiIE", &data, &size),
+                     FIIE_E_INVALID_ARGUMENT);
+    assert_int_equal(fiie_png_find_chunk(png, 0, "fiIE", &data, &size),
+                     FIIE_E_INVALID_ARGUMENT);
+    assert_int_equal(fiie_png_find_chunk(png, n, "fiI", &data, &size),
+                     FIIE_E_INVALID_ARGUMENT);
+    assert_int_equal(fiie_png_find_chunk(png, n, NULL, &data, &size), FIIE_E_INVALID_ARGUMENT);
+    assert_int_equal(fiie_png_find_chunk(png, n, "fiIE", NULL, &size),
+                     FIIE_E_INVALID_ARGUMENT);
+    assert_int_equal(fiie_png_find_chunk(png, n, "fiIE", &data, NULL),
+                     FIIE_E_INVALID_ARGUMENT);
+
+    /* Empty chunk. */
+    uint8_t *png0;
+    size_t n0;
+    assert_int_equal(fiie_image_encode_png(&img, "abCd", NULL, 0, &png0, &n0), 0);
+    assert_int_equal(n0, n - sizeof payload); /* same 12 bytes of chunk framing */
+    assert_int_equal(fiie_png_find_chunk(png0, n0, "abCd", &data, &size), 0);
+    assert_int_equal(size, 0);
+    fiie_free(png0);
+    fiie_free(png);
+    free_made_image(&img);
+}
+
+static void png_file_chunk_read(void **state)
+{
+    (void)state;
+    tmpdir t;
+    tmpdir_make(&t);
+    fiie_image img;
+    make_image(&img, 16, 16, FIIE_PIXEL_RGBA8, 0);
+    const char payload[] = "header bytes of a protected image";
+    char path[512];
+    snprintf(path, sizeof path, "%s", tmpdir_file(&t, "c.png"));
+    assert_int_equal(fiie_image_save_png(&img, path, "fiIE", payload, sizeof payload, 0), 0);
+
+    uint8_t buf[64];
+    size_t size = 0;
+    assert_int_equal(fiie_png_read_chunk(path, "fiIE", buf, sizeof buf, &size), 0);
+    assert_int_equal(size, sizeof payload);
+    assert_memory_equal(buf, payload, sizeof payload);
+    /* exact capacity, size query, too small */
+    assert_int_equal(fiie_png_read_chunk(path, "fiIE", buf, sizeof payload, &size), 0);
+    assert_int_equal(fiie_png_read_chunk(path, "fiIE", NULL, 0, &size),
+                     FIIE_E_BUFFER_TOO_SMALL);
+    assert_int_equal(size, sizeof payload);
+    memset(buf, 0x11, sizeof buf);
+    assert_int_equal(fiie_png_read_chunk(path, "fiIE", buf, sizeof payload - 1, &size),
+                     FIIE_E_BUFFER_TOO_SMALL);
+    assert_int_equal(size, sizeof payload);
+    assert_int_equal(buf[0], 0x11); /* nothing written */
+    assert_int_equal(fiie_png_read_chunk(path, "zzZz", buf, sizeof buf, &size),
+                     FIIE_E_NOT_FOUND);
+    assert_int_equal(size, 0);
+    /* bad arguments, missing file, not a PNG */
+    assert_int_equal(fiie_png_read_chunk(NULL, "fiIE", buf, sizeof buf, &size),
+                     FIIE_E_INVALID_ARGUMENT);
+    assert_int_equal(fiie_png_read_chunk(path, "fi", buf, sizeof buf, &size),
+                     FIIE_E_INVALID_ARGUMENT);
+    assert_int_equal(fiie_png_read_chunk(path, "fiIE", buf, sizeof buf, NULL),
+                     FIIE_E_INVALID_ARGUMENT);
+    assert_int_equal(fiie_png_read_chunk(path, "fiIE", NULL, 5, &size),
+                     FIIE_E_INVALID_ARGUMENT);
+    assert_int_equal(fiie_png_read_chunk(tmpdir_file(&t, "missing.png"), "fiIE", buf,
+                                         sizeof buf, &size),
+                     FIIE_E_IO);
+    assert_int_equal(fiie_png_read_chunk(t.path, "fiIE", buf, sizeof buf, &size), FIIE_E_IO);
+    /* corrupt CRC of the chunk, and truncation inside it */
+    bytes f = read_file_bytes(path);
+    f.p[41 + 3] ^= 0x40;
+    write_file(path, f.p, f.n);
+    memset(buf, 0x11, sizeof buf);
+    assert_int_equal(fiie_png_read_chunk(path, "fiIE", buf, sizeof buf, &size),
+                     FIIE_E_IMAGE_FORMAT);
+    for (size_t i = 0; i < sizeof payload; i++)
+        assert_int_equal(buf[i], 0); /* unverified bytes were wiped */
+    f.p[41 + 3] ^= 0x40;
+    write_file(path, f.p, 41 + 10);
+    assert_int_equal(fiie_png_read_chunk(path, "fiIE", buf, sizeof buf, &size),
+                     FIIE_E_IMAGE_FORMAT);
+    write_file(path, "\x89PNG", 4);
+    assert_int_equal(fiie_png_read_chunk(path, "fiIE", buf, sizeof buf, &size),
+                     FIIE_E_IMAGE_FORMAT);
+    free(f.p);
+    free_made_image(&img);
+    tmpdir_remove(&t);
+}
+
+/* ------------------------------------------------------- saving */
+
+static void save_png_atomically(void **state)
+{
+    (void)state;
+    tmpdir t;
+    tmpdir_make(&t);
+    fiie_image a, b;
+    make_image(&a, 30, 20, FIIE_PIXEL_RGB8, 2);
+    make_image(&b, 10, 10, FIIE_PIXEL_RGBA8, 0);
+    char path[512];
+    snprintf(path, sizeof path, "%s", tmpdir_file(&t, "out.png"));
+
+    mode_t old_mask = umask(027);
+    assert_int_equal(fiie_image_save_png(&a, path, NULL, NULL, 0, 0), 0);
+    umask(old_mask);
+    struct stat st;
+    assert_int_equal(stat(path, &st), 0);
+    assert_int_equal(st.st_mode & 0777, 0640); /* 0666 & ~umask */
+    fiie_image back;
+    assert_int_equal(fiie_image_load(&back, path, NULL), 0);
+    assert_same_pixels(&a, &back);
+    fiie_image_free(&back);
+    assert_int_equal(tmpdir_count(&t), 1);
+
+    /* no-clobber keeps the existing file byte for byte */
+    bytes before = read_file_bytes(path);
+    assert_int_equal(fiie_image_save_png(&b, path, NULL, NULL, 0, FIIE_SAVE_NO_CLOBBER),
+                     FIIE_E_EXISTS);
+    bytes after = read_file_bytes(path);
+    assert_int_equal(before.n, after.n);
+    assert_memory_equal(before.p, after.p, before.n);
+    free(before.p);
+    free(after.p);
+    assert_int_equal(tmpdir_count(&t), 1);
+
+    /* default replaces */
+    assert_int_equal(fiie_image_save_png(&b, path, NULL, NULL, 0, 0), 0);
+    assert_int_equal(fiie_image_load(&back, path, NULL), 0);
+    assert_same_pixels(&b, &back);
+    fiie_image_free(&back);
+
+    /* no-clobber on a new name writes */
+    char path2[512];
+    snprintf(path2, sizeof path2, "%s", tmpdir_file(&t, "new.png"));
+    assert_int_equal(fiie_image_save_png(&a, path2, "fiIE", "k", 1, FIIE_SAVE_NO_CLOBBER), 0);
+    assert_int_equal(fiie_image_load(&back, path2, NULL), 0);
+    assert_same_pixels(&a, &back);
+    fiie_image_free(&back);
+    assert_int_equal(tmpdir_count(&t), 2);
+
+    /* failures leave nothing behind */
+    assert_int_equal(fiie_image_save_png(&a, tmpdir_file(&t, "no/such/dir/x.png"), NULL,
+                                         NULL, 0, 0),
+                     FIIE_E_IO);
+    assert_int_equal(fiie_image_save_png(&a, "/proc/fiie-cannot-write.png", NULL, NULL, 0, 0),
+                     FIIE_E_IO);
+    char sub[512];
+    snprintf(sub, sizeof sub, "%s", tmpdir_file(&t, "adir"));
+    assert_int_equal(mkdir(sub, 0700), 0);
+    snprintf(path, sizeof path, "%s", tmpdir_file(&t, "adir/inner"));
+    assert_int_equal(mkdir(path, 0700), 0);
+    /* rename onto a non-empty directory fails after the temp file exists */
+    assert_int_equal(fiie_image_save_png(&a, sub, NULL, NULL, 0, 0), FIIE_E_IO);
+    assert_int_equal(fiie_image_save_png(&a, sub, NULL, NULL, 0, FIIE_SAVE_NO_CLOBBER),
+                     FIIE_E_EXISTS);
+    assert_int_equal(tmpdir_count(&t), 3); /* out.png, new.png, adir */
+    assert_int_equal(rmdir(path), 0);
+
+    /* bad arguments */
+    assert_int_equal(fiie_image_save_png(&a, NULL, NULL, NULL, 0, 0), FIIE_E_INVALID_ARGUMENT);
+    assert_int_equal(fiie_image_save_png(&a, "", NULL, NULL, 0, 0), FIIE_E_INVALID_ARGUMENT);
+    assert_int_equal(fiie_image_save_png(&a, path2, NULL, NULL, 0, 2), FIIE_E_INVALID_ARGUMENT);
+    assert_int_equal(fiie_image_save_png(NULL, path2, NULL, NULL, 0, 0),
+                     FIIE_E_INVALID_ARGUMENT);
+    assert_int_equal(fiie_image_save_png(&a, tmpdir_file(&t, "x.png"), "bad", NULL, 0, 0),
+                     FIIE_E_INVALID_ARGUMENT);
+    assert_int_equal(tmpdir_count(&t), 3);
+    free_made_image(&a);
+    free_made_image(&b);
+    tmpdir_remove(&t);
+}
+
+static void atomic_write_modes_and_errors(void **state)
+{
+    (void)state;
+    tmpdir t;
+    tmpdir_make(&t);
+    mode_t old_mask = umask(022);
+    char path[512];
+    snprintf(path, sizeof path, "%s", tmpdir_file(&t, "key"));
+    assert_int_equal(fiie_atomic_write(path, "secret", 6, 0, 0600), 0);
+    struct stat st;
+    assert_int_equal(stat(path, &st), 0);
+    assert_int_equal(st.st_mode & 0777, 0600);
+    assert_int_equal(st.st_size, 6);
+    assert_int_equal(fiie_atomic_write(path, "x", 1, FIIE_ATOMIC_NO_CLOBBER, 0600),
+                     FIIE_E_EXISTS);
+    assert_int_equal(fiie_atomic_write(path, NULL, 0, 0, 0644), 0); /* empty file */
+    assert_int_equal(stat(path, &st), 0);
+    assert_int_equal(st.st_size, 0);
+    assert_int_equal(st.st_mode & 0777, 0644);
+    umask(old_mask);
+    /* relative path in the current directory */
+    char cwd[4096];
+    assert_non_null(getcwd(cwd, sizeof cwd));
+    assert_int_equal(chdir(t.path), 0);
+    assert_int_equal(fiie_atomic_write("rel", "abc", 3, FIIE_ATOMIC_NO_CLOBBER, 0600), 0);
+    assert_int_equal(chdir(cwd), 0);
+    bytes r = read_file_bytes(tmpdir_file(&t, "rel"));
+    assert_int_equal(r.n, 3);
+    assert_memory_equal(r.p, "abc", 3);
+    free(r.p);
+    assert_int_equal(fiie_atomic_write(NULL, "x", 1, 0, 0600), FIIE_E_INVALID_ARGUMENT);
+    assert_int_equal(fiie_atomic_write(path, NULL, 1, 0, 0600), FIIE_E_INVALID_ARGUMENT);
+    assert_int_equal(fiie_atomic_write(path, "x", 1, 4, 0600), FIIE_E_INVALID_ARGUMENT);
+    assert_int_equal(fiie_atomic_write(path, "x", 1, 0, 010000), FIIE_E_INVALID_ARGUMENT);
+    assert_int_equal(fiie_atomic_write(tmpdir_file(&t, "d/"), "x", 1, 0, 0600),
+                     FIIE_E_INVALID_ARGUMENT);
+    assert_int_equal(tmpdir_count(&t), 2);
+    tmpdir_remove(&t);
+}
+
+/* ------------------------------------------------------- loading */
+
+static void load_sample_images(void **state)
+{
+    (void)state;
+    const struct {
+        const char *name;
+        uint32_t w, h;
+        int gray;
+    } samples[] = {
+        {"astronaut.png", 512, 512, 0},      {"camera.png", 512, 512, 1},
+        {"coffee.png", 600, 400, 0},         {"faces_640x480.png", 640, 480, 0},
+        {"faces_1280x720.png", 1280, 720, 0},
+    };
+    for (size_t i = 0; i < sizeof samples / sizeof samples[0]; i++) {
+        fiie_image img;
+        assert_int_equal(fiie_image_load(&img, image_path(samples[i].name), NULL), 0);
+        assert_int_equal(img.width, samples[i].w);
+        assert_int_equal(img.height, samples[i].h);
+        assert_int_equal(img.format, FIIE_PIXEL_RGB8);
+        assert_int_equal(img.stride, samples[i].w * 3);
+        assert_int_equal(img.flags, FIIE_IMAGE_OWNS_DATA);
+        /* a grey file expands to R = G = B; colour photos are not grey,
+         * and no photo is a constant image */
+        int all_gray = 1, all_same = 1;
+        for (size_t p = 0; p < (size_t)img.width * img.height; p++) {
+            const uint8_t *px = img.data + 3 * p;
+            if (px[0] != px[1] || px[1] != px[2])
+                all_gray = 0;
+            if (px[0] != img.data[0])
+                all_same = 0;
+        }
+        assert_int_equal(all_gray, samples[i].gray);
+        assert_false(all_same);
+        /* The file and memory loaders agree; re-encoding is lossless. */
+        bytes f = read_file_bytes(image_path(samples[i].name));
+        fiie_image mem;
+        assert_int_equal(fiie_image_load_memory(&mem, f.p, f.n, NULL), 0);
+        assert_memory_equal(mem.data, img.data, (size_t)img.stride * img.height);
+        fiie_image_free(&mem);
+        uint8_t *png;
+        size_t n;
+        assert_int_equal(fiie_image_encode_png(&img, NULL, NULL, 0, &png, &n), 0);
+        assert_int_equal(fiie_image_load_memory(&mem, png, n, NULL), 0);
+        assert_memory_equal(mem.data, img.data, (size_t)img.stride * img.height);
+        fiie_image_free(&mem);
+        fiie_free(png);
+        free(f.p);
+        fiie_image_free(&img);
+    }
+}
+
+static void load_options_versions_and_fields(void **state)
+{
+    (void)state;
+    fiie_load_options o;
+    assert_int_equal(fiie_load_options_init(&o), 0);
+    assert_int_equal(o.abi_version, FIIE_ABI_VERSION);
+    assert_int_equal(o.apply_orientation, 1);
+    assert_int_equal(o.max_pixels, FIIE_MAX_PIXELS);
+    assert_int_equal(o.format, 0);
+    assert_int_equal(fiie_load_options_init(NULL), FIIE_E_INVALID_ARGUMENT);
+    assert_int_equal(fiie_load_options_init_v(&o, (FIIE_ABI_VERSION_MAJOR + 1) << 16),
+                     FIIE_E_VERSION);
+    assert_int_equal(fiie_load_options_init_v(&o, 0), FIIE_E_VERSION);
+    /* a newer minor of the same major is fine */
+    assert_int_equal(fiie_load_options_init_v(&o, FIIE_ABI_VERSION + 1), 0);
+
+    const char *path = image_path("coffee.png");
+    fiie_image img;
+    assert_int_equal(fiie_load_options_init(&o), 0);
+    o.abi_version = (uint32_t)(FIIE_ABI_VERSION_MAJOR + 1) << 16;
+    assert_int_equal(fiie_image_load(&img, path, &o), FIIE_E_VERSION);
+    assert_null(img.data);
+    bytes f = read_file_bytes(path);
+    assert_int_equal(fiie_image_load_memory(&img, f.p, f.n, &o), FIIE_E_VERSION);
+    assert_int_equal(fiie_load_options_init(&o), 0);
+    o.reserved[43] = 1;
+    assert_int_equal(fiie_image_load(&img, path, &o), FIIE_E_INVALID_ARGUMENT);
+    assert_int_equal(fiie_load_options_init(&o), 0);
+    o.format = 17;
+    assert_int_equal(fiie_image_load(&img, path, &o), FIIE_E_INVALID_ARGUMENT);
+
+    /* max_pixels below the image: refused; at the image size: fine */
+    assert_int_equal(fiie_load_options_init(&o), 0);
+    o.max_pixels = 600 * 400 - 1;
+    assert_int_equal(fiie_image_load(&img, path, &o), FIIE_E_TOO_LARGE);
+    o.max_pixels = 600 * 400;
+    assert_int_equal(fiie_image_load(&img, path, &o), 0);
+    fiie_image_free(&img);
+    o.max_pixels = UINT64_MAX; /* capped at FIIE_MAX_PIXELS, not an error */
+    assert_int_equal(fiie_image_load(&img, path, &o), 0);
+    fiie_image rgb = img;
+    /* forced RGBA adds an opaque alpha channel */
+    o.format = FIIE_PIXEL_RGBA8;
+    assert_int_equal(fiie_image_load_memory(&img, f.p, f.n, &o), 0);
+    assert_int_equal(img.format, FIIE_PIXEL_RGBA8);
+    assert_same_pixels(&rgb, &img);
+    fiie_image_free(&img);
+    fiie_image_free(&rgb);
+    free(f.p);
+}
+
+static void load_rejects_bad_arguments_and_files(void **state)
+{
+    (void)state;
+    tmpdir t;
+    tmpdir_make(&t);
+    fiie_image img;
+    assert_int_equal(fiie_image_load(NULL, image_path("coffee.png"), NULL),
+                     FIIE_E_INVALID_ARGUMENT);
+    assert_int_equal(fiie_image_load(&img, NULL, NULL), FIIE_E_INVALID_ARGUMENT);
+    assert_int_equal(fiie_image_load(&img, tmpdir_file(&t, "missing.png"), NULL), FIIE_E_IO);
+    assert_int_equal(fiie_image_load(&img, t.path, NULL), FIIE_E_IO);
+    write_file(tmpdir_file(&t, "empty"), "", 0);
+    assert_int_equal(fiie_image_load(&img, tmpdir_file(&t, "empty"), NULL),
+                     FIIE_E_IMAGE_FORMAT);
+    const char text[] = "this is plain text, not an image at all........";
+    write_file(tmpdir_file(&t, "text"), text, sizeof text);
+    assert_int_equal(fiie_image_load(&img, tmpdir_file(&t, "text"), NULL),
+                     FIIE_E_IMAGE_FORMAT);
+    assert_null(img.data);
+    assert_int_equal(fiie_image_load_memory(NULL, text, sizeof text, NULL),
+                     FIIE_E_INVALID_ARGUMENT);
+    assert_int_equal(fiie_image_load_memory(&img, NULL, 10, NULL), FIIE_E_INVALID_ARGUMENT);
+    assert_int_equal(fiie_image_load_memory(&img, text, 0, NULL), FIIE_E_INVALID_ARGUMENT);
+    /* pseudo-random garbage, and garbage behind each signature */
+    uint8_t junk[4096];
+    uint32_t s = 12345;
+    for (size_t i = 0; i < sizeof junk; i++) {
+        s = s * 1103515245u + 12345u;
+        junk[i] = (uint8_t)(s >> 16);
+    }
+    const uint8_t *sigs[] = {(const uint8_t *)"\x89PNG\r\n\x1a\n", (const uint8_t *)"\xff\xd8\xff",
+                             (const uint8_t *)"BM", (const uint8_t *)""};
+    const size_t sig_len[] = {8, 3, 2, 0};
+    for (int k = 0; k < 4; k++) {
+        memcpy(junk, sigs[k], sig_len[k]);
+        assert_int_equal(fiie_image_load_memory(&img, junk, sizeof junk, NULL),
+                         FIIE_E_IMAGE_FORMAT);
+        assert_null(img.data);
+    }
+    tmpdir_remove(&t);
+}
+
+static void truncated_and_corrupt_png(void **state)
+{
+    (void)state;
+    bytes f = read_file_bytes(image_path("coffee.png"));
+    const size_t cuts[] = {1, 7, 8, 16, 33, 40, f.n / 3, f.n / 2, f.n - 13, f.n - 12, f.n - 1};
+    fiie_image img;
+    for (size_t i = 0; i < sizeof cuts / sizeof cuts[0]; i++) {
+        assert_int_equal(fiie_image_load_memory(&img, f.p, cuts[i], NULL), FIIE_E_IMAGE_FORMAT);
+        assert_null(img.data);
+    }
+    /* one flipped bit anywhere in a chunk: CRC mismatch */
+    const size_t flips[] = {20, 29, 40, f.n / 2, f.n - 20, f.n - 5};
+    for (size_t i = 0; i < sizeof flips / sizeof flips[0]; i++) {
+        f.p[flips[i]] ^= 0x04;
+        assert_int_equal(fiie_image_load_memory(&img, f.p, f.n, NULL), FIIE_E_IMAGE_FORMAT);
+        f.p[flips[i]] ^= 0x04;
+    }
+    assert_int_equal(fiie_image_load_memory(&img, f.p, f.n, NULL), 0);
+    fiie_image_free(&img);
+    free(f.p);
+
+    /* IDAT with a valid CRC but a broken zlib stream */
+    uint8_t rows[4 * 3] = {0};
+    bytes p = png_from_rows(4, 1, 8, 2, rows, 12, NULL);
+    /* stored-block header sits at 8+25+8+2; make its type the invalid 3 */
+    size_t idat = 8 + 25;
+    p.p[idat + 8 + 2] = 0x07;
+    uint32_t len = ((uint32_t)p.p[idat] << 24) | ((uint32_t)p.p[idat + 1] << 16) |
+                   ((uint32_t)p.p[idat + 2] << 8) | p.p[idat + 3];
+    uint32_t crc = fiie_crc32(p.p + idat + 4, len + 4);
+    uint8_t *c = p.p + idat + 8 + len;
+    c[0] = (uint8_t)(crc >> 24), c[1] = (uint8_t)(crc >> 16), c[2] = (uint8_t)(crc >> 8),
+    c[3] = (uint8_t)crc;
+    assert_int_equal(fiie_image_load_memory(&img, p.p, p.n, NULL), FIIE_E_IMAGE_FORMAT);
+    free(p.p);
+}
+
+static void png_header_limits_before_decoding(void **state)
+{
+    (void)state;
+    fiie_image img;
+    /* Only a header: the size check must come before anything else. */
+    const uint32_t dims[][2] = {{100000, 100000}, {65536, 1},     {1, 65536},
+                                {65535, 65535},   {16385, 16385}, {0x7fffffffu, 0x7fffffffu}};
+    for (size_t i = 0; i < sizeof dims / sizeof dims[0]; i++) {
+        bytes p = {NULL, 0};
+        png_start(&p, dims[i][0], dims[i][1], 8, 6);
+        assert_int_equal(fiie_image_load_memory(&img, p.p, p.n, NULL), FIIE_E_TOO_LARGE);
+        /* with a (tiny) IDAT and IEND it is still refused by size */
+        uint8_t z[] = {0x78, 0x01, 0x01, 0x00, 0x00, 0xff, 0xff, 0, 0, 0, 1};
+        png_chunk(&p, "IDAT", z, sizeof z);
+        png_chunk(&p, "IEND", NULL, 0);
+        assert_int_equal(fiie_image_load_memory(&img, p.p, p.n, NULL), FIIE_E_TOO_LARGE);
+        assert_null(img.data);
+        free(p.p);
+    }
+    /* zero size, bad depth, over the PNG limit: malformed */
+    const uint8_t bad[][3] = {{0, 8, 2}, {1, 7, 2}, {1, 8, 5}, {1, 4, 2}, {1, 16, 3}};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        bytes p = {NULL, 0};
+        png_start(&p, bad[i][0], 4, bad[i][1], bad[i][2]);
+        png_chunk(&p, "IEND", NULL, 0);
+        assert_int_equal(fiie_image_load_memory(&img, p.p, p.n, NULL), FIIE_E_IMAGE_FORMAT);
+        free(p.p);
+    }
+    bytes p = {NULL, 0};
+    png_start(&p, 0x80000000u, 4, 8, 2);
+    assert_int_equal(fiie_image_load_memory(&img, p.p, p.n, NULL), FIIE_E_IMAGE_FORMAT);
+    free(p.p);
+}
+
+static void png_depths_gray_and_transparency(void **state)
+{
+    (void)state;
+    fiie_image img;
+    /* 16-bit RGB: reduced to the high byte */
+    uint8_t rows16[3 * 2 * 6];
+    for (size_t i = 0; i < sizeof rows16; i++)
+        rows16[i] = (uint8_t)(i * 37 + 11);
+    bytes p = png_from_rows(3, 2, 16, 2, rows16, 18, NULL);
+    assert_int_equal(fiie_image_load_memory(&img, p.p, p.n, NULL), 0);
+    assert_int_equal(img.format, FIIE_PIXEL_RGB8);
+    assert_int_equal(img.width, 3);
+    assert_int_equal(img.height, 2);
+    for (size_t i = 0; i < 18; i++)
+        assert_int_equal(img.data[i], rows16[2 * i]);
+    fiie_image_free(&img);
+    free(p.p);
+
+    /* 16-bit grey + alpha -> RGBA */
+    uint8_t ga16[2 * 4] = {0x12, 0x34, 0xfe, 0xdc, 0x80, 0x00, 0x01, 0xff};
+    p = png_from_rows(2, 1, 16, 4, ga16, 8, NULL);
+    assert_int_equal(fiie_image_load_memory(&img, p.p, p.n, NULL), 0);
+    assert_int_equal(img.format, FIIE_PIXEL_RGBA8);
+    const uint8_t want_ga[8] = {0x12, 0x12, 0x12, 0xfe, 0x80, 0x80, 0x80, 0x01};
+    assert_memory_equal(img.data, want_ga, 8);
+    fiie_image_free(&img);
+    free(p.p);
+
+    /* 8-bit RGB with a tRNS colour key -> RGBA, key colour transparent */
+    uint8_t rgb[2 * 3] = {10, 20, 30, 40, 50, 60};
+    bytes key = {NULL, 0};
+    const uint8_t k[6] = {0, 40, 0, 50, 0, 60};
+    bytes_add(&key, k, 6);
+    p = png_from_rows(2, 1, 8, 2, rgb, 6, &key);
+    assert_int_equal(fiie_image_load_memory(&img, p.p, p.n, NULL), 0);
+    assert_int_equal(img.format, FIIE_PIXEL_RGBA8);
+    const uint8_t want_key[8] = {10, 20, 30, 255, 40, 50, 60, 0};
+    assert_memory_equal(img.data, want_key, 8);
+    fiie_image_free(&img);
+    /* forced RGB drops it */
+    fiie_load_options o;
+    fiie_load_options_init(&o);
+    o.format = FIIE_PIXEL_RGB8;
+    assert_int_equal(fiie_image_load_memory(&img, p.p, p.n, &o), 0);
+    assert_int_equal(img.format, FIIE_PIXEL_RGB8);
+    assert_memory_equal(img.data, rgb, 6);
+    fiie_image_free(&img);
+    free(p.p);
+    free(key.p);
+
+    /* 1-bit grey */
+    uint8_t bits[1] = {0xa0}; /* 1 0 1 0 */
+    p = png_from_rows(4, 1, 1, 0, bits, 1, NULL);
+    assert_int_equal(fiie_image_load_memory(&img, p.p, p.n, NULL), 0);
+    const uint8_t want_bits[12] = {255, 255, 255, 0, 0, 0, 255, 255, 255, 0, 0, 0};
+    assert_memory_equal(img.data, want_bits, 12);
+    fiie_image_free(&img);
+    free(p.p);
+
+    /* no IDAT at all */
+    p = (bytes){NULL, 0};
+    png_start(&p, 2, 2, 8, 2);
+    png_chunk(&p, "IEND", NULL, 0);
+    assert_int_equal(fiie_image_load_memory(&img, p.p, p.n, NULL), FIIE_E_IMAGE_FORMAT);
+    free(p.p);
+}
+
+/* ------------------------------------------------------- JPEG, EXIF, BMP, TGA */
+
+#define JW 24
+#define JH 16
+
+/* 3 x 2 blocks of 8 x 8 flat colours: DCT-friendly (near lossless) and
+ * asymmetric under every flip and rotation. */
+static const uint8_t block_rgb[6][3] = {{200, 30, 30},  {30, 200, 30}, {30, 30, 200},
+                                        {200, 200, 30}, {30, 200, 200}, {120, 120, 120}};
+
+static bytes make_jpeg(void)
+{
+    uint8_t px[JW * JH * 3];
+    for (int y = 0; y < JH; y++)
+        for (int x = 0; x < JW; x++)
+            memcpy(px + (y * JW + x) * 3, block_rgb[(y / 8) * 3 + x / 8], 3);
+    return encode(TEST_JPEG, px, JW, JH, 3);
+}
+
+/* EXIF APP1 with IFD0 holding `n_before` dummy entries and Orientation. */
+static bytes exif_segment(int big_endian, unsigned orientation, int n_before)
+{
+    bytes t = {NULL, 0};
+#define PUT16(v)                                                                              \
+    do {                                                                                      \
+        uint16_t v_ = (uint16_t)(v);                                                          \
+        uint8_t q_[2] = {big_endian ? (uint8_t)(v_ >> 8) : (uint8_t)v_,                       \
+                         big_endian ? (uint8_t)v_ : (uint8_t)(v_ >> 8)};                      \
+        bytes_add(&t, q_, 2);                                                                 \
+    } while (0)
+#define PUT32(v)                                                                              \
+    do {                                                                                      \
+        uint32_t w_ = (uint32_t)(v);                                                          \
+        if (big_endian) {                                                                     \
+            PUT16(w_ >> 16);                                                                  \
+            PUT16(w_);                                                                        \
+        } else {                                                                              \
+            PUT16(w_);                                                                        \
+            PUT16(w_ >> 16);                                                                  \
+        }                                                                                     \
+    } while (0)
+    bytes_add(&t, big_endian ? "MM" : "II", 2);
+    PUT16(42);
+    PUT32(8);
+    PUT16(n_before + 1);
+    for (int i = 0; i < n_before; i++) { /* ImageWidth LONG, sorted before 0x0112 */
+        PUT16(0x0100 + i);
+        PUT16(4);
+        PUT32(1);
+        PUT32(JW);
+    }
+    PUT16(0x0112);
+    PUT16(3);
+    PUT32(1);
+    PUT16(orientation);
+    PUT16(0);
+    PUT32(0); /* next IFD */
+#undef PUT16
+#undef PUT32
+    bytes seg = {NULL, 0};
+    size_t len = 2 + 6 + t.n;
+    uint8_t h[4] = {0xff, 0xe1, (uint8_t)(len >> 8), (uint8_t)len};
+    bytes_add(&seg, h, 4);
+    bytes_add(&seg, "Exif\0\0", 6);
+    bytes_add(&seg, t.p, t.n);
+    free(t.p);
+    return seg;
+}
+
+/* jpeg with `seg` inserted right after SOI */
+static bytes splice_after_soi(const bytes *jpg, const bytes *seg)
+{
+    bytes out = {NULL, 0};
+    bytes_add(&out, jpg->p, 2);
+    bytes_add(&out, seg->p, seg->n);
+    bytes_add(&out, jpg->p + 2, jpg->n - 2);
+    return out;
+}
+
+static void jpeg_decodes_and_rejects_truncation(void **state)
+{
+    (void)state;
+    bytes j = make_jpeg();
+    fiie_image img;
+    assert_int_equal(fiie_image_load_memory(&img, j.p, j.n, NULL), 0);
+    assert_int_equal(img.width, JW);
+    assert_int_equal(img.height, JH);
+    assert_int_equal(img.format, FIIE_PIXEL_RGB8);
+    for (int y = 0; y < JH; y++)
+        for (int x = 0; x < JW; x++)
+            for (int c = 0; c < 3; c++) {
+                int want = block_rgb[(y / 8) * 3 + x / 8][c];
+                int got = img.data[(y * JW + x) * 3 + c];
+                assert_true(abs(want - got) <= 6);
+            }
+    fiie_image_free(&img);
+    /* every cut, including a missing EOI (last two bytes) */
+    for (size_t cut = 1; cut < j.n; cut += (cut < 700 ? 37 : 1)) {
+        if (fiie_image_load_memory(&img, j.p, cut, NULL) != FIIE_E_IMAGE_FORMAT)
+            fail_msg("JPEG cut at %zu of %zu was not rejected", cut, j.n);
+        assert_null(img.data);
+    }
+    /* trailing bytes after EOI are ignored */
+    bytes longer = {NULL, 0};
+    bytes_add(&longer, j.p, j.n);
+    bytes_add(&longer, "trailing", 8);
+    assert_int_equal(fiie_image_load_memory(&img, longer.p, longer.n, NULL), 0);
+    fiie_image_free(&img);
+    /* a segment length running past the end */
+    longer.p[4] = 0xff;
+    longer.p[5] = 0xff;
+    assert_int_equal(fiie_image_load_memory(&img, longer.p, longer.n, NULL),
+                     FIIE_E_IMAGE_FORMAT);
+    free(longer.p);
+    free(j.p);
+}
+
+/* Where the stored top-left, top-right and bottom-left pixels must appear
+ * for each orientation (EXIF 2.3 table of tag 0x0112), as (x, y) in units
+ * of "last column / last row" of the displayed image: 0 or 1. */
+static const int corner_map[9][3][2] = {
+    {{0, 0}, {0, 0}, {0, 0}},
+    {{0, 0}, {1, 0}, {0, 1}}, /* 1 top-left */
+    {{1, 0}, {0, 0}, {1, 1}}, /* 2 top-right: mirrored */
+    {{1, 1}, {0, 1}, {1, 0}}, /* 3 bottom-right: rotated 180 */
+    {{0, 1}, {1, 1}, {0, 0}}, /* 4 bottom-left: flipped */
+    {{0, 0}, {0, 1}, {1, 0}}, /* 5 left-top: transposed */
+    {{1, 0}, {1, 1}, {0, 0}}, /* 6 right-top: turned 90 clockwise */
+    {{1, 1}, {1, 0}, {0, 1}}, /* 7 right-bottom: transverse */
+    {{0, 1}, {0, 0}, {1, 1}}, /* 8 left-bottom: turned 90 counter-clockwise */
+};
+
+/* Expected displayed image: the affine map fixed by the three corners. */
+static void check_orientation(const fiie_image *stored, const fiie_image *shown, int o)
+{
+    uint32_t w = stored->width, h = stored->height;
+    int swap = o >= 5;
+    assert_int_equal(shown->width, swap ? h : w);
+    assert_int_equal(shown->height, swap ? w : h);
+    int64_t W1 = shown->width - 1, H1 = shown->height - 1;
+    int64_t tl[2] = {corner_map[o][0][0] * W1, corner_map[o][0][1] * H1};
+    int64_t tr[2] = {corner_map[o][1][0] * W1, corner_map[o][1][1] * H1};
+    int64_t bl[2] = {corner_map[o][2][0] * W1, corner_map[o][2][1] * H1};
+    for (uint32_t sy = 0; sy < h; sy++)
+        for (uint32_t sx = 0; sx < w; sx++) {
+            /* a step along a stored row moves (tr - tl) / (w - 1) */
+            int64_t dx = tl[0] + (tr[0] - tl[0]) * sx / (int64_t)(w - 1) +
+                         (bl[0] - tl[0]) * sy / (int64_t)(h - 1);
+            int64_t dy = tl[1] + (tr[1] - tl[1]) * sx / (int64_t)(w - 1) +
+                         (bl[1] - tl[1]) * sy / (int64_t)(h - 1);
+            assert_memory_equal(stored->data + sy * stored->stride + sx * 3,
+                                shown->data + (size_t)dy * shown->stride + (size_t)dx * 3, 3);
+        }
+}
+
+static void exif_orientations(void **state)
+{
+    (void)state;
+    bytes j = make_jpeg();
+    fiie_image stored;
+    assert_int_equal(fiie_image_load_memory(&stored, j.p, j.n, NULL), 0);
+    fiie_load_options raw;
+    fiie_load_options_init(&raw);
+    raw.apply_orientation = 0;
+    for (int be = 0; be <= 1; be++)
+        for (unsigned o = 1; o <= 8; o++) {
+            bytes seg = exif_segment(be, o, (int)o % 3);
+            bytes f = splice_after_soi(&j, &seg);
+            fiie_image shown, unturned;
+            assert_int_equal(fiie_image_load_memory(&shown, f.p, f.n, NULL), 0);
+            check_orientation(&stored, &shown, (int)o);
+            /* as stored when orientation is not applied */
+            assert_int_equal(fiie_image_load_memory(&unturned, f.p, f.n, &raw), 0);
+            assert_int_equal(unturned.width, JW);
+            assert_memory_equal(unturned.data, stored.data, (size_t)JW * JH * 3);
+            /* orientation and a BGR request combine */
+            fiie_load_options bgr;
+            fiie_load_options_init(&bgr);
+            bgr.format = FIIE_PIXEL_BGR8;
+            fiie_image shown_bgr;
+            assert_int_equal(fiie_image_load_memory(&shown_bgr, f.p, f.n, &bgr), 0);
+            assert_same_pixels(&shown, &shown_bgr);
+            fiie_image_free(&shown_bgr);
+            fiie_image_free(&shown);
+            fiie_image_free(&unturned);
+            free(seg.p);
+            free(f.p);
+        }
+    /* invalid values and broken EXIF are ignored (image as stored) */
+    const unsigned odd[] = {0, 9, 0xffff};
+    for (size_t i = 0; i < 3; i++) {
+        bytes seg = exif_segment(0, odd[i], 0);
+        bytes f = splice_after_soi(&j, &seg);
+        fiie_image img;
+        assert_int_equal(fiie_image_load_memory(&img, f.p, f.n, NULL), 0);
+        assert_memory_equal(img.data, stored.data, (size_t)JW * JH * 3);
+        fiie_image_free(&img);
+        free(seg.p);
+        free(f.p);
+    }
+    for (int damage = 0; damage < 4; damage++) {
+        bytes seg = exif_segment(1, 6, 2);
+        uint8_t *tiff = seg.p + 10;
+        if (damage == 0)
+            tiff[7] = 0xf0; /* IFD offset far outside */
+        else if (damage == 1)
+            tiff[9] = 0xff; /* 255 entries claimed, 3 present */
+        else if (damage == 2)
+            tiff[3] = 41; /* not 42 */
+        else
+            tiff[0] = 'X'; /* unknown byte order */
+        bytes f = splice_after_soi(&j, &seg);
+        fiie_image img;
+        assert_int_equal(fiie_image_load_memory(&img, f.p, f.n, NULL), 0);
+        if (damage == 1) /* entries that fit are still read */
+            check_orientation(&stored, &img, 6);
+        else
+            assert_memory_equal(img.data, stored.data, (size_t)JW * JH * 3);
+        fiie_image_free(&img);
+        free(seg.p);
+        free(f.p);
+    }
+    fiie_image_free(&stored);
+    free(j.p);
+}
+
+static void bmp_and_tga(void **state)
+{
+    (void)state;
+    const int w = 13, h = 7;
+    for (int comp = 3; comp <= 4; comp++) {
+        uint8_t px[13 * 7 * 4];
+        for (int i = 0; i < w * h * comp; i++)
+            px[i] = (uint8_t)(i * 29 + 3);
+        for (int kind = 0; kind < 2; kind++) {
+            bytes b = encode(kind == 0 ? TEST_BMP : TEST_TGA, px, w, h, comp);
+            fiie_image img;
+            assert_int_equal(fiie_image_load_memory(&img, b.p, b.n, NULL), 0);
+            assert_int_equal(img.width, (uint32_t)w);
+            assert_int_equal(img.height, (uint32_t)h);
+            int has_a = comp == 4; /* 32-bit BMP with an alpha mask, 32-bit TGA */
+            assert_int_equal(img.format, has_a ? FIIE_PIXEL_RGBA8 : FIIE_PIXEL_RGB8);
+            int ch = has_a ? 4 : 3;
+            for (int i = 0; i < w * h; i++)
+                assert_memory_equal(img.data + i * ch, px + i * comp, (size_t)ch);
+            fiie_image_free(&img);
+            for (size_t cut = 1; cut < b.n; cut += 1 + b.n / 40) {
+                if (fiie_image_load_memory(&img, b.p, cut, NULL) != FIIE_E_IMAGE_FORMAT)
+                    fail_msg("%s cut at %zu of %zu not rejected", kind ? "TGA" : "BMP", cut,
+                             b.n);
+            }
+            assert_int_equal(fiie_image_load_memory(&img, b.p, b.n - 1, NULL),
+                             FIIE_E_IMAGE_FORMAT);
+            if (kind == 0) {
+                /* header claiming 70000 x 7 and an impossible height */
+                b.p[18] = 0x70, b.p[19] = 0x11, b.p[20] = 0x01, b.p[21] = 0;
+                assert_int_equal(fiie_image_load_memory(&img, b.p, b.n, NULL),
+                                 FIIE_E_TOO_LARGE);
+                b.p[18] = (uint8_t)w, b.p[19] = 0, b.p[20] = 0, b.p[21] = 0;
+                b.p[22] = 0, b.p[23] = 0, b.p[24] = 0, b.p[25] = 0x80;
+                assert_int_equal(fiie_image_load_memory(&img, b.p, b.n, NULL),
+                                 FIIE_E_IMAGE_FORMAT);
+            }
+            free(b.p);
+        }
+    }
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(crc32_known_answer),
+        cmocka_unit_test(channels_of_formats),
+        cmocka_unit_test(validate_rejects_bad_structs),
+        cmocka_unit_test(wrap_describes_caller_memory),
+        cmocka_unit_test(alloc_and_free),
+        cmocka_unit_test(convert_between_all_formats),
+        cmocka_unit_test(png_round_trip_exact),
+        cmocka_unit_test(png_encode_rejects_bad_arguments),
+        cmocka_unit_test(png_chunk_round_trip),
+        cmocka_unit_test(png_file_chunk_read),
+        cmocka_unit_test(save_png_atomically),
+        cmocka_unit_test(atomic_write_modes_and_errors),
+        cmocka_unit_test(load_sample_images),
+        cmocka_unit_test(load_options_versions_and_fields),
+        cmocka_unit_test(load_rejects_bad_arguments_and_files),
+        cmocka_unit_test(truncated_and_corrupt_png),
+        cmocka_unit_test(png_header_limits_before_decoding),
+        cmocka_unit_test(png_depths_gray_and_transparency),
+        cmocka_unit_test(jpeg_decodes_and_rejects_truncation),
+        cmocka_unit_test(exif_orientations),
+        cmocka_unit_test(bmp_and_tga),
+    };
+    return cmocka_run_group_tests_name("image", tests, NULL, NULL);
+}
