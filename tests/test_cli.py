@@ -404,6 +404,41 @@ class CliTest(unittest.TestCase):
         self.assertEqual(rc, 3, err)
         self.assertEqual(listing(self.p("r")), ["a_fiie_decrypted.png"])
 
+    def test_already_protected_and_write_failures(self):
+        prot = self.p("prot.png")
+        rc, _, err = run("encrypt", FACES, prot, "-k", self.key)
+        self.assertEqual(rc, 0, err)
+        # Encrypting twice would lose the first header: refused.
+        rc, _, err = run("encrypt", prot, self.p("twice.png"), "-k", self.key)
+        self.assertEqual(rc, 1)
+        self.assertIn("already protected", err)
+        self.assertFalse(os.path.exists(self.p("twice.png")))
+        # Disk full, simulated with a file-size limit: an error, no partial
+        # or temporary file left behind.
+        import resource
+        def limit():
+            resource.setrlimit(resource.RLIMIT_FSIZE, (4096, 4096))
+        out = self.p("full")
+        os.makedirs(out)
+        p = subprocess.run([FIIE, "encrypt", FACES, os.path.join(out, "o.png"), "-k", self.key],
+                           capture_output=True, text=True, preexec_fn=limit, timeout=600)
+        self.assertEqual(p.returncode, 1, p.stderr)
+        self.assertEqual(os.listdir(out), [])
+        # Output directory not writable (meaningless as root).
+        if os.geteuid() != 0:
+            ro = self.p("ro")
+            os.makedirs(ro)
+            os.chmod(ro, 0o555)
+            rc, _, err = run("encrypt", FACES, os.path.join(ro, "o.png"), "-k", self.key)
+            os.chmod(ro, 0o755)
+            self.assertEqual(rc, 1, err)
+            self.assertEqual(os.listdir(ro), [])
+        # A missing key file or passphrase file: exit 1, nothing written.
+        for opt in ("--key-file", "--passphrase-file"):
+            rc, _, err = run("encrypt", FACES, self.p("m.png"), opt, self.p("missing"))
+            self.assertEqual(rc, 1, err)
+            self.assertFalse(os.path.exists(self.p("m.png")))
+
     def test_in_place(self):
         target = self.p("inplace.png")
         shutil.copy(FACES, target)

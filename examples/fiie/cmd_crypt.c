@@ -327,7 +327,18 @@ static void run_encrypt(void *c, void *ws, const batch_job *job, batch_result *r
         snprintf(res->msg, sizeof res->msg, "--in-place needs PNG input (the output is a PNG)");
         return;
     }
-    int rc = fiie_image_load(&img, job->input, NULL);
+    /* Encrypting a protected image again would drop its header (the
+     * output carries only the new one): the first layer could never be
+     * decrypted. Refuse. */
+    size_t chunk = 0;
+    int rc = fiie_png_read_chunk(job->input, FIIE_PNG_CHUNK, NULL, 0, &chunk);
+    if (rc == 0 || rc == FIIE_E_BUFFER_TOO_SMALL) {
+        res->status = BATCH_ERROR;
+        snprintf(res->msg, sizeof res->msg,
+                 "already protected (it has a fiIE header); decrypt it first");
+        return;
+    }
+    rc = fiie_image_load(&img, job->input, NULL);
     if (rc) {
         fail_status(res, "cannot read image", rc);
         return;

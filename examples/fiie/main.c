@@ -1,5 +1,6 @@
 /* fiie: command-line front end of libfiie. Dispatch only; each command
  * lives in its own cmd_*.c file. */
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -53,6 +54,10 @@ int main(int argc, char **argv)
         usage(stderr);
         return CLI_EXIT_USAGE;
     }
+    /* A file-size limit (RLIMIT_FSIZE) must make a write fail with EFBIG,
+     * which the library turns into an error and a removed temporary file,
+     * instead of killing the process halfway. */
+    signal(SIGXFSZ, SIG_IGN);
     if (sodium_init() < 0) {
         fprintf(stderr, "fiie: libsodium could not be initialised\n");
         return CLI_EXIT_FAIL;
