@@ -204,6 +204,11 @@ class CliTest(unittest.TestCase):
             self.assertEqual([len(p) for p in face["landmarks"]], [2] * 5)
         self.assertEqual(second["image"], self.noface)
         self.assertEqual(second["faces"], [])
+        # Several files in parallel: lines still come in input order.
+        rc, out, err = run("detect", "-j", "3", FACES, self.noface, FACES, self.noface)
+        self.assertEqual(rc, 0, err)
+        self.assertEqual([json.loads(l)["image"] for l in out.splitlines()],
+                         [FACES, self.noface, FACES, self.noface])
         # Strict thresholds find fewer or equal faces.
         rc, out, _ = run("detect", "--thresholds", "0.9,0.9,0.99", "--min-face", "40", FACES)
         self.assertEqual(rc, 0)
