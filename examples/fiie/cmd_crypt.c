@@ -655,9 +655,13 @@ static int run_command(int encrypt, int argc, char **argv)
         goto out;
     if (encrypt && x.key.pass)
         randombytes_buf(x.salt, sizeof x.salt);
-    if (encrypt && !x.regions && det_load_model(&x.det, &x.model, err, sizeof err) != 0) {
-        cli_error("%s: %s", cmd, err);
-        goto out;
+    if (encrypt && !x.regions) {
+        if (det_load_model(&x.det, &x.model, err, sizeof err) != 0) {
+            cli_error("%s: %s", cmd, err);
+            goto out;
+        }
+        if (det_probe(&x.det, x.model, cmd) != 0)
+            goto out;
     }
     batch_ops ops = {cmd, worker_init, worker_fini, encrypt ? run_encrypt : run_decrypt};
     status = batch_run(&x.bo, &ops, &x, pos, npos);

@@ -184,7 +184,14 @@ int cmd_demo(int argc, char **argv)
     o.thresholds[2] = CLI_RECALL_T2;
     o.threads = x.threads;
     double t0 = progress_now();
-    if ((rc = fiie_model_new_default(&model)) != 0 || (rc = fiie_detector_new(&det, model, &o)) != 0 ||
+    if ((rc = fiie_model_new_default(&model)) != 0)
+        goto lib_error;
+    det_settings ds;
+    memset(&ds, 0, sizeof ds);
+    ds.opts = o;
+    if (det_probe(&ds, model, "demo") != 0)
+        goto out;
+    if ((rc = fiie_detector_new(&det, model, &ds.opts)) != 0 ||
         (rc = detect_faces(det, &img, &faces, &nfaces)) != 0)
         goto lib_error;
     printf("2. Detected %zu face%s with MTCNN in %.0f ms:\n", nfaces, nfaces == 1 ? "" : "s",
