@@ -15,5 +15,6 @@
 #include "fiie/version.h"
 #include "fiie/common.h"
 #include "fiie/image.h"
+#include "fiie/detector.h"
 
 #endif /* FIIE_FIIE_H */

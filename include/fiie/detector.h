@@ -1,0 +1,186 @@
+/**
+ * @file fiie/detector.h
+ * @brief MTCNN face detector (P-Net, R-Net, O-Net cascade), its model and
+ *        5-point face alignment.
+ *
+ * A faithful port of the original MTCNN (Zhang et al. 2016) MATLAB
+ * pipeline running the original weights (see models/README.md): the same
+ * image pyramid, resampling, score thresholds, NMS order and box rules, so
+ * the detections match the reference implementation within float noise.
+ *
+ * Objects:
+ * - ::fiie_model: the three networks' weights. Immutable after loading and
+ *   reference counted: any number of detectors on any threads may share
+ *   one; fiie_model_free() drops the caller's reference and detectors keep
+ *   their own, so a model may be freed right after fiie_detector_new().
+ * - ::fiie_detector: a model plus options and scratch memory. One thread at
+ *   a time per detector (it may itself use several worker threads).
+ *
+ * Coordinates: 0-based continuous pixel coordinates, pixel (i, j) spans
+ * [i, i+1) x [j, j+1); a box is [x1, y1, x2, y2].
+ */
+#ifndef FIIE_DETECTOR_H
+#define FIIE_DETECTOR_H
+
+#include "fiie/common.h"
+#include "fiie/image.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/** Opaque, immutable, reference-counted MTCNN weights. */
+typedef struct fiie_model fiie_model;
+/** Opaque detector handle. */
+typedef struct fiie_detector fiie_detector;
+
+/** Landmark computation of fiie_detector_options::landmarks. */
+typedef enum fiie_landmarks_mode {
+    /** One O-Net pass (as most MTCNN ports; the default). */
+    FIIE_LANDMARKS_PLAIN = 0,
+    /** MTCNNv1 MATLAB: O-Net also runs on the mirrored crop and the two
+     *  landmark sets are averaged. Boxes and scores are unchanged. */
+    FIIE_LANDMARKS_V1FLIP = 1,
+} fiie_landmarks_mode;
+
+/** Number of landmarks per face. */
+#define FIIE_FACE_LANDMARKS 5
+/** Side of the aligned face crop written by fiie_face_align(). */
+#define FIIE_ALIGN_SIZE 112
+
+/** One detected face. Layout frozen. */
+typedef struct fiie_face {
+    /** 0-based box [x1, y1, x2, y2] (may extend past the image border). */
+    float box[4];
+    /** O-Net face probability, 0..1. */
+    float score;
+    /** (x, y) of left eye, right eye, nose, left and right mouth corner
+     *  ("left" = smaller x in the image). */
+    float landmarks[FIIE_FACE_LANDMARKS][2];
+    /** zero; room for later fields */
+    float reserved[5];
+} fiie_face;
+
+/** Detector options. Initialise with fiie_detector_options_init(). */
+typedef struct fiie_detector_options {
+    uint32_t abi_version; /**< set by the init function; checked on use */
+    double min_face;      /**< smallest face side in pixels, 12..65535 (default 20) */
+    double factor;        /**< pyramid scale step, in (0, 1) exclusive (default 0.709) */
+    float thresholds[3];  /**< P-Net, R-Net, O-Net score thresholds in [0, 1]
+                               (default 0.6, 0.7, 0.7) */
+    uint32_t max_faces;   /**< keep at most this many best faces; 0 = no limit (default) */
+    uint32_t threads;     /**< worker threads, 1..64; 0 = one per online CPU (default 1).
+                               Results never depend on it. */
+    int32_t landmarks;    /**< a fiie_landmarks_mode (default FIIE_LANDMARKS_PLAIN) */
+    uint8_t reserved[40]; /**< zero; room for later options */
+} fiie_detector_options;
+
+/**
+ * @brief Initialise detector options to their defaults (use the macro form).
+ * @param o           options to fill
+ * @param abi_version FIIE_ABI_VERSION of the caller's headers
+ * @return 0, FIIE_E_INVALID_ARGUMENT or FIIE_E_VERSION (major mismatch).
+ */
+FIIE_API int fiie_detector_options_init_v(fiie_detector_options *o, int abi_version);
+/** Initialise detector options to their defaults for the headers in use. */
+#define fiie_detector_options_init(o) fiie_detector_options_init_v((o), FIIE_ABI_VERSION)
+
+/**
+ * @brief Load the model compiled into the library (the converted original
+ *        MTCNN weights of models/mtcnn.fiiem).
+ * @param out receives the model (release with fiie_model_free())
+ * @return 0, FIIE_E_INVALID_ARGUMENT, FIIE_E_NO_MEMORY or FIIE_E_MODEL.
+ */
+FIIE_API int fiie_model_new_default(fiie_model **out);
+
+/**
+ * @brief Load a model file (format in models/README.md).
+ *
+ * The checksum, every size and every tensor shape are verified.
+ * @param out  receives the model (NULL on error)
+ * @param path file name
+ * @return 0, FIIE_E_INVALID_ARGUMENT, FIIE_E_IO, FIIE_E_TOO_LARGE,
+ *         FIIE_E_NO_MEMORY or FIIE_E_MODEL (corrupt, truncated, unknown version).
+ */
+FIIE_API int fiie_model_new_from_file(fiie_model **out, const char *path);
+
+/**
+ * @brief Load a model from memory; the bytes are not referenced afterwards.
+ * @param out  receives the model (NULL on error)
+ * @param data model file bytes
+ * @param size their count
+ * @return 0, FIIE_E_INVALID_ARGUMENT, FIIE_E_NO_MEMORY or FIIE_E_MODEL.
+ */
+FIIE_API int fiie_model_new_from_memory(fiie_model **out, const void *data, size_t size);
+
+/**
+ * @brief Drop the caller's reference to a model (thread-safe).
+ * @param m model, or NULL (then nothing happens)
+ */
+FIIE_API void fiie_model_free(fiie_model *m);
+
+/**
+ * @brief Create a detector.
+ * @param out   receives the detector (NULL on error)
+ * @param model model to use (a reference is taken), or NULL for the
+ *              embedded default model
+ * @param o     options, or NULL for the defaults
+ * @return 0, FIIE_E_INVALID_ARGUMENT (bad option value), FIIE_E_VERSION,
+ *         FIIE_E_NO_MEMORY or FIIE_E_MODEL.
+ */
+FIIE_API int fiie_detector_new(fiie_detector **out, const fiie_model *model,
+                               const fiie_detector_options *o);
+
+/**
+ * @brief Find the faces in an image.
+ *
+ * Faces are written best first (highest O-Net score first, as MTCNN's
+ * final NMS picks them). With more faces than `cap`, the best `cap` are
+ * written, `*n` receives the total and FIIE_E_BUFFER_TOO_SMALL is returned;
+ * `faces` may be NULL with `cap` 0 to query the count.
+ * @param d     detector (one thread at a time)
+ * @param img   RGB8, RGBA8, BGR8 or BGRA8 image, any stride
+ * @param faces output array of `cap` faces
+ * @param cap   its capacity
+ * @param n     receives the number of faces found (limited by max_faces)
+ * @return 0, FIIE_E_INVALID_ARGUMENT, FIIE_E_TOO_LARGE,
+ *         FIIE_E_BUFFER_TOO_SMALL, FIIE_E_NO_MEMORY or FIIE_E_THREAD.
+ */
+FIIE_API int fiie_detector_detect(fiie_detector *d, const fiie_image *img,
+                                  fiie_face *faces, size_t cap, size_t *n);
+
+/**
+ * @brief Release a detector (its model reference is dropped).
+ * @param d detector, or NULL (then nothing happens)
+ */
+FIIE_API void fiie_detector_free(fiie_detector *d);
+
+/**
+ * @brief Similarity transform (rotation, uniform scale, translation) that
+ *        maps a face's 5 landmarks onto the standard 112x112 ArcFace
+ *        template, least squares (Umeyama without reflection).
+ *
+ * Template points: (38.2946, 51.6963), (73.5318, 51.5014), (56.0252,
+ * 71.7366), (41.5493, 92.3655), (70.7299, 92.2041).
+ * @param f      a detected face
+ * @param matrix receives the 2x3 row-major affine map image -> template:
+ *               u = m[0] x + m[1] y + m[2], v = m[3] x + m[4] y + m[5]
+ * @return 0 or FIIE_E_INVALID_ARGUMENT (NULL, non-finite or coincident landmarks).
+ */
+FIIE_API int fiie_face_alignment_transform(const fiie_face *f, float matrix[6]);
+
+/**
+ * @brief Write the aligned face crop (bilinear warp; outside the image 0).
+ * @param src source image (RGB8, RGBA8, BGR8 or BGRA8)
+ * @param f   a face detected in `src`
+ * @param out caller-allocated image of FIIE_ALIGN_SIZE x FIIE_ALIGN_SIZE
+ *            pixels in the same format as `src`
+ * @return 0 or FIIE_E_INVALID_ARGUMENT.
+ */
+FIIE_API int fiie_face_align(const fiie_image *src, const fiie_face *f, fiie_image *out);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* FIIE_DETECTOR_H */

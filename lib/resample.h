@@ -1,0 +1,29 @@
+/* Piotr Dollar's imResample(..., 'bilinear') as used by the original
+ * MTCNN (internal): separable, area-weighted when down-sampling, half-pixel
+ * bilinear with clamped edges when up-sampling. */
+#ifndef FIIE_RESAMPLE_H
+#define FIIE_RESAMPLE_H
+
+#include <stddef.h>
+
+/* Per-output taps along one axis, na -> nb samples. */
+typedef struct rs_axis {
+    int nb;     /* output samples */
+    int K;      /* taps slots per output */
+    int *idx;   /* [nb][K] source indices */
+    float *wt;  /* [nb][K] weights */
+    int *ntap;  /* [nb] used taps */
+} rs_axis;
+
+/* Tap slots needed per output for na -> nb (na, nb >= 1). */
+int rs_taps(int na, int nb);
+
+/* Fill `a` (whose arrays hold nb * rs_taps(na, nb) entries) with the
+ * coefficients; `single` selects float (the pyramid, MATLAB single) or
+ * double (the crops, MATLAB double) arithmetic for the coefficients. */
+void rs_axis_compute(rs_axis *a, int na, int nb, int single);
+
+/* The final scaling Piotr applies to every resampled value. */
+#define RS_FINAL_SCALE ((float)(1.0 / (1.0 + 1e-6)))
+
+#endif /* FIIE_RESAMPLE_H */

@@ -1,0 +1,104 @@
+/* Benchmark (not a test): median milliseconds of fiie_detector_detect()
+ * per image after warm-up, and the peak RSS of the process.
+ *
+ * usage: bench_detect [--threads N] [--runs N] [IMAGE.png ...]
+ * (default: faces_640x480.png and faces_1280x720.png of FIIE_TEST_DATA) */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <time.h>
+
+#include "fiie/fiie.h"
+#include "test_util.h"
+
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wpedantic"
+#pragma GCC diagnostic ignored "-Wsign-compare"
+#pragma GCC diagnostic ignored "-Wunused-parameter"
+#pragma GCC diagnostic ignored "-Wunused-function"
+#define STB_IMAGE_IMPLEMENTATION
+#define STBI_ONLY_PNG
+#include <stb/stb_image.h>
+#pragma GCC diagnostic pop
+
+static double now_ms(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return t.tv_sec * 1e3 + t.tv_nsec / 1e6;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return x < y ? -1 : x > y;
+}
+
+static int bench(const char *path, unsigned threads, int runs)
+{
+    int w, h, c;
+    unsigned char *px = stbi_load(path, &w, &h, &c, 3);
+    if (px == NULL) {
+        fprintf(stderr, "cannot read %s\n", path);
+        return 1;
+    }
+    fiie_image img = {px, (uint32_t)w, (uint32_t)h, (size_t)w * 3, FIIE_PIXEL_RGB8, 0};
+    fiie_detector_options o;
+    fiie_detector_options_init(&o);
+    o.threads = threads;
+    fiie_detector *d;
+    int rc = fiie_detector_new(&d, NULL, &o);
+    if (rc != 0) {
+        fprintf(stderr, "fiie_detector_new: %s\n", fiie_strerror(rc));
+        stbi_image_free(px);
+        return 1;
+    }
+    fiie_face faces[64];
+    size_t n = 0;
+    for (int i = 0; i < 3; i++)
+        fiie_detector_detect(d, &img, faces, 64, &n);
+    double *t = malloc(sizeof *t * (size_t)runs);
+    for (int i = 0; i < runs; i++) {
+        double t0 = now_ms();
+        fiie_detector_detect(d, &img, faces, 64, &n);
+        t[i] = now_ms() - t0;
+    }
+    qsort(t, (size_t)runs, sizeof *t, cmp_double);
+    struct rusage ru;
+    getrusage(RUSAGE_SELF, &ru);
+    printf("%s %dx%d threads=%u faces=%zu: median %.2f ms (min %.2f, max %.2f, runs %d), "
+           "peak RSS %ld kB\n",
+           path, w, h, threads, n, t[runs / 2], t[0], t[runs - 1], runs, ru.ru_maxrss);
+    free(t);
+    fiie_detector_free(d);
+    stbi_image_free(px);
+    return 0;
+}
+
+int main(int argc, char **argv)
+{
+    unsigned threads = 1;
+    int runs = 25, nimg = 0, rc = 0;
+    const char *imgs[64];
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "--threads") == 0 && i + 1 < argc)
+            threads = (unsigned)atoi(argv[++i]);
+        else if (strcmp(argv[i], "--runs") == 0 && i + 1 < argc)
+            runs = atoi(argv[++i]);
+        else if (nimg < 64)
+            imgs[nimg++] = argv[i];
+    }
+    if (runs < 1)
+        runs = 1;
+    if (nimg == 0) {
+        static char a[1024], b[1024];
+        snprintf(a, sizeof a, "%s/images/faces_640x480.png", test_data_dir());
+        snprintf(b, sizeof b, "%s/images/faces_1280x720.png", test_data_dir());
+        imgs[nimg++] = a;
+        imgs[nimg++] = b;
+    }
+    for (int i = 0; i < nimg; i++)
+        rc |= bench(imgs[i], threads, runs);
+    return rc;
+}

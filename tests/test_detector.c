@@ -1,0 +1,618 @@
+/* Tests of fiie/detector.h: reference detections on every sample image,
+ * pixel formats and strides, thread-count and CPU-kernel independence,
+ * the model loader against corrupt input, options, bad arguments and the
+ * face alignment. */
+#include <math.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include <sodium.h>
+
+#include "detector_internal.h"
+#include "fiie/fiie.h"
+#include "model.h"
+#include "test_util.h"
+
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wpedantic"
+#pragma GCC diagnostic ignored "-Wsign-compare"
+#pragma GCC diagnostic ignored "-Wunused-parameter"
+#pragma GCC diagnostic ignored "-Wunused-function"
+#define STB_IMAGE_IMPLEMENTATION
+#define STBI_ONLY_PNG
+#define STBI_NO_STDIO_WARNINGS
+#include <stb/stb_image.h>
+#pragma GCC diagnostic pop
+
+#ifndef FIIE_MODEL_FILE
+#define FIIE_MODEL_FILE "models/mtcnn.fiiem"
+#endif
+
+#define MAX_FACES 64
+
+static const char *images[] = {"astronaut", "camera", "coffee", "faces_640x480",
+                               "faces_1280x720"};
+
+/* RGB8 test image owned by stb. */
+static fiie_image load_rgb(const char *name)
+{
+    char path[1024];
+    snprintf(path, sizeof path, "%s/images/%s.png", test_data_dir(), name);
+    int w, h, c;
+    unsigned char *px = stbi_load(path, &w, &h, &c, 3);
+    assert_non_null(px);
+    fiie_image img = {px, (uint32_t)w, (uint32_t)h, (size_t)w * 3, FIIE_PIXEL_RGB8, 0};
+    return img;
+}
+
+static fiie_detector *new_detector(int landmarks, uint32_t threads)
+{
+    fiie_detector_options o;
+    assert_int_equal(fiie_detector_options_init(&o), 0);
+    o.landmarks = landmarks;
+    o.threads = threads;
+    fiie_detector *d = NULL;
+    assert_int_equal(fiie_detector_new(&d, NULL, &o), 0);
+    assert_non_null(d);
+    return d;
+}
+
+/* The acceptance criterion of the detector against the reference. */
+static void check_against_expected(const char *name, const char *mode, const fiie_face *f,
+                                   size_t n)
+{
+    char path[1024];
+    expected_face ex[MAX_FACES];
+    snprintf(path, sizeof path, "%s/expected/%s.%s.json", test_data_dir(), name, mode);
+    int ne = read_expected(path, ex, MAX_FACES);
+    assert_true(ne >= 0);
+    assert_int_equal(n, (size_t)ne);
+    for (int i = 0; i < ne; i++) {
+        assert_true(box_iou(f[i].box, ex[i].box) >= 0.95);
+        assert_true(fabs(f[i].score - ex[i].score) <= 0.01);
+        for (int j = 0; j < 5; j++) {
+            assert_true(fabs(f[i].landmarks[j][0] - ex[i].lm[j][0]) <= 1.5);
+            assert_true(fabs(f[i].landmarks[j][1] - ex[i].lm[j][1]) <= 1.5);
+        }
+    }
+}
+
+static void detect_all(fiie_detector *d, const fiie_image *img, fiie_face *f, size_t *n)
+{
+    memset(f, 0, sizeof(fiie_face) * MAX_FACES);
+    assert_int_equal(fiie_detector_detect(d, img, f, MAX_FACES, n), 0);
+}
+
+static void matches_reference(int mode)
+{
+    fiie_detector *d = new_detector(mode, 1);
+    for (size_t i = 0; i < sizeof images / sizeof images[0]; i++) {
+        fiie_image img = load_rgb(images[i]);
+        fiie_face f[MAX_FACES];
+        size_t n;
+        detect_all(d, &img, f, &n);
+        check_against_expected(images[i], mode == FIIE_LANDMARKS_PLAIN ? "plain" : "v1flip", f, n);
+        if (strcmp(images[i], "coffee") == 0)
+            assert_int_equal(n, 0);
+        else
+            assert_true(n >= 1);
+        stbi_image_free(img.data);
+    }
+    fiie_detector_free(d);
+}
+
+static void reference_plain(void **state)
+{
+    (void)state;
+    matches_reference(FIIE_LANDMARKS_PLAIN);
+}
+
+static void reference_v1flip(void **state)
+{
+    (void)state;
+    matches_reference(FIIE_LANDMARKS_V1FLIP);
+}
+
+/* Other layouts of the same pixels give bit-identical detections. */
+static void formats_and_strides(void **state)
+{
+    (void)state;
+    fiie_detector *d = new_detector(FIIE_LANDMARKS_PLAIN, 1);
+    fiie_image rgb = load_rgb("astronaut");
+    fiie_face ref[MAX_FACES], f[MAX_FACES];
+    size_t nref, n;
+    detect_all(d, &rgb, ref, &nref);
+    assert_true(nref >= 1);
+    const int32_t fmts[] = {FIIE_PIXEL_RGB8, FIIE_PIXEL_BGR8, FIIE_PIXEL_RGBA8, FIIE_PIXEL_BGRA8};
+    for (int k = 0; k < 4; k++) {
+        int ch = k >= 2 ? 4 : 3, bgr = (k & 1);
+        size_t stride = (size_t)rgb.width * ch + 13;
+        uint8_t *buf = malloc(stride * rgb.height);
+        assert_non_null(buf);
+        memset(buf, 0x5a, stride * rgb.height);
+        for (uint32_t y = 0; y < rgb.height; y++)
+            for (uint32_t x = 0; x < rgb.width; x++) {
+                const uint8_t *s = rgb.data + y * rgb.stride + x * 3;
+                uint8_t *p = buf + y * stride + x * ch;
+                p[0] = bgr ? s[2] : s[0];
+                p[1] = s[1];
+                p[2] = bgr ? s[0] : s[2];
+                if (ch == 4)
+                    p[3] = (uint8_t)(x * 7);
+            }
+        fiie_image img = {buf, rgb.width, rgb.height, stride, fmts[k], 0};
+        detect_all(d, &img, f, &n);
+        assert_int_equal(n, nref);
+        assert_memory_equal(f, ref, n * sizeof f[0]);
+        free(buf);
+    }
+    stbi_image_free(rgb.data);
+    fiie_detector_free(d);
+}
+
+/* Thread count never changes the result (bit for bit). */
+static void threads_do_not_change_results(void **state)
+{
+    (void)state;
+    fiie_image img = load_rgb("faces_1280x720");
+    fiie_face ref[MAX_FACES], f[MAX_FACES];
+    size_t nref, n;
+    fiie_detector *d1 = new_detector(FIIE_LANDMARKS_V1FLIP, 1);
+    detect_all(d1, &img, ref, &nref);
+    assert_true(nref >= 5);
+    for (uint32_t t = 2; t <= 5; t += 3) {
+        fiie_detector *d = new_detector(FIIE_LANDMARKS_V1FLIP, t);
+        detect_all(d, &img, f, &n);
+        assert_int_equal(n, nref);
+        assert_memory_equal(f, ref, n * sizeof f[0]);
+        /* a second call on the same handle reuses its scratch memory */
+        detect_all(d, &img, f, &n);
+        assert_int_equal(n, nref);
+        assert_memory_equal(f, ref, n * sizeof f[0]);
+        fiie_detector_free(d);
+    }
+    fiie_detector_free(d1);
+    stbi_image_free(img.data);
+}
+
+/* The portable kernels give the same detections as the dispatched ones. */
+static void portable_kernels_agree(void **state)
+{
+    (void)state;
+    fiie_detector *d = new_detector(FIIE_LANDMARKS_PLAIN, 2);
+    const char *names[] = {"faces_640x480", "astronaut"};
+    for (int i = 0; i < 2; i++) {
+        fiie_image img = load_rgb(names[i]);
+        fiie_face a[MAX_FACES], b[MAX_FACES];
+        size_t na, nb;
+        fiie_detector_use_portable_(d, 0);
+        detect_all(d, &img, a, &na);
+        fiie_detector_use_portable_(d, 1);
+        assert_string_equal(fiie_detector_kernels_name_(d), "portable");
+        detect_all(d, &img, b, &nb);
+        assert_int_equal(na, nb);
+        for (size_t k = 0; k < na; k++) {
+            for (int j = 0; j < 4; j++)
+                assert_true(fabsf(a[k].box[j] - b[k].box[j]) < 0.05f);
+            assert_true(fabsf(a[k].score - b[k].score) < 1e-4f);
+            for (int j = 0; j < 5; j++) {
+                assert_true(fabsf(a[k].landmarks[j][0] - b[k].landmarks[j][0]) < 0.05f);
+                assert_true(fabsf(a[k].landmarks[j][1] - b[k].landmarks[j][1]) < 0.05f);
+            }
+        }
+        check_against_expected(names[i], "plain", b, nb);
+        stbi_image_free(img.data);
+    }
+    fiie_detector_free(d);
+}
+
+static void cap_max_faces_and_query(void **state)
+{
+    (void)state;
+    fiie_image img = load_rgb("faces_1280x720");
+    fiie_detector *d = new_detector(FIIE_LANDMARKS_PLAIN, 1);
+    fiie_face all[MAX_FACES], f[3];
+    size_t nall, n = 99;
+    detect_all(d, &img, all, &nall);
+    assert_true(nall > 3);
+    assert_int_equal(fiie_detector_detect(d, &img, NULL, 0, &n), FIIE_E_BUFFER_TOO_SMALL);
+    assert_int_equal(n, nall);
+    assert_int_equal(fiie_detector_detect(d, &img, f, 3, &n), FIIE_E_BUFFER_TOO_SMALL);
+    assert_int_equal(n, nall);
+    assert_memory_equal(f, all, sizeof f);
+    for (size_t i = 1; i < nall; i++)
+        assert_true(all[i - 1].score >= all[i].score);
+    fiie_detector_free(d);
+
+    fiie_detector_options o;
+    fiie_detector_options_init(&o);
+    o.max_faces = 2;
+    assert_int_equal(fiie_detector_new(&d, NULL, &o), 0);
+    assert_int_equal(fiie_detector_detect(d, &img, f, 3, &n), 0);
+    assert_int_equal(n, 2);
+    assert_memory_equal(f, all, 2 * sizeof f[0]);
+    fiie_detector_free(d);
+    stbi_image_free(img.data);
+}
+
+static void bad_arguments(void **state)
+{
+    (void)state;
+    fiie_detector *d = new_detector(FIIE_LANDMARKS_PLAIN, 1);
+    uint8_t px[24 * 24 * 3] = {0};
+    fiie_image img = {px, 16, 16, 48, FIIE_PIXEL_RGB8, 0};
+    fiie_face f[4];
+    size_t n = 7;
+    assert_int_equal(fiie_detector_detect(NULL, &img, f, 4, &n), FIIE_E_INVALID_ARGUMENT);
+    assert_int_equal(fiie_detector_detect(d, NULL, f, 4, &n), FIIE_E_INVALID_ARGUMENT);
+    assert_int_equal(fiie_detector_detect(d, &img, f, 4, NULL), FIIE_E_INVALID_ARGUMENT);
+    assert_int_equal(fiie_detector_detect(d, &img, NULL, 4, &n), FIIE_E_INVALID_ARGUMENT);
+    fiie_image bad = img;
+    bad.width = 0;
+    assert_int_equal(fiie_detector_detect(d, &bad, f, 4, &n), FIIE_E_INVALID_ARGUMENT);
+    bad = img;
+    bad.height = 0;
+    assert_int_equal(fiie_detector_detect(d, &bad, f, 4, &n), FIIE_E_INVALID_ARGUMENT);
+    bad = img;
+    bad.stride = 47;
+    assert_int_equal(fiie_detector_detect(d, &bad, f, 4, &n), FIIE_E_INVALID_ARGUMENT);
+    bad = img;
+    bad.format = 9;
+    assert_int_equal(fiie_detector_detect(d, &bad, f, 4, &n), FIIE_E_INVALID_ARGUMENT);
+    bad = img;
+    bad.data = NULL;
+    assert_int_equal(fiie_detector_detect(d, &bad, f, 4, &n), FIIE_E_INVALID_ARGUMENT);
+    bad = img;
+    bad.width = 70000;
+    bad.stride = 70000 * 3;
+    assert_int_equal(fiie_detector_detect(d, &bad, f, 4, &n), FIIE_E_TOO_LARGE);
+    bad = img;
+    bad.width = bad.height = 60000;
+    bad.stride = 180000;
+    assert_int_equal(fiie_detector_detect(d, &bad, f, 4, &n), FIIE_E_TOO_LARGE);
+    /* images smaller than one P-Net cell are valid and have no face */
+    for (uint32_t s = 1; s <= 24; s += 11) {
+        fiie_image tiny = {px, s, s, s * 3, FIIE_PIXEL_RGB8, 0};
+        n = 5;
+        assert_int_equal(fiie_detector_detect(d, &tiny, f, 4, &n), 0);
+        assert_int_equal(n, 0);
+    }
+    fiie_detector_free(d);
+    fiie_detector_free(NULL);
+}
+
+static void options(void **state)
+{
+    (void)state;
+    fiie_detector_options o;
+    fiie_detector *d = (fiie_detector *)&o;
+    assert_int_equal(fiie_detector_options_init_v(NULL, FIIE_ABI_VERSION), FIIE_E_INVALID_ARGUMENT);
+    assert_int_equal(fiie_detector_options_init_v(&o, (FIIE_ABI_VERSION_MAJOR + 1) << 16),
+                     FIIE_E_VERSION);
+    assert_int_equal(fiie_detector_options_init(&o), 0);
+    assert_true(o.min_face == 20.0 && o.factor == 0.709);
+    assert_true(o.thresholds[0] == 0.6f && o.thresholds[1] == 0.7f && o.thresholds[2] == 0.7f);
+    assert_int_equal(o.threads, 1);
+    assert_int_equal(o.landmarks, FIIE_LANDMARKS_PLAIN);
+    assert_int_equal(fiie_detector_new(NULL, NULL, &o), FIIE_E_INVALID_ARGUMENT);
+
+#define REJECT(field, value, code)                                    \
+    do {                                                              \
+        fiie_detector_options_init(&o);                               \
+        o.field = value;                                              \
+        d = (fiie_detector *)&o;                                      \
+        assert_int_equal(fiie_detector_new(&d, NULL, &o), code);      \
+        assert_null(d);                                               \
+    } while (0)
+    REJECT(abi_version, (uint32_t)(FIIE_ABI_VERSION_MAJOR + 1) << 16, FIIE_E_VERSION);
+    REJECT(abi_version, 0, FIIE_E_VERSION);
+    REJECT(min_face, 11.9, FIIE_E_INVALID_ARGUMENT);
+    REJECT(min_face, NAN, FIIE_E_INVALID_ARGUMENT);
+    REJECT(min_face, 1e9, FIIE_E_INVALID_ARGUMENT);
+    REJECT(factor, 0.0, FIIE_E_INVALID_ARGUMENT);
+    REJECT(factor, 1.0, FIIE_E_INVALID_ARGUMENT);
+    REJECT(factor, -0.5, FIIE_E_INVALID_ARGUMENT);
+    REJECT(thresholds[0], -0.01f, FIIE_E_INVALID_ARGUMENT);
+    REJECT(thresholds[1], 1.01f, FIIE_E_INVALID_ARGUMENT);
+    REJECT(thresholds[2], NAN, FIIE_E_INVALID_ARGUMENT);
+    REJECT(threads, 65, FIIE_E_INVALID_ARGUMENT);
+    REJECT(landmarks, 2, FIIE_E_INVALID_ARGUMENT);
+    REJECT(reserved[5], 1, FIIE_E_INVALID_ARGUMENT);
+
+    /* NULL options = defaults; threads 0 = one per CPU; a larger min_face
+     * finds only the larger faces of the same image */
+    fiie_image img = load_rgb("faces_1280x720");
+    fiie_face f[MAX_FACES], g[MAX_FACES];
+    size_t n, m;
+    assert_int_equal(fiie_detector_new(&d, NULL, NULL), 0);
+    detect_all(d, &img, f, &n);
+    fiie_detector_free(d);
+    fiie_detector_options_init(&o);
+    o.threads = 0;
+    o.min_face = 60;
+    assert_int_equal(fiie_detector_new(&d, NULL, &o), 0);
+    detect_all(d, &img, g, &m);
+    assert_true(m >= 1 && m < n);
+    fiie_detector_free(d);
+    /* threshold 1.0 on O-Net keeps nothing */
+    fiie_detector_options_init(&o);
+    o.thresholds[2] = 1.0f;
+    assert_int_equal(fiie_detector_new(&d, NULL, &o), 0);
+    detect_all(d, &img, g, &m);
+    assert_int_equal(m, 0);
+    fiie_detector_free(d);
+    stbi_image_free(img.data);
+}
+
+/* ------------------------------------------------------------- model */
+
+static unsigned char *model_bytes(size_t *len)
+{
+    unsigned char *buf = read_whole(FIIE_MODEL_FILE, len);
+    assert_non_null(buf);
+    return buf;
+}
+
+static void model_sources_agree(void **state)
+{
+    (void)state;
+    fiie_model *a = NULL, *b = NULL, *c = NULL;
+    assert_int_equal(fiie_model_new_default(&a), 0);
+    assert_int_equal(fiie_model_new_from_file(&b, FIIE_MODEL_FILE), 0);
+    size_t len = 0;
+    unsigned char *buf = model_bytes(&len);
+    assert_int_equal(len, (size_t)fiie_model_embedded_size);
+    assert_memory_equal(buf, fiie_model_embedded, len);
+    assert_int_equal(fiie_model_new_from_memory(&c, buf, len), 0);
+    memset(buf, 0, len); /* the model must not reference the caller's bytes */
+    free(buf);
+
+    fiie_image img = load_rgb("camera");
+    fiie_face fa[MAX_FACES], fc[MAX_FACES];
+    size_t na, nc;
+    fiie_detector *da, *dc;
+    assert_int_equal(fiie_detector_new(&da, a, NULL), 0);
+    assert_int_equal(fiie_detector_new(&dc, c, NULL), 0);
+    fiie_model_free(c); /* the detector keeps its own reference */
+    detect_all(da, &img, fa, &na);
+    detect_all(dc, &img, fc, &nc);
+    assert_int_equal(na, nc);
+    assert_memory_equal(fa, fc, na * sizeof fa[0]);
+    check_against_expected("camera", "plain", fc, nc);
+    fiie_detector_free(da);
+    fiie_detector_free(dc);
+    fiie_model_free(a);
+    fiie_model_free(b);
+    fiie_model_free(NULL);
+    stbi_image_free(img.data);
+
+    fiie_model *m = (fiie_model *)&na;
+    assert_int_equal(fiie_model_new_from_file(&m, "/nonexistent/model.fiiem"), FIIE_E_IO);
+    assert_null(m);
+    assert_int_equal(fiie_model_new_from_file(NULL, FIIE_MODEL_FILE), FIIE_E_INVALID_ARGUMENT);
+    assert_int_equal(fiie_model_new_from_file(&m, NULL), FIIE_E_INVALID_ARGUMENT);
+    assert_int_equal(fiie_model_new_from_memory(&m, NULL, 10), FIIE_E_INVALID_ARGUMENT);
+    assert_int_equal(fiie_model_new_from_memory(NULL, fiie_model_embedded, 10),
+                     FIIE_E_INVALID_ARGUMENT);
+    assert_int_equal(fiie_model_new_default(NULL), FIIE_E_INVALID_ARGUMENT);
+    /* a file that is not a model */
+    char path[1024];
+    snprintf(path, sizeof path, "%s/images/camera.png", test_data_dir());
+    assert_int_equal(fiie_model_new_from_file(&m, path), FIIE_E_MODEL);
+}
+
+static void expect_model_error(const unsigned char *buf, size_t len)
+{
+    fiie_model *m = (fiie_model *)buf;
+    assert_int_equal(fiie_model_new_from_memory(&m, buf, len), FIIE_E_MODEL);
+    assert_null(m);
+}
+
+static void model_truncated_or_flipped(void **state)
+{
+    (void)state;
+    size_t len = 0;
+    unsigned char *buf = model_bytes(&len);
+    /* truncation: every length up to the table end, then a spread */
+    for (size_t cut = 0; cut < 4096; cut += 7)
+        expect_model_error(buf, cut);
+    for (size_t cut = 4096; cut < len; cut += len / 97)
+        expect_model_error(buf, cut);
+    expect_model_error(buf, len - 1);
+    /* single bit flips anywhere (header, table, data, digest) */
+    for (size_t pos = 0; pos < len; pos += len / 89 + 1) {
+        for (int bit = 0; bit < 8; bit += 3) {
+            buf[pos] ^= (unsigned char)(1u << bit);
+            expect_model_error(buf, len);
+            buf[pos] ^= (unsigned char)(1u << bit);
+        }
+    }
+    size_t last = len - 1;
+    buf[last] ^= 0x80;
+    expect_model_error(buf, len);
+    buf[last] ^= 0x80;
+    /* appended bytes */
+    unsigned char *longer = malloc(len + 64);
+    memcpy(longer, buf, len);
+    memset(longer + len, 0, 64);
+    expect_model_error(longer, len + 64);
+    free(longer);
+    fiie_model *m;
+    assert_int_equal(fiie_model_new_from_memory(&m, buf, len), 0);
+    fiie_model_free(m);
+    free(buf);
+}
+
+static void put32(unsigned char *p, uint32_t v)
+{
+    for (int i = 0; i < 4; i++)
+        p[i] = (unsigned char)(v >> (8 * i));
+}
+
+/* Structurally wrong files with a valid digest: the checks behind the
+ * checksum must hold on their own. */
+static void model_bad_structure(void **state)
+{
+    (void)state;
+    size_t len = 0;
+    unsigned char *orig = model_bytes(&len);
+    unsigned char *buf = malloc(len);
+    const size_t E = FIIE_MODEL_HEADER_BYTES; /* first table entry */
+    const size_t ES = FIIE_MODEL_ENTRY_BYTES;
+    uint32_t count = (uint32_t)orig[12] | (uint32_t)orig[13] << 8;
+    struct {
+        size_t off;
+        uint32_t val;
+    } edits[] = {
+        {8, 2},                       /* format version */
+        {12, 0},                      /* tensor count */
+        {12, 100000},                 /* tensor count */
+        {24, 8},                      /* data offset inside the table */
+        {24, 0xfffffff0u},            /* data offset past the end */
+        {28, 1},                      /* flags */
+        {E + 64, 0},                  /* ndim */
+        {E + 64, 5},                  /* ndim */
+        {E + 68, 11},                 /* dims[0] */
+        {E + 68, 0},                  /* dims[0] */
+        {E + ES + 72, 3},             /* unused dim of a 1-D tensor not zero */
+        {E + 84, 0},                  /* offset inside the header */
+        {E + 84, 0x7ffffff0u},        /* offset past the end */
+        {E + 88, 7},                  /* count disagrees with dims */
+        {E + 92, 2},                  /* dtype */
+        {E + ES + 84, 4096 + 3},      /* misplaced tensor */
+        {E + (count - 1) * ES + 68, 9}, /* last tensor: wrong shape */
+    };
+    for (size_t i = 0; i < sizeof edits / sizeof edits[0]; i++) {
+        memcpy(buf, orig, len);
+        put32(buf + edits[i].off, edits[i].val);
+        crypto_generichash(buf + len - 32, 32, buf, len - 32, NULL, 0);
+        expect_model_error(buf, len);
+    }
+    /* a renamed (hence missing) tensor, a name without NUL, a NaN weight */
+    memcpy(buf, orig, len);
+    buf[E + 2] = 'X';
+    crypto_generichash(buf + len - 32, 32, buf, len - 32, NULL, 0);
+    expect_model_error(buf, len);
+    memcpy(buf, orig, len);
+    memset(buf + E, 'a', 64);
+    crypto_generichash(buf + len - 32, 32, buf, len - 32, NULL, 0);
+    expect_model_error(buf, len);
+    memcpy(buf, orig, len);
+    uint32_t off0 = (uint32_t)buf[E + 84] | (uint32_t)buf[E + 85] << 8 |
+                    (uint32_t)buf[E + 86] << 16 | (uint32_t)buf[E + 87] << 24;
+    put32(buf + off0 + 4, 0x7fc00000u);
+    crypto_generichash(buf + len - 32, 32, buf, len - 32, NULL, 0);
+    expect_model_error(buf, len);
+    /* the untouched copy with a recomputed digest still loads */
+    memcpy(buf, orig, len);
+    crypto_generichash(buf + len - 32, 32, buf, len - 32, NULL, 0);
+    fiie_model *m;
+    assert_int_equal(fiie_model_new_from_memory(&m, buf, len), 0);
+    fiie_model_free(m);
+    free(buf);
+    free(orig);
+}
+
+/* ------------------------------------------------------------- alignment */
+
+static const double tmpl[5][2] = {{38.2946, 51.6963}, {73.5318, 51.5014}, {56.0252, 71.7366},
+                                  {41.5493, 92.3655}, {70.7299, 92.2041}};
+
+static void alignment_transform(void **state)
+{
+    (void)state;
+    /* landmarks = template rotated by 30 degrees, scaled by 2, shifted */
+    const double ang = 30 * 3.14159265358979 / 180, s = 2.0, tx = 100, ty = 50;
+    fiie_face f = {0};
+    for (int i = 0; i < 5; i++) {
+        double x = tmpl[i][0], y = tmpl[i][1];
+        f.landmarks[i][0] = (float)(s * (cos(ang) * x - sin(ang) * y) + tx);
+        f.landmarks[i][1] = (float)(s * (sin(ang) * x + cos(ang) * y) + ty);
+    }
+    float m[6];
+    assert_int_equal(fiie_face_alignment_transform(&f, m), 0);
+    /* the inverse map: scale 1/2, rotation -30 degrees */
+    assert_true(fabs(m[0] - cos(ang) / s) < 1e-4 && fabs(m[4] - cos(ang) / s) < 1e-4);
+    assert_true(fabs(m[1] - sin(ang) / s) < 1e-4 && fabs(m[3] + sin(ang) / s) < 1e-4);
+    for (int i = 0; i < 5; i++) {
+        double u = m[0] * f.landmarks[i][0] + m[1] * f.landmarks[i][1] + m[2];
+        double v = m[3] * f.landmarks[i][0] + m[4] * f.landmarks[i][1] + m[5];
+        assert_true(fabs(u - tmpl[i][0]) < 1e-2 && fabs(v - tmpl[i][1]) < 1e-2);
+    }
+    assert_int_equal(fiie_face_alignment_transform(NULL, m), FIIE_E_INVALID_ARGUMENT);
+    assert_int_equal(fiie_face_alignment_transform(&f, NULL), FIIE_E_INVALID_ARGUMENT);
+    fiie_face same = {0};
+    for (int i = 0; i < 5; i++)
+        same.landmarks[i][0] = same.landmarks[i][1] = 7.0f;
+    assert_int_equal(fiie_face_alignment_transform(&same, m), FIIE_E_INVALID_ARGUMENT);
+    same.landmarks[2][0] = NAN;
+    assert_int_equal(fiie_face_alignment_transform(&same, m), FIIE_E_INVALID_ARGUMENT);
+}
+
+static void alignment_warp(void **state)
+{
+    (void)state;
+    /* a source whose pixels encode their coordinates; landmarks = template
+     * scaled by 2 and shifted by (10, 20): out(u, v) = src(2u + 10, 2v + 20) */
+    const uint32_t W = 300, H = 300;
+    uint8_t *px = malloc((size_t)W * H * 3);
+    for (uint32_t y = 0; y < H; y++)
+        for (uint32_t x = 0; x < W; x++) {
+            px[(y * W + x) * 3] = (uint8_t)(x & 255);
+            px[(y * W + x) * 3 + 1] = (uint8_t)(y & 255);
+            px[(y * W + x) * 3 + 2] = 77;
+        }
+    fiie_image src = {px, W, H, W * 3, FIIE_PIXEL_RGB8, 0};
+    fiie_face f = {0};
+    for (int i = 0; i < 5; i++) {
+        f.landmarks[i][0] = (float)(2 * tmpl[i][0] + 10);
+        f.landmarks[i][1] = (float)(2 * tmpl[i][1] + 20);
+    }
+    uint8_t outpx[112 * 112 * 3];
+    fiie_image out = {outpx, 112, 112, 112 * 3, FIIE_PIXEL_RGB8, 0};
+    assert_int_equal(fiie_face_align(&src, &f, &out), 0);
+    for (int v = 0; v < 112; v += 13)
+        for (int u = 0; u < 112; u += 11) {
+            /* pixel centre u + 0.5 maps to 2u + 11, i.e. pixel index 2u + 10.5 */
+            double ex = 2 * u + 10.5, ey = 2 * v + 20.5;
+            assert_true(fabs(outpx[(v * 112 + u) * 3] - ex) <= 1.0);
+            assert_true(fabs(outpx[(v * 112 + u) * 3 + 1] - ey) <= 1.0);
+            assert_int_equal(outpx[(v * 112 + u) * 3 + 2], 77);
+        }
+    fiie_image bad = out;
+    bad.width = 111;
+    assert_int_equal(fiie_face_align(&src, &f, &bad), FIIE_E_INVALID_ARGUMENT);
+    bad = out;
+    bad.format = FIIE_PIXEL_BGR8;
+    assert_int_equal(fiie_face_align(&src, &f, &bad), FIIE_E_INVALID_ARGUMENT);
+    assert_int_equal(fiie_face_align(NULL, &f, &out), FIIE_E_INVALID_ARGUMENT);
+    assert_int_equal(fiie_face_align(&src, NULL, &out), FIIE_E_INVALID_ARGUMENT);
+    assert_int_equal(fiie_face_align(&src, &f, NULL), FIIE_E_INVALID_ARGUMENT);
+    free(px);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(reference_plain),
+        cmocka_unit_test(reference_v1flip),
+        cmocka_unit_test(formats_and_strides),
+        cmocka_unit_test(threads_do_not_change_results),
+        cmocka_unit_test(portable_kernels_agree),
+        cmocka_unit_test(cap_max_faces_and_query),
+        cmocka_unit_test(bad_arguments),
+        cmocka_unit_test(options),
+        cmocka_unit_test(model_sources_agree),
+        cmocka_unit_test(model_truncated_or_flipped),
+        cmocka_unit_test(model_bad_structure),
+        cmocka_unit_test(alignment_transform),
+        cmocka_unit_test(alignment_warp),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

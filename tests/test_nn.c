@@ -1,0 +1,251 @@
+/* Tests of the internal CNN kernels (lib/nn.h), the resampling
+ * coefficients (lib/resample.h) and NMS (lib/mtcnn.h) on small
+ * hand-computed cases, and the AVX2 kernels against the portable ones. */
+#include <math.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "mtcnn.h"
+#include "nn.h"
+#include "resample.h"
+
+static void conv_hand_computed(void **state)
+{
+    (void)state;
+    /* 3x3 input, one channel; 2x2 kernel, two outputs (second with PReLU) */
+    const float in[9] = {1, 2, 3, 4, 5, 6, 7, 8, 9};
+    /* w[ky][kx][ci][o_pad=8] */
+    float w[2 * 2 * 1 * 8] = {0}, b[8] = {0}, alpha[8] = {0};
+    const float k0[4] = {1, 0, 0, -1}, k1[4] = {-1, -1, -1, -1};
+    for (int t = 0; t < 4; t++) {
+        w[t * 8 + 0] = k0[t];
+        w[t * 8 + 1] = k1[t];
+    }
+    b[0] = 0.5f;
+    b[1] = 1.0f;
+    alpha[0] = 0.25f;
+    alpha[1] = 0.25f;
+    nn_layer l = {NN_CONV, 2, 1, 1, 2, 8, w, b, alpha};
+    float out[2 * 2 * 2];
+    /* o0 = 0.5 + a - d = -3.5 -> PReLU * 0.25; o1 = 1 - (a+b+c+d) */
+    const float expect[8] = {-3.5f * 0.25f, (1 - 12) * 0.25f, -3.5f * 0.25f, (1 - 16) * 0.25f,
+                             -3.5f * 0.25f, (1 - 24) * 0.25f, -3.5f * 0.25f, (1 - 28) * 0.25f};
+    nn_conv_portable(&l, in, 3, 3, out);
+    for (int i = 0; i < 8; i++)
+        assert_true(fabsf(out[i] - expect[i]) < 1e-6f);
+#ifdef FIIE_HAVE_AVX2
+    if (nn_cpu_has_avx2()) {
+        memset(out, 0, sizeof out);
+        nn_conv_avx2(&l, in, 3, 3, out);
+        for (int i = 0; i < 8; i++)
+            assert_true(fabsf(out[i] - expect[i]) < 1e-6f);
+    }
+    if (nn_cpu_has_avx512()) {
+        memset(out, 0, sizeof out);
+        nn_conv_avx512(&l, in, 3, 3, out);
+        for (int i = 0; i < 8; i++)
+            assert_true(fabsf(out[i] - expect[i]) < 1e-6f);
+    }
+#endif
+    /* without PReLU the negative values pass */
+    l.alpha = NULL;
+    nn_conv_portable(&l, in, 3, 3, out);
+    assert_true(fabsf(out[0] + 3.5f) < 1e-6f && fabsf(out[1] + 11.0f) < 1e-6f);
+    alpha[0] = 0; /* positive values are never scaled */
+    b[0] = 100;
+    l.alpha = alpha;
+    nn_conv_portable(&l, in, 3, 3, out);
+    assert_true(fabsf(out[0] - 96.0f) < 1e-5f);
+}
+
+static void maxpool_ceil(void **state)
+{
+    (void)state;
+    /* 6x6 -> k3 s2: Caffe gives ceil(3/2)+1 = 3 (last window clipped);
+     * floor rounding would give 2 */
+    nn_layer l = {NN_POOL, 3, 2, 1, 1, 1, NULL, NULL, NULL};
+    assert_int_equal(nn_out_side(&l, 6), 3);
+    assert_int_equal(nn_out_side(&l, 5), 2);
+    assert_int_equal(nn_out_side(&l, 2), 0);
+    nn_layer l2 = {NN_POOL, 2, 2, 1, 1, 1, NULL, NULL, NULL};
+    assert_int_equal(nn_out_side(&l2, 5), 3);
+    float in[36], out[9];
+    for (int i = 0; i < 36; i++)
+        in[i] = (float)((i * 7) % 36) - 10.0f; /* a permutation */
+    nn_maxpool(&l, in, 6, 6, out);
+    for (int oy = 0; oy < 3; oy++)
+        for (int ox = 0; ox < 3; ox++) {
+            float m = -1e9f;
+            for (int y = 2 * oy; y < 2 * oy + 3 && y < 6; y++)
+                for (int x = 2 * ox; x < 2 * ox + 3 && x < 6; x++)
+                    m = fmaxf(m, in[y * 6 + x]);
+            assert_true(out[oy * 3 + ox] == m);
+        }
+    /* channels are pooled independently */
+    float in2[2 * 2 * 2] = {1, -1, 3, -5, 2, 8, 0, 0}, out2[2];
+    nn_layer l3 = {NN_POOL, 2, 2, 2, 2, 2, NULL, NULL, NULL};
+    nn_maxpool(&l3, in2, 2, 2, out2);
+    assert_true(out2[0] == 3 && out2[1] == 8);
+}
+
+static float frand(uint32_t *s)
+{
+    *s = *s * 1664525u + 1013904223u;
+    return (float)((*s >> 8) & 0xffff) / 32768.0f - 1.0f;
+}
+
+/* Every output-channel count and pixel tail of the SIMD tilings. */
+static void simd_matches(const nn_kernels *kern)
+{
+    const int couts[] = {1, 6, 10, 16, 28, 32, 48, 64, 128, 256};
+    uint32_t seed = 1;
+    for (size_t ci = 0; ci < sizeof couts / sizeof couts[0]; ci++) {
+        for (int k = 1; k <= 3; k++) {
+            const int cin = 3 + (int)ci, cout = couts[ci], cp = (cout + 7) / 8 * 8;
+            const int ih = k + 3, iw = k + 12;
+            float *w = malloc(sizeof(float) * k * k * cin * cp), b[256], a[256];
+            float *in = malloc(sizeof(float) * ih * iw * cin);
+            size_t on = (size_t)(ih - k + 1) * (iw - k + 1) * cout;
+            float *o1 = malloc(sizeof(float) * on), *o2 = malloc(sizeof(float) * on);
+            for (int i = 0; i < k * k * cin * cp; i++)
+                w[i] = frand(&seed);
+            for (int i = 0; i < cp; i++) {
+                b[i] = frand(&seed);
+                a[i] = frand(&seed) * 0.5f;
+            }
+            for (int i = 0; i < ih * iw * cin; i++)
+                in[i] = frand(&seed);
+            nn_layer l = {NN_CONV, k, 1, cin, cout, cp, w, b, (ci & 1) ? a : NULL};
+            nn_conv_portable(&l, in, ih, iw, o1);
+            kern->conv(&l, in, ih, iw, o2);
+            for (size_t i = 0; i < on; i++)
+                assert_true(fabsf(o1[i] - o2[i]) <= 1e-4f * (1 + fabsf(o1[i])));
+            /* max-pool is exact in every implementation */
+            nn_layer pl = {NN_POOL, k + 1, 2, cin, cin, cin, NULL, NULL, NULL};
+            size_t pn = (size_t)nn_out_side(&pl, ih) * nn_out_side(&pl, iw) * cin;
+            assert_true(pn > 0);
+            float *q1 = malloc(sizeof(float) * pn), *q2 = malloc(sizeof(float) * pn);
+            nn_maxpool(&pl, in, ih, iw, q1);
+            kern->pool(&pl, in, ih, iw, q2);
+            assert_memory_equal(q1, q2, sizeof(float) * pn);
+            free(q1);
+            free(q2);
+            free(w);
+            free(in);
+            free(o1);
+            free(o2);
+        }
+    }
+}
+
+static void avx2_matches_portable(void **state)
+{
+    (void)state;
+#ifdef FIIE_HAVE_AVX2
+    if (!nn_cpu_has_avx2())
+        skip();
+    simd_matches(&nn_kernels_avx2);
+#else
+    skip();
+#endif
+}
+
+static void avx512_matches_portable(void **state)
+{
+    (void)state;
+#ifdef FIIE_HAVE_AVX2
+    if (!nn_cpu_has_avx512())
+        skip();
+    simd_matches(&nn_kernels_avx512);
+#else
+    skip();
+#endif
+}
+
+static void resample_coefficients(void **state)
+{
+    (void)state;
+    int idx[64], ntap[8];
+    float wt[64];
+    rs_axis a = {0, 0, idx, wt, ntap};
+    /* 4 -> 2: area weights, 0.5 each over two samples */
+    assert_true(rs_taps(4, 2) * 2 <= 64);
+    rs_axis_compute(&a, 4, 2, 1);
+    assert_int_equal(ntap[0], 2);
+    assert_int_equal(idx[0], 0);
+    assert_int_equal(idx[1], 1);
+    assert_true(fabsf(wt[0] - 0.5f) < 1e-6f && fabsf(wt[1] - 0.5f) < 1e-6f);
+    assert_int_equal(idx[a.K], 2);
+    /* 3 -> 2: the middle sample is shared, weights 2/3 and 1/3 */
+    rs_axis_compute(&a, 3, 2, 0);
+    assert_int_equal(ntap[0], 2);
+    assert_true(fabsf(wt[0] - 2.0f / 3) < 1e-6f && fabsf(wt[1] - 1.0f / 3) < 1e-6f);
+    assert_int_equal(idx[a.K], 1);
+    /* 2 -> 4: half-pixel bilinear, clamped at the edges */
+    rs_axis_compute(&a, 2, 4, 1);
+    assert_int_equal(ntap[0], 1);
+    assert_int_equal(idx[0], 0);
+    assert_int_equal(ntap[1], 2);
+    assert_true(fabsf(wt[a.K] - 0.75f) < 1e-6f && fabsf(wt[a.K + 1] - 0.25f) < 1e-6f);
+    assert_int_equal(ntap[3], 1);
+    assert_int_equal(idx[3 * a.K], 1);
+    /* weights of every output sum to 1 */
+    int idx2[2000], ntap2[20];
+    float wt2[2000];
+    rs_axis b = {0, 0, idx2, wt2, ntap2};
+    assert_true(rs_taps(500, 17) * 17 <= 2000);
+    rs_axis_compute(&b, 500, 17, 0);
+    for (int y = 0; y < 17; y++) {
+        float s = 0;
+        for (int t = 0; t < ntap2[y]; t++)
+            s += wt2[y * b.K + t];
+        assert_true(fabsf(s - 1.0f) < 1e-4f);
+    }
+}
+
+static void nms_order_and_ties(void **state)
+{
+    (void)state;
+    mt_box b[5] = {0};
+    /* two overlapping boxes, a separate one, and a tie in score */
+    double boxes[5][5] = {{0, 0, 9, 9, 0.8}, {1, 1, 10, 10, 0.9}, {50, 50, 59, 59, 0.8},
+                          {100, 0, 109, 9, 0.8}, {0, 0, 9, 9, 0.1}};
+    for (int i = 0; i < 5; i++) {
+        b[i].x1 = boxes[i][0];
+        b[i].y1 = boxes[i][1];
+        b[i].x2 = boxes[i][2];
+        b[i].y2 = boxes[i][3];
+        b[i].score = boxes[i][4];
+    }
+    size_t order[5], pick[10];
+    size_t n = mtcnn_nms(b, 5, 0.5, 0, order, pick);
+    /* best first; among equal scores the later box first (stable sort,
+     * taken from the end); boxes 0 and 4 overlap box 1 with IoU > 0.5 */
+    assert_int_equal(n, 3);
+    assert_int_equal(pick[0], 1);
+    assert_int_equal(pick[1], 3);
+    assert_int_equal(pick[2], 2);
+    /* "Min": a box inside another is suppressed even when IoU is small */
+    mt_box c[2] = {{0, 0, 99, 99, 0.9, {0}, {0}, 0}, {10, 10, 19, 19, 0.5, {0}, {0}, 0}};
+    assert_int_equal(mtcnn_nms(c, 2, 0.7, 0, order, pick), 2);
+    assert_int_equal(mtcnn_nms(c, 2, 0.7, 1, order, pick), 1);
+    assert_int_equal(mtcnn_nms(c, 0, 0.7, 1, order, pick), 0);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(conv_hand_computed),
+        cmocka_unit_test(maxpool_ceil),
+        cmocka_unit_test(avx2_matches_portable),
+        cmocka_unit_test(avx512_matches_portable),
+        cmocka_unit_test(resample_coefficients),
+        cmocka_unit_test(nms_order_and_ties),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
