@@ -369,11 +369,23 @@ int batch_run(const batch_options *o, const batch_ops *ops, void *ctx, char **in
     }
     rc = (n_err || problems) ? CLI_EXIT_FAIL : n_auth ? CLI_EXIT_AUTH : n_noface ? CLI_EXIT_NOFACE
                                                                                : CLI_EXIT_OK;
-    if (!o->quiet && (l.n > 1 || problems))
-        fprintf(stderr, "fiie %s: %zu file%s: %zu ok (%llu face%s), %zu without faces, %zu "
-                        "authentication failures, %zu errors\n",
-                cmd, l.n, l.n == 1 ? "" : "s", n_ok, (unsigned long long)faces,
-                faces == 1 ? "" : "s", n_noface, n_auth, n_err + (size_t)problems);
+    if (!o->quiet && (l.n > 1 || problems)) {
+        size_t errors = n_err + (size_t)problems;
+        if (!o->writes_output)
+            fprintf(stderr, "fiie %s: %zu file%s, %llu face%s, %zu error%s\n", cmd, l.n,
+                    l.n == 1 ? "" : "s", (unsigned long long)faces, faces == 1 ? "" : "s", errors,
+                    errors == 1 ? "" : "s");
+        else if (n_auth == 0)
+            fprintf(stderr, "fiie %s: %zu file%s: %zu done (%llu face%s), %zu without faces, %zu "
+                            "error%s\n",
+                    cmd, l.n, l.n == 1 ? "" : "s", n_ok, (unsigned long long)faces,
+                    faces == 1 ? "" : "s", n_noface, errors, errors == 1 ? "" : "s");
+        else
+            fprintf(stderr, "fiie %s: %zu file%s: %zu done, %zu authentication failure%s, %zu "
+                            "error%s\n",
+                    cmd, l.n, l.n == 1 ? "" : "s", n_ok, n_auth, n_auth == 1 ? "" : "s", errors,
+                    errors == 1 ? "" : "s");
+    }
     if (o->json)
         json_summary(&sh, rc, problems);
 out:
