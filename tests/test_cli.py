@@ -250,6 +250,14 @@ class CliTest(unittest.TestCase):
         rc, _, err = run("decrypt", tampered, self.p("nope.png"), "--key-file", self.key)
         self.assertEqual(rc, 3, err)
         self.assertFalse(os.path.exists(self.p("nope.png")))
+        # Truncated protected PNG: an error, nothing written.
+        trunc = self.p("trunc.png")
+        data = read_bytes(prot)
+        with open(trunc, "wb") as f:
+            f.write(data[:len(data) // 2])
+        rc, _, err = run("decrypt", trunc, self.p("nope.png"), "--key-file", self.key)
+        self.assertEqual(rc, 1, err)
+        self.assertFalse(os.path.exists(self.p("nope.png")))
         # Not a protected image.
         rc, _, err = run("decrypt", FACES, self.p("nope.png"), "--key-file", self.key)
         self.assertEqual(rc, 1)
