@@ -102,6 +102,11 @@ int key_source_load(key_source *k, const char *cmd)
             return -1;
         }
         k->have_raw = 1;
+        struct stat st;
+        if (stat(k->key_file, &st) == 0 && (st.st_mode & 077))
+            fprintf(stderr, "fiie %s: warning: key file %s is accessible by other users (mode %04o); "
+                            "chmod 600 it\n",
+                    cmd, k->key_file, (unsigned)(st.st_mode & 07777));
     }
     if (k->pass_file) {
         int rc = cli_passphrase_read(k->pass_file, &k->pass, &k->pass_len, err, sizeof err);
