@@ -340,7 +340,7 @@ int cmd_analyze(int argc, char **argv)
         printf("Entropy ideal for %llu samples: %.6f bits; chi-square critical value (df 255, "
                "alpha 0.05): %.2f\n\n",
                (unsigned long long)n, ideal, chi_crit);
-        printf("%-3s %10s %10s %12s %12s %24s %24s\n", "ch", "H(plain)", "H(cipher)", "chi2(plain)",
+        printf("%-3s %10s %10s %12s %12s %23s %23s\n", "ch", "H(plain)", "H(cipher)", "chi2(plain)",
                "chi2(cipher)", "corr plain H/V/D", "corr cipher H/V/D");
         for (int c = 0; c < 3; c++)
             printf("%-3s %10.6f %10.6f %12.1f %12.1f %7.4f/%7.4f/%7.4f %7.4f/%7.4f/%7.4f\n", names[c],
