@@ -111,24 +111,31 @@ void fiie_detector_free(fiie_detector *d)
 
 int fiie_detector_check_image_(const fiie_image *img)
 {
-    if (img == NULL || img->data == NULL || img->width == 0 || img->height == 0)
-        return FIIE_E_INVALID_ARGUMENT;
-    if (img->format < FIIE_PIXEL_RGB8 || img->format > FIIE_PIXEL_BGRA8)
-        return FIIE_E_INVALID_ARGUMENT;
-    if (img->width > FIIE_MAX_DIMENSION || img->height > FIIE_MAX_DIMENSION ||
-        (uint64_t)img->width * img->height > FIIE_MAX_PIXELS)
-        return FIIE_E_TOO_LARGE;
-    size_t bpp = (img->format == FIIE_PIXEL_RGBA8 || img->format == FIIE_PIXEL_BGRA8) ? 4 : 3;
-    if (img->stride < (size_t)img->width * bpp)
-        return FIIE_E_INVALID_ARGUMENT;
-    if (img->stride > SIZE_MAX / img->height)
-        return FIIE_E_TOO_LARGE;
-    return FIIE_OK;
+    /* the image module's rules: sizes, limits, format, stride, flags */
+    return fiie_image_validate(img);
 }
 
-void fiie_detector_use_portable_(fiie_detector *d, int portable)
+int fiie_detector_use_kernels_(fiie_detector *d, const char *name)
 {
-    d->kernels = portable ? &nn_kernels_portable : nn_kernels_best();
+    if (name == NULL) {
+        d->kernels = nn_kernels_best();
+        return FIIE_OK;
+    }
+    if (strcmp(name, "portable") == 0) {
+        d->kernels = &nn_kernels_portable;
+        return FIIE_OK;
+    }
+#ifdef FIIE_HAVE_AVX2
+    if (strcmp(name, "avx2") == 0 && nn_cpu_has_avx2()) {
+        d->kernels = &nn_kernels_avx2;
+        return FIIE_OK;
+    }
+    if (strcmp(name, "avx512") == 0 && nn_cpu_has_avx512()) {
+        d->kernels = &nn_kernels_avx512;
+        return FIIE_OK;
+    }
+#endif
+    return FIIE_E_UNSUPPORTED;
 }
 
 const char *fiie_detector_kernels_name_(const fiie_detector *d)

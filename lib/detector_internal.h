@@ -9,8 +9,9 @@
 /* Validate an image struct as fiie_detector_detect() does. */
 int fiie_detector_check_image_(const fiie_image *img);
 
-/* Force the portable kernels (portable != 0) or the best ones for the CPU. */
-void fiie_detector_use_portable_(fiie_detector *d, int portable);
+/* Select the CPU kernels: "portable", "avx2", "avx512", or NULL for the
+ * best this CPU runs; FIIE_E_UNSUPPORTED when the CPU or build lacks them. */
+int fiie_detector_use_kernels_(fiie_detector *d, const char *name);
 const char *fiie_detector_kernels_name_(const fiie_detector *d);
 
 /* Run the cascade and expose the stage outputs (1-based MATLAB boxes). */

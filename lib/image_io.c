@@ -86,7 +86,8 @@ static int probe_png(const uint8_t *d, size_t n, const load_settings *s, probe *
     int rc;
     if ((rc = fiie_png_read_header(d, n, &hdr)) < 0 ||
         (rc = check_limits(hdr.width, hdr.height, s)) < 0 ||
-        (rc = fiie_png_validate(d, n, &hdr)) < 0)
+        (rc = fiie_png_validate(d, n, &hdr)) < 0 ||
+        (rc = fiie_png_check_data_size(d, n, &hdr)) < 0)
         return rc;
     /* Alpha from the colour type or a tRNS chunk (stb's channel count
      * ignores tRNS). */
@@ -94,6 +95,18 @@ static int probe_png(const uint8_t *d, size_t n, const load_settings *s, probe *
     pr->width = hdr.width;
     pr->height = hdr.height;
     return 0;
+}
+
+/* Offset of the SOI marker code (0xD8) when stb would take the data for a
+ * JPEG: 0xFF, any number of 0xFF fill bytes, 0xD8. 0 when it is not a
+ * JPEG. The format detection must match stb's exactly, or a file could
+ * reach a decoder whose structure check was skipped. */
+static size_t jpeg_soi(const uint8_t *d, size_t n)
+{
+    size_t i = 0;
+    while (i < n && d[i] == 0xff)
+        i++;
+    return i >= 1 && i < n && d[i] == 0xd8 ? i : 0;
 }
 
 /* Identify the format, check its structure, and check the stored size
@@ -104,16 +117,17 @@ static int probe_file(const uint8_t *d, size_t n, const load_settings *s, probe 
     memset(pr, 0, sizeof *pr);
     pr->orientation = 1;
     int rc;
+    size_t soi;
     if (n >= FIIE_PNG_SIGNATURE_BYTES &&
         memcmp(d, fiie_png_signature, FIIE_PNG_SIGNATURE_BYTES) == 0) {
         pr->kind = KIND_PNG;
         if ((rc = probe_png(d, n, s, pr)) < 0)
             return rc;
-    } else if (n >= 3 && d[0] == 0xff && d[1] == 0xd8 && d[2] == 0xff) {
+    } else if ((soi = jpeg_soi(d, n)) != 0) {
         const uint8_t *exif;
         size_t exif_size;
         pr->kind = KIND_JPEG;
-        if ((rc = fiie_jpeg_validate(d, n, &exif, &exif_size)) < 0)
+        if ((rc = fiie_jpeg_validate(d + soi - 1, n - soi + 1, &exif, &exif_size)) < 0)
             return rc;
         pr->orientation = fiie_exif_orientation(exif, exif_size);
     } else if (fiie_bmp_detect(d, n)) {
@@ -122,7 +136,10 @@ static int probe_file(const uint8_t *d, size_t n, const load_settings *s, probe 
             (rc = check_limits(pr->width, pr->height, s)) < 0)
             return rc;
     } else {
-        pr->kind = KIND_TGA; /* the only format without a signature */
+        /* stb tries PNG, BMP and JPEG by their signatures, all excluded
+         * above, so the data can only decode as a TGA, the one format
+         * without a signature. */
+        pr->kind = KIND_TGA;
     }
     /* stb's own header parse (header only, no pixel memory): the size for
      * JPEG and TGA, the channel count, and a cross-check for the others. */

@@ -6,6 +6,7 @@
 #include "jpeg.h"
 
 enum {
+    M_DHT = 0xc4,
     M_SOI = 0xd8,
     M_EOI = 0xd9,
     M_SOS = 0xda,
@@ -16,6 +17,53 @@ enum {
 static int is_rst(uint8_t m)
 {
     return m >= 0xd0 && m <= 0xd7;
+}
+
+/* Huffman tables defined so far: bit (class * 4 + id). */
+typedef unsigned huffman_set;
+
+/* Huffman table segments must be well-formed before stb sees them:
+ * stb_image 2.27 does not check that a table's code counts sum to at most
+ * 256 and then writes past its table arrays (fixed upstream in 2.28). */
+static int check_dht(const uint8_t *p, size_t n, huffman_set *defined)
+{
+    while (n > 0) {
+        if (n < 17 || (p[0] >> 4) > 1 || (p[0] & 15) > 3)
+            return FIIE_E_IMAGE_FORMAT;
+        size_t codes = 0;
+        for (int i = 1; i <= 16; i++)
+            codes += p[i];
+        if (codes > 256 || codes > n - 17)
+            return FIIE_E_IMAGE_FORMAT;
+        *defined |= 1u << ((p[0] >> 4) * 4 + (p[0] & 15));
+        p += 17 + codes;
+        n -= 17 + codes;
+    }
+    return 0;
+}
+
+/* A scan may only use Huffman tables defined before it: stb 2.27 decodes
+ * with whatever its never-initialised table memory holds and then indexes
+ * outside its arrays. DC tables serve scans starting at coefficient 0, AC
+ * tables scans reaching past it. */
+static int check_sos(const uint8_t *p, size_t n, huffman_set defined)
+{
+    if (n < 1)
+        return FIIE_E_IMAGE_FORMAT;
+    size_t ns = p[0];
+    if (ns < 1 || ns > 4 || n != 1 + 2 * ns + 3)
+        return FIIE_E_IMAGE_FORMAT;
+    uint8_t ss = p[1 + 2 * ns], se = p[2 + 2 * ns];
+    for (size_t i = 0; i < ns; i++) {
+        unsigned td = p[2 + 2 * i] >> 4, ta = p[2 + 2 * i] & 15;
+        if (td > 3 || ta > 3)
+            return FIIE_E_IMAGE_FORMAT;
+        if (ss == 0 && !(defined & (1u << td)))
+            return FIIE_E_IMAGE_FORMAT;
+        if (se > 0 && !(defined & (1u << (4 + ta))))
+            return FIIE_E_IMAGE_FORMAT;
+    }
+    return 0;
 }
 
 /* Skip entropy-coded data starting at *pos: stop at the 0xFF of the next
@@ -50,6 +98,7 @@ int fiie_jpeg_validate(const uint8_t *d, size_t n, const uint8_t **exif, size_t 
         return FIIE_E_IMAGE_FORMAT;
     size_t pos = 2;
     int seen_sos = 0;
+    huffman_set tables = 0;
     for (;;) {
         if (pos >= n || d[pos] != 0xff)
             return FIIE_E_IMAGE_FORMAT;
@@ -75,6 +124,10 @@ int fiie_jpeg_validate(const uint8_t *d, size_t n, const uint8_t **exif, size_t 
             *exif = payload + 6;
             *exif_size = plen - 6;
         }
+        if (m == M_DHT && check_dht(payload, plen, &tables) < 0)
+            return FIIE_E_IMAGE_FORMAT;
+        if (m == M_SOS && check_sos(payload, plen, tables) < 0)
+            return FIIE_E_IMAGE_FORMAT;
         pos += len;
         if (m == M_SOS) {
             seen_sos = 1;

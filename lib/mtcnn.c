@@ -30,6 +30,11 @@
 #define NORM_MEAN 127.5f
 #define NORM_SCALE 0.0078125f
 
+/* Four floats (R, G, B, unused) processed as one vector: each lane does
+ * exactly the scalar float operations of the reference (a product, then
+ * a sum, no fused multiply-add), so results are bit-identical. */
+typedef float v4f __attribute__((vector_size(16)));
+
 /* ---------------------------------------------------------------- memory */
 
 static int grow(void **p, size_t *cap, size_t n, size_t elem)
@@ -86,8 +91,9 @@ static void axis_free(axis_buf *ab)
 
 /* Per-thread scratch, kept between calls. */
 typedef struct worker {
-    float *in, *b0, *b1, *rows, *flip;
-    size_t in_cap, b0_cap, b1_cap, rows_cap, flip_cap;
+    float *in, *b0, *b1, *flip;
+    v4f *rows, *acc; /* two cached x-pass rows, one y-pass row */
+    size_t in_cap, b0_cap, b1_cap, flip_cap, rows_cap, acc_cap;
     int tag[2], next_slot;
     axis_buf ax, ay;
 } worker;
@@ -95,7 +101,7 @@ typedef struct worker {
 typedef struct scale_plan {
     double scale;
     int hs, ws, oh, ow, nbands, nchunks;
-    size_t first_task, first_chunk, level; /* level: offset in ctx->pyr */
+    size_t first_task, first_chunk;
     axis_buf ax, ay;
 } scale_plan;
 
@@ -110,11 +116,15 @@ struct mtcnn_ctx {
     size_t nscales, scales_cap;
     mt_list *bands;
     size_t bands_cap;
-    float *pyr, *imgf;
+    float *pyr;
+    v4f *imgf;
+    const fiie_image *img;
     size_t pyr_cap, imgf_cap;
     mt_list tmp, stage1, stage2, final;
     crop_out *crops;
     size_t crops_cap;
+    float *feat; /* per crop: the 3x3xC input of the fully connected layer */
+    size_t feat_cap;
     size_t *order, *pick;
     size_t order_cap, pick_cap;
 };
@@ -142,6 +152,7 @@ void mtcnn_ctx_free(mtcnn_ctx *c)
         free(w->b0);
         free(w->b1);
         free(w->rows);
+        free(w->acc);
         free(w->flip);
         axis_free(&w->ax);
         axis_free(&w->ay);
@@ -161,6 +172,7 @@ void mtcnn_ctx_free(mtcnn_ctx *c)
     free(c->stage2.v);
     free(c->final.v);
     free(c->crops);
+    free(c->feat);
     free(c->order);
     free(c->pick);
     free(c);
@@ -229,129 +241,135 @@ static int run_tasks(mtcnn_ctx *c, size_t n, task_fn fn, void *arg)
 
 typedef struct src_image {
     const fiie_image *img;
-    int bpp, off[3]; /* bytes per pixel, offsets of R, G, B */
 } src_image;
 
 static void src_init(src_image *s, const fiie_image *img)
 {
     s->img = img;
-    int bgr = img->format == FIIE_PIXEL_BGR8 || img->format == FIIE_PIXEL_BGRA8;
-    s->bpp = img->format == FIIE_PIXEL_RGBA8 || img->format == FIIE_PIXEL_BGRA8 ? 4 : 3;
-    s->off[0] = bgr ? 2 : 0;
-    s->off[1] = 1;
-    s->off[2] = bgr ? 0 : 2;
 }
 
-/* Horizontal pass of one source row: `row` is image row y (NULL = outside
- * the image, all zero), tmp column t is image column x0 + t. */
-static void xpass(const src_image *s, const uint8_t *row, int x0, const rs_axis *ax,
-                  const float *rowf, float *out)
+static inline __attribute__((always_inline)) void rgbx_rows(const fiie_image *img, v4f *dst,
+                                                           const int bpp, const int r,
+                                                           const int b)
 {
-    const int W = (int)s->img->width, bpp = s->bpp;
-    const int o0 = s->off[0], o1 = s->off[1], o2 = s->off[2];
-    if (row == NULL) {
-        memset(out, 0, (size_t)ax->nb * 3 * sizeof *out);
-        return;
-    }
-    if (rowf != NULL) {
-        /* Pyramid: every tap is inside the image, whose float RGB copy
-         * `rowf` is. Same operation order as below. */
-        for (int xb = 0; xb < ax->nb; xb++) {
-            const int *idx = ax->idx + (size_t)xb * ax->K;
-            const float *wt = ax->wt + (size_t)xb * ax->K;
-            const int nt = ax->ntap[xb];
-            const float *p = rowf + 3 * (size_t)idx[0];
-            float r = p[0] * wt[0], g = p[1] * wt[0], b = p[2] * wt[0];
-            for (int t = 1; t < nt; t++) {
-                p = rowf + 3 * (size_t)idx[t];
-                r += p[0] * wt[t];
-                g += p[1] * wt[t];
-                b += p[2] * wt[t];
-            }
-            out[3 * xb] = r;
-            out[3 * xb + 1] = g;
-            out[3 * xb + 2] = b;
+    for (uint32_t y = 0; y < img->height; y++) {
+        const uint8_t *row = img->data + (size_t)y * img->stride;
+        v4f *d = dst + (size_t)y * img->width;
+        for (uint32_t x = 0; x < img->width; x++) {
+            const uint8_t *p = row + (size_t)x * bpp;
+            d[x] = (v4f){p[r], p[1], p[b], 0.0f};
         }
-        return;
-    }
-    for (int xb = 0; xb < ax->nb; xb++) {
-        const int *idx = ax->idx + (size_t)xb * ax->K;
-        const float *wt = ax->wt + (size_t)xb * ax->K;
-        float r = 0.0f, g = 0.0f, b = 0.0f;
-        for (int t = 0; t < ax->ntap[xb]; t++) {
-            int x = x0 + idx[t];
-            float pr = 0.0f, pg = 0.0f, pb = 0.0f;
-            if (x >= 0 && x < W) {
-                const uint8_t *p = row + (size_t)x * bpp;
-                pr = p[o0];
-                pg = p[o1];
-                pb = p[o2];
-            }
-            if (t == 0) {
-                r = pr * wt[0];
-                g = pg * wt[0];
-                b = pb * wt[0];
-            } else {
-                r += pr * wt[t];
-                g += pg * wt[t];
-                b += pb * wt[t];
-            }
-        }
-        out[3 * xb] = r;
-        out[3 * xb + 1] = g;
-        out[3 * xb + 2] = b;
     }
 }
 
-/* A resampling job: a (virtual, zero-padded) source window of the image,
- * rows y0.., columns x0.., scaled by ax/ay. */
+/* The image as RGBX floats (MATLAB's single(img)); constant layouts let
+ * the compiler vectorise the conversion. */
+static void to_float_rgbx(const src_image *s, v4f *dst)
+{
+    switch (s->img->format) {
+    case FIIE_PIXEL_RGB8: rgbx_rows(s->img, dst, 3, 0, 2); break;
+    case FIIE_PIXEL_BGR8: rgbx_rows(s->img, dst, 3, 2, 0); break;
+    case FIIE_PIXEL_RGBA8: rgbx_rows(s->img, dst, 4, 0, 2); break;
+    default: rgbx_rows(s->img, dst, 4, 2, 0); break;
+    }
+}
+
+/* A resampling job: a (virtual, zero-padded) window of the image starting
+ * at column x0, row y0, scaled by ax/ay. */
 typedef struct window {
-    const src_image *s;
+    const fiie_image *img;
+    const v4f *imgf;
     int x0, y0;
     const rs_axis *ax, *ay;
-    const float *imgf; /* pyramid: the image as float RGB (no tap outside) */
+    int inside; /* every column of the window is inside the image */
 } window;
 
-static const float *cached_xrow(worker *w, const window *win, int ya)
+/* Horizontal pass of window row ya. Taps outside the image add 0 * w = +0
+ * in the reference and are skipped here, which changes nothing. */
+static void xpass(const window *win, int ya, v4f *out)
 {
-    const int n = win->ax->nb * 3;
+    const rs_axis *ax = win->ax;
+    const int W = (int)win->img->width, y = win->y0 + ya;
+    if (y < 0 || (uint32_t)y >= win->img->height) {
+        memset(out, 0, (size_t)ax->nb * sizeof *out);
+        return;
+    }
+    const v4f *row = win->imgf + (size_t)y * W;
+    const int x0 = win->x0;
+    int xb = 0;
+    if (win->inside) {
+        const v4f *rin = row + x0;
+        /* Every tap is inside the image. Four outputs at once so that their
+         * (ordered, dependent) sums overlap; zero-weight slots pad the
+         * shorter ones. */
+        for (; xb + 4 <= ax->nb; xb += 4) {
+            const int *i0 = ax->idx + (size_t)xb * ax->K;
+            const float *w0 = ax->wt + (size_t)xb * ax->K;
+            const int K = ax->K;
+            int nt = ax->ntap[xb];
+            for (int q = 1; q < 4; q++)
+                nt = ax->ntap[xb + q] > nt ? ax->ntap[xb + q] : nt;
+            v4f a0 = {0}, a1 = {0}, a2 = {0}, a3 = {0};
+            for (int t = 0; t < nt; t++) {
+                a0 += rin[i0[t]] * w0[t];
+                a1 += rin[i0[K + t]] * w0[K + t];
+                a2 += rin[i0[2 * K + t]] * w0[2 * K + t];
+                a3 += rin[i0[3 * K + t]] * w0[3 * K + t];
+            }
+            out[xb] = a0;
+            out[xb + 1] = a1;
+            out[xb + 2] = a2;
+            out[xb + 3] = a3;
+        }
+    }
+    for (; xb < ax->nb; xb++) {
+        const int *idx = ax->idx + (size_t)xb * ax->K;
+        const float *wt = ax->wt + (size_t)xb * ax->K;
+        const int nt = ax->ntap[xb];
+        v4f acc = {0.0f, 0.0f, 0.0f, 0.0f};
+        for (int t = 0; t < nt; t++) {
+            const int x = x0 + idx[t];
+            if (x >= 0 && x < W)
+                acc += row[x] * wt[t];
+        }
+        out[xb] = acc;
+    }
+}
+
+static const v4f *cached_xrow(worker *w, const window *win, int ya)
+{
+    const int n = win->ax->nb;
     for (int i = 0; i < 2; i++)
         if (w->tag[i] == ya)
             return w->rows + (size_t)i * n;
     int slot = w->next_slot;
     w->next_slot ^= 1;
     w->tag[slot] = ya;
-    const fiie_image *img = win->s->img;
-    int y = win->y0 + ya;
-    const uint8_t *row = y >= 0 && (uint32_t)y < img->height ? img->data + (size_t)y * img->stride
-                                                             : NULL;
-    xpass(win->s, row, win->x0, win->ax,
-          win->imgf ? win->imgf + (size_t)y * img->width * 3 : NULL, w->rows + (size_t)slot * n);
+    xpass(win, ya, w->rows + (size_t)slot * n);
     return w->rows + (size_t)slot * n;
 }
 
-/* Output row yb of the resampled window, normalised for the nets. */
-static void resample_row(worker *w, const window *win, int yb, float *out)
+/* Output row yb of the resampled window, normalised for the nets (3
+ * floats per pixel); `acc` holds nb vectors of scratch. */
+static void resample_row(worker *w, const window *win, int yb, v4f *acc, float *out)
 {
     const rs_axis *ay = win->ay;
-    const int n = win->ax->nb * 3;
+    const int n = win->ax->nb;
     const int *idx = ay->idx + (size_t)yb * ay->K;
     const float *wt = ay->wt + (size_t)yb * ay->K;
+    memset(acc, 0, (size_t)n * sizeof *acc);
     for (int t = 0; t < ay->ntap[yb]; t++) {
-        const float *r = cached_xrow(w, win, idx[t]);
+        const v4f *r = cached_xrow(w, win, idx[t]);
         const float wv = wt[t];
-        if (t == 0)
-            for (int i = 0; i < n; i++)
-                out[i] = r[i] * wv;
-        else
-            for (int i = 0; i < n; i++)
-                out[i] += r[i] * wv;
+        for (int i = 0; i < n; i++)
+            acc[i] += r[i] * wv;
     }
-    if (ay->ntap[yb] == 0)
-        memset(out, 0, (size_t)n * sizeof *out);
     for (int i = 0; i < n; i++) {
-        float v = out[i] * RS_FINAL_SCALE;
-        out[i] = (v - NORM_MEAN) * NORM_SCALE;
+        v4f v = acc[i] * RS_FINAL_SCALE;
+        v = (v - NORM_MEAN) * NORM_SCALE;
+        out[3 * i] = v[0];
+        out[3 * i + 1] = v[1];
+        out[3 * i + 2] = v[2];
     }
 }
 
@@ -359,32 +377,17 @@ static void resample_row(worker *w, const window *win, int yb, float *out)
  * input unchanged when the size does not change). */
 static void copy_row(const window *win, int y, int width, float *out)
 {
-    const src_image *s = win->s;
-    const fiie_image *img = s->img;
-    int yy = win->y0 + y;
+    const fiie_image *img = win->img;
+    const int yy = win->y0 + y;
     for (int x = 0; x < width; x++) {
-        int xx = win->x0 + x;
-        for (int ch = 0; ch < 3; ch++) {
-            float v = 0.0f;
-            if (yy >= 0 && (uint32_t)yy < img->height && xx >= 0 && (uint32_t)xx < img->width)
-                v = img->data[(size_t)yy * img->stride + (size_t)xx * s->bpp + s->off[ch]];
-            out[3 * x + ch] = (v - NORM_MEAN) * NORM_SCALE;
-        }
-    }
-}
-
-static void to_float_rgb(const src_image *s, float *dst)
-{
-    const fiie_image *img = s->img;
-    const int bpp = s->bpp, o0 = s->off[0], o1 = s->off[1], o2 = s->off[2];
-    for (uint32_t y = 0; y < img->height; y++) {
-        const uint8_t *row = img->data + (size_t)y * img->stride;
-        float *d = dst + (size_t)y * img->width * 3;
-        for (uint32_t x = 0; x < img->width; x++) {
-            d[3 * x] = row[(size_t)x * bpp + o0];
-            d[3 * x + 1] = row[(size_t)x * bpp + o1];
-            d[3 * x + 2] = row[(size_t)x * bpp + o2];
-        }
+        const int xx = win->x0 + x;
+        v4f v = {0.0f, 0.0f, 0.0f, 0.0f};
+        if (yy >= 0 && (uint32_t)yy < img->height && xx >= 0 && (uint32_t)xx < img->width)
+            v = win->imgf[(size_t)yy * img->width + xx];
+        v = (v - NORM_MEAN) * NORM_SCALE;
+        out[3 * x] = v[0];
+        out[3 * x + 1] = v[1];
+        out[3 * x + 2] = v[2];
     }
 }
 
@@ -396,30 +399,38 @@ static void reset_cache(worker *w)
 
 /* ---------------------------------------------------------------- NMS */
 
-typedef struct score_idx {
-    double s;
-    size_t i;
-} score_idx;
-
-static int cmp_score(const void *a, const void *b)
+/* Stable bottom-up merge sort of the indices 0..n-1 by ascending score
+ * (numpy's argsort(kind="stable")); tmp holds n entries. */
+static void sort_by_score(const mt_box *b, size_t n, size_t *order, size_t *tmp)
 {
-    const score_idx *x = a, *y = b;
-    if (x->s != y->s)
-        return x->s < y->s ? -1 : 1;
-    return x->i < y->i ? -1 : x->i > y->i;
+    for (size_t i = 0; i < n; i++)
+        order[i] = i;
+    size_t *src = order, *dst = tmp;
+    for (size_t width = 1; width < n; width *= 2) {
+        for (size_t lo = 0; lo < n; lo += 2 * width) {
+            size_t mid = lo + width < n ? lo + width : n;
+            size_t hi = lo + 2 * width < n ? lo + 2 * width : n;
+            size_t i = lo, j = mid, k = lo;
+            while (i < mid && j < hi)
+                dst[k++] = b[src[j]].score < b[src[i]].score ? src[j++] : src[i++];
+            while (i < mid)
+                dst[k++] = src[i++];
+            while (j < hi)
+                dst[k++] = src[j++];
+        }
+        size_t *t = src;
+        src = dst;
+        dst = t;
+    }
+    if (src != order)
+        memcpy(order, src, n * sizeof *order);
 }
 
 size_t mtcnn_nms(const mt_box *b, size_t n, double thr, int use_min, size_t *order, size_t *pick)
 {
     if (n == 0)
         return 0;
-    /* A stable ascending sort = ascending by (score, index). */
-    score_idx *si = (score_idx *)(void *)pick; /* pick has room for 2n size_t */
-    for (size_t i = 0; i < n; i++)
-        si[i] = (score_idx){b[i].score, i};
-    qsort(si, n, sizeof *si, cmp_score);
-    for (size_t i = 0; i < n; i++)
-        order[i] = si[i].i;
+    sort_by_score(b, n, order, pick);
     size_t m = n, np = 0;
     while (m > 0) {
         size_t i = order[m - 1];
@@ -447,7 +458,7 @@ static int nms_list(mtcnn_ctx *c, const mt_list *l, double thr, int use_min, mt_
 {
     int rc = GROW(c->order, c->order_cap, l->n + 1);
     if (!rc)
-        rc = GROW(c->pick, c->pick_cap, 2 * l->n + 2);
+        rc = GROW(c->pick, c->pick_cap, l->n + 1);
     if (rc)
         return rc;
     size_t np = mtcnn_nms(l->v, l->n, thr, use_min, c->order, c->pick);
@@ -505,6 +516,7 @@ typedef struct stage_arg {
     const mt_list *boxes;
     int size;
     int flip;
+    size_t task_base; /* added to the task index (one scale at a time) */
 } stage_arg;
 
 #define RS_CHUNK 32 /* pyramid rows per resampling task */
@@ -521,23 +533,26 @@ static size_t find_scale(const mtcnn_ctx *c, size_t task, int chunks)
 static int resample_task(mtcnn_ctx *c, worker *w, size_t task, void *argp)
 {
     const stage_arg *arg = argp;
+    task += arg->task_base;
     const scale_plan *sp = &c->scales[find_scale(c, task, 1)];
     const int y0 = (int)(task - sp->first_chunk) * RS_CHUNK;
     const int y1 = y0 + RS_CHUNK < sp->hs ? y0 + RS_CHUNK : sp->hs;
     const int ws = sp->ws;
     const fiie_image *img = arg->src->img;
-    int rc = GROW(w->rows, w->rows_cap, (size_t)ws * 3 * 2);
+    int rc = GROW(w->rows, w->rows_cap, (size_t)ws * 2);
+    if (!rc)
+        rc = GROW(w->acc, w->acc_cap, (size_t)ws);
     if (rc)
         return rc;
-    window win = {arg->src, 0, 0, &sp->ax.a, &sp->ay.a, c->imgf};
+    window win = {img, c->imgf, 0, 0, &sp->ax.a, &sp->ay.a, 1};
     const int same = sp->hs == (int)img->height && ws == (int)img->width;
     reset_cache(w);
     for (int y = y0; y < y1; y++) {
-        float *dst = c->pyr + sp->level + (size_t)y * ws * 3;
+        float *dst = c->pyr + (size_t)y * ws * 3;
         if (same)
             copy_row(&win, y, ws, dst);
         else
-            resample_row(w, &win, y, dst);
+            resample_row(w, &win, y, w->acc, dst);
     }
     return 0;
 }
@@ -545,6 +560,7 @@ static int resample_task(mtcnn_ctx *c, worker *w, size_t task, void *argp)
 static int pnet_task(mtcnn_ctx *c, worker *w, size_t task, void *argp)
 {
     const stage_arg *arg = argp;
+    task += arg->task_base;
     const scale_plan *sp = &c->scales[find_scale(c, task, 0)];
     const int band = (int)(task - sp->first_task);
     const int r0 = band * PNET_BAND;
@@ -559,7 +575,7 @@ static int pnet_task(mtcnn_ctx *c, worker *w, size_t task, void *argp)
         rc = GROW(w->b1, w->b1_cap, act);
     if (rc)
         return rc;
-    const float *in = c->pyr + sp->level + (size_t)iy0 * ws * 3;
+    const float *in = c->pyr + (size_t)iy0 * ws * 3;
     int oh, ow;
     const float *out = nn_forward(arg->k, net, in, hb, ws, w->b0, w->b1, &oh, &ow);
     if (oh != r1 - r0 || ow != sp->ow)
@@ -623,9 +639,9 @@ static int plan_scales(mtcnn_ctx *c, const mtcnn_params *p, const fiie_model *m,
         sp->first_task = tasks;
         sp->nchunks = (hs + RS_CHUNK - 1) / RS_CHUNK;
         sp->first_chunk = chunks;
-        sp->level = level;
         chunks += (size_t)sp->nchunks;
-        level += (size_t)hs * (size_t)ws * 3;
+        if ((size_t)hs * (size_t)ws * 3 > level)
+            level = (size_t)hs * (size_t)ws * 3;
         if ((rc = axis_prepare(&sp->ax, w, ws, 1)) != 0 ||
             (rc = axis_prepare(&sp->ay, h, hs, 1)) != 0)
             return rc;
@@ -646,10 +662,10 @@ static int stage1(mtcnn_ctx *c, const stage_arg *arg, int h, int w)
     if (!rc)
         rc = GROW(c->pyr, c->pyr_cap, nlevel + 1);
     if (!rc)
-        rc = GROW(c->imgf, c->imgf_cap, (size_t)h * w * 3);
+        rc = GROW(c->imgf, c->imgf_cap, (size_t)h * w);
     if (rc)
         return rc;
-    to_float_rgb(arg->src, c->imgf);
+    to_float_rgbx(arg->src, c->imgf);
     if (ntasks > c->bands_cap) {
         mt_list *nb = realloc(c->bands, ntasks * sizeof *nb);
         if (nb == NULL)
@@ -658,9 +674,18 @@ static int stage1(mtcnn_ctx *c, const stage_arg *arg, int h, int w)
         c->bands = nb;
         c->bands_cap = ntasks;
     }
-    if ((rc = run_tasks(c, nchunks, resample_task, (void *)arg)) != 0 ||
-        (rc = run_tasks(c, ntasks, pnet_task, (void *)arg)) != 0)
-        return rc;
+    /* One scale at a time through one level buffer: resample, then P-Net. */
+    (void)nchunks;
+    stage_arg sa = *arg;
+    for (size_t s = 0; s < c->nscales; s++) {
+        const scale_plan *sp = &c->scales[s];
+        sa.task_base = sp->first_chunk;
+        if ((rc = run_tasks(c, (size_t)sp->nchunks, resample_task, &sa)) != 0)
+            return rc;
+        sa.task_base = sp->first_task;
+        if ((rc = run_tasks(c, (size_t)sp->nbands, pnet_task, &sa)) != 0)
+            return rc;
+    }
     mt_list all = {0}, per = {0};
     c->stage1.n = 0;
     for (size_t s = 0; s < c->nscales && !rc; s++) {
@@ -703,7 +728,7 @@ static int stage1(mtcnn_ctx *c, const stage_arg *arg, int h, int w)
 #define MAX_CROP_SIDE (1 << 20)
 
 /* pad.m + crop + imResample of one box into a size x size normalised patch. */
-static int make_crop(worker *w, const src_image *s, const mt_box *b, int size, float *dst)
+static int make_crop(mtcnn_ctx *c, worker *w, const mt_box *b, int size, float *dst)
 {
     const double lim = MAX_CROP_SIDE;
     const size_t n = (size_t)size * size * 3;
@@ -715,7 +740,8 @@ static int make_crop(worker *w, const src_image *s, const mt_box *b, int size, f
             dst[i] = (0.0f - NORM_MEAN) * NORM_SCALE;
         return 0;
     }
-    window win = {s, x1 - 1, y1 - 1, NULL, NULL, NULL};
+    window win = {c->img, c->imgf, x1 - 1, y1 - 1, NULL, NULL,
+                  x1 - 1 >= 0 && (int64_t)x1 - 1 + tw <= (int64_t)c->img->width};
     if (tw == size && th == size) {
         for (int y = 0; y < size; y++)
             copy_row(&win, y, size, dst + (size_t)y * size * 3);
@@ -725,22 +751,33 @@ static int make_crop(worker *w, const src_image *s, const mt_box *b, int size, f
     if (!rc)
         rc = axis_prepare(&w->ay, th, size, 0);
     if (!rc)
-        rc = GROW(w->rows, w->rows_cap, (size_t)size * 3 * 2);
+        rc = GROW(w->rows, w->rows_cap, (size_t)size * 2);
+    if (!rc)
+        rc = GROW(w->acc, w->acc_cap, (size_t)size);
     if (rc)
         return rc;
     win.ax = &w->ax.a;
     win.ay = &w->ay.a;
     reset_cache(w);
     for (int y = 0; y < size; y++)
-        resample_row(w, &win, y, dst + (size_t)y * size * 3);
+        resample_row(w, &win, y, w->acc, dst + (size_t)y * size * 3);
     return 0;
 }
+
+/* R-Net and O-Net run in two steps: the convolutions per crop (crop_task)
+ * down to the 3x3xC map, whose (y, x, c) order is the input order of the
+ * fully connected layer; then the fully connected layer and the heads for
+ * a batch of crops at once (fc_task), as 1x1 convolutions over a row of
+ * crops, so that each weight load serves several crops. Each output
+ * still sums its terms in the same order, so batching changes no bit. */
+#define FC_BATCH 32
 
 static int crop_task(mtcnn_ctx *c, worker *w, size_t task, void *argp)
 {
     const stage_arg *arg = argp;
     const int size = arg->size;
     const nn_net *net = size == 24 ? &arg->m->rnet : &arg->m->onet;
+    const size_t nb = arg->boxes->n, F = (size_t)net->layer[net->n - 2].cin * 9;
     size_t act = nn_max_activation(net, size, size);
     size_t n = (size_t)size * size * 3;
     int rc = GROW(w->in, w->in_cap, n);
@@ -751,36 +788,78 @@ static int crop_task(mtcnn_ctx *c, worker *w, size_t task, void *argp)
     if (!rc && arg->flip)
         rc = GROW(w->flip, w->flip_cap, n);
     if (!rc)
-        rc = make_crop(w, arg->src, &arg->boxes->v[task], size, w->in);
+        rc = make_crop(c, w, &arg->boxes->v[task], size, w->in);
     if (rc)
         return rc;
     int oh, ow;
-    const float *o = nn_forward(arg->k, net, w->in, size, size, w->b0, w->b1, &oh, &ow);
-    crop_out *co = &c->crops[task];
-    co->score = softmax1(o[0], o[1]);
-    memcpy(co->reg, o + 2, sizeof co->reg);
-    if (size == 48)
-        memcpy(co->pts, o + 6, sizeof co->pts);
+    const float *o = nn_forward_layers(arg->k, net, 0, net->n - 2, w->in, size, size, w->b0,
+                                       w->b1, &oh, &ow);
+    memcpy(c->feat + task * F, o, F * sizeof *o);
     if (arg->flip) {
         for (int y = 0; y < size; y++)
             for (int x = 0; x < size; x++)
                 memcpy(w->flip + ((size_t)y * size + x) * 3,
                        w->in + ((size_t)y * size + (size - 1 - x)) * 3, 3 * sizeof(float));
-        o = nn_forward(arg->k, net, w->flip, size, size, w->b0, w->b1, &oh, &ow);
-        memcpy(co->flip_pts, o + 6, sizeof co->flip_pts);
+        o = nn_forward_layers(arg->k, net, 0, net->n - 2, w->flip, size, size, w->b0, w->b1,
+                              &oh, &ow);
+        memcpy(c->feat + (nb + task) * F, o, F * sizeof *o);
+    }
+    return 0;
+}
+
+/* Crops [FC_BATCH task, ...) of the normal (then, with flip, the mirrored)
+ * crops through the fully connected layer and the heads. */
+static int fc_task(mtcnn_ctx *c, worker *w, size_t task, void *argp)
+{
+    const stage_arg *arg = argp;
+    const nn_net *net = arg->size == 24 ? &arg->m->rnet : &arg->m->onet;
+    const nn_layer *fc = &net->layer[net->n - 2], *head = &net->layer[net->n - 1];
+    const size_t nb = arg->boxes->n, total = arg->flip ? 2 * nb : nb;
+    const size_t F = (size_t)fc->cin * 9, i0 = task * FC_BATCH;
+    const int m = (int)(total - i0 < FC_BATCH ? total - i0 : FC_BATCH);
+    /* the fc weights [3][3][cin][o] are those of a 1x1 conv with 9 cin inputs */
+    nn_layer fc1 = *fc;
+    fc1.k = 1;
+    fc1.cin = (int)F;
+    int rc = GROW(w->b0, w->b0_cap, (size_t)m * fc->cout_pad);
+    if (!rc)
+        rc = GROW(w->b1, w->b1_cap, (size_t)m * head->cout_pad);
+    if (rc)
+        return rc;
+    arg->k->conv(&fc1, c->feat + i0 * F, 1, m, w->b0);
+    arg->k->conv(head, w->b0, 1, m, w->b1);
+    for (int j = 0; j < m; j++) {
+        const float *o = w->b1 + (size_t)j * head->cout;
+        size_t i = i0 + (size_t)j;
+        if (i >= nb) {
+            memcpy(c->crops[i - nb].flip_pts, o + 6, sizeof c->crops[0].flip_pts);
+            continue;
+        }
+        crop_out *co = &c->crops[i];
+        co->score = softmax1(o[0], o[1]);
+        memcpy(co->reg, o + 2, sizeof co->reg);
+        if (arg->size == 48)
+            memcpy(co->pts, o + 6, sizeof co->pts);
     }
     return 0;
 }
 
 static int run_crops(mtcnn_ctx *c, stage_arg *arg, const mt_list *boxes, int size, int flip)
 {
+    const nn_net *net = size == 24 ? &arg->m->rnet : &arg->m->onet;
+    const size_t F = (size_t)net->layer[net->n - 2].cin * 9;
+    const size_t total = (flip ? 2 : 1) * boxes->n;
     int rc = GROW(c->crops, c->crops_cap, boxes->n + 1);
+    if (!rc)
+        rc = GROW(c->feat, c->feat_cap, total * F + 1);
     if (rc)
         return rc;
     arg->boxes = boxes;
     arg->size = size;
     arg->flip = flip;
-    return run_tasks(c, boxes->n, crop_task, arg);
+    if ((rc = run_tasks(c, boxes->n, crop_task, arg)) != 0)
+        return rc;
+    return run_tasks(c, (total + FC_BATCH - 1) / FC_BATCH, fc_task, arg);
 }
 
 static int stage2(mtcnn_ctx *c, stage_arg *arg)
@@ -826,7 +905,8 @@ static int stage3(mtcnn_ctx *c, stage_arg *arg)
     }
     if (!rc)
         rc = run_crops(c, arg, &in, 48, arg->p->v1flip);
-    /* b0 (pre-regression boxes with O-Net data) in tmp, regressed in stage2 */
+    /* pre: the O-Net input boxes that passed (landmarks are relative to
+     * them); tmp: the same boxes after regression, for the final NMS */
     mt_list pre = {0};
     c->tmp.n = 0;
     for (size_t i = 0; i < in.n && !rc; i++) {
@@ -847,7 +927,7 @@ static int stage3(mtcnn_ctx *c, stage_arg *arg)
     if (!rc && c->tmp.n > 0) {
         rc = GROW(c->order, c->order_cap, c->tmp.n + 1);
         if (!rc)
-            rc = GROW(c->pick, c->pick_cap, 2 * c->tmp.n + 2);
+            rc = GROW(c->pick, c->pick_cap, c->tmp.n + 1);
         size_t np = rc ? 0 : mtcnn_nms(c->tmp.v, c->tmp.n, 0.7, 1, c->order, c->pick);
         if (!rc)
             rc = GROW(c->final.v, c->final.cap, np + 1);
@@ -884,6 +964,7 @@ int mtcnn_detect(mtcnn_ctx *c, const fiie_model *m, const nn_kernels *k, const m
     src_image src;
     src_init(&src, img);
     stage_arg arg = {.m = m, .k = k, .p = p, .src = &src};
+    c->img = img;
     c->stage1.n = c->stage2.n = c->final.n = 0;
     int rc = stage1(c, &arg, (int)img->height, (int)img->width);
     if (!rc)

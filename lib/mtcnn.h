@@ -44,7 +44,8 @@ int mtcnn_detect(mtcnn_ctx *c, const fiie_model *m, const nn_kernels *k, const m
                  const mt_list **stage2);
 
 /* Greedy NMS of nms.m (stable ascending order, the last = best is taken
- * first). Writes the picked indices to pick (n entries), returns count. */
+ * first). order and pick hold n entries each; the picked indices end up in
+ * pick, best first; returns their count. */
 size_t mtcnn_nms(const mt_box *b, size_t n, double thr, int use_min, size_t *order, size_t *pick);
 
 #endif /* FIIE_MTCNN_H */

@@ -32,9 +32,16 @@ size_t nn_max_activation(const nn_net *net, int h, int w)
 const float *nn_forward(const nn_kernels *k, const nn_net *net, const float *in, int h, int w,
                         float *buf0, float *buf1, int *oh, int *ow)
 {
+    return nn_forward_layers(k, net, 0, net->n, in, h, w, buf0, buf1, oh, ow);
+}
+
+const float *nn_forward_layers(const nn_kernels *k, const nn_net *net, int first, int last,
+                               const float *in, int h, int w, float *buf0, float *buf1, int *oh,
+                               int *ow)
+{
     const float *cur = in;
     float *bufs[2] = {buf0, buf1};
-    for (int i = 0; i < net->n; i++) {
+    for (int i = first; i < last; i++) {
         const nn_layer *l = &net->layer[i];
         float *dst = bufs[i & 1];
         if (l->kind == NN_CONV)

@@ -56,6 +56,11 @@ size_t nn_max_activation(const nn_net *net, int h, int w);
 const float *nn_forward(const nn_kernels *k, const nn_net *net, const float *in, int h, int w,
                         float *buf0, float *buf1, int *oh, int *ow);
 
+/* As nn_forward() for layers [first, last) of `net` only. */
+const float *nn_forward_layers(const nn_kernels *k, const nn_net *net, int first, int last,
+                               const float *in, int h, int w, float *buf0, float *buf1, int *oh,
+                               int *ow);
+
 void nn_maxpool(const nn_layer *l, const float *in, int ih, int iw, float *out);
 
 /* Portable kernels (C11, auto-vectorised). */

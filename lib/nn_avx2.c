@@ -1,7 +1,8 @@
 /* AVX2 + FMA convolution (compiled with -mavx2 -mfma, called only after
  * nn_kernels_best() checked the CPU). Same loop order as the portable
  * kernel; FMA rounding may differ in the last bits, which never changes
- * the detections beyond float noise. */
+ * the detections beyond float noise. The tile loops are fully unrolled
+ * (pragmas) so the accumulators stay in registers; tile sizes measured. */
 #include "nn.h"
 
 #include <immintrin.h>
@@ -14,15 +15,15 @@ ALWAYS_INLINE void conv_tile(const nn_layer *l, const float *in, int iw, int ow,
                              float *out, const int NP, const int NV)
 {
     /* pixels p0 .. p0+NP-1 in raster order; they may span rows */
-    size_t off[8];
-    for (int p = 0; p < NP; p++)
+    size_t off[10];
+    _Pragma("GCC unroll 32") for (int p = 0; p < NP; p++)
         off[p] = ((size_t)((p0 + p) / ow) * iw + (size_t)((p0 + p) % ow)) * l->cin;
     const int k = l->k, cin = l->cin, cp = l->cout_pad, cout = l->cout;
     const int span = k * cin;
-    __m256 acc[8][4];
-    for (int v = 0; v < NV; v++) {
+    __m256 acc[10][4];
+    _Pragma("GCC unroll 8") for (int v = 0; v < NV; v++) {
         __m256 b = _mm256_loadu_ps(l->b + ob + 8 * v);
-        for (int p = 0; p < NP; p++)
+        _Pragma("GCC unroll 32") for (int p = 0; p < NP; p++)
             acc[p][v] = b;
     }
     for (int ky = 0; ky < k; ky++) {
@@ -31,20 +32,20 @@ ALWAYS_INLINE void conv_tile(const nn_layer *l, const float *in, int iw, int ow,
         for (int j = 0; j < span; j++) {
             const float *wj = wk + (size_t)j * cp;
             __m256 w[4];
-            for (int v = 0; v < NV; v++)
+            _Pragma("GCC unroll 8") for (int v = 0; v < NV; v++)
                 w[v] = _mm256_loadu_ps(wj + 8 * v);
-            for (int p = 0; p < NP; p++) {
+            _Pragma("GCC unroll 32") for (int p = 0; p < NP; p++) {
                 __m256 a = _mm256_broadcast_ss(src + off[p] + j);
-                for (int v = 0; v < NV; v++)
+                _Pragma("GCC unroll 8") for (int v = 0; v < NV; v++)
                     acc[p][v] = _mm256_fmadd_ps(a, w[v], acc[p][v]);
             }
         }
     }
     const __m256 zero = _mm256_setzero_ps();
-    for (int v = 0; v < NV; v++) {
+    _Pragma("GCC unroll 8") for (int v = 0; v < NV; v++) {
         const int o = ob + 8 * v;
         __m256 alpha = l->alpha ? _mm256_loadu_ps(l->alpha + o) : zero;
-        for (int p = 0; p < NP; p++) {
+        _Pragma("GCC unroll 32") for (int p = 0; p < NP; p++) {
             __m256 x = acc[p][v];
             if (l->alpha) {
                 __m256 pos = _mm256_cmp_ps(x, zero, _CMP_GT_OQ);
@@ -84,6 +85,6 @@ void nn_conv_avx2(const nn_layer *l, const float *in, int ih, int iw, float *out
             else if (nv == 2)
                 ROW(6, 2);
             else
-                ROW(8, 1);
+                ROW(10, 1);
         }
 }

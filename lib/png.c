@@ -6,6 +6,8 @@
  * before it is used, so no input can make us read outside the buffer. */
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -13,6 +15,7 @@
 #include "fiie/fiie.h"
 #include "png.h"
 #include "read_file.h"
+#include "stb_impl.h"
 
 const uint8_t fiie_png_signature[FIIE_PNG_SIGNATURE_BYTES] = {0x89, 'P', 'N', 'G',
                                                                '\r', '\n', 0x1a, '\n'};
@@ -91,6 +94,7 @@ static int parse_ihdr(const chunk *c, fiie_png_header *hdr)
     hdr->height = h;
     hdr->bit_depth = depth;
     hdr->color_type = ct;
+    hdr->interlace = d[12];
     hdr->has_alpha = ct == 4 || ct == 6;
     return 0;
 }
@@ -144,6 +148,68 @@ int fiie_png_validate(const uint8_t *png, size_t size, fiie_png_header *hdr)
     }
 }
 
+/* Bytes of filtered scanlines (a filter byte per row) for w x h pixels. */
+static uint64_t scanline_bytes(uint64_t w, uint64_t h, uint64_t bits_per_pixel)
+{
+    if (w == 0 || h == 0)
+        return 0;
+    return h * (1 + (w * bits_per_pixel + 7) / 8);
+}
+
+/* Decompressed size of the image data the header promises. */
+static uint64_t expected_data_size(const fiie_png_header *hdr)
+{
+    static const uint8_t samples[7] = {1, 0, 3, 1, 2, 0, 4}; /* per colour type */
+    uint64_t bpp = (uint64_t)samples[hdr->color_type] * hdr->bit_depth;
+    uint64_t w = hdr->width, h = hdr->height;
+    if (!hdr->interlace)
+        return scanline_bytes(w, h, bpp);
+    /* Adam7: start column, start row, column step, row step of each pass */
+    static const uint8_t pass[7][4] = {{0, 0, 8, 8}, {4, 0, 8, 8}, {0, 4, 4, 8}, {2, 0, 4, 4},
+                                       {0, 2, 2, 4}, {1, 0, 2, 2}, {0, 1, 1, 2}};
+    uint64_t total = 0;
+    for (int i = 0; i < 7; i++) {
+        uint64_t pw = w > pass[i][0] ? (w - pass[i][0] + pass[i][2] - 1) / pass[i][2] : 0;
+        uint64_t ph = h > pass[i][1] ? (h - pass[i][1] + pass[i][3] - 1) / pass[i][3] : 0;
+        total += scanline_bytes(pw, ph, bpp);
+    }
+    return total;
+}
+
+int fiie_png_check_data_size(const uint8_t *png, size_t size, const fiie_png_header *hdr)
+{
+    uint64_t want = expected_data_size(hdr);
+    if (want >= INT_MAX)
+        return 0; /* stb's bounded inflater takes an int; its own checks remain */
+    /* Gather the IDAT payloads (the stream may be split across chunks). */
+    size_t zsize = 0, pos = FIIE_PNG_SIGNATURE_BYTES;
+    chunk c;
+    while (next_chunk(png, size, &pos, &c) == 0 && memcmp(c.type, "IEND", 4) != 0)
+        if (memcmp(c.type, "IDAT", 4) == 0)
+            zsize += c.size; /* <= size, the chunks being inside the file */
+    if (zsize == 0 || zsize > INT_MAX)
+        return FIIE_E_IMAGE_FORMAT;
+    uint8_t *z = malloc(zsize);
+    uint8_t *out = malloc((size_t)want + 1);
+    if (z == NULL || out == NULL) {
+        free(z);
+        free(out);
+        return FIIE_E_NO_MEMORY;
+    }
+    size_t at = 0;
+    pos = FIIE_PNG_SIGNATURE_BYTES;
+    while (next_chunk(png, size, &pos, &c) == 0 && memcmp(c.type, "IEND", 4) != 0)
+        if (memcmp(c.type, "IDAT", 4) == 0) {
+            memcpy(z + at, c.data, c.size);
+            at += c.size;
+        }
+    /* One spare byte: a stream that fills it has surplus data. */
+    int got = fiie_stb_inflate(z, (int)zsize, out, (int)want + 1);
+    free(z);
+    free(out);
+    return got >= 0 && (uint64_t)got == want ? 0 : FIIE_E_IMAGE_FORMAT;
+}
+
 int fiie_png_find(const uint8_t *png, size_t size, const char *type, const uint8_t **data,
                   size_t *data_size)
 {
@@ -155,7 +221,7 @@ int fiie_png_find(const uint8_t *png, size_t size, const char *type, const uint8
         chunk c;
         if ((rc = next_chunk(png, size, &pos, &c)) < 0)
             return rc;
-        if (first && memcmp(c.type, "IHDR", 4) != 0)
+        if (first && (memcmp(c.type, "IHDR", 4) != 0 || c.size != 13))
             return FIIE_E_IMAGE_FORMAT;
         if (memcmp(c.type, type, 4) == 0) {
             *data = c.data;

@@ -18,6 +18,7 @@ typedef struct fiie_png_header {
     uint32_t height;
     uint8_t bit_depth;
     uint8_t color_type;
+    uint8_t interlace;
     uint8_t has_alpha; /* alpha channel (color type 4 or 6) or a tRNS chunk */
 } fiie_png_header;
 
@@ -32,6 +33,14 @@ int fiie_png_read_header(const uint8_t *png, size_t size, fiie_png_header *hdr);
  * types, bounds, every CRC, IHDR first and well-formed, at least one IDAT.
  * Returns 0 or FIIE_E_IMAGE_FORMAT. */
 int fiie_png_validate(const uint8_t *png, size_t size, fiie_png_header *hdr);
+
+/* Inflate the image data of a validated PNG into a buffer of exactly the
+ * size its header implies and refuse the file when the stream is corrupt
+ * or holds more or less than that. stb's own inflater grows its output
+ * without bound (up to 4 GiB) before it notices surplus data, so a
+ * deflate "bomb" of a few MB could otherwise take gigabytes.
+ * Returns 0, FIIE_E_IMAGE_FORMAT or FIIE_E_NO_MEMORY. */
+int fiie_png_check_data_size(const uint8_t *png, size_t size, const fiie_png_header *hdr);
 
 /* Find the first chunk of `type`, validating everything up to and
  * including it. Returns 0, FIIE_E_IMAGE_FORMAT or FIIE_E_NOT_FOUND. */

@@ -100,4 +100,13 @@ void rs_axis_compute(rs_axis *a, int na, int nb, int single)
     } else {
         up(a, na, nb, single);
     }
+    /* Unused slots: weight 0 on a valid index (adding 0 * v changes no sum). */
+    for (int yb = 0; yb < nb; yb++) {
+        size_t first = (size_t)yb * a->K;
+        int last = a->ntap[yb] > 0 ? a->idx[first + a->ntap[yb] - 1] : 0;
+        for (int t = a->ntap[yb]; t < a->K; t++) {
+            a->idx[first + t] = last;
+            a->wt[first + t] = 0.0f;
+        }
+    }
 }

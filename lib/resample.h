@@ -6,7 +6,8 @@
 
 #include <stddef.h>
 
-/* Per-output taps along one axis, na -> nb samples. */
+/* Per-output taps along one axis, na -> nb samples. The taps of one
+ * output are always consecutive source indices (idx[t] = idx[0] + t). */
 typedef struct rs_axis {
     int nb;     /* output samples */
     int K;      /* taps slots per output */
@@ -19,7 +20,7 @@ typedef struct rs_axis {
 int rs_taps(int na, int nb);
 
 /* Fill `a` (whose arrays hold nb * rs_taps(na, nb) entries) with the
- * coefficients; `single` selects float (the pyramid, MATLAB single) or
+ * coefficients (slots past ntap get weight 0 on a valid index); `single` selects float (the pyramid, MATLAB single) or
  * double (the crops, MATLAB double) arithmetic for the coefficients. */
 void rs_axis_compute(rs_axis *a, int na, int nb, int single);
 

@@ -40,6 +40,8 @@
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
 #endif
 #endif
+/* Built as its own archive (lib/meson.build) so that UBSan can skip stb's
+ * known arithmetic undefined behaviour here without losing it elsewhere. */
 #include <stb/stb_image.h>
 #include <stb/stb_image_write.h>
 
@@ -53,6 +55,11 @@ uint8_t *fiie_stb_decode(const uint8_t *data, int size, int channels, int *width
 {
     int file_channels = 0;
     return stbi_load_from_memory(data, size, width, height, &file_channels, channels);
+}
+
+int fiie_stb_inflate(const uint8_t *in, int in_size, uint8_t *out, int cap)
+{
+    return stbi_zlib_decode_buffer((char *)out, cap, (const char *)in, in_size);
 }
 
 uint8_t *fiie_stb_encode_png(const uint8_t *pixels, int stride, int width, int height,

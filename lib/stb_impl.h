@@ -17,6 +17,10 @@ int fiie_stb_info(const uint8_t *data, int size, int *width, int *height, int *c
 uint8_t *fiie_stb_decode(const uint8_t *data, int size, int channels, int *width,
                          int *height);
 
+/* Inflate a zlib stream into out[0..cap): the decoded length, or -1 when
+ * the stream is corrupt or would not fit. Never allocates beyond cap. */
+int fiie_stb_inflate(const uint8_t *in, int in_size, uint8_t *out, int cap);
+
 /* Encode 8-bit RGB (3) or RGBA (4) rows as a PNG without ancillary chunks.
  * NULL on failure. */
 uint8_t *fiie_stb_encode_png(const uint8_t *pixels, int stride, int width, int height,

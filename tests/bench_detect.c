@@ -12,16 +12,6 @@
 #include "fiie/fiie.h"
 #include "test_util.h"
 
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wpedantic"
-#pragma GCC diagnostic ignored "-Wsign-compare"
-#pragma GCC diagnostic ignored "-Wunused-parameter"
-#pragma GCC diagnostic ignored "-Wunused-function"
-#define STB_IMAGE_IMPLEMENTATION
-#define STBI_ONLY_PNG
-#include <stb/stb_image.h>
-#pragma GCC diagnostic pop
-
 static double now_ms(void)
 {
     struct timespec t;
@@ -37,21 +27,21 @@ static int cmp_double(const void *a, const void *b)
 
 static int bench(const char *path, unsigned threads, int runs)
 {
-    int w, h, c;
-    unsigned char *px = stbi_load(path, &w, &h, &c, 3);
-    if (px == NULL) {
-        fprintf(stderr, "cannot read %s\n", path);
+    fiie_image img;
+    int rc = fiie_image_load(&img, path, NULL);
+    if (rc != 0) {
+        fprintf(stderr, "%s: %s\n", path, fiie_strerror(rc));
         return 1;
     }
-    fiie_image img = {px, (uint32_t)w, (uint32_t)h, (size_t)w * 3, FIIE_PIXEL_RGB8, 0};
+    const int w = (int)img.width, h = (int)img.height;
     fiie_detector_options o;
     fiie_detector_options_init(&o);
     o.threads = threads;
     fiie_detector *d;
-    int rc = fiie_detector_new(&d, NULL, &o);
+    rc = fiie_detector_new(&d, NULL, &o);
     if (rc != 0) {
         fprintf(stderr, "fiie_detector_new: %s\n", fiie_strerror(rc));
-        stbi_image_free(px);
+        fiie_image_free(&img);
         return 1;
     }
     fiie_face faces[64];
@@ -72,7 +62,7 @@ static int bench(const char *path, unsigned threads, int runs)
            path, w, h, threads, n, t[runs / 2], t[0], t[runs - 1], runs, ru.ru_maxrss);
     free(t);
     fiie_detector_free(d);
-    stbi_image_free(px);
+    fiie_image_free(&img);
     return 0;
 }
 

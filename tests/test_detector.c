@@ -3,6 +3,7 @@
  * the model loader against corrupt input, options, bad arguments and the
  * face alignment. */
 #include <math.h>
+#include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -19,17 +20,6 @@
 #include "model.h"
 #include "test_util.h"
 
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wpedantic"
-#pragma GCC diagnostic ignored "-Wsign-compare"
-#pragma GCC diagnostic ignored "-Wunused-parameter"
-#pragma GCC diagnostic ignored "-Wunused-function"
-#define STB_IMAGE_IMPLEMENTATION
-#define STBI_ONLY_PNG
-#define STBI_NO_STDIO_WARNINGS
-#include <stb/stb_image.h>
-#pragma GCC diagnostic pop
-
 #ifndef FIIE_MODEL_FILE
 #define FIIE_MODEL_FILE "models/mtcnn.fiiem"
 #endif
@@ -39,15 +29,17 @@
 static const char *images[] = {"astronaut", "camera", "coffee", "faces_640x480",
                                "faces_1280x720"};
 
-/* RGB8 test image owned by stb. */
+/* A sample image as RGB8 (release with fiie_image_free()). */
 static fiie_image load_rgb(const char *name)
 {
     char path[1024];
     snprintf(path, sizeof path, "%s/images/%s.png", test_data_dir(), name);
-    int w, h, c;
-    unsigned char *px = stbi_load(path, &w, &h, &c, 3);
-    assert_non_null(px);
-    fiie_image img = {px, (uint32_t)w, (uint32_t)h, (size_t)w * 3, FIIE_PIXEL_RGB8, 0};
+    fiie_load_options lo;
+    assert_int_equal(fiie_load_options_init(&lo), 0);
+    lo.format = FIIE_PIXEL_RGB8;
+    fiie_image img;
+    assert_int_equal(fiie_image_load(&img, path, &lo), 0);
+    assert_int_equal(img.format, FIIE_PIXEL_RGB8);
     return img;
 }
 
@@ -102,7 +94,7 @@ static void matches_reference(int mode)
             assert_int_equal(n, 0);
         else
             assert_true(n >= 1);
-        stbi_image_free(img.data);
+        fiie_image_free(&img);
     }
     fiie_detector_free(d);
 }
@@ -152,7 +144,7 @@ static void formats_and_strides(void **state)
         assert_memory_equal(f, ref, n * sizeof f[0]);
         free(buf);
     }
-    stbi_image_free(rgb.data);
+    fiie_image_free(&rgb);
     fiie_detector_free(d);
 }
 
@@ -178,23 +170,28 @@ static void threads_do_not_change_results(void **state)
         fiie_detector_free(d);
     }
     fiie_detector_free(d1);
-    stbi_image_free(img.data);
+    fiie_image_free(&img);
 }
 
-/* The portable kernels give the same detections as the dispatched ones. */
-static void portable_kernels_agree(void **state)
+/* Every kernel set gives the same detections as the dispatched one. */
+static void kernels_agree(void **state)
 {
     (void)state;
     fiie_detector *d = new_detector(FIIE_LANDMARKS_PLAIN, 2);
     const char *names[] = {"faces_640x480", "astronaut"};
-    for (int i = 0; i < 2; i++) {
-        fiie_image img = load_rgb(names[i]);
+    const char *kernels[] = {"portable", "avx2", "avx512"};
+    assert_int_equal(fiie_detector_use_kernels_(d, "nonexistent"), FIIE_E_UNSUPPORTED);
+    for (int i = 0; i < 2 * 3; i++) {
+        fiie_image img = load_rgb(names[i % 2]);
         fiie_face a[MAX_FACES], b[MAX_FACES];
         size_t na, nb;
-        fiie_detector_use_portable_(d, 0);
+        assert_int_equal(fiie_detector_use_kernels_(d, NULL), 0);
         detect_all(d, &img, a, &na);
-        fiie_detector_use_portable_(d, 1);
-        assert_string_equal(fiie_detector_kernels_name_(d), "portable");
+        if (fiie_detector_use_kernels_(d, kernels[i / 2]) != 0) {
+            fiie_image_free(&img); /* CPU without it */
+            continue;
+        }
+        assert_string_equal(fiie_detector_kernels_name_(d), kernels[i / 2]);
         detect_all(d, &img, b, &nb);
         assert_int_equal(na, nb);
         for (size_t k = 0; k < na; k++) {
@@ -206,10 +203,56 @@ static void portable_kernels_agree(void **state)
                 assert_true(fabsf(a[k].landmarks[j][1] - b[k].landmarks[j][1]) < 0.05f);
             }
         }
-        check_against_expected(names[i], "plain", b, nb);
-        stbi_image_free(img.data);
+        check_against_expected(names[i % 2], "plain", b, nb);
+        fiie_image_free(&img);
     }
     fiie_detector_free(d);
+}
+
+/* One model shared by detectors running at the same time on two threads. */
+typedef struct shared_run {
+    const fiie_model *model;
+    const fiie_image *img;
+    fiie_face faces[MAX_FACES];
+    size_t n;
+    int rc;
+} shared_run;
+
+static void *run_shared(void *p)
+{
+    shared_run *r = p;
+    fiie_detector *d = NULL;
+    r->rc = fiie_detector_new(&d, r->model, NULL);
+    for (int i = 0; i < 2 && r->rc == 0; i++)
+        r->rc = fiie_detector_detect(d, r->img, r->faces, MAX_FACES, &r->n);
+    fiie_detector_free(d);
+    return NULL;
+}
+
+static void shared_model_on_threads(void **state)
+{
+    (void)state;
+    fiie_model *m;
+    assert_int_equal(fiie_model_new_default(&m), 0);
+    fiie_image img = load_rgb("astronaut");
+    shared_run runs[2];
+    pthread_t tid[2];
+    for (int i = 0; i < 2; i++) {
+        memset(&runs[i], 0, sizeof runs[i]);
+        runs[i].model = m;
+        runs[i].img = &img;
+        assert_int_equal(pthread_create(&tid[i], NULL, run_shared, &runs[i]), 0);
+    }
+    for (int i = 0; i < 2; i++)
+        pthread_join(tid[i], NULL);
+    fiie_model_free(m);
+    for (int i = 0; i < 2; i++) {
+        assert_int_equal(runs[i].rc, 0);
+        check_against_expected("astronaut", "plain", runs[i].faces, runs[i].n);
+    }
+    assert_int_equal(runs[0].n, runs[1].n);
+    assert_memory_equal(runs[0].faces, runs[1].faces, runs[0].n * sizeof(fiie_face));
+    fiie_image_free(&img);
 }
 
 static void cap_max_faces_and_query(void **state)
@@ -238,7 +281,7 @@ static void cap_max_faces_and_query(void **state)
     assert_int_equal(n, 2);
     assert_memory_equal(f, all, 2 * sizeof f[0]);
     fiie_detector_free(d);
-    stbi_image_free(img.data);
+    fiie_image_free(&img);
 }
 
 static void bad_arguments(void **state)
@@ -267,6 +310,9 @@ static void bad_arguments(void **state)
     assert_int_equal(fiie_detector_detect(d, &bad, f, 4, &n), FIIE_E_INVALID_ARGUMENT);
     bad = img;
     bad.data = NULL;
+    assert_int_equal(fiie_detector_detect(d, &bad, f, 4, &n), FIIE_E_INVALID_ARGUMENT);
+    bad = img;
+    bad.flags = 2;
     assert_int_equal(fiie_detector_detect(d, &bad, f, 4, &n), FIIE_E_INVALID_ARGUMENT);
     bad = img;
     bad.width = 70000;
@@ -347,7 +393,7 @@ static void options(void **state)
     detect_all(d, &img, g, &m);
     assert_int_equal(m, 0);
     fiie_detector_free(d);
-    stbi_image_free(img.data);
+    fiie_image_free(&img);
 }
 
 /* ------------------------------------------------------------- model */
@@ -390,7 +436,7 @@ static void model_sources_agree(void **state)
     fiie_model_free(a);
     fiie_model_free(b);
     fiie_model_free(NULL);
-    stbi_image_free(img.data);
+    fiie_image_free(&img);
 
     fiie_model *m = (fiie_model *)&na;
     assert_int_equal(fiie_model_new_from_file(&m, "/nonexistent/model.fiiem"), FIIE_E_IO);
@@ -604,7 +650,8 @@ int main(void)
         cmocka_unit_test(reference_v1flip),
         cmocka_unit_test(formats_and_strides),
         cmocka_unit_test(threads_do_not_change_results),
-        cmocka_unit_test(portable_kernels_agree),
+        cmocka_unit_test(kernels_agree),
+        cmocka_unit_test(shared_model_on_threads),
         cmocka_unit_test(cap_max_faces_and_query),
         cmocka_unit_test(bad_arguments),
         cmocka_unit_test(options),

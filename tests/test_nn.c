@@ -201,6 +201,8 @@ static void resample_coefficients(void **state)
     assert_true(rs_taps(500, 17) * 17 <= 2000);
     rs_axis_compute(&b, 500, 17, 0);
     for (int y = 0; y < 17; y++) {
+        for (int t = 1; t < ntap2[y]; t++) /* consecutive taps */
+            assert_int_equal(idx2[y * b.K + t], idx2[y * b.K] + t);
         float s = 0;
         for (int t = 0; t < ntap2[y]; t++)
             s += wt2[y * b.K + t];

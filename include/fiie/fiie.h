@@ -15,6 +15,9 @@
 #include "fiie/version.h"
 #include "fiie/common.h"
 #include "fiie/image.h"
+#include "fiie/mask.h"
+#include "fiie/cipher.h"
+#include "fiie/container.h"
 #include "fiie/detector.h"
 
 #endif /* FIIE_FIIE_H */

@@ -6,7 +6,10 @@
  * it at their own memory: a camera frame, a numpy array, a decoded video
  * frame. Its layout is frozen forever.
  *
- * Files: PNG, JPEG, BMP and TGA are read (JPEG EXIF orientation applied);
+ * Files: PNG, JPEG, BMP and TGA are read (JPEG EXIF orientation applied).
+ * Before any pixel is decoded the file structure is checked (every PNG
+ * CRC; JPEG segments up to EOI; BMP/TGA pixel data present), so truncated
+ * or damaged files are refused rather than decoded with filler pixels.
  * PNG is written, optionally with one private chunk after IHDR (used for the
  * `fiIE` header of protected images). Every write is atomic: the data goes
  * to a temporary file in the destination directory which is renamed over the
@@ -56,6 +59,7 @@ typedef struct fiie_image {
 
 /**
  * @brief Bytes per pixel of a format.
+ * @param format a fiie_pixel_format value
  * @return 3 or 4, or FIIE_E_INVALID_ARGUMENT for an unknown format.
  */
 FIIE_API int fiie_pixel_format_channels(int32_t format);
@@ -63,7 +67,8 @@ FIIE_API int fiie_pixel_format_channels(int32_t format);
 /**
  * @brief Check that an image struct is usable: data non-NULL, sizes within
  *        the limits, stride large enough, known format, no row-offset
- *        overflow.
+ *        overflow, no unknown flag bits.
+ * @param img image to check, or NULL (FIIE_E_INVALID_ARGUMENT)
  * @return 0, FIIE_E_INVALID_ARGUMENT or FIIE_E_TOO_LARGE.
  */
 FIIE_API int fiie_image_validate(const fiie_image *img);
@@ -85,6 +90,10 @@ FIIE_API int fiie_image_wrap(fiie_image *img, uint8_t *data, uint32_t width,
 
 /**
  * @brief Allocate a zero-filled, tightly packed image.
+ * @param img    struct to fill; release with fiie_image_free()
+ * @param width  pixels per row
+ * @param height rows
+ * @param format a fiie_pixel_format
  * @return 0, FIIE_E_INVALID_ARGUMENT, FIIE_E_TOO_LARGE (checked before any
  *         allocation) or FIIE_E_NO_MEMORY. img is zeroed on error.
  */
@@ -92,7 +101,8 @@ FIIE_API int fiie_image_alloc(fiie_image *img, uint32_t width, uint32_t height,
                               int32_t format);
 
 /**
- * @brief Release an image's pixels if libfiie owns them and zero the struct.
+ * @brief Release an image's pixels if libfiie owns them (flags has
+ *        FIIE_IMAGE_OWNS_DATA) and zero the struct.
  * @param img image, or NULL (then nothing happens)
  */
 FIIE_API void fiie_image_free(fiie_image *img);
@@ -100,17 +110,30 @@ FIIE_API void fiie_image_free(fiie_image *img);
 /**
  * @brief Convert between pixel formats into a newly allocated image.
  *
- * Adding alpha sets it to 255; removing it drops it.
- * @return 0 or a negative FIIE_E_* code (dst is zeroed on error).
+ * Adding alpha sets it to 255; removing it drops it. The result is tightly
+ * packed and owned (release with fiie_image_free()).
+ * @param dst    image to fill; must not be `src` (FIIE_E_INVALID_ARGUMENT)
+ * @param src    image to read
+ * @param format any fiie_pixel_format, including the one of src (a copy)
+ * @return 0 or a negative FIIE_E_* code (dst is zeroed on error, unless
+ *         it is src).
  */
 FIIE_API int fiie_image_convert(fiie_image *dst, const fiie_image *src, int32_t format);
 
-/** Options for fiie_image_load(). Initialise with fiie_load_options_init(). */
+/**
+ * @brief Options for fiie_image_load(). Initialise with fiie_load_options_init().
+ *
+ * A struct with another ABI major gives FIIE_E_VERSION; non-zero
+ * `reserved` bytes or an unknown `format` give FIIE_E_INVALID_ARGUMENT.
+ */
 typedef struct fiie_load_options {
     uint32_t abi_version;      /**< set by the init function; checked by the loader */
     uint32_t apply_orientation;/**< non-zero (default): rotate/flip JPEGs by their EXIF orientation */
-    uint64_t max_pixels;       /**< refuse larger images before decoding (default and cap FIIE_MAX_PIXELS) */
-    int32_t format;            /**< 0 (default): RGB8, or RGBA8 when the file has alpha; or force RGB8/RGBA8 */
+    uint64_t max_pixels;       /**< refuse larger images (FIIE_E_TOO_LARGE) before decoding;
+                                    default FIIE_MAX_PIXELS, larger values and 0 mean FIIE_MAX_PIXELS */
+    int32_t format;            /**< 0 (default): RGB8, or RGBA8 when the file has alpha (alpha
+                                    channel or PNG tRNS); or any fiie_pixel_format to force it
+                                    (alpha added as 255 or dropped) */
     uint8_t reserved[44];      /**< zero; room for later options */
 } fiie_load_options;
 
@@ -125,11 +148,19 @@ FIIE_API int fiie_load_options_init_v(fiie_load_options *o, int abi_version);
 #define fiie_load_options_init(o) fiie_load_options_init_v((o), FIIE_ABI_VERSION)
 
 /**
- * @brief Decode a PNG, JPEG, BMP or TGA file into a new RGB8/RGBA8 image.
+ * @brief Decode a PNG, JPEG, BMP or TGA file into a new RGB8/RGBA8 image
+ *        (or the format forced by the options).
  *
  * The size in the file header is checked against the limits before any
- * pixel memory is allocated. PNG chunk CRCs are verified.
- * @param out  image to fill (owns its data; release with fiie_image_free())
+ * pixel memory is allocated. PNG chunk CRCs are verified and the
+ * compressed image data must inflate to exactly the size the header
+ * implies (no decompression bombs); 16-bit PNGs are
+ * reduced to 8 bits, grey expands to R = G = B, palettes are resolved.
+ * A JPEG must end with its EOI marker (a cut file is refused, not
+ * completed with grey); an EXIF block that cannot be parsed is ignored.
+ * Files over 1 GiB + 16 MiB give FIIE_E_TOO_LARGE without being read.
+ * @param out  image to fill (owns its data, tightly packed; release with
+ *             fiie_image_free())
  * @param path file name
  * @param o    options, or NULL for the defaults
  * @return 0, FIIE_E_INVALID_ARGUMENT, FIIE_E_IO (cannot open/read),
@@ -141,6 +172,11 @@ FIIE_API int fiie_image_load(fiie_image *out, const char *path,
 
 /**
  * @brief Decode an image held in memory; as fiie_image_load().
+ * @param out  image to fill
+ * @param data file contents (not modified, not retained)
+ * @param size their count; 0 gives FIIE_E_INVALID_ARGUMENT
+ * @param o    options, or NULL for the defaults
+ * @return as fiie_image_load() (never FIIE_E_IO).
  */
 FIIE_API int fiie_image_load_memory(fiie_image *out, const void *data, size_t size,
                                     const fiie_load_options *o);
@@ -154,13 +190,16 @@ FIIE_API int fiie_image_load_memory(fiie_image *out, const void *data, size_t si
  * RGB8/BGR8 images are stored as 8-bit RGB, RGBA8/BGRA8 as 8-bit RGBA.
  * When `chunk_type` is non-NULL, one chunk of that type holding
  * `chunk_size` bytes of `chunk_data` is placed right after IHDR.
+ * The type must be an ancillary chunk (first letter lower case, so other
+ * decoders skip it) with the reserved third letter upper case, e.g. "fiIE".
  * @param img        image to encode
- * @param chunk_type four ASCII letters, or NULL for no extra chunk
+ * @param chunk_type four ASCII letters as above, or NULL for no extra chunk
  * @param chunk_data chunk payload (may be NULL when chunk_size is 0)
- * @param chunk_size payload size, at most 2^31 - 1
+ * @param chunk_size payload size, at most 2^31 - 1 (else FIIE_E_TOO_LARGE)
  * @param out        receives a buffer to release with fiie_free()
  * @param out_size   receives its size
- * @return 0 or a negative FIIE_E_* code (*out is NULL on error).
+ * @return 0, FIIE_E_INVALID_ARGUMENT, FIIE_E_TOO_LARGE or FIIE_E_NO_MEMORY
+ *         (*out is NULL and *out_size 0 on error).
  */
 FIIE_API int fiie_image_encode_png(const fiie_image *img, const char *chunk_type,
                                    const void *chunk_data, size_t chunk_size,
@@ -170,8 +209,17 @@ FIIE_API int fiie_image_encode_png(const fiie_image *img, const char *chunk_type
  * @brief Write an image as a PNG file, atomically.
  *
  * Arguments as fiie_image_encode_png(). The file appears complete or not
- * at all; with FIIE_SAVE_NO_CLOBBER an existing file is never replaced.
- * @param flags 0 or FIIE_SAVE_NO_CLOBBER
+ * at all; with FIIE_SAVE_NO_CLOBBER an existing file is never replaced
+ * (race-free). A new file gets mode 0666 & ~umask; a symbolic link at
+ * `path` is replaced, not followed. The temporary file
+ * (`.fiie-XXXXXXXXXXXXXXXX.tmp` in the same directory) is removed on
+ * every failure.
+ * @param img        image to encode
+ * @param path       destination file name
+ * @param chunk_type as fiie_image_encode_png()
+ * @param chunk_data as fiie_image_encode_png()
+ * @param chunk_size as fiie_image_encode_png()
+ * @param flags      0 or FIIE_SAVE_NO_CLOBBER
  * @return 0, FIIE_E_INVALID_ARGUMENT, FIIE_E_EXISTS, FIIE_E_IO,
  *         FIIE_E_TOO_LARGE or FIIE_E_NO_MEMORY.
  */
@@ -182,8 +230,9 @@ FIIE_API int fiie_image_save_png(const fiie_image *img, const char *path,
 /**
  * @brief Find a chunk in a PNG held in memory.
  *
- * The chunk structure up to the chunk is validated (signature, lengths,
- * CRCs); the first chunk of the given type is returned.
+ * The chunk structure up to the chunk is validated (signature, IHDR
+ * first, lengths, CRCs); the first chunk of the given type is returned.
+ * Nothing after it is examined.
  * @param png        PNG bytes
  * @param png_size   their count
  * @param chunk_type four ASCII letters
@@ -197,6 +246,11 @@ FIIE_API int fiie_png_find_chunk(const void *png, size_t png_size, const char *c
 
 /**
  * @brief Read a chunk's payload from a PNG file into a caller buffer.
+ *
+ * Validates as fiie_png_find_chunk() and reads the file only up to the
+ * end of the chunk (cheap for a chunk right after IHDR). `buf` is not
+ * written on FIIE_E_BUFFER_TOO_SMALL and is zeroed if the chunk's CRC is
+ * wrong.
  * @param path       PNG file
  * @param chunk_type four ASCII letters
  * @param buf        output buffer (may be NULL when cap is 0, to query the size)

@@ -1,0 +1,76 @@
+"""Python bindings of libfiie: face detection (MTCNN) and reversible
+encryption of face regions (FIIE v1), over ctypes.
+
+Pure Python, standard library only; numpy is optional (Image.from_array,
+Image.to_array). The C library is found through ``FIIE_LIBRARY`` or the
+versioned SONAME ``libfiie.so.1``; see fiie._lib.
+
+    import fiie
+    with fiie.Image.open("photo.jpg") as img, fiie.Detector() as det:
+        faces = det.detect(img)
+        with fiie.Mask.from_faces(img, faces) as mask, fiie.Key.generate() as key:
+            header = fiie.encrypt(img, mask, key)
+            fiie.save_protected_png(img, header, "protected.png")
+"""
+
+from ._errors import (STATUS, AuthenticationError, BufferTooSmallError,  # noqa: F401
+                      ClosedError, CryptoError, EmptyMaskError, Error,
+                      ExistsError, HeaderError, ImageFormatError,
+                      InvalidArgumentError, IOFailureError, MismatchError,
+                      ModelError, NoMemoryError, NotFoundError, ThreadError,
+                      TooLargeError, UnsupportedError, VersionError)
+from ._lib import ABI_MAJOR, ABI_MINOR, strerror  # noqa: F401
+from ._lib import PATH as library_path  # noqa: F401
+from ._lib import lib as _c
+from .image import (MAX_DIMENSION, MAX_PIXELS, Image, PixelFormat,  # noqa: F401
+                    find_png_chunk, read_png_chunk)
+from .mask import Mask, Region, Shape  # noqa: F401
+from .detector import HIGH_RECALL, Detector, Face, Landmarks, Model  # noqa: F401
+from .cipher import (KEY_BYTES, NONCE_BYTES, SALT_BYTES, Alg, Key,  # noqa: F401
+                     decrypt, encrypt, paper_keystream)
+from .container import (HeaderInfo, header_size, load_protected_png,  # noqa: F401
+                        mask_from_header, parse_header, read_sidecar,
+                        save_protected_png, write_sidecar)
+
+__all__ = [
+    # errors
+    "Error", "InvalidArgumentError", "NoMemoryError", "TooLargeError", "IOFailureError",
+    "ImageFormatError", "UnsupportedError", "BufferTooSmallError", "NotFoundError",
+    "ExistsError", "VersionError", "ModelError", "HeaderError", "MismatchError",
+    "AuthenticationError", "CryptoError", "ThreadError", "EmptyMaskError", "ClosedError",
+    "STATUS", "strerror",
+    # library
+    "ABI_MAJOR", "ABI_MINOR", "library_path", "library_version", "library_version_number",
+    "abi_version",
+    # image
+    "Image", "PixelFormat", "MAX_DIMENSION", "MAX_PIXELS", "find_png_chunk", "read_png_chunk",
+    # mask
+    "Mask", "Region", "Shape",
+    # detector
+    "Detector", "Face", "Landmarks", "Model", "HIGH_RECALL",
+    # cipher
+    "Key", "Alg", "encrypt", "decrypt", "paper_keystream", "KEY_BYTES", "NONCE_BYTES",
+    "SALT_BYTES",
+    # container
+    "HeaderInfo", "header_size", "parse_header", "mask_from_header", "save_protected_png",
+    "load_protected_png", "write_sidecar", "read_sidecar",
+]
+
+#: Release version of the bindings (follows the C library's release).
+__version__ = "0.1.0"
+
+
+def library_version():
+    """Release version string of the loaded C library, e.g. '0.1.0'."""
+    return _c.fiie_version_string().decode("ascii")
+
+
+def library_version_number():
+    """major * 10000 + minor * 100 + patch of the loaded C library."""
+    return _c.fiie_version_number()
+
+
+def abi_version():
+    """(major, minor) ABI version of the loaded C library."""
+    v = _c.fiie_abi_version()
+    return (v >> 16, v & 0xFFFF)

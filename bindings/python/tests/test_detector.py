@@ -1,0 +1,208 @@
+"""fiie.Detector through the bindings (the C tests check the cascade in
+depth; here: results reach Python intact, options, errors, lifetimes)."""
+
+import json
+import unittest
+import warnings
+
+import fiie
+
+from support import DATA, SOURCE_ROOT, image_path, needs, needs_numpy, numpy
+
+DETECTOR_FUNCS = ("fiie_detector_options_init_v", "fiie_detector_new",
+                  "fiie_detector_detect", "fiie_model_new_default")
+
+# ArcFace 112x112 template (fiie/detector.h).
+TEMPLATE = [(38.2946, 51.6963), (73.5318, 51.5014), (56.0252, 71.7366),
+            (41.5493, 92.3655), (70.7299, 92.2041)]
+
+
+def expected(name, kind="plain"):
+    with open(DATA / "expected" / ("%s.%s.json" % (name, kind))) as f:
+        return json.load(f)
+
+
+def top_left_crop():
+    """640x220 top-left part of faces_1280x720.png (5 faces, 24..96 px
+    wide) wrapped with the full image's stride: small enough to keep the
+    suite fast under sanitizers, and it exercises strided images."""
+    with fiie.Image.open(image_path("faces_1280x720.png")) as full:
+        buf = bytearray(full.tobytes())
+    return fiie.Image.from_buffer(buf, 640, 220, "rgb", stride=1280 * 3)
+
+
+def iou(a, b):
+    ix = max(0.0, min(a[2], b[2]) - max(a[0], b[0]))
+    iy = max(0.0, min(a[3], b[3]) - max(a[1], b[1]))
+    inter = ix * iy
+    area = lambda r: (r[2] - r[0]) * (r[3] - r[1])
+    return inter / (area(a) + area(b) - inter)
+
+
+@needs(*DETECTOR_FUNCS)
+class TestDetector(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        # Detection is slow under sanitizers: detect the main sample once.
+        cls.det = fiie.Detector()
+        with fiie.Image.open(image_path("astronaut.png")) as img:
+            cls.astronaut = cls.det.detect(img)
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.det.close()
+
+    def assertMatches(self, faces, ref, kind="plain"):
+        self.assertEqual(len(faces), len(ref))
+        for r in ref:
+            best = max(faces, key=lambda f: iou(f.box, r["box"]))
+            self.assertGreaterEqual(iou(best.box, r["box"]), 0.95)
+            self.assertAlmostEqual(best.score, r["score"], delta=0.01)
+            for (x, y), (rx, ry) in zip(best.landmarks, r["landmarks"]):
+                self.assertLess(max(abs(x - rx), abs(y - ry)), 1.5)
+
+    def test_matches_reference(self):
+        self.assertMatches(self.astronaut, expected("astronaut"))
+        for name in ("coffee", "faces_640x480"):
+            with self.subTest(image=name), fiie.Image.open(image_path(name + ".png")) as img:
+                faces = self.det.detect(img)
+                self.assertMatches(faces, expected(name))
+                scores = [f.score for f in faces]
+                self.assertEqual(scores, sorted(scores, reverse=True))  # best first
+                for f in faces:
+                    self.assertEqual(set(f.to_dict()), {"box", "score", "landmarks"})
+
+    def test_v1flip_landmarks_and_threads(self):
+        with fiie.Detector(landmarks="v1flip", threads=2) as d, \
+                fiie.Image.open(image_path("astronaut.png")) as img:
+            self.assertEqual(d.options["landmarks"], fiie.Landmarks.V1FLIP)
+            self.assertMatches(d.detect(img), expected("astronaut", "v1flip"))
+
+    def test_options_change_results(self):
+        with top_left_crop() as img:
+            all_faces = self.det.detect(img)
+            self.assertEqual(len(all_faces), 5)
+            with fiie.Detector(max_faces=3) as d:
+                top = d.detect(img)
+            self.assertEqual([f.box for f in top], [f.box for f in all_faces[:3]])
+            with fiie.Detector(min_face=100) as d:
+                big = d.detect(img)
+            self.assertEqual(d.options["min_face"], 100)
+            self.assertLess(len(big), len(all_faces))
+            self.assertGreater(min(f.width for f in big), 1.5 * min(f.width for f in all_faces))
+
+    def test_high_recall_preset(self):
+        # Issue contract of `fiie encrypt`: min face 10 px, factor 0.79,
+        # thresholds 0.5, 0.5, 0.3 (the MTCNN authors' WIDER FACE settings).
+        self.assertEqual(fiie.HIGH_RECALL, {"min_face": 10, "factor": 0.79,
+                                            "thresholds": (0.5, 0.5, 0.3)})
+        try:
+            fiie.Detector(**fiie.HIGH_RECALL).close()
+            accepts_10 = True
+        except fiie.InvalidArgumentError:
+            accepts_10 = False  # then high_recall() must fall back to 12, loudly
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            d = fiie.Detector.high_recall()
+        self.assertEqual(d.options["min_face"], 10 if accepts_10 else 12)
+        self.assertEqual(len(caught), 0 if accepts_10 else 1)
+        with self.assertRaises(fiie.InvalidArgumentError):
+            fiie.Detector.high_recall(min_face=0)  # an explicit value is never changed
+        with d, fiie.Image.open(image_path("faces_640x480.png")) as img:
+            self.assertAlmostEqual(d.options["factor"], 0.79)
+            for got, want in zip(d.options["thresholds"], (0.5, 0.5, 0.3)):
+                self.assertAlmostEqual(got, want, places=6)
+            self.assertGreaterEqual(len(d.detect(img)), len(expected("faces_640x480")))
+
+    def test_bad_options(self):
+        for kw in ({"factor": 1.5}, {"factor": 0.0}, {"min_face": 5},
+                   {"thresholds": (0.5, 0.5, 1.5)}, {"threads": 1000}, {"landmarks": 9}):
+            with self.subTest(**{k: str(v) for k, v in kw.items()}):
+                with self.assertRaises(fiie.InvalidArgumentError):
+                    fiie.Detector(**kw)
+        with self.assertRaises(fiie.InvalidArgumentError):
+            fiie.Detector(thresholds=(0.5, 0.5))
+
+    def test_models(self):
+        with self.assertRaises(fiie.IOFailureError):
+            fiie.Model("/nonexistent/model.fiiem")
+        with self.assertRaises(fiie.ModelError):
+            fiie.Model(data=b"not a model" * 10)
+        model_file = SOURCE_ROOT / "models" / "mtcnn.fiiem"
+        if model_file.exists():
+            data = model_file.read_bytes()
+            fiie.Model(str(model_file)).close()
+            fiie.Model(data=data).close()
+            with self.assertRaises(fiie.ModelError):
+                fiie.Model(data=data[:len(data) // 2])
+            corrupt = bytearray(data)
+            corrupt[len(data) // 2] ^= 0xFF
+            with self.assertRaises(fiie.ModelError):
+                fiie.Model(data=corrupt)
+        m = fiie.Model()
+        d = fiie.Detector(m)
+        m.close()  # the detector keeps its own reference
+        with d, fiie.Image.open(image_path("astronaut.png")) as img:
+            self.assertEqual([f.box for f in d.detect(img)], [f.box for f in self.astronaut])
+
+    def test_alignment(self):
+        (face,) = self.astronaut
+        with fiie.Image.open(image_path("astronaut.png")) as img:
+            m = face.alignment_transform()
+            for (x, y), (tx, ty) in zip(face.landmarks, TEMPLATE):
+                u = m[0] * x + m[1] * y + m[2]
+                v = m[3] * x + m[4] * y + m[5]
+                self.assertLess(max(abs(u - tx), abs(v - ty)), 8.0)
+            with face.align(img) as crop:
+                self.assertEqual((crop.size, crop.format), ((112, 112), img.format))
+                self.assertGreater(len(set(crop.tobytes())), 50)
+        with self.assertRaises(fiie.InvalidArgumentError):
+            fiie.Face((0, 0, 1, 1), 0.5).alignment_transform()  # coincident landmarks
+
+    def test_close(self):
+        d = fiie.Detector()
+        d.close()
+        d.close()
+        with self.assertRaises(fiie.ClosedError):
+            d.detect(fiie.Image.new(16, 16))
+        with fiie.Image.new(16, 16) as img:
+            pass
+        with self.assertRaises(fiie.ClosedError):
+            self.det.detect(img)
+
+    @needs_numpy
+    def test_numpy_input_rgb_and_bgr(self):
+        ref = self.astronaut
+        with fiie.Image.open(image_path("astronaut.png")) as img:
+            rgb = img.to_array()
+        from_rgb = self.det.detect(rgb)
+        with fiie.Image.from_array(numpy.ascontiguousarray(rgb[:, :, ::-1]), "bgr") as bgr:
+            from_bgr = self.det.detect(bgr)
+        self.assertEqual([f.box for f in from_rgb], [f.box for f in ref])
+        self.assertEqual([f.box for f in from_bgr], [f.box for f in ref])
+        with self.assertRaises(fiie.InvalidArgumentError):
+            self.det.detect([[0, 0, 0]])
+
+
+@needs(*(DETECTOR_FUNCS + ("fiie_mask_new", "fiie_encrypt")))
+class TestPipeline(unittest.TestCase):
+    def test_detect_mask_encrypt_decrypt(self):
+        with top_left_crop() as img, fiie.Detector() as det, fiie.Key.generate() as key:
+            plain = img.tobytes()
+            faces = det.detect(img)
+            self.assertEqual(len(faces), 5)
+            with fiie.Mask.from_faces(img, faces) as mask:
+                self.assertEqual(len(mask), len(faces))
+                header = fiie.encrypt(img, mask, key)
+            enc = img.tobytes()
+            w = img.width
+            for f in faces:  # the pixels around every face centre changed
+                cx, cy = int((f.box[0] + f.box[2]) / 2), int((f.box[1] + f.box[3]) / 2)
+                o = [3 * (y * w + x) for y in range(cy - 2, cy + 3) for x in range(cx - 2, cx + 3)]
+                self.assertNotEqual([enc[i:i + 3] for i in o], [plain[i:i + 3] for i in o])
+            fiie.decrypt(img, header, key)
+            self.assertEqual(img.tobytes(), plain)
+
+
+if __name__ == "__main__":
+    unittest.main()
