@@ -91,7 +91,6 @@ int det_probe(det_settings *d, const fiie_model *model, const char *cmd)
     return rc;
 }
 
-#if FIIE_CLI_HAVE_CIPHER
 int key_source_load(key_source *k, const char *cmd)
 {
     char err[512];
@@ -126,7 +125,6 @@ void key_source_wipe(key_source *k)
     k->pass_len = 0;
 }
 
-#endif
 
 int parse_paper(const char *s, double *x0, double *mu)
 {

@@ -59,7 +59,6 @@ int det_load_model(const det_settings *d, fiie_model **model, char *err, size_t 
  * a warning; user-given values are never changed. Prints the error. */
 int det_probe(det_settings *d, const fiie_model *model, const char *cmd);
 
-#if FIIE_CLI_HAVE_CIPHER
 /* Key material from the command line, turned into a fiie_key per worker. */
 typedef struct key_source {
     const char *key_file;
@@ -76,7 +75,6 @@ typedef struct key_source {
 int key_source_load(key_source *k, const char *cmd);
 /* Wipe everything. */
 void key_source_wipe(key_source *k);
-#endif
 
 /* Parse "X0,MU" of --paper. */
 int parse_paper(const char *s, double *x0, double *mu);
