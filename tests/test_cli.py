@@ -316,6 +316,33 @@ class CliTest(unittest.TestCase):
         rc, _, err = run("decrypt", prot, self.p("r2.png"), "--passphrase-file", self.p("missing"))
         self.assertEqual(rc, 1)
 
+    def test_passphrase_batch_threads(self):
+        # -j 4 shares one derived key among workers; decrypt meets two salts
+        # (two encrypt runs) and a raw-key file in one batch.
+        pw = self.p("pw.txt")
+        with open(pw, "w") as f:
+            f.write("batch passphrase\n")
+        src = self.p("src")
+        os.mkdir(src)
+        for i in range(4):
+            shutil.copy(FACES, os.path.join(src, "a%d.png" % i))
+        rc, _, err = run("encrypt", "-r", src, "--out-dir", self.p("enc"), "-p", pw, "-j", "4")
+        self.assertEqual(rc, 0, err)
+        rc, _, err = run("encrypt", FACES, self.p("enc", "other.png"), "-p", pw)
+        self.assertEqual(rc, 0, err)
+        rc, _, err = run("encrypt", FACES, self.p("enc", "raw.png"), "-k", self.key)
+        self.assertEqual(rc, 0, err)
+        rc, out, err = run("decrypt", "-r", self.p("enc"), "--out-dir", self.p("dec"), "-p", pw,
+                           "-j", "4", "--json")
+        self.assertEqual(rc, 1, err)
+        r = json.loads(out)
+        st = {os.path.basename(f["input"]): f["status"] for f in r["files"]}
+        self.assertEqual(st.pop("raw.png"), "error")
+        self.assertEqual(set(st.values()), {"ok"}, st)
+        self.assertEqual(len(st), 5)
+        for name in ("a0_fiie_decrypted.png", "other_decrypted.png"):  # one per salt
+            self.assertEqual(png_decode(self.p("dec", name))[3], self.faces_pixels, name)
+
     def test_paper_mode(self):
         prot = self.p("paper.png")
         rc, _, err = run("encrypt", FACES, prot, "--paper", "0.3,3.99")

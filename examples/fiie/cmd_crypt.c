@@ -9,6 +9,7 @@
 
 #include "cli.h"
 #include "common.h"
+#include "keycache.h"
 #include "regions.h"
 #include "walk.h"
 
@@ -72,7 +73,14 @@ typedef struct crypt_ctx {
     int have_nonce;
     uint8_t nonce[FIIE_NONCE_BYTES];
     key_source key;
-    uint8_t salt[FIIE_SALT_BYTES]; /* one salt per run for passphrase keys */
+    /* One key for the whole run, shared by every worker (a fiie_key is
+     * immutable and may be used by concurrent calls, fiie/cipher.h): the
+     * raw key, or the passphrase key of encrypt (one Argon2id run, one salt
+     * for the batch; each file still gets its own random nonce). */
+    fiie_key *shared_key;
+    /* decrypt --passphrase-file: keys by (salt, limits) of the headers. */
+    keycache pass_keys;
+    int have_pass_keys;
     batch_options bo;
     int help;
 } crypt_ctx;
@@ -200,13 +208,8 @@ static void help(int encrypt)
 /* ---- per-worker state ---- */
 
 typedef struct crypt_worker {
-    fiie_detector *det;
-    fiie_key *key;          /* raw key or passphrase key of this run */
+    fiie_detector *det;     /* one per worker (the model is shared) */
     unsigned threads;       /* within one image */
-    /* decrypt with a passphrase: the key of the last header's salt/limits */
-    uint8_t last_salt[FIIE_SALT_BYTES];
-    uint64_t last_ops, last_mem;
-    fiie_key *pass_key;
 } crypt_worker;
 
 static int worker_init(void *c, void **ws, unsigned threads, char *err, size_t errlen)
@@ -218,41 +221,18 @@ static int worker_init(void *c, void **ws, unsigned threads, char *err, size_t e
         return -1;
     }
     w->threads = threads;
-    int rc = 0;
     if (x->encrypt && !x->regions) {
         fiie_detector_options o = x->det.opts;
         o.threads = threads;
-        rc = fiie_detector_new(&w->det, x->model, &o);
+        int rc = fiie_detector_new(&w->det, x->model, &o);
         if (rc) {
             snprintf(err, errlen, "cannot create the detector: %s", fiie_strerror(rc));
-            goto fail;
+            free(w);
+            return -1;
         }
-    }
-    if (x->key.have_raw) {
-        rc = fiie_key_from_bytes(&w->key, x->key.raw, FIIE_KEY_BYTES);
-    } else if (x->key.pass && x->encrypt) {
-        /* Every worker derives the same key: the salt is drawn once per run,
-         * so all files of a batch share salt and limits (each still gets its
-         * own random nonce). */
-        fiie_kdf_params p;
-        rc = fiie_kdf_params_init(&p);
-        if (rc == 0) {
-            p.flags = FIIE_KDF_FIXED_SALT;
-            memcpy(p.salt, x->salt, sizeof p.salt);
-            rc = fiie_key_from_passphrase(&w->key, x->key.pass, x->key.pass_len, &p);
-        }
-    }
-    if (rc) {
-        snprintf(err, errlen, "cannot set up the key: %s", fiie_strerror(rc));
-        goto fail;
     }
     *ws = w;
     return 0;
-fail:
-    fiie_detector_free(w->det);
-    fiie_key_free(w->key);
-    free(w);
-    return -1;
 }
 
 static void worker_fini(void *c, void *ws)
@@ -262,9 +242,26 @@ static void worker_fini(void *c, void *ws)
     if (!w)
         return;
     fiie_detector_free(w->det);
-    fiie_key_free(w->key);
-    fiie_key_free(w->pass_key);
     free(w);
+}
+
+/* The run's key: from the key file, or from the passphrase (encrypt). */
+static int shared_key_init(crypt_ctx *x, const char *cmd)
+{
+    int rc = 0;
+    if (x->key.have_raw)
+        rc = fiie_key_from_bytes(&x->shared_key, x->key.raw, FIIE_KEY_BYTES);
+    else if (x->key.pass && x->encrypt)
+        rc = fiie_key_from_passphrase(&x->shared_key, x->key.pass, x->key.pass_len, NULL);
+    else if (x->key.pass) {
+        if (keycache_init(&x->pass_keys, (keycache_free_fn)fiie_key_free) != 0)
+            rc = FIIE_E_NO_MEMORY;
+        else
+            x->have_pass_keys = 1;
+    }
+    if (rc)
+        cli_error("%s: cannot set up the key: %s", cmd, fiie_strerror(rc));
+    return rc;
 }
 
 static void fail_status(batch_result *res, const char *what, int rc)
@@ -410,7 +407,7 @@ static void run_encrypt(void *c, void *ws, const batch_job *job, batch_result *r
         memcpy(eo.nonce, x->nonce, sizeof eo.nonce);
     }
     size_t hlen = 0;
-    rc = fiie_encrypt(w->key, &img, mask, &eo, NULL, 0, &hlen);
+    rc = fiie_encrypt(x->shared_key, &img, mask, &eo, NULL, 0, &hlen);
     if (rc != FIIE_E_BUFFER_TOO_SMALL || hlen == 0) {
         fail_status(res, "encryption failed", rc ? rc : FIIE_E_INVALID_ARGUMENT);
         goto out;
@@ -420,7 +417,7 @@ static void run_encrypt(void *c, void *ws, const batch_job *job, batch_result *r
         fail_status(res, "encryption failed", FIIE_E_NO_MEMORY);
         goto out;
     }
-    rc = fiie_encrypt(w->key, &img, mask, &eo, header, hlen, &hlen);
+    rc = fiie_encrypt(x->shared_key, &img, mask, &eo, header, hlen, &hlen);
     if (rc) {
         fail_status(res, "encryption failed", rc);
         goto out;
@@ -448,34 +445,44 @@ out:
     fiie_image_free(&img);
 }
 
-/* The key for one header: raw key, or derived from the passphrase with the
- * salt and limits the header records (cached while they repeat). */
-static int decrypt_key(crypt_ctx *x, crypt_worker *w, const uint8_t *header, size_t hlen,
-                       const fiie_key **key)
+typedef struct derive_arg {
+    const crypt_ctx *x;
+    const uint8_t *header;
+    size_t hlen;
+} derive_arg;
+
+static int derive_from_header(void *arg, void **value)
 {
-    if (!x->key.pass) {
-        *key = w->key;
+    const derive_arg *a = arg;
+    fiie_key *k = NULL;
+    int rc = fiie_key_from_header_passphrase(&k, a->header, a->hlen, a->x->key.pass,
+                                             a->x->key.pass_len);
+    *value = k;
+    return rc;
+}
+
+/* The key for one header: the shared raw key, or the passphrase key for
+ * the salt and limits the header records (derived once per run for each
+ * of them, whichever worker meets them first). */
+static int decrypt_key(crypt_ctx *x, const uint8_t *header, size_t hlen, const fiie_key **key,
+                       keycache_ref *ref)
+{
+    if (!x->have_pass_keys) {
+        *key = x->shared_key;
         return 0;
     }
     fiie_header_info info;
     int rc = fiie_header_parse(&info, header, hlen);
     if (rc)
         return rc;
-    if (w->pass_key && memcmp(info.salt, w->last_salt, sizeof info.salt) == 0 &&
-        info.opslimit == w->last_ops && info.memlimit == w->last_mem) {
-        *key = w->pass_key;
-        return 0;
-    }
-    fiie_key_free(w->pass_key);
-    w->pass_key = NULL;
-    rc = fiie_key_from_header_passphrase(&w->pass_key, header, hlen, x->key.pass, x->key.pass_len);
-    if (rc)
-        return rc;
-    memcpy(w->last_salt, info.salt, sizeof info.salt);
-    w->last_ops = info.opslimit;
-    w->last_mem = info.memlimit;
-    *key = w->pass_key;
-    return 0;
+    if (!info.kdf)
+        return FIIE_E_NOT_FOUND;
+    uint8_t id[KEYCACHE_ID_BYTES];
+    keycache_id(id, info.salt, info.opslimit, info.memlimit);
+    derive_arg a = {x, header, hlen};
+    rc = keycache_get(&x->pass_keys, id, derive_from_header, &a, ref);
+    *key = ref->value;
+    return rc;
 }
 
 static void run_decrypt(void *c, void *ws, const batch_job *job, batch_result *res)
@@ -513,10 +520,11 @@ static void run_decrypt(void *c, void *ws, const batch_job *job, batch_result *r
         return;
     }
     const fiie_key *key = NULL;
+    keycache_ref ref = {NULL, -1};
     fiie_decrypt_options dopt;
     rc = fiie_decrypt_options_init(&dopt);
     if (rc == 0 && !x->key.paper)
-        rc = decrypt_key(x, w, header, hlen, &key);
+        rc = decrypt_key(x, header, hlen, &key, &ref);
     if (rc) {
         if (rc == FIIE_E_NOT_FOUND)
             snprintf(res->msg, sizeof res->msg,
@@ -564,6 +572,8 @@ static void run_decrypt(void *c, void *ws, const batch_job *job, batch_result *r
         res->pixels = 0;
     }
 out:
+    if (x->have_pass_keys)
+        keycache_release(&x->pass_keys, &ref);
     if (img.data)
         sodium_memzero(img.data, img.stride * img.height);
     fiie_image_free(&img);
@@ -653,8 +663,8 @@ static int run_command(int encrypt, int argc, char **argv)
     }
     if (key_source_load(&x.key, cmd) != 0)
         goto out;
-    if (encrypt && x.key.pass)
-        randombytes_buf(x.salt, sizeof x.salt);
+    if (shared_key_init(&x, cmd) != 0)
+        goto out;
     if (encrypt && !x.regions) {
         if (det_load_model(&x.det, &x.model, err, sizeof err) != 0) {
             cli_error("%s: %s", cmd, err);
@@ -666,6 +676,9 @@ static int run_command(int encrypt, int argc, char **argv)
     batch_ops ops = {cmd, worker_init, worker_fini, encrypt ? run_encrypt : run_decrypt};
     status = batch_run(&x.bo, &ops, &x, pos, npos);
 out:
+    fiie_key_free(x.shared_key);
+    if (x.have_pass_keys)
+        keycache_destroy(&x.pass_keys);
     fiie_model_free(x.model);
     free(x.regions);
     key_source_wipe(&x.key);
