@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """End-to-end tests of the `fiie` command-line tool (standard library only).
 
-usage: test_cli.py FIIE_BINARY   (FIIE_TEST_DATA points at tests/data)
+usage: test_cli.py FIIE_BINARY [PEAK_RSS_HELPER]   (FIIE_TEST_DATA points at tests/data)
 
 Runs the built tool on temporary folders - faces, no faces, a corrupt
 file, a nested output directory - and checks exit statuses, outputs, that
@@ -19,6 +19,7 @@ import unittest
 import zlib
 
 FIIE = None
+PEAK_RSS = os.environ.get("FIIE_PEAK_RSS")
 DATA = os.environ.get("FIIE_TEST_DATA", os.path.join(os.path.dirname(__file__), "data"))
 FACES = os.path.join(DATA, "images", "faces_640x480.png")
 
@@ -526,6 +527,42 @@ class CliTest(unittest.TestCase):
         rc, _, _ = run("analyze", FACES, FACES)       # no header, no --mask
         self.assertEqual(rc, 1)
 
+    # ---- resources -----------------------------------------------------------
+
+    def peak_rss_kb(self, *args):
+        """Peak resident set of one fresh fiie process, measured by the small
+        tests/peak_rss helper (a child of this big Python process would
+        inherit its peak RSS)."""
+        p = subprocess.run([PEAK_RSS, FIIE] + [str(a) for a in args], capture_output=True,
+                           text=True, timeout=600)
+        self.assertEqual(p.returncode, 0, p.stderr)
+        return int(p.stdout.strip().splitlines()[-1])
+
+    def test_batch_memory_does_not_grow(self):
+        if not PEAK_RSS:
+            self.skipTest("needs the tests/peak_rss helper (second argument)")
+        # Issue 6: the peak memory of a batch must not grow with the number
+        # of files. A 200x220 crop around the face keeps the runs short.
+        w, h, x0, y0 = 200, 220, 180, 40
+        rows = b"".join(self.faces_pixels[((y0 + y) * 640 + x0) * 3:((y0 + y) * 640 + x0 + w) * 3]
+                        for y in range(h))
+        peaks = {}
+        for n in (4, 16):
+            d = self.p("in%d" % n)
+            os.mkdir(d)
+            png_encode(os.path.join(d, "f0.png"), w, h, rows)
+            for i in range(1, n):
+                shutil.copy(os.path.join(d, "f0.png"), os.path.join(d, "f%d.png" % i))
+            peaks[("encrypt", n)] = self.peak_rss_kb("encrypt", "-r", d, "--out-dir", self.p("out%d" % n),
+                                                     "-k", self.key, "-j", "2", "-q")
+            self.assertEqual(len(listing(self.p("out%d" % n))), n)
+            peaks[("detect", n)] = self.peak_rss_kb("detect", "-r", d, "-j", "2", "-q")
+        print("\npeak RSS (KiB):", {"%s %d files" % k: v for k, v in sorted(peaks.items())},
+              file=sys.stderr)
+        for cmd in ("encrypt", "detect"):
+            small, large = peaks[(cmd, 4)], peaks[(cmd, 16)]
+            self.assertLessEqual(large, max(small * 1.25, small + 8192), (cmd, small, large))
+
     def test_bench_json(self):
         rc, out, err = run("bench", "detect", FACES, "--runs", "1", "--json")
         self.assertEqual(rc, 0, err)
@@ -542,4 +579,6 @@ class CliTest(unittest.TestCase):
 
 if __name__ == "__main__":
     FIIE = os.path.abspath(sys.argv.pop(1))
+    if len(sys.argv) > 1 and not sys.argv[1].startswith("-") and os.path.isfile(sys.argv[1]):
+        PEAK_RSS = os.path.abspath(sys.argv.pop(1))
     unittest.main(verbosity=2)

@@ -2,6 +2,7 @@
 
 #include <errno.h>
 #include <pthread.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -29,9 +30,20 @@ unsigned batch_cpu_count(void)
     return n >= 1 && n <= 1024 ? (unsigned)n : 1;
 }
 
+/* What is kept of a finished file until the end of the batch. Small on
+ * purpose: a batch's memory grows only by a slot per file (the message is
+ * kept only for failures, which the JSON summary lists). */
+typedef struct slot_result {
+    batch_status status;
+    uint64_t faces;
+    uint64_t pixels;
+    char *msg;        /* owned; NULL for successes */
+    char *line;       /* owned until printed */
+} slot_result;
+
 typedef struct slot {
     batch_job job;
-    batch_result res;
+    slot_result res;
     char *output;     /* owned */
     int planned;      /* 1: status decided before running (collision, exists) */
     int finished;
@@ -53,25 +65,40 @@ typedef struct shared {
 typedef struct worker {
     shared *sh;
     void *state;
+    batch_result res;   /* scratch for the file being run */
     pthread_t thread;
 } worker;
 
-static void report(shared *sh, slot *s)
+static void report(shared *sh, const slot *s, batch_status status, const char *msg)
 {
     const batch_options *o = sh->o;
-    batch_result *r = &s->res;
-    if (r->status == BATCH_OK) {
+    int has_msg = msg && msg[0];
+    if (status == BATCH_OK) {
         if (sh->show_ok) {
             if (s->output)
                 progress_printf(&sh->prog, stderr, "%s -> %s%s%s%s\n", s->job.input, s->output,
-                                r->msg[0] ? " (" : "", r->msg, r->msg[0] ? ")" : "");
-            else if (r->msg[0])
-                progress_printf(&sh->prog, stderr, "%s: %s\n", s->job.input, r->msg);
+                                has_msg ? " (" : "", has_msg ? msg : "", has_msg ? ")" : "");
+            else if (has_msg)
+                progress_printf(&sh->prog, stderr, "%s: %s\n", s->job.input, msg);
         }
-    } else if (!(o->quiet && r->status == BATCH_NOFACE && sh->n > 1)) {
+    } else if (!(o->quiet && status == BATCH_NOFACE && sh->n > 1)) {
         progress_printf(&sh->prog, stderr, "fiie %s: %s: %s\n", sh->ops->command, s->job.input,
-                        r->msg[0] ? r->msg : batch_status_name(r->status));
+                        has_msg ? msg : batch_status_name(status));
     }
+}
+
+/* A planned outcome (decided before running). */
+static void plan_result(slot *s, batch_status status, const char *fmt, ...)
+{
+    char buf[1024];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(buf, sizeof buf, fmt, ap);
+    va_end(ap);
+    s->planned = 1;
+    s->res.status = status;
+    free(s->res.msg);
+    s->res.msg = strdup(buf); /* NULL: the status name is shown instead */
 }
 
 /* Print finished lines in input order (called with sh->lock held). */
@@ -106,9 +133,17 @@ static void *work(void *arg)
         if (i >= sh->n)
             break;
         slot *s = &sh->slots[i];
-        sh->ops->run(sh->ctx, w->state, &s->job, &s->res);
-        report(sh, s);
-        progress_step(&sh->prog, s->res.faces);
+        batch_result *r = &w->res;
+        memset(r, 0, sizeof *r);
+        sh->ops->run(sh->ctx, w->state, &s->job, r);
+        report(sh, s, r->status, r->msg);
+        progress_step(&sh->prog, r->faces);
+        s->res.status = r->status;
+        s->res.faces = r->faces;
+        s->res.pixels = r->pixels;
+        s->res.line = r->line;
+        if (r->status != BATCH_OK && r->msg[0])
+            s->res.msg = strdup(r->msg);
         pthread_mutex_lock(&sh->lock);
         s->finished = 1;
         flush_lines(sh);
@@ -173,10 +208,8 @@ static int plan(shared *sh, const walk_list *l, char **inputs, size_t ninputs)
             size_t k = i - 1;
             while (k > 0 && strcmp(order[k - 1]->output, s->output) == 0)
                 k--;
-            s->planned = 1;
-            s->res.status = BATCH_ERROR;
-            snprintf(s->res.msg, sizeof s->res.msg, "output %s would also be written for %s; skipped",
-                     s->output, order[k]->job.input);
+            plan_result(s, BATCH_ERROR, "output %s would also be written for %s; skipped",
+                        s->output, order[k]->job.input);
         }
     free(order);
     for (size_t i = 0; i < l->n; i++) {
@@ -188,15 +221,10 @@ static int plan(shared *sh, const walk_list *l, char **inputs, size_t ninputs)
             continue;
         if (stat(s->job.input, &in_st) == 0 && in_st.st_dev == out_st.st_dev &&
             in_st.st_ino == out_st.st_ino) {
-            s->planned = 1;
-            s->res.status = BATCH_ERROR;
-            snprintf(s->res.msg, sizeof s->res.msg,
-                     "output %s is the input itself (use --in-place to replace it)", s->output);
+            plan_result(s, BATCH_ERROR,
+                        "output %s is the input itself (use --in-place to replace it)", s->output);
         } else if (!o->force) {
-            s->planned = 1;
-            s->res.status = BATCH_EXISTS;
-            snprintf(s->res.msg, sizeof s->res.msg, "%s exists; not overwritten (use --force)",
-                     s->output);
+            plan_result(s, BATCH_EXISTS, "%s exists; not overwritten (use --force)", s->output);
         }
     }
     return 0;
@@ -213,7 +241,7 @@ static void json_summary(shared *sh, int exit_status, int walk_problems)
     jb_raw(&b, ", \"files\": [");
     for (size_t i = 0; i < sh->n; i++) {
         slot *s = &sh->slots[i];
-        batch_result *r = &s->res;
+        slot_result *r = &s->res;
         counts[r->status < 5 ? r->status : BATCH_ERROR]++;
         faces += r->faces;
         pixels += r->pixels;
@@ -232,7 +260,7 @@ static void json_summary(shared *sh, int exit_status, int walk_problems)
         jb_uint(&b, r->pixels);
         if (r->status != BATCH_OK) {
             jb_raw(&b, ", \"error\": ");
-            jb_str(&b, r->msg);
+            jb_str(&b, r->msg ? r->msg : batch_status_name(r->status));
         }
         jb_raw(&b, "}");
     }
@@ -351,7 +379,7 @@ int batch_run(const batch_options *o, const batch_ops *ops, void *ctx, char **in
     /* Planned outcomes (collisions, existing outputs) are reported here. */
     for (size_t i = 0; i < l.n; i++)
         if (sh.slots[i].planned)
-            report(&sh, &sh.slots[i]);
+            report(&sh, &sh.slots[i], sh.slots[i].res.status, sh.slots[i].res.msg);
     progress_finish(&sh.prog);
     pthread_mutex_destroy(&sh.lock);
 
@@ -399,6 +427,7 @@ out:
         for (size_t i = 0; i < l.n; i++) {
             free(sh.slots[i].output);
             free(sh.slots[i].res.line);
+            free(sh.slots[i].res.msg);
         }
         free(sh.slots);
     }
