@@ -18,7 +18,7 @@ static void formats_line(void **state)
     progress_format(b, sizeof b, 0, 10, 0, 0.0, 4);
     assert_string_equal(b, "[....] 0/10 files, 0 faces, 0.0 files/s, ETA --:--");
     progress_format(b, sizeof b, 1, 7201, 1, 1.0, 2);
-    assert_string_equal(b, "[..] 1/7201 files, 1 faces, 1.0 files/s, ETA 2:00:00");
+    assert_string_equal(b, "[..] 1/7201 files, 1 face, 1.0 files/s, ETA 2:00:00");
     progress_format(b, sizeof b, 3, 3, 9, 1.5, 3);
     assert_string_equal(b, "[###] 3/3 files, 9 faces, 2.0 files/s, ETA 0:00");
     /* Empty batch, absurd width, tiny buffer: no overflow. */
@@ -61,7 +61,7 @@ static void draws_and_clears_when_enabled(void **state)
     progress_step(&p, 4); /* last file: always drawn */
     progress_finish(&p);
     fclose(f);
-    assert_non_null(strstr(buf, "1/1 files, 4 faces"));
+    assert_non_null(strstr(buf, "1/1 file, 4 faces"));
     /* The line is cleared at the end. */
     size_t n = strlen(buf);
     assert_true(n > 4);

@@ -123,6 +123,9 @@ static void *work(void *arg)
         pthread_mutex_lock(&sh->lock);
         size_t i = sh->next;
         while (i < sh->n && sh->slots[i].planned) {
+            /* Decided before running (collision, existing output):
+             * reported here so that messages keep the input order. */
+            report(sh, &sh->slots[i], sh->slots[i].res.status, sh->slots[i].res.msg);
             sh->slots[i].finished = 1;
             progress_step(&sh->prog, 0);
             i++;
@@ -376,10 +379,6 @@ int batch_run(const batch_options *o, const batch_ops *ops, void *ctx, char **in
     pthread_mutex_lock(&sh.lock);
     flush_lines(&sh);
     pthread_mutex_unlock(&sh.lock);
-    /* Planned outcomes (collisions, existing outputs) are reported here. */
-    for (size_t i = 0; i < l.n; i++)
-        if (sh.slots[i].planned)
-            report(&sh, &sh.slots[i], sh.slots[i].res.status, sh.slots[i].res.msg);
     progress_finish(&sh.prog);
     pthread_mutex_destroy(&sh.lock);
 

@@ -44,8 +44,9 @@ int progress_format(char *buf, size_t len, size_t done, size_t total, uint64_t f
         snprintf(eta, sizeof eta, "--:--");
     else
         fmt_duration(eta, sizeof eta, (double)(total - done) / rate);
-    return snprintf(buf, len, "[%s] %zu/%zu files, %llu faces, %.1f files/s, ETA %s", bar, done,
-                    total, (unsigned long long)faces, rate, eta);
+    return snprintf(buf, len, "[%s] %zu/%zu file%s, %llu face%s, %.1f files/s, ETA %s", bar, done,
+                    total, total == 1 ? "" : "s", (unsigned long long)faces, faces == 1 ? "" : "s",
+                    rate, eta);
 }
 
 void progress_init(progress *p, FILE *out, int enabled, size_t total)
