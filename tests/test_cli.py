@@ -9,6 +9,7 @@ no partial or unexpected file appears, and the JSON contracts.
 """
 import json
 import os
+import re
 import shutil
 import stat
 import struct
@@ -148,6 +149,20 @@ class CliTest(unittest.TestCase):
             rc, out, _ = run(cmd, "--help")
             self.assertEqual(rc, 0, cmd)
             self.assertIn("Usage: fiie " + cmd, out)
+            self.assertIn("Exit status:", out, cmd)
+        # Every exit status of the tool (examples/fiie/cli.h) is documented in
+        # --help and in the man page's EXIT STATUS section.
+        src = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+        with open(os.path.join(src, "examples", "fiie", "cli.h")) as f:
+            codes = sorted({int(v) for v in re.findall(r"#define CLI_EXIT_\w+ (\d+)", f.read())})
+        self.assertEqual(codes, [0, 1, 2, 3, 64])
+        with open(os.path.join(src, "docs", "fiie.1")) as f:
+            man = f.read()
+        section = man.split(".SH EXIT STATUS", 1)[1].split(".SH ", 1)[0]
+        rc, top, _ = run("--help")
+        for c in codes:
+            self.assertIn(".B %d\n" % c, section)
+            self.assertRegex(top.split("Exit status:", 1)[1], r"\b%d\b" % c)
         rc, out, _ = run("encrypt", "--help")
         self.assertIn("no metadata", out.replace("\n", " ").replace("without any metadata", "no metadata"))
 

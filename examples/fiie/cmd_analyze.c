@@ -55,6 +55,8 @@ static void help(void)
            "\n"
            "Options:\n");
     cli_print_options(stdout, analyze_opts, sizeof analyze_opts / sizeof analyze_opts[0]);
+    printf("\nExit status: 0 statistics printed, 1 an error (unreadable image, no\n"
+           "header and no --mask, sizes differ), 64 usage error.\n");
 }
 
 /* An image and, if it is a protected PNG, its header. */

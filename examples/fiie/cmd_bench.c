@@ -93,6 +93,7 @@ static void help(void)
     cli_print_options(stdout, bench_detect_opts, sizeof bench_detect_opts / sizeof bench_detect_opts[0]);
     printf("\nOptions of bench cipher:\n");
     cli_print_options(stdout, bench_cipher_opts, sizeof bench_cipher_opts / sizeof bench_cipher_opts[0]);
+    printf("\nExit status: 0 results printed, 1 an error, 64 usage error.\n");
 }
 
 static int cmp_double(const void *a, const void *b)

@@ -200,9 +200,15 @@ static void help(int encrypt)
                "Options:\n");
         cli_print_options(stdout, decrypt_opts, sizeof decrypt_opts / sizeof decrypt_opts[0]);
     }
-    printf("\n" CLI_METADATA_NOTE
-           "\nExit status: 0 all done, 1 an error (some file failed), 2 no face found\n"
-           "(encrypt), 3 authentication failed (decrypt), 64 usage error.\n");
+    printf("\n" CLI_METADATA_NOTE "\n");
+    if (encrypt)
+        printf("Exit status: 0 every file protected, 1 an error (some file failed or\n"
+               "an output exists), 2 no face found in some file (and no error), 64\n"
+               "usage error.\n");
+    else
+        printf("Exit status: 0 every file restored, 1 an error (some file failed or an\n"
+               "output exists), 3 authentication failed for some file (and no other\n"
+               "error), 64 usage error.\n");
 }
 
 /* ---- per-worker state ---- */

@@ -59,7 +59,10 @@ static void help(void)
            "\n"
            "Options:\n");
     cli_print_options(stdout, demo_opts, sizeof demo_opts / sizeof demo_opts[0]);
-    printf("\n" CLI_METADATA_NOTE);
+    printf("\n" CLI_METADATA_NOTE
+           "\nExit status: 0 every step worked and the round trip is bit-exact, 1 an\n"
+           "error (including a round trip that is not bit-exact), 2 no face found in\n"
+           "the photo, 64 usage error.\n");
 }
 
 /* New directory, or an existing empty one. */

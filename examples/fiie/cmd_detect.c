@@ -70,7 +70,9 @@ static void help(void)
            "\n"
            "Options:\n");
     cli_print_options(stdout, detect_opts, sizeof detect_opts / sizeof detect_opts[0]);
-    printf("\n" CLI_METADATA_NOTE);
+    printf("\n" CLI_METADATA_NOTE
+           "\nExit status: 0 every image was read (with or without faces), 1 an error\n"
+           "(some image could not be read), 64 usage error.\n");
 }
 
 typedef struct detect_worker {

@@ -32,6 +32,8 @@ static void help(void)
            "\n"
            "Options:\n");
     cli_print_options(stdout, keygen_opts, sizeof keygen_opts / sizeof keygen_opts[0]);
+    printf("\nExit status: 0 key written, 1 an error (KEYFILE exists or cannot be\n"
+           "written), 64 usage error.\n");
 }
 
 int cmd_keygen(int argc, char **argv)
