@@ -321,7 +321,10 @@ int batch_run(const batch_options *o, const batch_ops *ops, void *ctx, char **in
         cli_error("%s: out of memory", cmd);
         return CLI_EXIT_FAIL;
     }
-    if (o->output && !(ninputs == 1 && l.n == 1 && strcmp(l.items[0].path, inputs[0]) == 0)) {
+    /* (A missing input is reported above and ends with status 1 below, not
+     * as a usage error.) */
+    if (o->output && l.n > 0 &&
+        !(ninputs == 1 && l.n == 1 && strcmp(l.items[0].path, inputs[0]) == 0)) {
         walk_list_free(&l);
         return cli_usage_error(cmd, "-o FILE needs exactly one input file (use --out-dir for several)");
     }
@@ -401,6 +404,11 @@ int batch_run(const batch_options *o, const batch_ops *ops, void *ctx, char **in
         if (!o->writes_output)
             fprintf(stderr, "fiie %s: %zu file%s, %llu face%s, %zu error%s\n", cmd, l.n,
                     l.n == 1 ? "" : "s", (unsigned long long)faces, faces == 1 ? "" : "s", errors,
+                    errors == 1 ? "" : "s");
+        else if (strcmp(cmd, "decrypt") == 0)
+            fprintf(stderr, "fiie %s: %zu file%s: %zu restored, %zu authentication failure%s, %zu "
+                            "error%s\n",
+                    cmd, l.n, l.n == 1 ? "" : "s", n_ok, n_auth, n_auth == 1 ? "" : "s", errors,
                     errors == 1 ? "" : "s");
         else if (n_auth == 0)
             fprintf(stderr, "fiie %s: %zu file%s: %zu done (%llu face%s), %zu without faces, %zu "
