@@ -595,6 +595,18 @@ class CliTest(unittest.TestCase):
         r = json.loads(out)
         self.assertEqual(set(r), {"logistic_gbps", "fiie_v1_gbps", "xchacha20_gbps", "threads"})
         self.assertTrue(all(r[k] > 0 for k in ("logistic_gbps", "fiie_v1_gbps", "xchacha20_gbps")))
+        # The key sets of issues 3 and 4 whatever the options; one object on
+        # one line, nothing else on stdout.
+        for args, keys in ((["bench", "detect", FACES, "--runs", "1", "--threads", "2", "--json"],
+                            {"median_ms", "min_ms", "max_ms", "runs", "threads", "peak_rss_kb"}),
+                           (["bench", "cipher", "--size", "1", "--threads", "2", "--json"],
+                            {"logistic_gbps", "fiie_v1_gbps", "xchacha20_gbps", "threads"})):
+            rc, out, err = run(*args)
+            self.assertEqual(rc, 0, err)
+            self.assertEqual(len(out.strip().splitlines()), 1, out)
+            r = json.loads(out)
+            self.assertEqual(set(r), keys, args)
+            self.assertEqual(r["threads"], 2)
 
 
 if __name__ == "__main__":
