@@ -13,13 +13,25 @@ standard library only. Run from the source tree, e.g.
 
 Subcommands:
 
-  keystream {v1,paper} NBYTES OUT
+  keystream {v1,full,paper} NBYTES OUT
       Write NBYTES of a keystream to OUT ('-' = stdout). v1: the
       algorithm-1 Logistic layer L (fiie_keystream) for the key and nonce
-      of the spec's keystream vector (00..1f, a0..b7); paper: the
+      of the spec's keystream vector (00..1f, a0..b7); full: what FIIE v1
+      really XORs into the pixels, L xor XChaCha20 (the ciphertexts of
+      all-zero fully protected images of 100 MB, same key, nonces
+      counting up from the same nonce; NBYTES a multiple of 12288); paper: the
       algorithm-0 stream (fiie_paper_keystream) for the spec's paper key
       x0 = 0.3141592653589793, mu = 3.99. Both keys can be changed with
       --key/--nonce and --x0/--mu.
+
+  histogram FILE [NBYTES]
+      Chi-square of the byte histogram of the first NBYTES (default 2e8)
+      of a keystream file, and of the byte-pair histogram of its first
+      2e7 bytes.
+
+  trials [COUNT]
+      Case (a) below repeated COUNT times (default 20) per photo: how
+      often NPCR and UACI pass Wu's tests at each alpha.
 
   images [--json]
       For each sample photo (tests/data/images: astronaut, faces_640x480,
@@ -71,6 +83,8 @@ def cmd_keystream(a):
             # One call: the stream for one (key, nonce) is one sequence;
             # calling again would restart it.
             st = k._call("fiie_keystream", nonce, buf, n, a.threads)
+    elif a.alg == "full":
+        st = full_v1_stream(a, buf, n)
     else:
         st = lib.fiie_paper_keystream(a.x0, a.mu, buf, n)
     if st != 0:
@@ -83,6 +97,33 @@ def cmd_keystream(a):
     finally:
         if out is not sys.stdout.buffer:
             out.close()
+
+
+def full_v1_stream(a, buf, n):
+    """What FIIE v1 writes over an all-zero region: L xor XChaCha20. All-black
+    RGB images 4096 pixels wide whose every pixel is protected, encrypted in
+    place, at most 8192 rows (100 MB) each (the library caps an image at
+    2^28 pixels); image i uses the nonce with i added to its last byte, so
+    the file is reproducible (fixed nonces: measurement only)."""
+    width, rows_max = 4096, 8192
+    row = 3 * width
+    if n % row:
+        sys.exit("full: NBYTES must be a multiple of %d" % row)
+    key = bytes.fromhex(a.key) if a.key else V1_KEY
+    base = bytes.fromhex(a.nonce) if a.nonce else V1_NONCE
+    view = memoryview(buf).cast("B")
+    with fiie.Key.from_bytes(key) as k:
+        off, i = 0, 0
+        while off < n:
+            height = min(rows_max, (n - off) // row)
+            img = fiie.Image.from_buffer(view[off:off + height * row], width, height)
+            with fiie.Mask(width, height, [("rect", 0, 0, width, height)]) as m:
+                nonce = base[:-1] + bytes([(base[-1] + i) & 0xFF])
+                fiie.encrypt(img, m, k, nonce=nonce, threads=a.threads)
+            img.close()
+            off += height * row
+            i += 1
+    return 0
 
 
 # -------------------------------------------------------------- statistics
@@ -307,11 +348,65 @@ def cmd_images(a):
             print_text(r)
 
 
+def cmd_histogram(a):
+    """Chi-square of the byte histogram and of the histogram of
+    non-overlapping byte pairs of the first bytes of a keystream file."""
+    with open(a.file, "rb") as f:
+        data = f.read(a.nbytes)
+    e = len(data) / 256
+    hist = [data.count(bytes([v])) for v in range(256)]
+    chi = sum((x - e) ** 2 / e for x in hist)
+    pairs = data[:min(len(data), a.pair_bytes) & ~1]
+    cnt = {}
+    for v in memoryview(pairs).cast("H"):
+        cnt[v] = cnt.get(v, 0) + 1
+    e2 = len(pairs) / 2 / 65536
+    chi2 = sum((cnt.get(i, 0) - e2) ** 2 / e2 for i in range(65536))
+    print("%s: bytes %d: chi-square %.1f (df 255, 5%% critical %.1f), min/max frequency "
+          "%.4f/%.4f of expected" % (a.file, len(data), chi, chi_square_critical(255, 0.05),
+                                    min(hist) / e, max(hist) / e))
+    print("  byte pairs %d: chi-square %.0f (df 65535, 5%% critical %.0f)"
+          % (len(pairs) // 2, chi2, chi_square_critical(65535, 0.05)))
+
+
+def cmd_trials(a):
+    """Repeat case (a) many times: how often do NPCR and UACI pass Wu's
+    tests? For truly random ciphertexts NPCR passes with probability
+    1 - alpha and UACI lies in the interval with probability 1 - alpha."""
+    alphas = (0.05, 0.01, 0.001)
+    for name in IMAGES:
+        plain = load_rgb(ROOT / "tests" / "data" / "images" / name)
+        with fiie.Detector.high_recall() as det:
+            mask = fiie.Mask.from_faces(plain, det.detect(plain))
+        bitmap = [1 if b else 0 for b in mask.rasterize()]
+        n = sum(bitmap)
+        crit = {al: wu_critical(n, al) for al in alphas}
+        npass = {al: [0, 0] for al in alphas}
+        total = 0
+        with fiie.Key.generate() as key:
+            for _ in range(a.count):
+                c1, c2 = encrypt_copy(plain, mask, key), encrypt_copy(plain, mask, key)
+                for p1, p2 in zip(planes(c1, bitmap), planes(c2, bitmap)):
+                    npcr, uaci = npcr_uaci(p1, p2)
+                    total += 1
+                    for al, (nc, lo, hi) in crit.items():
+                        npass[al][0] += npcr >= nc
+                        npass[al][1] += lo <= uaci <= hi
+                c1.close()
+                c2.close()
+        print("%s: %d protected pixels, %d channel comparisons" % (name, n, total))
+        for al in alphas:
+            print("  alpha %-5s NPCR passed %d/%d, UACI passed %d/%d (expected about %.1f)"
+                  % (al, npass[al][0], total, npass[al][1], total, total * (1 - al)))
+        mask.close()
+        plain.close()
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     sub = ap.add_subparsers(dest="cmd", required=True)
     k = sub.add_parser("keystream")
-    k.add_argument("alg", choices=("v1", "paper"))
+    k.add_argument("alg", choices=("v1", "full", "paper"))
     k.add_argument("nbytes", type=int)
     k.add_argument("out")
     k.add_argument("--key", help="v1 key, 64 hex digits")
@@ -324,6 +419,14 @@ def main():
     i.add_argument("--json", action="store_true")
     i.add_argument("--seed", type=int, default=1, help="choice of the flipped pixel")
     i.set_defaults(fn=cmd_images)
+    h = sub.add_parser("histogram")
+    h.add_argument("file")
+    h.add_argument("nbytes", type=int, nargs="?", default=200_000_000)
+    h.add_argument("--pair-bytes", type=int, default=20_000_000)
+    h.set_defaults(fn=cmd_histogram)
+    t = sub.add_parser("trials")
+    t.add_argument("count", type=int, nargs="?", default=20)
+    t.set_defaults(fn=cmd_trials)
     a = ap.parse_args()
     a.fn(a)
 
