@@ -60,8 +60,11 @@ HERE = pathlib.Path(__file__).resolve().parent
 ROOT = HERE.parent
 sys.path.insert(0, str(ROOT / "bindings" / "python"))
 
-import fiie  # noqa: E402
-from fiie._lib import lib  # noqa: E402
+try:
+    import fiie  # noqa: E402
+    from fiie._lib import lib  # noqa: E402
+except Exception as e:  # library not found or wrong ABI
+    sys.exit("cannot load libfiie (%s); set FIIE_LIBRARY=build/lib/libfiie.so" % e)
 
 V1_KEY = bytes(range(32))
 V1_NONCE = bytes(range(0xA0, 0xB8))
