@@ -153,8 +153,8 @@ static int on_opt(void *c, int id, const char *value, char *err, size_t errlen)
             snprintf(err, errlen, "--threads: expected 0..64 (0: one per CPU), got '%s'", value);
             return -1;
         }
-        if (x->bo.threads == 0)
-            x->bo.threads = batch_cpu_count();
+        if (x->bo.threads == 0) /* capped like an explicit N (keycache.h relies on it) */
+            x->bo.threads = batch_cpu_count() < KEYCACHE_SLOTS ? batch_cpu_count() : KEYCACHE_SLOTS;
         return 0;
     case OPT_QUIET: x->bo.quiet = 1; return 0;
     case OPT_JSON: x->bo.json = 1; return 0;
