@@ -565,6 +565,40 @@ static void disk_full_write_fails_cleanly(void **state)
     tmpdir_remove(&t);
 }
 
+/* ---- model files ----------------------------------------------------------- */
+
+#ifndef FIIE_MODEL_FILE
+#define FIIE_MODEL_FILE "models/mtcnn.fiiem"
+#endif
+
+/* A model file cut short (or empty, or a directory): FIIE_E_MODEL or
+ * FIIE_E_IO, no model returned. (Every cut length and bit flips of the
+ * model bytes are in test_detector model_truncated_or_flipped.) */
+static void model_file_truncated(void **state)
+{
+    (void)state;
+    tmpdir t;
+    tmpdir_make(&t);
+    bytes f = read_all(FIIE_MODEL_FILE);
+    char path[512];
+    snprintf(path, sizeof path, "%s", tmpdir_file(&t, "cut.fiiem"));
+    const size_t cuts[] = {0, 8, 100, f.n / 2, f.n - 1};
+    for (size_t i = 0; i < sizeof cuts / sizeof cuts[0]; i++) {
+        write_all(path, f.p, cuts[i]);
+        fiie_model *m = (fiie_model *)&f; /* must be reset to NULL */
+        assert_int_equal(fiie_model_new_from_file(&m, path), FIIE_E_MODEL);
+        assert_null(m);
+    }
+    write_all(path, f.p, f.n);
+    fiie_model *m = NULL;
+    assert_int_equal(fiie_model_new_from_file(&m, path), FIIE_OK);
+    fiie_model_free(m);
+    assert_int_equal(fiie_model_new_from_file(&m, t.path), FIIE_E_IO);
+    assert_null(m);
+    free(f.p);
+    tmpdir_remove(&t);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -577,6 +611,7 @@ int main(void)
         cmocka_unit_test(regions_far_outside),
         cmocka_unit_test(output_directory_not_writable),
         cmocka_unit_test(disk_full_write_fails_cleanly),
+        cmocka_unit_test(model_file_truncated),
     };
     return cmocka_run_group_tests_name("robustness", tests, NULL, NULL);
 }
