@@ -612,6 +612,10 @@ static int plan_scales(mtcnn_ctx *c, const mtcnn_params *p, const fiie_model *m,
     double minl = (h < w ? h : w) * mscale;
     size_t n = 0, tasks = 0;
     c->nscales = 0;
+    /* min_face < 12 up-samples: bound the first (largest) level before
+     * anything is allocated for it */
+    if (minl >= 12 && ceil(h * mscale) * ceil(w * mscale) > (double)FIIE_MAX_PIXELS)
+        return FIIE_E_TOO_LARGE;
     for (int count = 0; minl >= 12; count++) {
         size_t old = c->scales_cap;
         int rc = GROW(c->scales, c->scales_cap, n + 1);
