@@ -30,9 +30,6 @@
 
 #include "resample.h"
 
-#ifdef __SSE2__
-#include <emmintrin.h>
-#endif
 
 #define PNET_BAND 32         /* P-Net map rows per task */
 #define MAX_THREADS 64
@@ -127,6 +124,7 @@ struct mtcnn_ctx {
     mt_list *bands;
     size_t bands_cap;
     const fiie_image *img;
+    const nn_kernels *k;
     mt_list tmp, stage1, stage2, final;
     crop_out *crops;
     size_t crops_cap;
@@ -245,47 +243,19 @@ static int run_tasks(mtcnn_ctx *c, size_t n, task_fn fn, void *arg)
 
 /* ---------------------------------------------------------------- pixels */
 
-static inline __attribute__((always_inline)) void span_rgbx(const uint8_t *p, v4f *d, int n,
-                                                           const int bpp, const int r,
-                                                           const int b)
+/* Pixels [x, x + n) of row y as RGBX floats (MATLAB's single(img)). */
+static void load_span(const nn_kernels *k, const fiie_image *img, int y, int x, int n, v4f *dst)
 {
-    int x = 0;
-#ifdef __SSE2__
-    /* One 4-byte load per pixel (the 3-byte layouts read one byte of the
-     * next pixel, masked; their last pixel is done below so that nothing
-     * past the span is read). Exact: every value is a small integer. */
-    const __m128i zero = _mm_setzero_si128(), mask = _mm_set1_epi32(0x00ffffff);
-    for (const int end = bpp == 3 ? n - 1 : n; x < end; x++, p += bpp) {
-        uint32_t u;
-        memcpy(&u, p, 4);
-        __m128i v = _mm_and_si128(_mm_cvtsi32_si128((int)u), mask);
-        v = _mm_unpacklo_epi16(_mm_unpacklo_epi8(v, zero), zero);
-        __m128 f = _mm_cvtepi32_ps(v);
-        if (r == 2)
-            f = _mm_shuffle_ps(f, f, _MM_SHUFFLE(3, 0, 1, 2));
-        memcpy(&d[x], &f, sizeof f);
-    }
-#endif
-    for (; x < n; x++, p += bpp)
-        d[x] = (v4f){p[r], p[1], p[b], 0.0f};
-}
-
-/* Pixels [x, x + n) of row y as RGBX floats (MATLAB's single(img));
- * constant layouts let the compiler vectorise the conversion. */
-static void load_span(const fiie_image *img, int y, int x, int n, v4f *dst)
-{
+    const int bpp = img->format == FIIE_PIXEL_RGB8 || img->format == FIIE_PIXEL_BGR8 ? 3 : 4;
+    const int bgr = img->format == FIIE_PIXEL_BGR8 || img->format == FIIE_PIXEL_BGRA8;
     const uint8_t *row = img->data + (size_t)y * img->stride;
-    switch (img->format) {
-    case FIIE_PIXEL_RGB8: span_rgbx(row + (size_t)x * 3, dst, n, 3, 0, 2); break;
-    case FIIE_PIXEL_BGR8: span_rgbx(row + (size_t)x * 3, dst, n, 3, 2, 0); break;
-    case FIIE_PIXEL_RGBA8: span_rgbx(row + (size_t)x * 4, dst, n, 4, 0, 2); break;
-    default: span_rgbx(row + (size_t)x * 4, dst, n, 4, 2, 0); break;
-    }
+    k->rgbx(row + (size_t)x * bpp, n, bpp, bgr, (float *)dst);
 }
 
 /* A resampling job: a (virtual, zero-padded) window of na columns of the
  * image starting at column x0, row y0, scaled by ax/ay. */
 typedef struct window {
+    const nn_kernels *k;
     const fiie_image *img;
     int x0, y0, na;
     const rs_axis *ax, *ay;
@@ -302,7 +272,7 @@ static int load_window_row(worker *w, const window *win, int y, int *lo, int *hi
     *hi = (int64_t)x0 + win->na < W ? x0 + win->na : W;
     if (y < 0 || (uint32_t)y >= win->img->height || *hi <= *lo)
         return 0;
-    load_span(win->img, y, *lo, *hi - *lo, w->src);
+    load_span(win->k, win->img, y, *lo, *hi - *lo, w->src);
     return 1;
 }
 
@@ -560,7 +530,7 @@ static int level_rows(mtcnn_ctx *c, worker *w, const scale_plan *sp, int y0, int
         rc = GROW(w->src, w->src_cap, (size_t)img->width);
     if (rc)
         return rc;
-    window win = {img, 0, 0, (int)img->width, &sp->ax.a, &sp->ay.a, 1};
+    window win = {c->k, img, 0, 0, (int)img->width, &sp->ax.a, &sp->ay.a, 1};
     const int same = sp->hs == (int)img->height && ws == (int)img->width;
     reset_cache(w);
     for (int y = y0; y < y1; y++) {
@@ -743,7 +713,7 @@ static int make_crop(mtcnn_ctx *c, worker *w, const mt_box *b, int size, float *
             dst[i] = (0.0f - NORM_MEAN) * NORM_SCALE;
         return 0;
     }
-    window win = {c->img, x1 - 1, y1 - 1, tw, NULL, NULL,
+    window win = {c->k, c->img, x1 - 1, y1 - 1, tw, NULL, NULL,
                   x1 - 1 >= 0 && (int64_t)x1 - 1 + tw <= (int64_t)c->img->width};
     int rc = GROW(w->src, w->src_cap, (size_t)c->img->width);
     if (rc)
@@ -969,6 +939,7 @@ int mtcnn_detect(mtcnn_ctx *c, const fiie_model *m, const nn_kernels *k, const m
 {
     stage_arg arg = {.m = m, .k = k, .p = p};
     c->img = img;
+    c->k = k;
     c->stage1.n = c->stage2.n = c->final.n = 0;
     int rc = stage1(c, &arg, (int)img->height, (int)img->width);
     if (!rc)
