@@ -51,7 +51,9 @@ int fiie_protected_png_load(fiie_image *out, const char *path, uint8_t *header, 
         return rc;
     const uint8_t *chunk = NULL;
     size_t clen = 0;
-    rc = fiie_png_find_chunk(file, size, FIIE_PNG_CHUNK, &chunk, &clen);
+    /* An empty file is a broken image, not a bad argument. */
+    rc = size == 0 ? FIIE_E_IMAGE_FORMAT
+                   : fiie_png_find_chunk(file, size, FIIE_PNG_CHUNK, &chunk, &clen);
     if (rc == FIIE_OK) {
         fiie_header_info info;
         rc = fiie_header_parse(&info, chunk, clen);

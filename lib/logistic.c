@@ -95,20 +95,13 @@ void fiie_lm_wipe(fiie_lm *lm)
 }
 
 
-void fiie_lm_block_start(const fiie_lm *lm, uint64_t j, fiie_lm_pos *pos)
+static void lm_seed(const fiie_lm *lm, uint64_t j, uint64_t x[FIIE_LM_LANES])
 {
-    uint64_t x[FIIE_LM_LANES];
     for (int l = 0; l < FIIE_LM_LANES; l++) {
         const uint8_t msg[9] = {'s', 'e', 'e', 'd', (uint8_t)j, (uint8_t)(j >> 8),
                                 (uint8_t)(j >> 16), (uint8_t)(j >> 24), (uint8_t)l};
         x[l] = fiie_lm_h8(lm->k_lm, msg, sizeof msg) | 1u;
     }
-    /* Lanes side by side: independent chains overlap in the pipeline. */
-    for (int i = 0; i < FIIE_LM_WARMUP; i++)
-        for (int l = 0; l < FIIE_LM_LANES; l++)
-            x[l] = lm_f(x[l], lm->q[l]);
-    memcpy(pos->x, x, sizeof x);
-    sodium_memzero(x, sizeof x);
 }
 
 /* States are produced in batches and stored; the byte extraction then runs
@@ -117,43 +110,136 @@ void fiie_lm_block_start(const fiie_lm *lm, uint64_t j, fiie_lm_pos *pos)
  * the real limit (the two multiplies per byte are not the only cost). */
 #define LM_BATCH 64
 
-void fiie_lm_block_xor(const fiie_lm *lm, fiie_lm_pos *pos, uint8_t *buf, size_t len)
+static void lm_chain(const uint64_t q[FIIE_LM_LANES], uint64_t *x, uint8_t *buf, size_t steps)
 {
     /* Eight independent dependency chains in registers keep the
      * multiplier busy; no branch in the loop body. */
-    uint64_t x0 = pos->x[0], x1 = pos->x[1], x2 = pos->x[2], x3 = pos->x[3];
-    uint64_t x4 = pos->x[4], x5 = pos->x[5], x6 = pos->x[6], x7 = pos->x[7];
-    const uint64_t q0 = lm->q[0], q1 = lm->q[1], q2 = lm->q[2], q3 = lm->q[3];
-    const uint64_t q4 = lm->q[4], q5 = lm->q[5], q6 = lm->q[6], q7 = lm->q[7];
-    uint64_t st[LM_BATCH * FIIE_LM_LANES];
-    size_t groups = len / 8;
-    for (size_t g0 = 0; g0 < groups; g0 += LM_BATCH) {
-        size_t ng = groups - g0 < LM_BATCH ? groups - g0 : LM_BATCH;
-        for (size_t n = 0; n < ng; n++) {
-            uint64_t *s = st + FIIE_LM_LANES * n;
-            s[0] = x0 = lm_f(x0, q0);
-            s[1] = x1 = lm_f(x1, q1);
-            s[2] = x2 = lm_f(x2, q2);
-            s[3] = x3 = lm_f(x3, q3);
-            s[4] = x4 = lm_f(x4, q4);
-            s[5] = x5 = lm_f(x5, q5);
-            s[6] = x6 = lm_f(x6, q6);
-            s[7] = x7 = lm_f(x7, q7);
+    uint64_t x0 = x[0], x1 = x[1], x2 = x[2], x3 = x[3];
+    uint64_t x4 = x[4], x5 = x[5], x6 = x[6], x7 = x[7];
+    const uint64_t q0 = q[0], q1 = q[1], q2 = q[2], q3 = q[3];
+    const uint64_t q4 = q[4], q5 = q[5], q6 = q[6], q7 = q[7];
+    if (!buf) {
+        for (size_t i = 0; i < steps; i++) {
+            x0 = lm_f(x0, q0);
+            x1 = lm_f(x1, q1);
+            x2 = lm_f(x2, q2);
+            x3 = lm_f(x3, q3);
+            x4 = lm_f(x4, q4);
+            x5 = lm_f(x5, q5);
+            x6 = lm_f(x6, q6);
+            x7 = lm_f(x7, q7);
         }
-        uint8_t *b = buf + 8 * g0;
-        for (size_t i = 0; i < FIIE_LM_LANES * ng; i++)
-            b[i] ^= (uint8_t)(st[i] >> 24);
+    } else {
+        uint64_t st[LM_BATCH * FIIE_LM_LANES];
+        for (size_t g0 = 0; g0 < steps; g0 += LM_BATCH) {
+            size_t ng = steps - g0 < LM_BATCH ? steps - g0 : LM_BATCH;
+            for (size_t n = 0; n < ng; n++) {
+                uint64_t *s = st + FIIE_LM_LANES * n;
+                s[0] = x0 = lm_f(x0, q0);
+                s[1] = x1 = lm_f(x1, q1);
+                s[2] = x2 = lm_f(x2, q2);
+                s[3] = x3 = lm_f(x3, q3);
+                s[4] = x4 = lm_f(x4, q4);
+                s[5] = x5 = lm_f(x5, q5);
+                s[6] = x6 = lm_f(x6, q6);
+                s[7] = x7 = lm_f(x7, q7);
+            }
+            uint8_t *b = buf + 8 * g0;
+            for (size_t i = 0; i < FIIE_LM_LANES * ng; i++)
+                b[i] ^= (uint8_t)(st[i] >> 24);
+        }
+        sodium_memzero(st, sizeof st);
     }
-    uint64_t xs[FIIE_LM_LANES] = {x0, x1, x2, x3, x4, x5, x6, x7};
+    x[0] = x0, x[1] = x1, x[2] = x2, x[3] = x3;
+    x[4] = x4, x[5] = x5, x[6] = x6, x[7] = x7;
+}
+
+void fiie_lm_run_portable(const uint64_t q[FIIE_LM_LANES], uint64_t *x, unsigned nb,
+                          uint8_t *const *buf, size_t steps)
+{
+    for (unsigned c = 0; c < nb; c++)
+        lm_chain(q, x + FIIE_LM_LANES * c, buf ? buf[c] : NULL, steps);
+}
+
+const fiie_lm_impl fiie_lm_impl_portable = {fiie_lm_run_portable, 1, "portable"};
+
+#ifdef FIIE_HAVE_LM_AVX512
+int fiie_lm_cpu_has_avx512(void)
+{
+    __builtin_cpu_init();
+    return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512ifma") &&
+           __builtin_cpu_supports("avx512vbmi");
+}
+
+const fiie_lm_impl fiie_lm_impl_avx512 = {fiie_lm_run_avx512, 2, "avx512"};
+const fiie_lm_impl fiie_lm_impl_avx512_only = {fiie_lm_run_avx512, 1, "avx512-only"};
+#endif
+
+const fiie_lm_impl *fiie_lm_impl_best(void)
+{
+#ifdef FIIE_HAVE_LM_AVX512
+    if (fiie_lm_cpu_has_avx512())
+        return &fiie_lm_impl_avx512;
+#endif
+    return &fiie_lm_impl_portable;
+}
+
+static void lm_run(const fiie_lm_impl *impl, const fiie_lm *lm, uint64_t *x, unsigned nb,
+                   uint8_t *const *buf, size_t steps)
+{
+    if (nb < impl->min_chains)
+        impl = &fiie_lm_impl_portable;
+    impl->run(lm->q, x, nb, buf, steps);
+}
+
+void fiie_lm_block_start(const fiie_lm *lm, uint64_t j, fiie_lm_pos *pos)
+{
+    uint64_t x[FIIE_LM_LANES];
+    lm_seed(lm, j, x);
+    lm_chain(lm->q, x, NULL, FIIE_LM_WARMUP);
+    memcpy(pos->x, x, sizeof x);
+    sodium_memzero(x, sizeof x);
+}
+
+void fiie_lm_block_xor(const fiie_lm *lm, fiie_lm_pos *pos, uint8_t *buf, size_t len)
+{
+    size_t groups = len / 8;
+    lm_chain(lm->q, pos->x, buf, groups);
     size_t tail = len % 8;
     uint8_t *p = buf + 8 * groups;
     for (size_t l = 0; l < tail; l++) {
-        xs[l] = lm_f(xs[l], lm->q[l]);
-        p[l] ^= (uint8_t)(xs[l] >> 24);
+        pos->x[l] = lm_f(pos->x[l], lm->q[l]);
+        p[l] ^= (uint8_t)(pos->x[l] >> 24);
     }
-    memcpy(pos->x, xs, sizeof xs);
-    sodium_memzero(xs, sizeof xs);
-    sodium_memzero(st, sizeof st);
+}
+
+/* Blocks j .. j + nb - 1 at buf, all whole but the last (last_len
+ * bytes), side by side: independent blocks hide the SIMD kernel's
+ * latency. */
+static void lm_blocks(const fiie_lm_impl *impl, const fiie_lm *lm, uint64_t j, unsigned nb,
+                      uint8_t *buf, size_t last_len)
+{
+    uint64_t x[FIIE_LM_MAX_CHAINS * FIIE_LM_LANES];
+    uint8_t *b[FIIE_LM_MAX_CHAINS];
+    for (unsigned c = 0; c < nb; c++) {
+        lm_seed(lm, j + c, x + FIIE_LM_LANES * c);
+        b[c] = buf + (size_t)c * FIIE_LM_BLOCK;
+    }
+    lm_run(impl, lm, x, nb, NULL, FIIE_LM_WARMUP);
+    size_t common = last_len / 8, whole = FIIE_LM_BLOCK / 8;
+    lm_run(impl, lm, x, nb, b, common);
+    if (nb > 1 && common < whole) {
+        for (unsigned c = 0; c + 1 < nb; c++)
+            b[c] += 8 * common;
+        lm_run(impl, lm, x, nb - 1, b, whole - common);
+    }
+    uint64_t *xl = x + FIIE_LM_LANES * (nb - 1);
+    uint8_t *p = buf + (size_t)(nb - 1) * FIIE_LM_BLOCK + 8 * common;
+    for (size_t l = 0; l < last_len % 8; l++) {
+        xl[l] = lm_f(xl[l], lm->q[l]);
+        p[l] ^= (uint8_t)(xl[l] >> 24);
+    }
+    sodium_memzero(x, sizeof x);
 }
 
 void fiie_lm_xor_block(const fiie_lm *lm, uint64_t j, uint8_t *buf, size_t len)
@@ -185,6 +271,7 @@ void fiie_lm_stream_xor(const fiie_lm *lm, fiie_lm_stream *s, uint8_t *buf, size
 }
 
 typedef struct lm_job {
+    const fiie_lm_impl *impl;
     const fiie_lm *lm;
     uint8_t *buf;
     size_t len;
@@ -194,15 +281,23 @@ static void run_blocks(void *arg, unsigned part, uint64_t first, uint64_t last)
 {
     (void)part;
     const lm_job *jb = arg;
-    for (uint64_t j = first; j < last; j++) {
-        size_t off = (size_t)j * FIIE_LM_BLOCK;
+    for (uint64_t j = first; j < last;) {
+        unsigned nb = last - j < FIIE_LM_MAX_CHAINS ? (unsigned)(last - j) : FIIE_LM_MAX_CHAINS;
+        size_t off = (size_t)(j + nb - 1) * FIIE_LM_BLOCK;
         size_t n = jb->len - off < FIIE_LM_BLOCK ? jb->len - off : FIIE_LM_BLOCK;
-        fiie_lm_xor_block(jb->lm, j, jb->buf + off, n);
+        lm_blocks(jb->impl, jb->lm, j, nb, jb->buf + (size_t)j * FIIE_LM_BLOCK, n);
+        j += nb;
     }
+}
+
+void fiie_lm_xor_impl(const fiie_lm_impl *impl, const fiie_lm *lm, uint8_t *buf, size_t len,
+                      unsigned threads)
+{
+    lm_job jb = {impl, lm, buf, len};
+    fiie_parallel_for((len + FIIE_LM_BLOCK - 1) / FIIE_LM_BLOCK, threads, run_blocks, &jb);
 }
 
 void fiie_lm_xor(const fiie_lm *lm, uint8_t *buf, size_t len, unsigned threads)
 {
-    lm_job jb = {lm, buf, len};
-    fiie_parallel_for((len + FIIE_LM_BLOCK - 1) / FIIE_LM_BLOCK, threads, run_blocks, &jb);
+    fiie_lm_xor_impl(fiie_lm_impl_best(), lm, buf, len, threads);
 }

@@ -11,6 +11,7 @@
 #define FIIE_LM_WARMUP 1024
 #define FIIE_LM_WEAK_WINDOW 16384
 #define FIIE_LM_ATTEMPTS 32
+#define FIIE_LM_MAX_CHAINS 4
 
 typedef struct fiie_lm {
     uint8_t k_lm[32];
@@ -61,5 +62,41 @@ void fiie_lm_stream_xor(const fiie_lm *lm, fiie_lm_stream *s, uint8_t *buf, size
 void fiie_lm_xor_block(const fiie_lm *lm, uint64_t j, uint8_t *buf, size_t len);
 
 void fiie_lm_wipe(fiie_lm *lm);
+
+/* Keystream kernel: advance nb (1 .. FIIE_LM_MAX_CHAINS) independent
+ * 8-lane chains by `steps` map steps. x holds nb * 8 states, chain c at
+ * x + 8 c. With buf non-NULL, step s of chain c XORs byte 3 of its lanes
+ * into buf[c][8 s .. 8 s + 8); with NULL it only advances (warm-up). */
+typedef void (*fiie_lm_run_fn)(const uint64_t q[FIIE_LM_LANES], uint64_t *x, unsigned nb,
+                               uint8_t *const *buf, size_t steps);
+
+typedef struct fiie_lm_impl {
+    fiie_lm_run_fn run;
+    unsigned min_chains; /* fewer chains than this go to the portable kernel */
+    const char *name;
+} fiie_lm_impl;
+
+/* Scalar C (unsigned __int128); every CPU. */
+void fiie_lm_run_portable(const uint64_t q[FIIE_LM_LANES], uint64_t *x, unsigned nb,
+                          uint8_t *const *buf, size_t steps);
+extern const fiie_lm_impl fiie_lm_impl_portable;
+
+/* Fastest kernel set for this CPU; what fiie_lm_xor() uses. */
+const fiie_lm_impl *fiie_lm_impl_best(void);
+
+/* fiie_lm_xor() with a given kernel set (tests force each one). */
+void fiie_lm_xor_impl(const fiie_lm_impl *impl, const fiie_lm *lm, uint8_t *buf, size_t len,
+                      unsigned threads);
+
+#ifdef FIIE_HAVE_LM_AVX512
+/* AVX-512F + IFMA + VBMI (lib/logistic_avx512.c). One chain alone is
+ * slower than scalar there, so fiie_lm_impl_avx512 (min_chains 2) leaves
+ * single blocks to the portable kernel; fiie_lm_impl_avx512_only runs
+ * every chain count on AVX-512 (tests). */
+void fiie_lm_run_avx512(const uint64_t q[FIIE_LM_LANES], uint64_t *x, unsigned nb,
+                        uint8_t *const *buf, size_t steps);
+int fiie_lm_cpu_has_avx512(void);
+extern const fiie_lm_impl fiie_lm_impl_avx512, fiie_lm_impl_avx512_only;
+#endif
 
 #endif /* FIIE_LIB_LOGISTIC_H */

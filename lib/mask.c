@@ -199,17 +199,67 @@ static int region_row(const fiie_region *r, int64_t py, int64_t *lo, int64_t *hi
     return 1;
 }
 
+/* Order of the sweep: first row, then the rest of the region so that
+ * identical regions end up next to each other. */
+static int region_cmp(const void *a, const void *b)
+{
+    const fiie_region *p = a, *q = b;
+    if (p->y != q->y)
+        return (p->y > q->y) - (p->y < q->y);
+    if (p->x != q->x)
+        return (p->x > q->x) - (p->x < q->x);
+    if (p->w != q->w)
+        return (p->w > q->w) - (p->w < q->w);
+    if (p->h != q->h)
+        return (p->h > q->h) - (p->h < q->h);
+    return (p->shape > q->shape) - (p->shape < q->shape);
+}
+
+static int same_region(const fiie_region *p, const fiie_region *q)
+{
+    return p->x == q->x && p->y == q->y && p->w == q->w && p->h == q->h &&
+           p->shape == q->shape;
+}
+
 int fiie_mask_rows_init(fiie_mask_rows *it, const fiie_mask *m)
 {
+    memset(it, 0, sizeof *it);
     it->m = m;
-    it->spans = malloc((m->count ? m->count : 1) * sizeof *it->spans);
-    return it->spans ? FIIE_OK : FIIE_E_NO_MEMORY;
+    size_t n = m->count ? m->count : 1;
+    it->spans = malloc(n * sizeof *it->spans);
+    it->order = malloc(n * sizeof *it->order);
+    it->active = malloc(n * sizeof *it->active);
+    if (!it->spans || !it->order || !it->active) {
+        fiie_mask_rows_release(it);
+        return FIIE_E_NO_MEMORY;
+    }
+    /* Regions whose bounding box misses the image protect nothing here. */
+    size_t k = 0;
+    for (size_t i = 0; i < m->count; i++) {
+        const fiie_region *r = &m->regions[i];
+        if ((int64_t)r->x + r->w <= 0 || r->x >= (int64_t)m->width ||
+            (int64_t)r->y + r->h <= 0 || r->y >= (int64_t)m->height)
+            continue;
+        it->order[k++] = *r;
+    }
+    qsort(it->order, k, sizeof *it->order, region_cmp);
+    size_t u = 0;
+    for (size_t i = 0; i < k; i++)
+        if (u == 0 || !same_region(&it->order[u - 1], &it->order[i]))
+            it->order[u++] = it->order[i];
+    it->n_order = u;
+    it->last_row = -1;
+    return FIIE_OK;
 }
 
 void fiie_mask_rows_release(fiie_mask_rows *it)
 {
     free(it->spans);
+    free(it->order);
+    free(it->active);
     it->spans = NULL;
+    it->order = NULL;
+    it->active = NULL;
 }
 
 static int span_cmp(const void *a, const void *b)
@@ -218,14 +268,37 @@ static int span_cmp(const void *a, const void *b)
     return (p->x0 > q->x0) - (p->x0 < q->x0);
 }
 
+/* Bring the active list to row py: add regions starting at or above it,
+ * drop those that ended above it. */
+static void advance_to(fiie_mask_rows *it, uint32_t py)
+{
+    if ((int64_t)py < it->last_row) {
+        it->next = 0;
+        it->n_active = 0;
+    }
+    it->last_row = py;
+    while (it->next < it->n_order && it->order[it->next].y <= (int64_t)py)
+        it->active[it->n_active++] = (uint32_t)it->next++;
+    size_t k = 0;
+    for (size_t i = 0; i < it->n_active; i++) {
+        const fiie_region *r = &it->order[it->active[i]];
+        if ((int64_t)r->y + r->h > (int64_t)py)
+            it->active[k++] = it->active[i];
+    }
+    it->n_active = k;
+}
+
 size_t fiie_mask_row_spans(fiie_mask_rows *it, uint32_t py, const fiie_span **out)
 {
     const fiie_mask *m = it->m;
     fiie_span *s = it->spans;
     size_t n = 0;
-    for (size_t i = 0; i < m->count; i++) {
+    *out = s;
+    advance_to(it, py);
+    for (size_t i = 0; i < it->n_active; i++) {
         int64_t lo, hi;
-        if (!region_row(&m->regions[i], py, &lo, &hi))
+        it->evaluated++;
+        if (!region_row(&it->order[it->active[i]], py, &lo, &hi))
             continue;
         if (lo < 0)
             lo = 0;
@@ -233,6 +306,11 @@ size_t fiie_mask_row_spans(fiie_mask_rows *it, uint32_t py, const fiie_span **ou
             hi = (int64_t)m->width - 1;
         if (lo > hi)
             continue;
+        if (lo == 0 && hi == (int64_t)m->width - 1) {
+            /* The whole row: no other region can add anything. */
+            s[0] = (fiie_span){0, m->width};
+            return 1;
+        }
         s[n++] = (fiie_span){(uint32_t)lo, (uint32_t)hi + 1};
     }
     if (n > 1) {
@@ -258,7 +336,6 @@ size_t fiie_mask_row_spans(fiie_mask_rows *it, uint32_t py, const fiie_span **ou
         }
         n = k + 1;
     }
-    *out = s;
     return n;
 }
 

@@ -383,6 +383,107 @@ static void stream_cursor(void **state)
     }
 }
 
+/* Span building does work bounded by the regions crossing each row, not
+ * regions x rows: a hostile header of 65535 regions stays cheap. Counted,
+ * not timed (fiie_mask_rows::evaluated). */
+static uint64_t sweep_work(const fiie_mask *m, uint64_t *pixels)
+{
+    fiie_mask_rows it;
+    assert_int_equal(fiie_mask_rows_init(&it, m), FIIE_OK);
+    uint64_t total = 0;
+    for (uint32_t y = 0; y < fiie_mask_height(m); y++) {
+        const fiie_span *s;
+        size_t n = fiie_mask_row_spans(&it, y, &s);
+        for (size_t i = 0; i < n; i++)
+            total += s[i].x1 - s[i].x0;
+    }
+    uint64_t work = it.evaluated;
+    fiie_mask_rows_release(&it);
+    *pixels = total;
+    return work;
+}
+
+static void span_work_bounded(void **state)
+{
+    (void)state;
+    const uint32_t W = 1500, H = 1200;
+    fiie_mask *m;
+    uint64_t px;
+    /* 65535 full-image rectangles, identical or all different. */
+    for (int distinct = 0; distinct < 2; distinct++) {
+        assert_int_equal(fiie_mask_new(&m, W, H), FIIE_OK);
+        for (uint32_t i = 0; i < FIIE_MAX_REGIONS; i++) {
+            int32_t d = distinct ? (int32_t)(i % 1000) : 0;
+            assert_int_equal(fiie_mask_add_region(m, FIIE_SHAPE_RECT, -d, -d, W + 2u * (uint32_t)d,
+                                                  H + 2u * (uint32_t)d),
+                             FIIE_OK);
+        }
+        assert_true(sweep_work(m, &px) <= H);
+        assert_true(px == (uint64_t)W * H);
+        fiie_mask_free(m);
+    }
+    /* 65535 identical full-image ellipses: one evaluation per row. */
+    assert_int_equal(fiie_mask_new(&m, W, H), FIIE_OK);
+    for (uint32_t i = 0; i < FIIE_MAX_REGIONS; i++)
+        assert_int_equal(fiie_mask_add_region(m, FIIE_SHAPE_ELLIPSE, 0, 0, W, H), FIIE_OK);
+    assert_true(sweep_work(m, &px) <= H);
+    uint64_t one;
+    fiie_mask *m1;
+    assert_int_equal(fiie_mask_new(&m1, W, H), FIIE_OK);
+    assert_int_equal(fiie_mask_add_region(m1, FIIE_SHAPE_ELLIPSE, 0, 0, W, H), FIIE_OK);
+    assert_int_equal(fiie_mask_pixel_count(m1, &one), FIIE_OK);
+    assert_true(px == one);
+    fiie_mask_free(m1);
+    fiie_mask_free(m);
+    /* 65535 small distinct regions spread over the rows (and some far
+     * outside): each is looked at only on the rows it crosses. */
+    assert_int_equal(fiie_mask_new(&m, W, H), FIIE_OK);
+    uint64_t crossings = 0;
+    for (uint32_t i = 0; i < FIIE_MAX_REGIONS; i++) {
+        int32_t y = (int32_t)(i % (H + 200)) - 100, x = (int32_t)((i * 7u) % W);
+        uint32_t h = 1 + i % 3;
+        assert_int_equal(fiie_mask_add_region(m, (int32_t)(i & 1), x, y, 1 + i % 5, h), FIIE_OK);
+        for (int64_t r = y; r < (int64_t)y + h; r++)
+            crossings += r >= 0 && r < (int64_t)H;
+    }
+    assert_true(sweep_work(m, &px) <= crossings);
+    assert_true(crossings < 4u * FIIE_MAX_REGIONS);
+    fiie_mask_free(m);
+}
+
+/* Rows visited in any order give the spans of the forward sweep. */
+static void spans_any_row_order(void **state)
+{
+    (void)state;
+    fiie_mask *m;
+    assert_int_equal(fiie_mask_new(&m, 97, 61), FIIE_OK);
+    uint32_t seed = 12345;
+    for (int i = 0; i < 40; i++) {
+        seed = seed * 1103515245u + 12345u;
+        int32_t x = (int32_t)(seed >> 8) % 120 - 10, y = (int32_t)(seed >> 16) % 80 - 10;
+        assert_int_equal(fiie_mask_add_region(m, (int32_t)(seed >> 30) & 1, x, y,
+                                              1 + (seed >> 4) % 40, 1 + (seed >> 12) % 30),
+                         FIIE_OK);
+    }
+    uint8_t *fwd = calloc(97 * 61, 1);
+    assert_non_null(fwd);
+    assert_int_equal(fiie_mask_rasterize(m, fwd, 0), FIIE_OK);
+    fiie_mask_rows it;
+    assert_int_equal(fiie_mask_rows_init(&it, m), FIIE_OK);
+    const uint32_t rows[] = {60, 0, 30, 29, 31, 5, 59, 1, 45, 12};
+    for (size_t k = 0; k < sizeof rows / sizeof rows[0]; k++) {
+        const fiie_span *s;
+        size_t n = fiie_mask_row_spans(&it, rows[k], &s);
+        uint8_t line[97] = {0};
+        for (size_t i = 0; i < n; i++)
+            memset(line + s[i].x0, 255, s[i].x1 - s[i].x0);
+        assert_memory_equal(line, fwd + (size_t)rows[k] * 97, 97);
+    }
+    fiie_mask_rows_release(&it);
+    free(fwd);
+    fiie_mask_free(m);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -394,6 +495,8 @@ int main(void)
         cmocka_unit_test(add_box_scaling),
         cmocka_unit_test(limits_and_bad_inputs),
         cmocka_unit_test(stream_cursor),
+        cmocka_unit_test(span_work_bounded),
+        cmocka_unit_test(spans_any_row_order),
     };
     return cmocka_run_group_tests_name("mask", tests, NULL, NULL);
 }

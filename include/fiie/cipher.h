@@ -17,6 +17,16 @@
  * image) and tampering goes unnoticed. Never use it to protect anything.
  *
  * Output never depends on the thread count.
+ *
+ * Thread safety: a ::fiie_key is immutable after creation, so one key may
+ * be used by any number of threads at once (fiie_encrypt() and
+ * fiie_decrypt() only read it); fiie_key_free() must not race with its
+ * use. fiie_encrypt() and fiie_decrypt() modify the image passed to them:
+ * two concurrent calls must not share an image (or overlapping pixel
+ * memory); they may share a key and a mask. The `threads` options start
+ * internal workers for one call only. Functions without a handle
+ * (fiie_keystream(), fiie_key_generate(), ...) are safe from any thread
+ * (tests/test_threads.c).
  */
 #ifndef FIIE_CIPHER_H
 #define FIIE_CIPHER_H
@@ -114,11 +124,13 @@ FIIE_API int fiie_key_from_bytes(fiie_key **out, const uint8_t *bytes, size_t le
  * long as the limits say (0.1-0.5 s with the defaults).
  * @param out  receives the key (NULL on error)
  * @param pass passphrase bytes (need not be NUL-terminated)
- * @param len  their count, >= 1
+ * @param len  their count, 1 .. libsodium's crypto_pwhash_PASSWD_MAX
  * @param p    parameters, or NULL for the defaults with a random salt
- * @return 0, FIIE_E_INVALID_ARGUMENT, FIIE_E_VERSION, FIIE_E_TOO_LARGE
+ * @return 0, FIIE_E_INVALID_ARGUMENT (NULL, bad length, unknown flags,
+ *         non-zero reserved bytes), FIIE_E_VERSION, FIIE_E_TOO_LARGE
  *         (limits outside FIIE_KDF_MIN_* .. FIIE_KDF_MAX_*),
- *         FIIE_E_NO_MEMORY or FIIE_E_CRYPTO.
+ *         FIIE_E_NO_MEMORY (also when Argon2id cannot get its memory) or
+ *         FIIE_E_CRYPTO.
  */
 FIIE_API int fiie_key_from_passphrase(fiie_key **out, const char *pass, size_t len,
                                       const fiie_kdf_params *p);
@@ -228,10 +240,13 @@ FIIE_API int fiie_decrypt_options_init_v(fiie_decrypt_options *o, int abi_versio
  * @param header     output buffer for the header
  * @param cap        its capacity
  * @param header_len receives the header size (also on FIIE_E_BUFFER_TOO_SMALL)
- * @return 0, FIIE_E_INVALID_ARGUMENT (NULL, bad image or options, bad paper
- *         key), FIIE_E_VERSION, FIIE_E_MISMATCH (mask made for another
- *         size), FIIE_E_EMPTY_MASK, FIIE_E_BUFFER_TOO_SMALL,
- *         FIIE_E_NO_MEMORY or FIIE_E_CRYPTO.
+ * @return 0, FIIE_E_INVALID_ARGUMENT (NULL img, m or header_len, NULL k
+ *         for algorithm 1, bad image or options, bad paper key),
+ *         FIIE_E_VERSION (options of another ABI major), FIIE_E_TOO_LARGE
+ *         (image over the size limits), FIIE_E_MISMATCH (mask made for
+ *         another size), FIIE_E_EMPTY_MASK (no region, or no region pixel
+ *         inside the image), FIIE_E_BUFFER_TOO_SMALL, FIIE_E_NO_MEMORY or
+ *         FIIE_E_CRYPTO.
  */
 FIIE_API int fiie_encrypt(const fiie_key *k, fiie_image *img, const fiie_mask *m,
                           const fiie_encrypt_options *o, uint8_t *header, size_t cap,
@@ -249,7 +264,10 @@ FIIE_API int fiie_encrypt(const fiie_key *k, fiie_image *img, const fiie_mask *m
  * @param header header bytes
  * @param len    their count
  * @param o      options, or NULL for the defaults (required for paper mode)
- * @return 0, FIIE_E_INVALID_ARGUMENT, FIIE_E_VERSION, FIIE_E_HEADER
+ * @return 0, FIIE_E_INVALID_ARGUMENT (NULL img or header, NULL k for
+ *         algorithm 1, missing or invalid paper key, bad image or
+ *         options), FIIE_E_VERSION (options of another ABI major),
+ *         FIIE_E_TOO_LARGE (image over the size limits), FIIE_E_HEADER
  *         (malformed header), FIIE_E_MISMATCH (header made for another
  *         image size or channel count), FIIE_E_AUTH (wrong key or tampered
  *         data; image untouched), FIIE_E_NO_MEMORY or FIIE_E_CRYPTO.

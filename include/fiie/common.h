@@ -11,10 +11,15 @@
  * state.
  *
  * Thread-safety rule of the whole library: functions that take no handle
- * are safe to call from any thread. A handle (`fiie_detector`, `fiie_mask`,
- * `fiie_key`) may be used by one thread at a time; different handles may
- * be used concurrently. A loaded `fiie_model` is immutable and may be
- * shared by any number of detectors on any threads.
+ * are safe to call from any thread. A `fiie_detector` may be used by one
+ * thread at a time (one detector per thread); different handles may be
+ * used concurrently. Handles passed as `const` (a `fiie_key`, a finished
+ * `fiie_mask`, an input image) are only read and may be shared by
+ * concurrent calls; a call that modifies a handle or an image (adding
+ * regions, freeing, encrypting in place) must not overlap any other use of
+ * it. A loaded `fiie_model` is immutable and may be shared by any number
+ * of detectors on any threads. Each module header details its rules;
+ * tests/test_threads.c checks them under ThreadSanitizer.
  */
 #ifndef FIIE_COMMON_H
 #define FIIE_COMMON_H

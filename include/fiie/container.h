@@ -137,8 +137,9 @@ FIIE_API int fiie_protected_png_load(fiie_image *out, const char *path, uint8_t 
  * @param header header bytes (validated first)
  * @param len    their count
  * @param flags  0 or FIIE_SAVE_NO_CLOBBER
- * @return 0, FIIE_E_INVALID_ARGUMENT, FIIE_E_HEADER, FIIE_E_EXISTS or
- *         FIIE_E_IO.
+ * @return 0, FIIE_E_INVALID_ARGUMENT (NULL, empty path or one ending in
+ *         '/', unknown flag bits), FIIE_E_HEADER, FIIE_E_EXISTS (only with
+ *         FIIE_SAVE_NO_CLOBBER), FIIE_E_IO or FIIE_E_NO_MEMORY.
  */
 FIIE_API int fiie_sidecar_write(const char *path, const uint8_t *header, size_t len,
                                 unsigned flags);
@@ -152,8 +153,9 @@ FIIE_API int fiie_sidecar_write(const char *path, const uint8_t *header, size_t 
  * @param header output buffer (FIIE_HEADER_MAX_BYTES always suffices)
  * @param cap    its capacity
  * @param len    receives the header size
- * @return 0, FIIE_E_INVALID_ARGUMENT, FIIE_E_IO, FIIE_E_HEADER (malformed,
- *         or larger than FIIE_HEADER_MAX_BYTES) or FIIE_E_BUFFER_TOO_SMALL.
+ * @return 0, FIIE_E_INVALID_ARGUMENT (NULL path or len), FIIE_E_IO,
+ *         FIIE_E_HEADER (malformed, or larger than FIIE_HEADER_MAX_BYTES),
+ *         FIIE_E_BUFFER_TOO_SMALL or FIIE_E_NO_MEMORY.
  */
 FIIE_API int fiie_sidecar_read(const char *path, uint8_t *header, size_t cap, size_t *len);
 

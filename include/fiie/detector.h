@@ -16,6 +16,16 @@
  * - ::fiie_detector: a model plus options and scratch memory. One thread at
  *   a time per detector (it may itself use several worker threads).
  *
+ * Thread safety: fiie_model_new_*(), fiie_face_alignment_transform() and
+ * fiie_face_align() may be called from any thread at any time. A model may
+ * be shared by detectors on any number of threads, and fiie_model_free()
+ * may be called while they run (reference counting). A detector must not
+ * be used by two threads at once: create one per thread. Its `threads`
+ * option only starts internal workers for one call and never changes the
+ * result. The image passed to fiie_detector_detect() is only read, so
+ * several threads may detect on the same image concurrently (tested by
+ * tests/test_threads.c under ThreadSanitizer).
+ *
  * Coordinates: 0-based continuous pixel coordinates, pixel (i, j) spans
  * [i, i+1) x [j, j+1); a box is [x1, y1, x2, y2].
  */
@@ -93,7 +103,9 @@ FIIE_API int fiie_detector_options_init_v(fiie_detector_options *o, int abi_vers
  * @brief Load the model compiled into the library (the converted original
  *        MTCNN weights of models/mtcnn.fiiem).
  * @param out receives the model (release with fiie_model_free())
- * @return 0, FIIE_E_INVALID_ARGUMENT, FIIE_E_NO_MEMORY or FIIE_E_MODEL.
+ * @return 0, FIIE_E_INVALID_ARGUMENT (NULL out), FIIE_E_NO_MEMORY,
+ *         FIIE_E_MODEL or FIIE_E_CRYPTO (libsodium, which checks the
+ *         model's digest, failed to initialise).
  */
 FIIE_API int fiie_model_new_default(fiie_model **out);
 
@@ -103,8 +115,11 @@ FIIE_API int fiie_model_new_default(fiie_model **out);
  * The checksum, every size and every tensor shape are verified.
  * @param out  receives the model (NULL on error)
  * @param path file name
- * @return 0, FIIE_E_INVALID_ARGUMENT, FIIE_E_IO, FIIE_E_TOO_LARGE,
- *         FIIE_E_NO_MEMORY or FIIE_E_MODEL (corrupt, truncated, unknown version).
+ * @return 0, FIIE_E_INVALID_ARGUMENT (NULL out or path), FIIE_E_IO
+ *         (cannot open or read), FIIE_E_TOO_LARGE (file over the model
+ *         size limit), FIIE_E_NO_MEMORY, FIIE_E_MODEL (corrupt, truncated,
+ *         unknown version) or FIIE_E_CRYPTO (libsodium failed to
+ *         initialise).
  */
 FIIE_API int fiie_model_new_from_file(fiie_model **out, const char *path);
 
@@ -113,7 +128,9 @@ FIIE_API int fiie_model_new_from_file(fiie_model **out, const char *path);
  * @param out  receives the model (NULL on error)
  * @param data model file bytes
  * @param size their count
- * @return 0, FIIE_E_INVALID_ARGUMENT, FIIE_E_NO_MEMORY or FIIE_E_MODEL.
+ * @return 0, FIIE_E_INVALID_ARGUMENT (NULL out or data), FIIE_E_NO_MEMORY,
+ *         FIIE_E_MODEL (corrupt, truncated, wrong size, unknown version)
+ *         or FIIE_E_CRYPTO (libsodium failed to initialise).
  */
 FIIE_API int fiie_model_new_from_memory(fiie_model **out, const void *data, size_t size);
 
@@ -129,8 +146,10 @@ FIIE_API void fiie_model_free(fiie_model *m);
  * @param model model to use (a reference is taken), or NULL for the
  *              embedded default model
  * @param o     options, or NULL for the defaults
- * @return 0, FIIE_E_INVALID_ARGUMENT (bad option value), FIIE_E_VERSION,
- *         FIIE_E_NO_MEMORY or FIIE_E_MODEL.
+ * @return 0, FIIE_E_INVALID_ARGUMENT (NULL out, bad option value),
+ *         FIIE_E_VERSION (options of another ABI major), FIIE_E_NO_MEMORY,
+ *         or, when `model` is NULL, the errors of fiie_model_new_default()
+ *         (FIIE_E_MODEL, FIIE_E_CRYPTO).
  */
 FIIE_API int fiie_detector_new(fiie_detector **out, const fiie_model *model,
                                const fiie_detector_options *o);
@@ -147,8 +166,11 @@ FIIE_API int fiie_detector_new(fiie_detector **out, const fiie_model *model,
  * @param faces output array of `cap` faces
  * @param cap   its capacity
  * @param n     receives the number of faces found (limited by max_faces)
- * @return 0, FIIE_E_INVALID_ARGUMENT, FIIE_E_TOO_LARGE,
- *         FIIE_E_BUFFER_TOO_SMALL, FIIE_E_NO_MEMORY or FIIE_E_THREAD.
+ * @return 0, FIIE_E_INVALID_ARGUMENT (NULL d or n, NULL faces with a
+ *         non-zero cap, invalid image), FIIE_E_TOO_LARGE (image over the
+ *         size limits), FIIE_E_BUFFER_TOO_SMALL or FIIE_E_NO_MEMORY.
+ *         Worker threads that cannot be started are replaced by the
+ *         calling thread (same result), so FIIE_E_THREAD is never returned.
  */
 FIIE_API int fiie_detector_detect(fiie_detector *d, const fiie_image *img,
                                   fiie_face *faces, size_t cap, size_t *n);
@@ -179,7 +201,9 @@ FIIE_API int fiie_face_alignment_transform(const fiie_face *f, float matrix[6]);
  * @param f   a face detected in `src`
  * @param out caller-allocated image of FIIE_ALIGN_SIZE x FIIE_ALIGN_SIZE
  *            pixels in the same format as `src`
- * @return 0 or FIIE_E_INVALID_ARGUMENT.
+ * @return 0, FIIE_E_INVALID_ARGUMENT (NULL, invalid image, wrong size or
+ *         format of `out`, non-finite or coincident landmarks) or
+ *         FIIE_E_TOO_LARGE (`src` over the size limits).
  */
 FIIE_API int fiie_face_align(const fiie_image *src, const fiie_face *f, fiie_image *out);
 

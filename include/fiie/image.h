@@ -83,7 +83,10 @@ FIIE_API int fiie_image_validate(const fiie_image *img);
  * @param height rows
  * @param stride bytes between rows; 0 means tightly packed
  * @param format a fiie_pixel_format
- * @return 0 or a negative FIIE_E_* code (img is zeroed on error).
+ * @return 0, FIIE_E_INVALID_ARGUMENT (NULL img or data, zero width or
+ *         height, unknown format, stride smaller than a row) or
+ *         FIIE_E_TOO_LARGE (width, height or pixel count over the limits,
+ *         or the last row not addressable). img is zeroed on error.
  */
 FIIE_API int fiie_image_wrap(fiie_image *img, uint8_t *data, uint32_t width,
                              uint32_t height, size_t stride, int32_t format);
@@ -115,8 +118,10 @@ FIIE_API void fiie_image_free(fiie_image *img);
  * @param dst    image to fill; must not be `src` (FIIE_E_INVALID_ARGUMENT)
  * @param src    image to read
  * @param format any fiie_pixel_format, including the one of src (a copy)
- * @return 0 or a negative FIIE_E_* code (dst is zeroed on error, unless
- *         it is src).
+ * @return 0, FIIE_E_INVALID_ARGUMENT (NULL dst, dst == src, src fails
+ *         fiie_image_validate(), unknown format), FIIE_E_TOO_LARGE (src
+ *         over the limits) or FIIE_E_NO_MEMORY. dst is zeroed on error,
+ *         unless it is src.
  */
 FIIE_API int fiie_image_convert(fiie_image *dst, const fiie_image *src, int32_t format);
 
@@ -163,20 +168,29 @@ FIIE_API int fiie_load_options_init_v(fiie_load_options *o, int abi_version);
  *             fiie_image_free())
  * @param path file name
  * @param o    options, or NULL for the defaults
- * @return 0, FIIE_E_INVALID_ARGUMENT, FIIE_E_IO (cannot open/read),
- *         FIIE_E_IMAGE_FORMAT (unknown, truncated or corrupt),
- *         FIIE_E_TOO_LARGE or FIIE_E_NO_MEMORY. out is zeroed on error.
+ * @return 0, FIIE_E_INVALID_ARGUMENT (NULL out or path, non-zero
+ *         reserved bytes or unknown format in the options),
+ *         FIIE_E_VERSION (options of another ABI major), FIIE_E_IO
+ *         (cannot open/read), FIIE_E_IMAGE_FORMAT (unknown, empty,
+ *         truncated or corrupt), FIIE_E_TOO_LARGE (file or image over the
+ *         limits) or FIIE_E_NO_MEMORY. out is zeroed on error.
  */
 FIIE_API int fiie_image_load(fiie_image *out, const char *path,
                              const fiie_load_options *o);
 
 /**
- * @brief Decode an image held in memory; as fiie_image_load().
- * @param out  image to fill
+ * @brief Decode a PNG, JPEG, BMP or TGA image held in memory, with the
+ *        same checks and limits as fiie_image_load().
+ * @param out  image to fill (owns its data, tightly packed; release with
+ *             fiie_image_free())
  * @param data file contents (not modified, not retained)
  * @param size their count; 0 gives FIIE_E_INVALID_ARGUMENT
  * @param o    options, or NULL for the defaults
- * @return as fiie_image_load() (never FIIE_E_IO).
+ * @return 0, FIIE_E_INVALID_ARGUMENT (NULL out or data, size 0, bad
+ *         options), FIIE_E_VERSION (options of another ABI major),
+ *         FIIE_E_IMAGE_FORMAT (unknown, truncated or corrupt),
+ *         FIIE_E_TOO_LARGE (more than 1 GiB + 16 MiB of data, or image
+ *         over the limits) or FIIE_E_NO_MEMORY. out is zeroed on error.
  */
 FIIE_API int fiie_image_load_memory(fiie_image *out, const void *data, size_t size,
                                     const fiie_load_options *o);
@@ -198,8 +212,10 @@ FIIE_API int fiie_image_load_memory(fiie_image *out, const void *data, size_t si
  * @param chunk_size payload size, at most 2^31 - 1 (else FIIE_E_TOO_LARGE)
  * @param out        receives a buffer to release with fiie_free()
  * @param out_size   receives its size
- * @return 0, FIIE_E_INVALID_ARGUMENT, FIIE_E_TOO_LARGE or FIIE_E_NO_MEMORY
- *         (*out is NULL and *out_size 0 on error).
+ * @return 0, FIIE_E_INVALID_ARGUMENT (NULL pointers, invalid image, chunk
+ *         type not ancillary/valid), FIIE_E_TOO_LARGE (image over the
+ *         limits, chunk too large) or FIIE_E_NO_MEMORY (*out is NULL and
+ *         *out_size 0 on error).
  */
 FIIE_API int fiie_image_encode_png(const fiie_image *img, const char *chunk_type,
                                    const void *chunk_data, size_t chunk_size,
@@ -208,20 +224,24 @@ FIIE_API int fiie_image_encode_png(const fiie_image *img, const char *chunk_type
 /**
  * @brief Write an image as a PNG file, atomically.
  *
- * Arguments as fiie_image_encode_png(). The file appears complete or not
- * at all; with FIIE_SAVE_NO_CLOBBER an existing file is never replaced
+ * The image and chunk are encoded as by fiie_image_encode_png(). The file
+ * appears complete or not at all; with FIIE_SAVE_NO_CLOBBER an existing file is never replaced
  * (race-free). A new file gets mode 0666 & ~umask; a symbolic link at
  * `path` is replaced, not followed. The temporary file
  * (`.fiie-XXXXXXXXXXXXXXXX.tmp` in the same directory) is removed on
  * every failure.
  * @param img        image to encode
- * @param path       destination file name
- * @param chunk_type as fiie_image_encode_png()
- * @param chunk_data as fiie_image_encode_png()
- * @param chunk_size as fiie_image_encode_png()
- * @param flags      0 or FIIE_SAVE_NO_CLOBBER
- * @return 0, FIIE_E_INVALID_ARGUMENT, FIIE_E_EXISTS, FIIE_E_IO,
- *         FIIE_E_TOO_LARGE or FIIE_E_NO_MEMORY.
+ * @param path       destination file name (not empty, not ending in '/')
+ * @param chunk_type four ASCII letters of an ancillary chunk type with the
+ *                   third letter upper case (e.g. "fiIE"), or NULL for no
+ *                   extra chunk
+ * @param chunk_data chunk payload (may be NULL when chunk_size is 0)
+ * @param chunk_size payload size, at most 2^31 - 1 (else FIIE_E_TOO_LARGE)
+ * @param flags      0 or FIIE_SAVE_NO_CLOBBER (other bits give
+ *                   FIIE_E_INVALID_ARGUMENT)
+ * @return 0, FIIE_E_INVALID_ARGUMENT, FIIE_E_EXISTS (only with
+ *         FIIE_SAVE_NO_CLOBBER), FIIE_E_IO, FIIE_E_TOO_LARGE or
+ *         FIIE_E_NO_MEMORY.
  */
 FIIE_API int fiie_image_save_png(const fiie_image *img, const char *path,
                                  const char *chunk_type, const void *chunk_data,

@@ -12,6 +12,12 @@
  *
  * The mask module does not depend on the face detector: face boxes are
  * passed as four floats to fiie_mask_add_box().
+ *
+ * Thread safety: functions taking a `const fiie_mask *` only read it, so
+ * any number of threads may query, rasterize or encrypt with one mask at
+ * once; fiie_mask_add_region(), fiie_mask_add_box() and fiie_mask_free()
+ * modify it and must not run concurrently with any other use of that
+ * mask. Different masks are independent.
  */
 #ifndef FIIE_MASK_H
 #define FIIE_MASK_H
@@ -63,8 +69,9 @@ FIIE_API size_t fiie_mask_max_regions(void);
  * @param out    receives the new mask (NULL on error)
  * @param width  image width, 1..FIIE_MAX_DIMENSION
  * @param height image height, 1..FIIE_MAX_DIMENSION
- * @return 0 or a negative FIIE_E_* code (FIIE_E_INVALID_ARGUMENT,
- *         FIIE_E_TOO_LARGE, FIIE_E_NO_MEMORY).
+ * @return 0, FIIE_E_INVALID_ARGUMENT (NULL out, zero width or height),
+ *         FIIE_E_TOO_LARGE (over FIIE_MAX_DIMENSION or FIIE_MAX_PIXELS) or
+ *         FIIE_E_NO_MEMORY.
  */
 FIIE_API int fiie_mask_new(fiie_mask **out, uint32_t width, uint32_t height);
 
@@ -163,7 +170,8 @@ FIIE_API int fiie_mask_contains(const fiie_mask *m, int64_t px, int64_t py);
  * bytes.
  * @param m     mask
  * @param count receives the number of protected pixels
- * @return 0 or FIIE_E_INVALID_ARGUMENT (NULL), FIIE_E_NO_MEMORY.
+ * @return 0, FIIE_E_INVALID_ARGUMENT (NULL m or count) or
+ *         FIIE_E_NO_MEMORY.
  */
 FIIE_API int fiie_mask_pixel_count(const fiie_mask *m, uint64_t *count);
 
@@ -173,8 +181,9 @@ FIIE_API int fiie_mask_pixel_count(const fiie_mask *m, uint64_t *count);
  * @param m      mask
  * @param out    first byte of a width x height bitmap
  * @param stride bytes between bitmap rows, >= width (0 means width)
- * @return 0, FIIE_E_INVALID_ARGUMENT or FIIE_E_NO_MEMORY. Padding bytes
- *         beyond `width` in each row are not written.
+ * @return 0, FIIE_E_INVALID_ARGUMENT (NULL m or out, stride smaller than
+ *         the width) or FIIE_E_NO_MEMORY. Padding bytes beyond `width` in
+ *         each row are not written.
  */
 FIIE_API int fiie_mask_rasterize(const fiie_mask *m, uint8_t *out, size_t stride);
 

@@ -15,11 +15,16 @@
 #ifndef FIIE_VERSION_H
 #define FIIE_VERSION_H
 
+/** Release version, major part. */
 #define FIIE_VERSION_MAJOR 0
+/** Release version, minor part. */
 #define FIIE_VERSION_MINOR 1
+/** Release version, patch part. */
 #define FIIE_VERSION_PATCH 0
 
+/** ABI major: the SONAME is libfiie.so.FIIE_ABI_VERSION_MAJOR. */
 #define FIIE_ABI_VERSION_MAJOR 1
+/** ABI minor: bumped when symbols or option fields are added compatibly. */
 #define FIIE_ABI_VERSION_MINOR 0
 
 /** Release version as one number: major * 10000 + minor * 100 + patch. */

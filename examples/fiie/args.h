@@ -1,0 +1,47 @@
+/* Table-driven option parsing for the fiie subcommands, plus strict
+ * number parsers. Pure functions: no output, no exit; errors come back as
+ * text in a caller buffer so that the callers decide how to report them. */
+#ifndef FIIE_CLI_ARGS_H
+#define FIIE_CLI_ARGS_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+/** One accepted option. `id` is what the callback receives. */
+typedef struct cli_opt {
+    const char *name;     /* long name without dashes, e.g. "min-face" */
+    char short_name;      /* 0 when there is none */
+    int takes_value;      /* 1: needs a value (--x V, --x=V, -x V, -xV) */
+    int id;
+    const char *metavar;  /* shown in --help, e.g. "N" */
+    const char *help;     /* one line */
+} cli_opt;
+
+/** Called for each option in command-line order. Return 0 to go on, or
+ * non-zero after writing a message into err (parsing stops). */
+typedef int (*cli_opt_fn)(void *ctx, int id, const char *value, char *err, size_t errlen);
+
+/** Parse argv[0..argc-1] (the subcommand's own arguments, without the
+ * subcommand name). Options may appear anywhere; "--" ends them.
+ * Positional arguments are stored (pointers into argv) into pos, which
+ * must hold argc entries.
+ * @return 0, or -1 with a message in err. */
+int cli_parse(int argc, char **argv, const cli_opt *opts, size_t nopts,
+              cli_opt_fn fn, void *ctx, char **pos, size_t *npos,
+              char *err, size_t errlen);
+
+/** Print an options table for --help. */
+void cli_print_options(FILE *f, const cli_opt *opts, size_t nopts);
+
+/* Strict number parsers: the whole string must be consumed, no leading
+ * space, range checked. Return 0 or -1. */
+int cli_parse_i64(const char *s, int64_t min, int64_t max, int64_t *out);
+int cli_parse_u32(const char *s, uint32_t min, uint32_t max, uint32_t *out);
+int cli_parse_double(const char *s, double min, double max, double *out);
+/** "A,B,C": exactly n comma-separated doubles in [min, max]. */
+int cli_parse_double_list(const char *s, size_t n, double min, double max, double *out);
+/** Hex string of exactly 2*n characters (either case) into n bytes. */
+int cli_parse_hex(const char *s, uint8_t *out, size_t n);
+
+#endif

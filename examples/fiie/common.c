@@ -1,0 +1,175 @@
+#include "common.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <sodium.h>
+
+#include "cli.h"
+#include "walk.h"
+
+const char *const cli_image_exts[] = {"png", "jpg", "jpeg", "bmp", "tga", NULL};
+const char *const cli_png_exts[] = {"png", NULL};
+
+int det_option(det_settings *d, int id, const char *value, char *err, size_t errlen)
+{
+    double v, t[3];
+    uint32_t u;
+    switch (id) {
+    case OPT_MIN_FACE:
+        if (cli_parse_double(value, 1, 100000, &v)) {
+            snprintf(err, errlen, "--min-face: expected a size in pixels, got '%s'", value);
+            return -1;
+        }
+        d->opts.min_face = (float)v;
+        d->set_min_face = 1;
+        return 1;
+    case OPT_FACTOR:
+        if (cli_parse_double(value, 0.01, 0.99, &v)) {
+            snprintf(err, errlen, "--factor: expected a number in (0, 1), got '%s'", value);
+            return -1;
+        }
+        d->opts.factor = (float)v;
+        d->set_factor = 1;
+        return 1;
+    case OPT_THRESHOLDS:
+        if (cli_parse_double_list(value, 3, 0, 1, t)) {
+            snprintf(err, errlen, "--thresholds: expected A,B,C in [0, 1], got '%s'", value);
+            return -1;
+        }
+        for (int i = 0; i < 3; i++)
+            d->opts.thresholds[i] = (float)t[i];
+        d->set_thresholds = 1;
+        return 1;
+    case OPT_MAX_FACES:
+        if (cli_parse_u32(value, 0, 1000000, &u)) {
+            snprintf(err, errlen, "--max-faces: expected a count, got '%s'", value);
+            return -1;
+        }
+        d->opts.max_faces = u;
+        return 1;
+    case OPT_MODEL:
+        d->model_path = value;
+        return 1;
+    default:
+        return 0;
+    }
+}
+
+int det_load_model(const det_settings *d, fiie_model **model, char *err, size_t errlen)
+{
+    int rc = d->model_path ? fiie_model_new_from_file(model, d->model_path)
+                           : fiie_model_new_default(model);
+    if (rc)
+        snprintf(err, errlen, "cannot load the face model %s: %s",
+                 d->model_path ? d->model_path : "(built in)", fiie_strerror(rc));
+    return rc;
+}
+
+int det_probe(det_settings *d, const fiie_model *model, const char *cmd)
+{
+    fiie_detector *det = NULL;
+    fiie_detector_options o = d->opts;
+    o.threads = 1;
+    int rc = fiie_detector_new(&det, model, &o);
+    if (rc == FIIE_E_INVALID_ARGUMENT && !d->set_min_face && d->opts.min_face < 12) {
+        /* The preset asks for 10 px faces; a detector build limited to 12
+         * px gets 12, said out loud rather than silently. */
+        fprintf(stderr, "fiie %s: warning: this libfiie detector does not accept a minimum face "
+                        "below 12 px; using 12 instead of the preset's %g\n",
+                cmd, (double)d->opts.min_face);
+        d->opts.min_face = 12;
+        o.min_face = 12;
+        rc = fiie_detector_new(&det, model, &o);
+    }
+    fiie_detector_free(det);
+    if (rc)
+        cli_error("%s: cannot create the detector: %s", cmd, fiie_strerror(rc));
+    return rc;
+}
+
+int key_source_load(key_source *k, const char *cmd)
+{
+    char err[512];
+    if (k->key_file) {
+        int rc = cli_key_read(k->key_file, k->raw, err, sizeof err);
+        if (rc) {
+            cli_error("%s: %s", cmd, err);
+            return -1;
+        }
+        k->have_raw = 1;
+        struct stat st;
+        if (stat(k->key_file, &st) == 0 && (st.st_mode & 077))
+            fprintf(stderr, "fiie %s: warning: key file %s is accessible by other users (mode %04o); "
+                            "chmod 600 it\n",
+                    cmd, k->key_file, (unsigned)(st.st_mode & 07777));
+    }
+    if (k->pass_file) {
+        int rc = cli_passphrase_read(k->pass_file, &k->pass, &k->pass_len, err, sizeof err);
+        if (rc) {
+            cli_error("%s: %s", cmd, err);
+            return -1;
+        }
+    }
+    return 0;
+}
+
+void key_source_wipe(key_source *k)
+{
+    sodium_memzero(k->raw, sizeof k->raw);
+    cli_secret_free(k->pass, k->pass_len);
+    k->pass = NULL;
+    k->pass_len = 0;
+}
+
+
+int parse_paper(const char *s, double *x0, double *mu)
+{
+    double v[2];
+    if (cli_parse_double_list(s, 2, 0, 4, v))
+        return -1;
+    if (!(v[0] > 0 && v[0] < 1) || !(v[1] >= 3.57 && v[1] <= 4))
+        return -1;
+    *x0 = v[0];
+    *mu = v[1];
+    return 0;
+}
+
+void status_msg(char *buf, size_t len, const char *what, int status)
+{
+    snprintf(buf, len, "%s: %s", what, fiie_strerror(status));
+}
+
+static int has_ext(const char *path, const char *const *exts)
+{
+    return walk_has_ext(path, exts);
+}
+
+int path_is_jpeg(const char *path)
+{
+    static const char *const j[] = {"jpg", "jpeg", "jpe", "jfif", NULL};
+    return has_ext(path, j);
+}
+
+int path_is_png(const char *path)
+{
+    return has_ext(path, cli_png_exts);
+}
+
+const char *sample_image_path(void)
+{
+    /* An explicit override, then the source tree this binary was built
+     * from, then the installed copy. */
+    const char *env = getenv("FIIE_SAMPLE_IMAGE");
+    const char *candidates[] = {env, FIIE_SAMPLE_SOURCE, FIIE_SAMPLE_INSTALLED};
+    for (size_t i = 0; i < sizeof candidates / sizeof candidates[0]; i++) {
+        struct stat st;
+        if (candidates[i] && candidates[i][0] && stat(candidates[i], &st) == 0 &&
+            S_ISREG(st.st_mode))
+            return candidates[i];
+    }
+    return NULL;
+}

@@ -1,0 +1,102 @@
+/* Pieces shared by several commands: detector options, batch options,
+ * keys, status messages. Uses the public libfiie API only. */
+#ifndef FIIE_CLI_COMMON_H
+#define FIIE_CLI_COMMON_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "fiie/fiie.h"
+
+#include "args.h"
+#include "batch.h"
+#include "keyfile.h"
+
+/* Option ids shared by the commands (each command adds its own above 1000). */
+enum {
+    OPT_HELP = 1,
+    OPT_MIN_FACE,
+    OPT_FACTOR,
+    OPT_THRESHOLDS,
+    OPT_MAX_FACES,
+    OPT_MODEL,
+    OPT_THREADS,
+    OPT_RECURSIVE,
+    OPT_OUT_DIR,
+    OPT_OUTPUT,
+    OPT_FORCE,
+    OPT_IN_PLACE,
+    OPT_QUIET,
+    OPT_JSON,
+    OPT_SUFFIX,
+    OPT_KEY_FILE,
+    OPT_PASSPHRASE_FILE,
+    OPT_PAPER,
+};
+
+/* Detector settings from the command line. */
+typedef struct det_settings {
+    fiie_detector_options opts;
+    const char *model_path;  /* NULL: embedded model */
+    int set_min_face, set_factor, set_thresholds;
+} det_settings;
+
+/* The high-recall preset of `fiie encrypt` (MTCNN authors' WIDER FACE settings). */
+#define CLI_RECALL_MIN_FACE 10.0f
+#define CLI_RECALL_FACTOR 0.79f
+#define CLI_RECALL_T0 0.5f
+#define CLI_RECALL_T1 0.5f
+#define CLI_RECALL_T2 0.3f
+
+/* Handle a detector option; returns 1 if `id` was one, 0 if not, -1 on a bad value. */
+int det_option(det_settings *d, int id, const char *value, char *err, size_t errlen);
+
+/* Load the model once (shared by every worker); NULL path: embedded default. */
+int det_load_model(const det_settings *d, fiie_model **model, char *err, size_t errlen);
+
+/* Check that the options make a detector (before starting workers). A
+ * preset minimum face below what the library accepts is raised to 12 with
+ * a warning; user-given values are never changed. Prints the error. */
+int det_probe(det_settings *d, const fiie_model *model, const char *cmd);
+
+/* Key material from the command line, turned into a fiie_key per worker. */
+typedef struct key_source {
+    const char *key_file;
+    const char *pass_file;
+    uint8_t raw[FIIE_KEY_BYTES];
+    int have_raw;
+    char *pass;            /* passphrase (secret) */
+    size_t pass_len;
+    int paper;             /* --paper X0,MU */
+    double paper_x0, paper_mu;
+} key_source;
+
+/* Read the key file / passphrase file named on the command line. */
+int key_source_load(key_source *k, const char *cmd);
+/* Wipe everything. */
+void key_source_wipe(key_source *k);
+
+/* Parse "X0,MU" of --paper. */
+int parse_paper(const char *s, double *x0, double *mu);
+
+/* "PATH: text of status" into buf. */
+void status_msg(char *buf, size_t len, const char *what, int status);
+
+/* Image extensions read from directories. */
+extern const char *const cli_image_exts[];
+extern const char *const cli_png_exts[];
+
+/* Is the path's extension one of .jpg/.jpeg (case-insensitive)? */
+int path_is_jpeg(const char *path);
+int path_is_png(const char *path);
+
+/* Detection helpers shared by detect, encrypt and demo (cmd_detect.c). */
+struct jbuf;
+int detect_faces(fiie_detector *d, const fiie_image *img, fiie_face **faces, size_t *n);
+void faces_to_json(struct jbuf *b, const fiie_face *faces, size_t n);
+void draw_faces(fiie_image *img, const fiie_face *faces, size_t n);
+
+/* Locate the bundled sample photo; returns NULL when it cannot be found. */
+const char *sample_image_path(void);
+
+#endif

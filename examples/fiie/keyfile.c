@@ -1,0 +1,220 @@
+#include "keyfile.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <sodium.h>
+
+static int hexval(uint8_t c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F')
+        return c - 'A' + 10;
+    return -1;
+}
+
+int cli_key_decode(const uint8_t *data, size_t len, uint8_t key[CLI_KEY_BYTES])
+{
+    if (!data || !key)
+        return -1;
+    if (len == CLI_KEY_BYTES) {
+        memcpy(key, data, CLI_KEY_BYTES);
+        return 0;
+    }
+    if (len == 2 * CLI_KEY_BYTES + 1 && data[len - 1] == '\n')
+        len--;
+    if (len != 2 * CLI_KEY_BYTES)
+        return -1;
+    uint8_t tmp[CLI_KEY_BYTES];
+    for (size_t i = 0; i < CLI_KEY_BYTES; i++) {
+        int hi = hexval(data[2 * i]), lo = hexval(data[2 * i + 1]);
+        if (hi < 0 || lo < 0) {
+            sodium_memzero(tmp, sizeof tmp);
+            return -1;
+        }
+        tmp[i] = (uint8_t)(hi << 4 | lo);
+    }
+    memcpy(key, tmp, CLI_KEY_BYTES);
+    sodium_memzero(tmp, sizeof tmp);
+    return 0;
+}
+
+/* Read at most cap bytes; *len > cap-1 tells the caller "too large". */
+static int read_small(const char *path, uint8_t *buf, size_t cap, size_t *len, char *err, size_t errlen)
+{
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+        snprintf(err, errlen, "%s: %s", path, strerror(errno));
+        return -2;
+    }
+    struct stat st;
+    if (fstat(fd, &st) == 0 && S_ISDIR(st.st_mode)) {
+        close(fd);
+        snprintf(err, errlen, "%s: is a directory", path);
+        return -2;
+    }
+    size_t n = 0;
+    while (n < cap) {
+        ssize_t r = read(fd, buf + n, cap - n);
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r < 0) {
+            snprintf(err, errlen, "%s: %s", path, strerror(errno));
+            close(fd);
+            return -2;
+        }
+        if (r == 0)
+            break;
+        n += (size_t)r;
+    }
+    close(fd);
+    *len = n;
+    return 0;
+}
+
+int cli_key_read(const char *path, uint8_t key[CLI_KEY_BYTES], char *err, size_t errlen)
+{
+    uint8_t buf[2 * CLI_KEY_BYTES + 2];
+    size_t n = 0;
+    int rc = read_small(path, buf, sizeof buf, &n, err, errlen);
+    if (rc)
+        return rc;
+    rc = cli_key_decode(buf, n, key);
+    sodium_memzero(buf, sizeof buf);
+    if (rc)
+        snprintf(err, errlen, "%s: not a key file (expected 64 hex digits or 32 raw bytes)", path);
+    return rc;
+}
+
+int cli_key_write_new(const char *path, const uint8_t key[CLI_KEY_BYTES], char *err, size_t errlen)
+{
+    static const char hex[] = "0123456789abcdef";
+    char text[2 * CLI_KEY_BYTES + 1];
+    for (size_t i = 0; i < CLI_KEY_BYTES; i++) {
+        text[2 * i] = hex[key[i] >> 4];
+        text[2 * i + 1] = hex[key[i] & 15];
+    }
+    text[2 * CLI_KEY_BYTES] = '\n';
+
+    struct stat st;
+    if (lstat(path, &st) == 0) {
+        snprintf(err, errlen, "%s: already exists (a key file is never overwritten)", path);
+        sodium_memzero(text, sizeof text);
+        return -3;
+    }
+    size_t plen = strlen(path);
+    char *tmp = malloc(plen + 32);
+    if (!tmp) {
+        snprintf(err, errlen, "out of memory");
+        sodium_memzero(text, sizeof text);
+        return -2;
+    }
+    int fd = -1;
+    for (unsigned attempt = 0; attempt < 100 && fd < 0; attempt++) {
+        snprintf(tmp, plen + 32, "%s.tmp%ld.%u", path, (long)getpid(), attempt);
+        fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
+        if (fd < 0 && errno != EEXIST)
+            break;
+    }
+    int rc = 0;
+    if (fd < 0) {
+        snprintf(err, errlen, "%s: %s", path, strerror(errno));
+        rc = -2;
+        goto out;
+    }
+    size_t off = 0;
+    while (off < sizeof text) {
+        ssize_t w = write(fd, text + off, sizeof text - off);
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w <= 0) {
+            snprintf(err, errlen, "%s: %s", path, strerror(w < 0 ? errno : EIO));
+            rc = -2;
+            break;
+        }
+        off += (size_t)w;
+    }
+    /* fchmod: the umask may have removed bits, but never adds any; make the
+     * mode exactly 0600 whatever the umask. */
+    if (rc == 0 && (fchmod(fd, 0600) != 0 || fsync(fd) != 0)) {
+        snprintf(err, errlen, "%s: %s", path, strerror(errno));
+        rc = -2;
+    }
+    if (close(fd) != 0 && rc == 0) {
+        snprintf(err, errlen, "%s: %s", path, strerror(errno));
+        rc = -2;
+    }
+    /* link() fails with EEXIST instead of replacing: the no-overwrite check
+     * and the publication are one atomic step. */
+    if (rc == 0 && link(tmp, path) != 0) {
+        if (errno == EEXIST) {
+            snprintf(err, errlen, "%s: already exists (a key file is never overwritten)", path);
+            rc = -3;
+        } else {
+            snprintf(err, errlen, "%s: %s", path, strerror(errno));
+            rc = -2;
+        }
+    }
+    unlink(tmp);
+out:
+    free(tmp);
+    sodium_memzero(text, sizeof text);
+    return rc;
+}
+
+int cli_passphrase_read(const char *path, char **pass, size_t *len, char *err, size_t errlen)
+{
+    *pass = NULL;
+    *len = 0;
+    uint8_t *buf = malloc(CLI_PASSPHRASE_MAX + 2);
+    if (!buf) {
+        snprintf(err, errlen, "out of memory");
+        return -2;
+    }
+    size_t n = 0;
+    int rc = read_small(path, buf, CLI_PASSPHRASE_MAX + 1, &n, err, errlen);
+    if (rc) {
+        cli_secret_free(buf, CLI_PASSPHRASE_MAX + 2);
+        return rc;
+    }
+    if (n > CLI_PASSPHRASE_MAX) {
+        snprintf(err, errlen, "%s: passphrase file larger than %u bytes", path, CLI_PASSPHRASE_MAX);
+        cli_secret_free(buf, CLI_PASSPHRASE_MAX + 2);
+        return -1;
+    }
+    if (n > 0 && buf[n - 1] == '\n')
+        n--;
+    if (n == 0) {
+        snprintf(err, errlen, "%s: empty passphrase", path);
+        cli_secret_free(buf, CLI_PASSPHRASE_MAX + 2);
+        return -1;
+    }
+    char *p = malloc(n + 1);
+    if (!p) {
+        snprintf(err, errlen, "out of memory");
+        cli_secret_free(buf, CLI_PASSPHRASE_MAX + 2);
+        return -2;
+    }
+    memcpy(p, buf, n);
+    p[n] = '\0';
+    cli_secret_free(buf, CLI_PASSPHRASE_MAX + 2);
+    *pass = p;
+    *len = n;
+    return 0;
+}
+
+void cli_secret_free(void *p, size_t len)
+{
+    if (!p)
+        return;
+    sodium_memzero(p, len);
+    free(p);
+}

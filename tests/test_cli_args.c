@@ -1,0 +1,149 @@
+/* Unit tests of the fiie CLI option parser and number parsers. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "args.h"
+
+enum { O_FORCE = 1, O_OUT, O_THREADS, O_RECURSIVE };
+
+static const cli_opt opts[] = {
+    {"force", 0, 0, O_FORCE, NULL, "overwrite"},
+    {"out-dir", 'o', 1, O_OUT, "DIR", "output directory"},
+    {"threads", 0, 1, O_THREADS, "N", "threads"},
+    {"recursive", 'r', 0, O_RECURSIVE, NULL, "recurse"},
+};
+
+typedef struct seen {
+    int ids[16];
+    const char *vals[16];
+    int n;
+    int fail_on;
+} seen;
+
+static int record(void *ctx, int id, const char *value, char *err, size_t errlen)
+{
+    seen *s = ctx;
+    if (id == s->fail_on) {
+        snprintf(err, errlen, "refused");
+        return -1;
+    }
+    s->ids[s->n] = id;
+    s->vals[s->n] = value;
+    s->n++;
+    return 0;
+}
+
+static int run(seen *s, int argc, char **argv, char **pos, size_t *npos, char *err)
+{
+    return cli_parse(argc, argv, opts, sizeof opts / sizeof opts[0], record, s, pos, npos, err, 128);
+}
+
+static void parses_all_forms(void **state)
+{
+    (void)state;
+    char *argv[] = {"a.png", "--force", "--out-dir", "d1", "--out-dir=d2", "-o", "d3",
+                    "-od4", "-r", "b.png", "--", "--force", "-"};
+    char *pos[13];
+    size_t np = 0;
+    char err[128];
+    seen s = {.fail_on = -1};
+    assert_int_equal(run(&s, 13, argv, pos, &np, err), 0);
+    assert_int_equal(s.n, 6);
+    assert_int_equal(s.ids[0], O_FORCE);
+    assert_null(s.vals[0]);
+    assert_string_equal(s.vals[1], "d1");
+    assert_string_equal(s.vals[2], "d2");
+    assert_string_equal(s.vals[3], "d3");
+    assert_string_equal(s.vals[4], "d4");
+    assert_int_equal(s.ids[5], O_RECURSIVE);
+    assert_int_equal(np, 4);
+    assert_string_equal(pos[0], "a.png");
+    assert_string_equal(pos[1], "b.png");
+    assert_string_equal(pos[2], "--force"); /* after "--" */
+    assert_string_equal(pos[3], "-");
+}
+
+static void rejects_bad_options(void **state)
+{
+    (void)state;
+    char *pos[4];
+    size_t np;
+    char err[128];
+    struct {
+        int argc;
+        char *argv[3];
+        const char *msg;
+    } cases[] = {
+        {1, {"--nope"}, "unknown option --nope"},
+        {1, {"-x"}, "unknown option -x"},
+        {1, {"--threads"}, "needs a value"},
+        {1, {"--force=1"}, "takes no value"},
+        {1, {"-rq"}, "takes no value"},
+        {2, {"--threads", "x"}, "refused"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        seen s = {.fail_on = O_THREADS};
+        if (i < 4)
+            s.fail_on = -1;
+        assert_int_equal(run(&s, cases[i].argc, cases[i].argv, pos, &np, err), -1);
+        assert_non_null(strstr(err, cases[i].msg));
+    }
+}
+
+static void numbers_are_strict(void **state)
+{
+    (void)state;
+    int64_t v;
+    uint32_t u;
+    double d, l[3];
+    assert_int_equal(cli_parse_i64("42", 0, 100, &v), 0);
+    assert_int_equal(v, 42);
+    assert_int_equal(cli_parse_i64("-5", -10, 10, &v), 0);
+    assert_int_equal(v, -5);
+    const char *bad_ints[] = {"", " 1", "1 ", "1x", "0x10", "101", "-11", "99999999999999999999", "1.0"};
+    for (size_t i = 0; i < sizeof bad_ints / sizeof bad_ints[0]; i++)
+        assert_int_equal(cli_parse_i64(bad_ints[i], -10, 100, &v), -1);
+    assert_int_equal(cli_parse_u32("4294967295", 0, UINT32_MAX, &u), 0);
+    assert_true(u == UINT32_MAX);
+    assert_int_equal(cli_parse_u32("4294967296", 0, UINT32_MAX, &u), -1);
+    assert_int_equal(cli_parse_u32("-1", 0, UINT32_MAX, &u), -1);
+    assert_int_equal(cli_parse_double("0.79", 0, 1, &d), 0);
+    assert_true(d == 0.79);
+    const char *bad_d[] = {"", "nan", "inf", "1e999", "2", "0.5x", " 0.5"};
+    for (size_t i = 0; i < sizeof bad_d / sizeof bad_d[0]; i++)
+        assert_int_equal(cli_parse_double(bad_d[i], 0, 1, &d), -1);
+    assert_int_equal(cli_parse_double_list("0.5,0.5,0.3", 3, 0, 1, l), 0);
+    assert_true(l[0] == 0.5 && l[1] == 0.5 && l[2] == 0.3);
+    const char *bad_l[] = {"0.5,0.5", "0.5,0.5,0.3,0.1", "0.5,,0.3", "0.5,0.5,", ",0.5,0.5", "0.5;0.5;0.3"};
+    for (size_t i = 0; i < sizeof bad_l / sizeof bad_l[0]; i++)
+        assert_int_equal(cli_parse_double_list(bad_l[i], 3, 0, 1, l), -1);
+}
+
+static void hex_decoding(void **state)
+{
+    (void)state;
+    uint8_t b[3];
+    assert_int_equal(cli_parse_hex("00fFa5", b, 3), 0);
+    assert_int_equal(b[0], 0x00);
+    assert_int_equal(b[1], 0xff);
+    assert_int_equal(b[2], 0xa5);
+    assert_int_equal(cli_parse_hex("00ff", b, 3), -1);
+    assert_int_equal(cli_parse_hex("00ffa5a5", b, 3), -1);
+    assert_int_equal(cli_parse_hex("00fga5", b, 3), -1);
+    assert_int_equal(cli_parse_hex(NULL, b, 3), -1);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(parses_all_forms),
+        cmocka_unit_test(rejects_bad_options),
+        cmocka_unit_test(numbers_are_strict),
+        cmocka_unit_test(hex_decoding),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
