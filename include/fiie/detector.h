@@ -157,6 +157,10 @@ FIIE_API int fiie_detector_new(fiie_detector **out, const fiie_model *model,
 /**
  * @brief Find the faces in an image.
  *
+ * The image is read in place, never copied: each worker thread resamples
+ * the pyramid in bands of rows, so the scratch memory grows with the image
+ * width (and the number of candidate faces), not with its area.
+ *
  * Faces are written best first (highest O-Net score first, as MTCNN's
  * final NMS picks them). With more faces than `cap`, the best `cap` are
  * written, `*n` receives the total and FIIE_E_BUFFER_TOO_SMALL is returned;
