@@ -326,7 +326,12 @@ static int image_check(const fiie_image *img, size_t *channels)
  * runs over the ciphertext in order: fused into the loop on one thread,
  * otherwise as a separate read-only pass. Everything that can fail
  * (allocation, parameter derivation, the tag check) happens before the
- * first pixel is written. */
+ * first pixel is written.
+ *
+ * The Logistic keystream is made ahead, FIIE_LM_MAX_CHAINS blocks at a
+ * time into a per-worker scratch buffer: the SIMD kernel needs several
+ * independent blocks side by side to hide its latency, which a chunk of
+ * one block cannot offer. The chunks then XOR their slice of it. */
 
 #define CHUNK_BYTES 65472u /* 341 * 192: whole pixels, whole ChaCha20 and lane groups */
 #define PART_BYTES ((uint64_t)3 * FIIE_LM_BLOCK)
@@ -335,6 +340,8 @@ typedef struct worker {
     fiie_rs_cursor rd;
     fiie_rs_cursor wr;
     uint8_t *buf;
+    uint8_t *ks;           /* Logistic keystream scratch (key material) */
+    uint64_t ks0, ks1;     /* stream bytes it holds */
 } worker;
 
 typedef struct pipeline {
@@ -343,6 +350,8 @@ typedef struct pipeline {
     int decrypt;
     int paper;
     const fiie_lm *lm;     /* algorithm 1 */
+    const fiie_lm_impl *impl;
+    size_t ks_bytes;       /* size of each worker's keystream scratch */
     const fiie_v1 *v1;
     fiie_v1_mac *mac;      /* fused MAC (one thread, encryption) or NULL */
     double x0, mu;         /* algorithm 0 */
@@ -360,6 +369,10 @@ static void pipeline_release(pipeline *pl)
                 sodium_memzero(pl->w[t].buf, CHUNK_BYTES);
                 free(pl->w[t].buf);
             }
+            if (pl->w[t].ks) {
+                sodium_memzero(pl->w[t].ks, pl->ks_bytes);
+                free(pl->w[t].ks);
+            }
         }
         free(pl->w);
         pl->w = NULL;
@@ -367,8 +380,10 @@ static void pipeline_release(pipeline *pl)
     fiie_rs_release(&pl->rs);
 }
 
-/* Count the stream and allocate every worker's cursors and chunk. */
-static int pipeline_init(pipeline *pl, fiie_image *img, const fiie_mask *m, unsigned threads)
+/* Count the stream and allocate every worker's cursors and chunk, and
+ * with lm_impl (algorithm 1) its keystream scratch. */
+static int pipeline_init(pipeline *pl, fiie_image *img, const fiie_mask *m, unsigned threads,
+                         const fiie_lm_impl *lm_impl)
 {
     memset(pl, 0, sizeof *pl);
     int rc = fiie_rs_init(&pl->rs, img, m);
@@ -380,6 +395,11 @@ static int pipeline_init(pipeline *pl, fiie_image *img, const fiie_mask *m, unsi
         return FIIE_E_TOO_LARGE;
     }
     pl->parts = fiie_parallel_parts((pl->len + PART_BYTES - 1) / PART_BYTES, threads);
+    pl->impl = lm_impl;
+    if (lm_impl) {
+        uint64_t group = (uint64_t)FIIE_LM_MAX_CHAINS * FIIE_LM_BLOCK;
+        pl->ks_bytes = (size_t)(pl->len < group ? pl->len : group);
+    }
     pl->w = calloc(pl->parts, sizeof *pl->w);
     if (!pl->w) {
         pipeline_release(pl);
@@ -388,13 +408,41 @@ static int pipeline_init(pipeline *pl, fiie_image *img, const fiie_mask *m, unsi
     for (unsigned t = 0; t < pl->parts; t++) {
         worker *w = &pl->w[t];
         w->buf = malloc(CHUNK_BYTES);
-        if (!w->buf || fiie_rs_cursor_init(&w->rd, &pl->rs) != FIIE_OK ||
+        if (pl->ks_bytes > 0)
+            w->ks = malloc(pl->ks_bytes);
+        if (!w->buf || (pl->ks_bytes > 0 && !w->ks) || fiie_rs_cursor_init(&w->rd, &pl->rs) != FIIE_OK ||
             fiie_rs_cursor_init(&w->wr, &pl->rs) != FIIE_OK) {
             pipeline_release(pl);
             return FIIE_E_NO_MEMORY;
         }
     }
     return FIIE_OK;
+}
+
+/* XOR the Logistic keystream of stream bytes [off, off + n) into p; the
+ * worker's part ends at b1. Groups start on block boundaries, at the
+ * part's start and every FIIE_LM_MAX_CHAINS blocks after it. */
+static void ks_xor(const pipeline *pl, worker *w, uint64_t b1, uint8_t *p, uint64_t off, size_t n)
+{
+    while (n > 0) {
+        if (off >= w->ks1) {
+            uint64_t end = b1 - off < pl->ks_bytes ? b1 : off + pl->ks_bytes;
+            size_t glen = (size_t)(end - off);
+            unsigned nb = (unsigned)((glen + FIIE_LM_BLOCK - 1) / FIIE_LM_BLOCK);
+            memset(w->ks, 0, glen);
+            fiie_lm_blocks_impl(pl->impl, pl->lm, off / FIIE_LM_BLOCK, nb, w->ks,
+                                glen - (size_t)(nb - 1) * FIIE_LM_BLOCK);
+            w->ks0 = off;
+            w->ks1 = end;
+        }
+        size_t k = (size_t)(w->ks1 - off < n ? w->ks1 - off : n);
+        const uint8_t *s = w->ks + (off - w->ks0);
+        for (size_t i = 0; i < k; i++)
+            p[i] ^= s[i];
+        p += k;
+        off += k;
+        n -= k;
+    }
 }
 
 /* Transform parts [first, last) of the stream in place in the image. */
@@ -406,12 +454,11 @@ static void pipeline_part(void *arg, unsigned t, uint64_t first, uint64_t last)
     uint64_t b1 = last * PART_BYTES < pl->len ? last * PART_BYTES : pl->len;
     fiie_rs_seek(&w->rd, b0 / 3);
     fiie_rs_seek(&w->wr, b0 / 3);
-    fiie_lm_stream ls;
     double x = 0;
     if (pl->paper)
         x = fiie_paper_start(pl->x0, pl->mu); /* one part only: no thread split */
     else
-        fiie_lm_stream_start(pl->lm, &ls, b0 / FIIE_LM_BLOCK);
+        w->ks0 = w->ks1 = b0; /* b0 is block aligned: the first group starts there */
     for (uint64_t off = b0; off < b1; off += CHUNK_BYTES) {
         size_t n = (size_t)(b1 - off < CHUNK_BYTES ? b1 - off : CHUNK_BYTES);
         fiie_rs_gather(&w->rd, w->buf, n / 3);
@@ -419,17 +466,15 @@ static void pipeline_part(void *arg, unsigned t, uint64_t first, uint64_t last)
             fiie_paper_stream_xor(&x, pl->mu, w->buf, n);
         } else if (pl->decrypt) {
             fiie_v1_chacha(pl->v1, w->buf, n, off);
-            fiie_lm_stream_xor(pl->lm, &ls, w->buf, n);
+            ks_xor(pl, w, b1, w->buf, off, n);
         } else {
-            fiie_lm_stream_xor(pl->lm, &ls, w->buf, n);
+            ks_xor(pl, w, b1, w->buf, off, n);
             fiie_v1_chacha(pl->v1, w->buf, n, off);
             if (pl->mac)
                 fiie_v1_mac_update(pl->mac, w->buf, n);
         }
         fiie_rs_scatter(&w->wr, w->buf, n / 3);
     }
-    if (!pl->paper)
-        sodium_memzero(&ls, sizeof ls);
 }
 
 static void pipeline_run(pipeline *pl, unsigned threads)
@@ -458,9 +503,9 @@ static void pipeline_mac(pipeline *pl, fiie_v1_mac *st)
 
 /* ---- encrypt / decrypt --------------------------------------------------- */
 
-int fiie_encrypt(const fiie_key *k, fiie_image *img, const fiie_mask *m,
-                 const fiie_encrypt_options *o, uint8_t *header, size_t cap,
-                 size_t *header_len)
+int fiie_encrypt_lm_impl(const fiie_lm_impl *impl, const fiie_key *k, fiie_image *img,
+                         const fiie_mask *m, const fiie_encrypt_options *o, uint8_t *header,
+                         size_t cap, size_t *header_len)
 {
     if (header_len)
         *header_len = 0;
@@ -512,7 +557,7 @@ int fiie_encrypt(const fiie_key *k, fiie_image *img, const fiie_mask *m,
         return FIIE_E_CRYPTO;
 
     pipeline pl;
-    rc = pipeline_init(&pl, img, m, paper ? 1 : o->threads);
+    rc = pipeline_init(&pl, img, m, paper ? 1 : o->threads, paper ? NULL : impl);
     if (rc != FIIE_OK)
         return rc;
     if (pl.len == 0) {
@@ -555,8 +600,15 @@ int fiie_encrypt(const fiie_key *k, fiie_image *img, const fiie_mask *m,
     return rc;
 }
 
-int fiie_decrypt(const fiie_key *k, fiie_image *img, const uint8_t *header, size_t len,
-                 const fiie_decrypt_options *o)
+int fiie_encrypt(const fiie_key *k, fiie_image *img, const fiie_mask *m,
+                 const fiie_encrypt_options *o, uint8_t *header, size_t cap,
+                 size_t *header_len)
+{
+    return fiie_encrypt_lm_impl(fiie_lm_impl_best(), k, img, m, o, header, cap, header_len);
+}
+
+int fiie_decrypt_lm_impl(const fiie_lm_impl *impl, const fiie_key *k, fiie_image *img,
+                         const uint8_t *header, size_t len, const fiie_decrypt_options *o)
 {
     if (!img || !header)
         return FIIE_E_INVALID_ARGUMENT;
@@ -590,7 +642,7 @@ int fiie_decrypt(const fiie_key *k, fiie_image *img, const uint8_t *header, size
     if (rc != FIIE_OK)
         return rc;
     pipeline pl;
-    rc = pipeline_init(&pl, img, m, paper ? 1 : o->threads);
+    rc = pipeline_init(&pl, img, m, paper ? 1 : o->threads, paper ? NULL : impl);
     if (rc != FIIE_OK) {
         fiie_mask_free(m);
         return rc;
@@ -628,4 +680,10 @@ int fiie_decrypt(const fiie_key *k, fiie_image *img, const uint8_t *header, size
     pipeline_release(&pl);
     fiie_mask_free(m);
     return rc;
+}
+
+int fiie_decrypt(const fiie_key *k, fiie_image *img, const uint8_t *header, size_t len,
+                 const fiie_decrypt_options *o)
+{
+    return fiie_decrypt_lm_impl(fiie_lm_impl_best(), k, img, header, len, o);
 }

@@ -11,6 +11,10 @@
 #include "nn.h"
 
 #define MAX_THREADS 64
+/* Smallest accepted min_face: the first pyramid level is then up-sampled
+ * by 12 / 6 = 2 per axis at most (4x the pixels; mtcnn_detect() refuses
+ * levels above FIIE_MAX_PIXELS before allocating anything). */
+#define MIN_FACE_LOWER 6.0
 
 struct fiie_detector {
     fiie_model *model;
@@ -42,7 +46,7 @@ static int check_options(const fiie_detector_options *o)
 {
     if ((o->abi_version >> 16) != FIIE_ABI_VERSION_MAJOR)
         return FIIE_E_VERSION;
-    if (!(o->min_face >= 12.0 && o->min_face <= (double)FIIE_MAX_DIMENSION))
+    if (!(o->min_face >= MIN_FACE_LOWER && o->min_face <= (double)FIIE_MAX_DIMENSION))
         return FIIE_E_INVALID_ARGUMENT;
     if (!(o->factor > 0.0 && o->factor < 1.0))
         return FIIE_E_INVALID_ARGUMENT;

@@ -242,6 +242,12 @@ static void lm_blocks(const fiie_lm_impl *impl, const fiie_lm *lm, uint64_t j, u
     sodium_memzero(x, sizeof x);
 }
 
+void fiie_lm_blocks_impl(const fiie_lm_impl *impl, const fiie_lm *lm, uint64_t j, unsigned nb,
+                         uint8_t *buf, size_t last_len)
+{
+    lm_blocks(impl, lm, j, nb, buf, last_len);
+}
+
 void fiie_lm_xor_block(const fiie_lm *lm, uint64_t j, uint8_t *buf, size_t len)
 {
     fiie_lm_pos pos;

@@ -88,6 +88,13 @@ const fiie_lm_impl *fiie_lm_impl_best(void);
 void fiie_lm_xor_impl(const fiie_lm_impl *impl, const fiie_lm *lm, uint8_t *buf, size_t len,
                       unsigned threads);
 
+/* XOR blocks j .. j + nb - 1 (nb 1 .. FIIE_LM_MAX_CHAINS) into buf, side
+ * by side with the given kernel set: block c at buf + c * FIIE_LM_BLOCK,
+ * whole but the last, of which only the first last_len (1 ..
+ * FIIE_LM_BLOCK) bytes. */
+void fiie_lm_blocks_impl(const fiie_lm_impl *impl, const fiie_lm *lm, uint64_t j, unsigned nb,
+                         uint8_t *buf, size_t last_len);
+
 #ifdef FIIE_HAVE_LM_AVX512
 /* AVX-512F + IFMA + VBMI (lib/logistic_avx512.c). One chain alone is
  * slower than scalar there, so fiie_lm_impl_avx512 (min_chains 2) leaves

@@ -10,6 +10,11 @@
  * the kernels instead, so everything here runs on upright images (rows =
  * image y) and the P-Net map comes out in raster order directly.
  *
+ * Memory: the image is never converted whole. Each P-Net band resamples
+ * its own rows of the pyramid level straight from the caller's 8-bit
+ * pixels (one source row at a time, as floats), so the scratch memory per
+ * worker is one band, whatever the image size.
+ *
  * Parallelism: P-Net work is split into fixed bands of map rows, R-Net and
  * O-Net into single crops. Every task writes its own output slot and the
  * slots are merged in task order, so the result never depends on the
@@ -24,6 +29,7 @@
 #include <string.h>
 
 #include "resample.h"
+
 
 #define PNET_BAND 32         /* P-Net map rows per task */
 #define MAX_THREADS 64
@@ -93,15 +99,16 @@ static void axis_free(axis_buf *ab)
 typedef struct worker {
     float *in, *b0, *b1, *flip;
     v4f *rows, *acc; /* two cached x-pass rows, one y-pass row */
-    size_t in_cap, b0_cap, b1_cap, flip_cap, rows_cap, acc_cap;
+    v4f *src;        /* the source pixels of one row of a window, as floats */
+    size_t in_cap, b0_cap, b1_cap, flip_cap, rows_cap, acc_cap, src_cap;
     int tag[2], next_slot;
     axis_buf ax, ay;
 } worker;
 
 typedef struct scale_plan {
     double scale;
-    int hs, ws, oh, ow, nbands, nchunks;
-    size_t first_task, first_chunk;
+    int hs, ws, oh, ow, nbands;
+    size_t first_task;
     axis_buf ax, ay;
 } scale_plan;
 
@@ -116,10 +123,8 @@ struct mtcnn_ctx {
     size_t nscales, scales_cap;
     mt_list *bands;
     size_t bands_cap;
-    float *pyr;
-    v4f *imgf;
     const fiie_image *img;
-    size_t pyr_cap, imgf_cap;
+    const nn_kernels *k;
     mt_list tmp, stage1, stage2, final;
     crop_out *crops;
     size_t crops_cap;
@@ -154,6 +159,7 @@ void mtcnn_ctx_free(mtcnn_ctx *c)
         free(w->rows);
         free(w->acc);
         free(w->flip);
+        free(w->src);
         axis_free(&w->ax);
         axis_free(&w->ay);
     }
@@ -162,8 +168,6 @@ void mtcnn_ctx_free(mtcnn_ctx *c)
         axis_free(&c->scales[i].ay);
     }
     free(c->scales);
-    free(c->pyr);
-    free(c->imgf);
     for (size_t i = 0; i < c->bands_cap; i++)
         free(c->bands[i].v);
     free(c->bands);
@@ -239,66 +243,54 @@ static int run_tasks(mtcnn_ctx *c, size_t n, task_fn fn, void *arg)
 
 /* ---------------------------------------------------------------- pixels */
 
-typedef struct src_image {
-    const fiie_image *img;
-} src_image;
-
-static void src_init(src_image *s, const fiie_image *img)
+/* Pixels [x, x + n) of row y as RGBX floats (MATLAB's single(img)). */
+static void load_span(const nn_kernels *k, const fiie_image *img, int y, int x, int n, v4f *dst)
 {
-    s->img = img;
+    const int bpp = img->format == FIIE_PIXEL_RGB8 || img->format == FIIE_PIXEL_BGR8 ? 3 : 4;
+    const int bgr = img->format == FIIE_PIXEL_BGR8 || img->format == FIIE_PIXEL_BGRA8;
+    const uint8_t *row = img->data + (size_t)y * img->stride;
+    k->rgbx(row + (size_t)x * bpp, n, bpp, bgr, (float *)dst);
 }
 
-static inline __attribute__((always_inline)) void rgbx_rows(const fiie_image *img, v4f *dst,
-                                                           const int bpp, const int r,
-                                                           const int b)
-{
-    for (uint32_t y = 0; y < img->height; y++) {
-        const uint8_t *row = img->data + (size_t)y * img->stride;
-        v4f *d = dst + (size_t)y * img->width;
-        for (uint32_t x = 0; x < img->width; x++) {
-            const uint8_t *p = row + (size_t)x * bpp;
-            d[x] = (v4f){p[r], p[1], p[b], 0.0f};
-        }
-    }
-}
-
-/* The image as RGBX floats (MATLAB's single(img)); constant layouts let
- * the compiler vectorise the conversion. */
-static void to_float_rgbx(const src_image *s, v4f *dst)
-{
-    switch (s->img->format) {
-    case FIIE_PIXEL_RGB8: rgbx_rows(s->img, dst, 3, 0, 2); break;
-    case FIIE_PIXEL_BGR8: rgbx_rows(s->img, dst, 3, 2, 0); break;
-    case FIIE_PIXEL_RGBA8: rgbx_rows(s->img, dst, 4, 0, 2); break;
-    default: rgbx_rows(s->img, dst, 4, 2, 0); break;
-    }
-}
-
-/* A resampling job: a (virtual, zero-padded) window of the image starting
- * at column x0, row y0, scaled by ax/ay. */
+/* A resampling job: a (virtual, zero-padded) window of na columns of the
+ * image starting at column x0, row y0, scaled by ax/ay. */
 typedef struct window {
+    const nn_kernels *k;
     const fiie_image *img;
-    const v4f *imgf;
-    int x0, y0;
+    int x0, y0, na;
     const rs_axis *ax, *ay;
     int inside; /* every column of the window is inside the image */
 } window;
 
+/* Load row y of the image, columns of the window only, into w->src
+ * (which holds at least the image width): w->src[x - lo] is column x for
+ * x in [*lo, *hi). Returns 0 when the row or the columns are outside. */
+static int load_window_row(worker *w, const window *win, int y, int *lo, int *hi)
+{
+    const int W = (int)win->img->width, x0 = win->x0;
+    *lo = x0 < 0 ? 0 : x0;
+    *hi = (int64_t)x0 + win->na < W ? x0 + win->na : W;
+    if (y < 0 || (uint32_t)y >= win->img->height || *hi <= *lo)
+        return 0;
+    load_span(win->k, win->img, y, *lo, *hi - *lo, w->src);
+    return 1;
+}
+
 /* Horizontal pass of window row ya. Taps outside the image add 0 * w = +0
  * in the reference and are skipped here, which changes nothing. */
-static void xpass(const window *win, int ya, v4f *out)
+static void xpass(worker *w, const window *win, int ya, v4f *out)
 {
     const rs_axis *ax = win->ax;
-    const int W = (int)win->img->width, y = win->y0 + ya;
-    if (y < 0 || (uint32_t)y >= win->img->height) {
+    int lo, hi;
+    if (!load_window_row(w, win, win->y0 + ya, &lo, &hi)) {
         memset(out, 0, (size_t)ax->nb * sizeof *out);
         return;
     }
-    const v4f *row = win->imgf + (size_t)y * W;
+    const v4f *row = w->src;
     const int x0 = win->x0;
     int xb = 0;
     if (win->inside) {
-        const v4f *rin = row + x0;
+        const v4f *rin = row; /* lo == x0 */
         /* Every tap is inside the image. Four outputs at once so that their
          * (ordered, dependent) sums overlap; zero-weight slots pad the
          * shorter ones. */
@@ -329,8 +321,8 @@ static void xpass(const window *win, int ya, v4f *out)
         v4f acc = {0.0f, 0.0f, 0.0f, 0.0f};
         for (int t = 0; t < nt; t++) {
             const int x = x0 + idx[t];
-            if (x >= 0 && x < W)
-                acc += row[x] * wt[t];
+            if (x >= lo && x < hi)
+                acc += row[x - lo] * wt[t];
         }
         out[xb] = acc;
     }
@@ -345,7 +337,7 @@ static const v4f *cached_xrow(worker *w, const window *win, int ya)
     int slot = w->next_slot;
     w->next_slot ^= 1;
     w->tag[slot] = ya;
-    xpass(win, ya, w->rows + (size_t)slot * n);
+    xpass(w, win, ya, w->rows + (size_t)slot * n);
     return w->rows + (size_t)slot * n;
 }
 
@@ -375,15 +367,15 @@ static void resample_row(worker *w, const window *win, int yb, v4f *acc, float *
 
 /* Row y of the window copied without resampling (imResample returns its
  * input unchanged when the size does not change). */
-static void copy_row(const window *win, int y, int width, float *out)
+static void copy_row(worker *w, const window *win, int y, int width, float *out)
 {
-    const fiie_image *img = win->img;
-    const int yy = win->y0 + y;
+    int lo, hi;
+    const int in = load_window_row(w, win, win->y0 + y, &lo, &hi);
     for (int x = 0; x < width; x++) {
         const int xx = win->x0 + x;
         v4f v = {0.0f, 0.0f, 0.0f, 0.0f};
-        if (yy >= 0 && (uint32_t)yy < img->height && xx >= 0 && (uint32_t)xx < img->width)
-            v = win->imgf[(size_t)yy * img->width + xx];
+        if (in && xx >= lo && xx < hi)
+            v = w->src[xx - lo];
         v = (v - NORM_MEAN) * NORM_SCALE;
         out[3 * x] = v[0];
         out[3 * x + 1] = v[1];
@@ -512,47 +504,41 @@ typedef struct stage_arg {
     const fiie_model *m;
     const nn_kernels *k;
     const mtcnn_params *p;
-    const src_image *src;
     const mt_list *boxes;
     int size;
     int flip;
-    size_t task_base; /* added to the task index (one scale at a time) */
 } stage_arg;
 
-#define RS_CHUNK 32 /* pyramid rows per resampling task */
-
-static size_t find_scale(const mtcnn_ctx *c, size_t task, int chunks)
+static size_t find_scale(const mtcnn_ctx *c, size_t task)
 {
     size_t si = 0;
-    while (si + 1 < c->nscales &&
-           (chunks ? c->scales[si + 1].first_chunk : c->scales[si + 1].first_task) <= task)
+    while (si + 1 < c->nscales && c->scales[si + 1].first_task <= task)
         si++;
     return si;
 }
 
-static int resample_task(mtcnn_ctx *c, worker *w, size_t task, void *argp)
+/* Rows [y0, y1) of pyramid level sp, normalised, into dst (3 floats per
+ * pixel). Neighbouring bands share 10 rows, resampled by both. */
+static int level_rows(mtcnn_ctx *c, worker *w, const scale_plan *sp, int y0, int y1, float *dst)
 {
-    const stage_arg *arg = argp;
-    task += arg->task_base;
-    const scale_plan *sp = &c->scales[find_scale(c, task, 1)];
-    const int y0 = (int)(task - sp->first_chunk) * RS_CHUNK;
-    const int y1 = y0 + RS_CHUNK < sp->hs ? y0 + RS_CHUNK : sp->hs;
+    const fiie_image *img = c->img;
     const int ws = sp->ws;
-    const fiie_image *img = arg->src->img;
     int rc = GROW(w->rows, w->rows_cap, (size_t)ws * 2);
     if (!rc)
         rc = GROW(w->acc, w->acc_cap, (size_t)ws);
+    if (!rc)
+        rc = GROW(w->src, w->src_cap, (size_t)img->width);
     if (rc)
         return rc;
-    window win = {img, c->imgf, 0, 0, &sp->ax.a, &sp->ay.a, 1};
+    window win = {c->k, img, 0, 0, (int)img->width, &sp->ax.a, &sp->ay.a, 1};
     const int same = sp->hs == (int)img->height && ws == (int)img->width;
     reset_cache(w);
     for (int y = y0; y < y1; y++) {
-        float *dst = c->pyr + (size_t)y * ws * 3;
+        float *row = dst + (size_t)(y - y0) * ws * 3;
         if (same)
-            copy_row(&win, y, ws, dst);
+            copy_row(w, &win, y, ws, row);
         else
-            resample_row(w, &win, y, w->acc, dst);
+            resample_row(w, &win, y, w->acc, row);
     }
     return 0;
 }
@@ -560,8 +546,7 @@ static int resample_task(mtcnn_ctx *c, worker *w, size_t task, void *argp)
 static int pnet_task(mtcnn_ctx *c, worker *w, size_t task, void *argp)
 {
     const stage_arg *arg = argp;
-    task += arg->task_base;
-    const scale_plan *sp = &c->scales[find_scale(c, task, 0)];
+    const scale_plan *sp = &c->scales[find_scale(c, task)];
     const int band = (int)(task - sp->first_task);
     const int r0 = band * PNET_BAND;
     const int r1 = r0 + PNET_BAND < sp->oh ? r0 + PNET_BAND : sp->oh;
@@ -573,9 +558,13 @@ static int pnet_task(mtcnn_ctx *c, worker *w, size_t task, void *argp)
     int rc = GROW(w->b0, w->b0_cap, act);
     if (!rc)
         rc = GROW(w->b1, w->b1_cap, act);
+    if (!rc)
+        rc = GROW(w->in, w->in_cap, (size_t)hb * ws * 3);
+    if (!rc)
+        rc = level_rows(c, w, sp, iy0, iy1, w->in);
     if (rc)
         return rc;
-    const float *in = c->pyr + (size_t)iy0 * ws * 3;
+    const float *in = w->in;
     int oh, ow;
     const float *out = nn_forward(arg->k, net, in, hb, ws, w->b0, w->b1, &oh, &ow);
     if (oh != r1 - r0 || ow != sp->ow)
@@ -605,13 +594,16 @@ static int pnet_task(mtcnn_ctx *c, worker *w, size_t task, void *argp)
 }
 
 static int plan_scales(mtcnn_ctx *c, const mtcnn_params *p, const fiie_model *m, int h, int w,
-                       size_t *ntasks, size_t *nchunks, size_t *nlevel)
+                       size_t *ntasks)
 {
-    size_t chunks = 0, level = 0;
     const double mscale = 12.0 / p->min_face;
     double minl = (h < w ? h : w) * mscale;
     size_t n = 0, tasks = 0;
     c->nscales = 0;
+    /* min_face < 12 up-samples: bound the first (largest) level before
+     * anything is allocated for it */
+    if (minl >= 12 && ceil(h * mscale) * ceil(w * mscale) > (double)FIIE_MAX_PIXELS)
+        return FIIE_E_TOO_LARGE;
     for (int count = 0; minl >= 12; count++) {
         size_t old = c->scales_cap;
         int rc = GROW(c->scales, c->scales_cap, n + 1);
@@ -637,11 +629,6 @@ static int plan_scales(mtcnn_ctx *c, const mtcnn_params *p, const fiie_model *m,
         sp->ow = ow;
         sp->nbands = (oh + PNET_BAND - 1) / PNET_BAND;
         sp->first_task = tasks;
-        sp->nchunks = (hs + RS_CHUNK - 1) / RS_CHUNK;
-        sp->first_chunk = chunks;
-        chunks += (size_t)sp->nchunks;
-        if ((size_t)hs * (size_t)ws * 3 > level)
-            level = (size_t)hs * (size_t)ws * 3;
         if ((rc = axis_prepare(&sp->ax, w, ws, 1)) != 0 ||
             (rc = axis_prepare(&sp->ay, h, hs, 1)) != 0)
             return rc;
@@ -650,22 +637,15 @@ static int plan_scales(mtcnn_ctx *c, const mtcnn_params *p, const fiie_model *m,
         c->nscales = n;
     }
     *ntasks = tasks;
-    *nchunks = chunks;
-    *nlevel = level;
     return 0;
 }
 
 static int stage1(mtcnn_ctx *c, const stage_arg *arg, int h, int w)
 {
-    size_t ntasks = 0, nchunks = 0, nlevel = 0;
-    int rc = plan_scales(c, arg->p, arg->m, h, w, &ntasks, &nchunks, &nlevel);
-    if (!rc)
-        rc = GROW(c->pyr, c->pyr_cap, nlevel + 1);
-    if (!rc)
-        rc = GROW(c->imgf, c->imgf_cap, (size_t)h * w);
+    size_t ntasks = 0;
+    int rc = plan_scales(c, arg->p, arg->m, h, w, &ntasks);
     if (rc)
         return rc;
-    to_float_rgbx(arg->src, c->imgf);
     if (ntasks > c->bands_cap) {
         mt_list *nb = realloc(c->bands, ntasks * sizeof *nb);
         if (nb == NULL)
@@ -674,18 +654,11 @@ static int stage1(mtcnn_ctx *c, const stage_arg *arg, int h, int w)
         c->bands = nb;
         c->bands_cap = ntasks;
     }
-    /* One scale at a time through one level buffer: resample, then P-Net. */
-    (void)nchunks;
+    /* Every band of every scale is one task (resampling, then P-Net):
+     * one pool of work, each result in its own slot. */
     stage_arg sa = *arg;
-    for (size_t s = 0; s < c->nscales; s++) {
-        const scale_plan *sp = &c->scales[s];
-        sa.task_base = sp->first_chunk;
-        if ((rc = run_tasks(c, (size_t)sp->nchunks, resample_task, &sa)) != 0)
-            return rc;
-        sa.task_base = sp->first_task;
-        if ((rc = run_tasks(c, (size_t)sp->nbands, pnet_task, &sa)) != 0)
-            return rc;
-    }
+    if ((rc = run_tasks(c, ntasks, pnet_task, &sa)) != 0)
+        return rc;
     mt_list all = {0}, per = {0};
     c->stage1.n = 0;
     for (size_t s = 0; s < c->nscales && !rc; s++) {
@@ -740,14 +713,17 @@ static int make_crop(mtcnn_ctx *c, worker *w, const mt_box *b, int size, float *
             dst[i] = (0.0f - NORM_MEAN) * NORM_SCALE;
         return 0;
     }
-    window win = {c->img, c->imgf, x1 - 1, y1 - 1, NULL, NULL,
+    window win = {c->k, c->img, x1 - 1, y1 - 1, tw, NULL, NULL,
                   x1 - 1 >= 0 && (int64_t)x1 - 1 + tw <= (int64_t)c->img->width};
+    int rc = GROW(w->src, w->src_cap, (size_t)c->img->width);
+    if (rc)
+        return rc;
     if (tw == size && th == size) {
         for (int y = 0; y < size; y++)
-            copy_row(&win, y, size, dst + (size_t)y * size * 3);
+            copy_row(w, &win, y, size, dst + (size_t)y * size * 3);
         return 0;
     }
-    int rc = axis_prepare(&w->ax, tw, size, 0);
+    rc = axis_prepare(&w->ax, tw, size, 0);
     if (!rc)
         rc = axis_prepare(&w->ay, th, size, 0);
     if (!rc)
@@ -961,10 +937,9 @@ int mtcnn_detect(mtcnn_ctx *c, const fiie_model *m, const nn_kernels *k, const m
                  const fiie_image *img, const mt_list **out, const mt_list **s1,
                  const mt_list **s2)
 {
-    src_image src;
-    src_init(&src, img);
-    stage_arg arg = {.m = m, .k = k, .p = p, .src = &src};
+    stage_arg arg = {.m = m, .k = k, .p = p};
     c->img = img;
+    c->k = k;
     c->stage1.n = c->stage2.n = c->final.n = 0;
     int rc = stage1(c, &arg, (int)img->height, (int)img->width);
     if (!rc)

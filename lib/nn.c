@@ -4,6 +4,10 @@
 #include <stdint.h>
 #include <string.h>
 
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
+
 int nn_out_side(const nn_layer *l, int in)
 {
     if (in < l->k)
@@ -108,11 +112,50 @@ void nn_conv_portable(const nn_layer *l, const float *in, int ih, int iw, float 
         }
 }
 
-const nn_kernels nn_kernels_portable = {nn_conv_portable, nn_maxpool, "portable"};
+static inline __attribute__((always_inline)) void rgbx(const uint8_t *p, int n, float *d,
+                                                      const int bpp, const int r, const int b)
+{
+    int x = 0;
+#ifdef __SSE2__
+    /* One 4-byte load per pixel (the 3-byte layouts read one byte of the
+     * next pixel, masked; their last pixel is done below so that nothing
+     * past the span is read). */
+    const __m128i zero = _mm_setzero_si128(), mask = _mm_set1_epi32(0x00ffffff);
+    for (const int end = bpp == 3 ? n - 1 : n; x < end; x++, p += bpp) {
+        uint32_t u;
+        memcpy(&u, p, 4);
+        __m128i v = _mm_and_si128(_mm_cvtsi32_si128((int)u), mask);
+        v = _mm_unpacklo_epi16(_mm_unpacklo_epi8(v, zero), zero);
+        __m128 f = _mm_cvtepi32_ps(v);
+        if (r == 2)
+            f = _mm_shuffle_ps(f, f, _MM_SHUFFLE(3, 0, 1, 2));
+        _mm_storeu_ps(d + 4 * x, f);
+    }
+#endif
+    for (; x < n; x++, p += bpp) {
+        d[4 * x] = p[r];
+        d[4 * x + 1] = p[1];
+        d[4 * x + 2] = p[b];
+        d[4 * x + 3] = 0.0f;
+    }
+}
+
+void nn_rgbx_portable(const uint8_t *p, int n, int bpp, int bgr, float *dst)
+{
+    /* constant layouts let the compiler specialise each loop */
+    if (bpp == 3)
+        bgr ? rgbx(p, n, dst, 3, 2, 0) : rgbx(p, n, dst, 3, 0, 2);
+    else
+        bgr ? rgbx(p, n, dst, 4, 2, 0) : rgbx(p, n, dst, 4, 0, 2);
+}
+
+const nn_kernels nn_kernels_portable = {nn_conv_portable, nn_maxpool, "portable",
+                                        nn_rgbx_portable};
 
 #ifdef FIIE_HAVE_AVX2
-const nn_kernels nn_kernels_avx2 = {nn_conv_avx2, nn_maxpool, "avx2"};
-const nn_kernels nn_kernels_avx512 = {nn_conv_avx512, nn_maxpool_avx512, "avx512"};
+const nn_kernels nn_kernels_avx2 = {nn_conv_avx2, nn_maxpool, "avx2", nn_rgbx_avx2};
+const nn_kernels nn_kernels_avx512 = {nn_conv_avx512, nn_maxpool_avx512, "avx512",
+                                      nn_rgbx_avx2};
 
 int nn_cpu_has_avx2(void)
 {

@@ -9,6 +9,7 @@
 #define FIIE_NN_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 enum { NN_CONV = 1, NN_POOL = 2 };
 
@@ -37,10 +38,16 @@ typedef struct nn_net {
 /* One conv layer: in is ih x iw x cin, out (ih-k+1) x (iw-k+1) x cout. */
 typedef void (*nn_conv_fn)(const nn_layer *l, const float *in, int ih, int iw, float *out);
 
+/* n 8-bit pixels of bpp (3 or 4) bytes, R, G, B in that order (bgr 0) or
+ * B, G, R (bgr 1), to RGBX floats (4 per pixel, X = 0). Exact, so every
+ * kernel set gives the same floats. Reads only the n * bpp bytes. */
+typedef void (*nn_rgbx_fn)(const uint8_t *p, int n, int bpp, int bgr, float *dst);
+
 typedef struct nn_kernels {
     nn_conv_fn conv;
     nn_conv_fn pool;
     const char *name;
+    nn_rgbx_fn rgbx;
 } nn_kernels;
 
 /* Output size of a layer for an input side, 0 if the input is too small. */
@@ -64,6 +71,7 @@ const float *nn_forward_layers(const nn_kernels *k, const nn_net *net, int first
 void nn_maxpool(const nn_layer *l, const float *in, int ih, int iw, float *out);
 
 /* Portable kernels (C11, auto-vectorised). */
+void nn_rgbx_portable(const uint8_t *p, int n, int bpp, int bgr, float *dst);
 void nn_conv_portable(const nn_layer *l, const float *in, int ih, int iw, float *out);
 extern const nn_kernels nn_kernels_portable;
 
@@ -74,6 +82,7 @@ const nn_kernels *nn_kernels_best(void);
 void nn_conv_avx2(const nn_layer *l, const float *in, int ih, int iw, float *out);
 void nn_conv_avx512(const nn_layer *l, const float *in, int ih, int iw, float *out);
 void nn_maxpool_avx512(const nn_layer *l, const float *in, int ih, int iw, float *out);
+void nn_rgbx_avx2(const uint8_t *p, int n, int bpp, int bgr, float *dst);
 /* Whether the CPU runs the AVX2+FMA / AVX-512F kernels. */
 int nn_cpu_has_avx2(void);
 int nn_cpu_has_avx512(void);

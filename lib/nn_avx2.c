@@ -88,3 +88,28 @@ void nn_conv_avx2(const nn_layer *l, const float *in, int ih, int iw, float *out
                 ROW(10, 1);
         }
 }
+
+/* 8-bit pixels to RGBX floats, 4 pixels per step: a byte shuffle puts
+ * each pixel in 4 bytes (R, G, B, 0), two zero-extensions and two exact
+ * conversions. The tail goes through the portable code, which never
+ * reads past the span. */
+void nn_rgbx_avx2(const uint8_t *p, int n, int bpp, int bgr, float *dst)
+{
+    const __m128i shuf3 = bgr ? _mm_setr_epi8(2, 1, 0, -1, 5, 4, 3, -1, 8, 7, 6, -1, 11, 10, 9, -1)
+                              : _mm_setr_epi8(0, 1, 2, -1, 3, 4, 5, -1, 6, 7, 8, -1, 9, 10, 11, -1);
+    const __m128i shuf4 = bgr ? _mm_setr_epi8(2, 1, 0, -1, 6, 5, 4, -1, 10, 9, 8, -1, 14, 13, 12, -1)
+                              : _mm_setr_epi8(0, 1, 2, -1, 4, 5, 6, -1, 8, 9, 10, -1, 12, 13, 14, -1);
+    const __m128i shuf = bpp == 3 ? shuf3 : shuf4;
+    int x = 0;
+    /* 16 bytes are loaded per 4 pixels: stop while they are in the span */
+    for (; (size_t)(x + 4) * (size_t)bpp + (size_t)(16 - 4 * bpp) <= (size_t)n * (size_t)bpp;
+         x += 4) {
+        __m128i v = _mm_shuffle_epi8(_mm_loadu_si128((const __m128i *)(p + (size_t)x * bpp)), shuf);
+        __m256 lo = _mm256_cvtepi32_ps(_mm256_cvtepu8_epi32(v));
+        __m256 hi = _mm256_cvtepi32_ps(_mm256_cvtepu8_epi32(_mm_unpackhi_epi64(v, v)));
+        _mm256_storeu_ps(dst + 4 * (size_t)x, lo);
+        _mm256_storeu_ps(dst + 4 * (size_t)x + 8, hi);
+    }
+    if (x < n)
+        nn_rgbx_portable(p + (size_t)x * bpp, n - x, bpp, bgr, dst + 4 * (size_t)x);
+}

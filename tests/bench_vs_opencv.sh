@@ -18,7 +18,8 @@ while [ "$i" -lt "$rounds" ]; do
     --resize cv2area --threads 1 --bench 25 "$img" 2>&1 >/dev/null | grep '^bench')
   echo "$ours"
   echo "$theirs"
-  a=$(echo "$ours" | sed -n 's/.*median \([0-9.]*\) ms.*/\1/p')
+  # wall-clock median (the line also has a "cpu median")
+  a=$(echo "$ours" | sed -n 's/.*: median \([0-9.]*\) ms.*/\1/p')
   b=$(echo "$theirs" | sed -n 's/.*median \([0-9.]*\) ms.*/\1/p')
   best_a=$(echo "$a ${best_a:-$a}" | awk '{print ($1 < $2) ? $1 : $2}')
   best_b=$(echo "$b ${best_b:-$b}" | awk '{print ($1 < $2) ? $1 : $2}')

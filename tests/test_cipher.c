@@ -896,6 +896,61 @@ static void threads_do_not_change_output(void **state)
     fiie_key_free(k);
 }
 
+/* Every Logistic kernel set gives the same image through the whole
+ * pipeline, on 1 to 3 threads: a stream of more than FIIE_LM_MAX_CHAINS
+ * blocks (whole groups, a short group, a partial last block) whose length
+ * is not a multiple of 8, against the portable kernel on one thread. */
+static void kernels_agree_through_pipeline(void **state)
+{
+    (void)state;
+    fiie_key *k = key_of(v_ks_key);
+    const uint32_t w = 1601, h = 1111;
+    fiie_image ref = image_of(NULL, w, h, FIIE_PIXEL_BGRA8);
+    uint8_t *plain = malloc(image_bytes(&ref));
+    assert_non_null(plain);
+    memcpy(plain, ref.data, image_bytes(&ref));
+    fiie_mask *m = NULL;
+    assert_int_equal(fiie_mask_new(&m, w, h), FIIE_OK);
+    assert_int_equal(fiie_mask_add_region(m, FIIE_SHAPE_RECT, 0, 0, w, h), FIIE_OK);
+    assert_int_equal(fiie_mask_add_region(m, FIIE_SHAPE_ELLIPSE, 900, 300, 1000, 1000), FIIE_OK);
+    uint64_t px;
+    assert_int_equal(fiie_mask_pixel_count(m, &px), FIIE_OK);
+    assert_true(px * 3 > (uint64_t)(FIIE_LM_MAX_CHAINS + 4) * FIIE_LM_BLOCK);
+    assert_true(px * 3 % 8 != 0 && px * 3 % FIIE_LM_BLOCK != 0);
+    fiie_encrypt_options o = fixed_nonce(v_ks_nonce);
+    uint8_t hdr0[128], hdr[128];
+    size_t hlen0, hlen;
+    o.threads = 1;
+    assert_int_equal(fiie_encrypt_lm_impl(&fiie_lm_impl_portable, k, &ref, m, &o, hdr0,
+                                          sizeof hdr0, &hlen0),
+                     FIIE_OK);
+    assert_memory_not_equal(ref.data, plain, image_bytes(&ref));
+    const fiie_lm_impl *impl[3];
+    size_t ni = lm_impls(impl);
+    for (size_t i = 0; i < ni; i++) {
+        for (unsigned t = 1; t <= 3; t++) {
+            fiie_image img = image_of(plain, w, h, FIIE_PIXEL_BGRA8);
+            o.threads = t;
+            assert_int_equal(fiie_encrypt_lm_impl(impl[i], k, &img, m, &o, hdr, sizeof hdr,
+                                                  &hlen),
+                             FIIE_OK);
+            assert_int_equal(hlen, hlen0);
+            assert_memory_equal(hdr, hdr0, hlen);
+            assert_memory_equal(img.data, ref.data, image_bytes(&ref));
+            fiie_decrypt_options d;
+            fiie_decrypt_options_init(&d);
+            d.threads = t;
+            assert_int_equal(fiie_decrypt_lm_impl(impl[i], k, &img, hdr, hlen, &d), FIIE_OK);
+            assert_memory_equal(img.data, plain, image_bytes(&ref));
+            free(img.data);
+        }
+    }
+    free(plain);
+    free(ref.data);
+    fiie_mask_free(m);
+    fiie_key_free(k);
+}
+
 /* The chunked pipeline equals the textbook composition on a stream of
  * several Logistic blocks: C, T = libsodium AEAD(P xor L, header). */
 static void pipeline_matches_reference(void **state)
@@ -1156,6 +1211,7 @@ int main(void)
         cmocka_unit_test(header_must_match_image),
         cmocka_unit_test(nonce_is_fresh),
         cmocka_unit_test(threads_do_not_change_output),
+        cmocka_unit_test(kernels_agree_through_pipeline),
         cmocka_unit_test(pipeline_matches_reference),
         cmocka_unit_test(empty_stream_header),
         cmocka_unit_test(encrypt_bad_inputs),

@@ -358,7 +358,8 @@ static void options(void **state)
     } while (0)
     REJECT(abi_version, (uint32_t)(FIIE_ABI_VERSION_MAJOR + 1) << 16, FIIE_E_VERSION);
     REJECT(abi_version, 0, FIIE_E_VERSION);
-    REJECT(min_face, 11.9, FIIE_E_INVALID_ARGUMENT);
+    REJECT(min_face, 5.9, FIIE_E_INVALID_ARGUMENT);
+    REJECT(min_face, 0.0, FIIE_E_INVALID_ARGUMENT);
     REJECT(min_face, NAN, FIIE_E_INVALID_ARGUMENT);
     REJECT(min_face, 1e9, FIIE_E_INVALID_ARGUMENT);
     REJECT(factor, 0.0, FIIE_E_INVALID_ARGUMENT);
@@ -394,6 +395,120 @@ static void options(void **state)
     assert_int_equal(m, 0);
     fiie_detector_free(d);
     fiie_image_free(&img);
+}
+
+/* ------------------------------------------------------------- high recall */
+
+/* The high-recall preset of `fiie encrypt` (issue 4): min face 10 (the
+ * pyramid starts up-sampled by 1.2), factor 0.79, thresholds 0.5/0.5/0.3. */
+static fiie_detector *new_high_recall(uint32_t threads, double min_face)
+{
+    fiie_detector_options o;
+    assert_int_equal(fiie_detector_options_init(&o), 0);
+    o.min_face = min_face;
+    o.factor = 0.79;
+    o.thresholds[0] = 0.5f;
+    o.thresholds[1] = 0.5f;
+    o.thresholds[2] = 0.3f;
+    o.threads = threads;
+    fiie_detector *d = NULL;
+    assert_int_equal(fiie_detector_new(&d, NULL, &o), 0);
+    assert_non_null(d);
+    return d;
+}
+
+/* Same criterion as the default settings, against the reference run with
+ * the preset (expected/NAME.recall.json). */
+static void high_recall_matches_reference(void **state)
+{
+    (void)state;
+    fiie_detector *d = new_high_recall(1, 10.0);
+    for (size_t i = 0; i < sizeof images / sizeof images[0]; i++) {
+        fiie_image img = load_rgb(images[i]);
+        fiie_face f[MAX_FACES];
+        size_t n;
+        detect_all(d, &img, f, &n);
+        check_against_expected(images[i], "recall", f, n);
+        fiie_image_free(&img);
+    }
+    fiie_detector_free(d);
+}
+
+/* Every pasted face of faces_1280x720 (ground truth boxes, 0-based
+ * [x1, y1, x2, y2]) is found: some detection overlaps it with IoU >= 0.5. */
+static void high_recall_finds_every_face(void **state)
+{
+    (void)state;
+    char path[1024];
+    snprintf(path, sizeof path, "%s/images/faces_1280x720_gt.json", test_data_dir());
+    size_t len = 0;
+    char *text = (char *)read_whole(path, &len);
+    assert_non_null(text);
+    text = realloc(text, len + 1);
+    assert_non_null(text);
+    text[len] = 0;
+    double gt[MAX_FACES][4];
+    int ngt = 0;
+    const char *p = strchr(text, '[') ? strchr(text, '[') + 1 : NULL;
+    while (p && ngt < MAX_FACES && (p = strchr(p, '[')) != NULL) {
+        for (int k = 0; k < 4 && p; k++)
+            p = next_number(p, &gt[ngt][k]);
+        assert_non_null(p);
+        ngt++;
+    }
+    free(text);
+    assert_int_equal(ngt, 10);
+
+    fiie_image img = load_rgb("faces_1280x720");
+    fiie_face f[MAX_FACES];
+    size_t n;
+    fiie_detector *d = new_high_recall(1, 10.0);
+    detect_all(d, &img, f, &n);
+    for (int g = 0; g < ngt; g++) {
+        double best = 0;
+        for (size_t i = 0; i < n; i++)
+            best = fmax(best, box_iou(f[i].box, gt[g]));
+        assert_true(best >= 0.5);
+    }
+    fiie_detector_free(d);
+    fiie_image_free(&img);
+}
+
+/* Up-sampled pyramid levels are split into bands like any other: the
+ * thread count still changes no bit. The lower bound 6 works too. */
+static void high_recall_threads(void **state)
+{
+    (void)state;
+    fiie_image img = load_rgb("faces_640x480");
+    for (double mf = 10.0; mf >= 6.0; mf -= 4.0) {
+        fiie_face ref[MAX_FACES], f[MAX_FACES];
+        size_t nref, n;
+        fiie_detector *d1 = new_high_recall(1, mf);
+        detect_all(d1, &img, ref, &nref);
+        assert_true(nref >= 1);
+        fiie_detector *d2 = new_high_recall(3, mf);
+        detect_all(d2, &img, f, &n);
+        assert_int_equal(n, nref);
+        assert_memory_equal(f, ref, n * sizeof f[0]);
+        fiie_detector_free(d1);
+        fiie_detector_free(d2);
+    }
+    fiie_image_free(&img);
+}
+
+/* A first pyramid level above FIIE_MAX_PIXELS is refused before any
+ * allocation or pixel access (the data pointer covers one row only). */
+static void high_recall_level_limit(void **state)
+{
+    (void)state;
+    static uint8_t row[3 * 16384];
+    fiie_image big = {row, 16384, 8192, 3 * 16384, FIIE_PIXEL_RGB8, 0};
+    fiie_face f[4];
+    size_t n = 9;
+    fiie_detector *d = new_high_recall(1, 6.0); /* level 32768 x 16384 */
+    assert_int_equal(fiie_detector_detect(d, &big, f, 4, &n), FIIE_E_TOO_LARGE);
+    assert_int_equal(n, 0);
+    fiie_detector_free(d);
 }
 
 /* ------------------------------------------------------------- model */
@@ -655,6 +770,10 @@ int main(void)
         cmocka_unit_test(cap_max_faces_and_query),
         cmocka_unit_test(bad_arguments),
         cmocka_unit_test(options),
+        cmocka_unit_test(high_recall_matches_reference),
+        cmocka_unit_test(high_recall_finds_every_face),
+        cmocka_unit_test(high_recall_threads),
+        cmocka_unit_test(high_recall_level_limit),
         cmocka_unit_test(model_sources_agree),
         cmocka_unit_test(model_truncated_or_flipped),
         cmocka_unit_test(model_bad_structure),

@@ -167,6 +167,47 @@ static void avx512_matches_portable(void **state)
 #endif
 }
 
+/* Pixel conversion: every kernel set gives exactly R, G, B, 0 for each
+ * layout and length (the SIMD tails included); the input buffers are
+ * exactly n * bpp bytes, so ASan sees any read past the span. */
+static void rgbx_kernels(void **state)
+{
+    (void)state;
+    const nn_kernels *sets[3] = {&nn_kernels_portable, NULL, NULL};
+#ifdef FIIE_HAVE_AVX2
+    if (nn_cpu_has_avx2())
+        sets[1] = &nn_kernels_avx2;
+    if (nn_cpu_has_avx512())
+        sets[2] = &nn_kernels_avx512;
+#endif
+    for (int n = 0; n <= 23; n++)
+        for (int bpp = 3; bpp <= 4; bpp++)
+            for (int bgr = 0; bgr <= 1; bgr++) {
+                uint8_t *px = malloc(n > 0 ? (size_t)n * bpp : 1);
+                float *out = malloc(((size_t)n * 4 + 1) * sizeof *out);
+                assert_non_null(px);
+                assert_non_null(out);
+                for (int i = 0; i < n * bpp; i++)
+                    px[i] = (uint8_t)(i * 37 + 11 + bpp + bgr);
+                for (int k = 0; k < 3; k++) {
+                    if (sets[k] == NULL)
+                        continue;
+                    out[4 * n] = -1.0f;
+                    sets[k]->rgbx(px, n, bpp, bgr, out);
+                    for (int x = 0; x < n; x++) {
+                        const uint8_t *p = px + x * bpp;
+                        assert_true(out[4 * x] == (float)p[bgr ? 2 : 0]);
+                        assert_true(out[4 * x + 1] == (float)p[1]);
+                        assert_true(out[4 * x + 2] == (float)p[bgr ? 0 : 2]);
+                        assert_true(out[4 * x + 3] == 0.0f);
+                    }
+                    assert_true(out[4 * n] == -1.0f); /* nothing written past */
+                }
+                free(px);
+                free(out);
+            }
+}
+
 static void resample_coefficients(void **state)
 {
     (void)state;
@@ -246,6 +287,7 @@ int main(void)
         cmocka_unit_test(maxpool_ceil),
         cmocka_unit_test(avx2_matches_portable),
         cmocka_unit_test(avx512_matches_portable),
+        cmocka_unit_test(rgbx_kernels),
         cmocka_unit_test(resample_coefficients),
         cmocka_unit_test(nms_order_and_ties),
     };

@@ -74,7 +74,11 @@ typedef struct fiie_face {
 /** Detector options. Initialise with fiie_detector_options_init(). */
 typedef struct fiie_detector_options {
     uint32_t abi_version; /**< set by the init function; checked on use */
-    double min_face;      /**< smallest face side in pixels, 12..65535 (default 20) */
+    double min_face;      /**< smallest face side in pixels, 6..65535 (default 20).
+                               Below 12 the image is up-sampled by 12 / min_face
+                               (at most 2x per axis) for the first pyramid levels;
+                               fiie_detector_detect() returns FIIE_E_TOO_LARGE
+                               when that first level would exceed FIIE_MAX_PIXELS. */
     double factor;        /**< pyramid scale step, in (0, 1) exclusive (default 0.709) */
     float thresholds[3];  /**< P-Net, R-Net, O-Net score thresholds in [0, 1]
                                (default 0.6, 0.7, 0.7) */
@@ -152,6 +156,10 @@ FIIE_API int fiie_detector_new(fiie_detector **out, const fiie_model *model,
 
 /**
  * @brief Find the faces in an image.
+ *
+ * The image is read in place, never copied: each worker thread resamples
+ * the pyramid in bands of rows, so the scratch memory grows with the image
+ * width (and the number of candidate faces), not with its area.
  *
  * Faces are written best first (highest O-Net score first, as MTCNN's
  * final NMS picks them). With more faces than `cap`, the best `cap` are

@@ -3,7 +3,6 @@
 import ctypes
 import enum
 import os
-import warnings
 
 from . import _lib
 from ._errors import STATUS, InvalidArgumentError
@@ -181,20 +180,10 @@ class Detector(Handle):
     def high_recall(cls, model=None, **options):
         """A detector with the high-recall preset of ``fiie encrypt``
         (HIGH_RECALL: min face 10 px, factor 0.79, thresholds 0.5, 0.5, 0.3);
-        ``options`` override single values. A library that refuses a
-        minimum face below 12 px gets 12, with a RuntimeWarning (as the
-        ``fiie`` command does)."""
+        ``options`` override single values. The library accepts minimum
+        faces down to 6 px (it up-samples the first pyramid levels)."""
         opts = dict(HIGH_RECALL)
         opts.update(options)
-        try:
-            return cls(model, **opts)
-        except InvalidArgumentError:
-            if "min_face" in options or opts["min_face"] >= 12:
-                raise
-        warnings.warn("this libfiie detector does not accept a minimum face below 12 px; "
-                      "using 12 instead of the preset's %g" % opts["min_face"],
-                      RuntimeWarning, stacklevel=2)
-        opts["min_face"] = 12
         return cls(model, **opts)
 
     def detect(self, image):

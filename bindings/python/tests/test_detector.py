@@ -96,16 +96,14 @@ class TestDetector(unittest.TestCase):
         # thresholds 0.5, 0.5, 0.3 (the MTCNN authors' WIDER FACE settings).
         self.assertEqual(fiie.HIGH_RECALL, {"min_face": 10, "factor": 0.79,
                                             "thresholds": (0.5, 0.5, 0.3)})
-        try:
-            fiie.Detector(**fiie.HIGH_RECALL).close()
-            accepts_10 = True
-        except fiie.InvalidArgumentError:
-            accepts_10 = False  # then high_recall() must fall back to 12, loudly
+        # the library takes min face 10 itself: no fallback, no warning
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
             d = fiie.Detector.high_recall()
-        self.assertEqual(d.options["min_face"], 10 if accepts_10 else 12)
-        self.assertEqual(len(caught), 0 if accepts_10 else 1)
+        self.assertEqual(d.options["min_face"], 10)
+        self.assertEqual(len(caught), 0)
+        with fiie.Detector.high_recall(min_face=6) as d6:
+            self.assertEqual(d6.options["min_face"], 6)
         with self.assertRaises(fiie.InvalidArgumentError):
             fiie.Detector.high_recall(min_face=0)  # an explicit value is never changed
         with d, fiie.Image.open(image_path("faces_640x480.png")) as img:
