@@ -332,6 +332,20 @@ class CliTest(unittest.TestCase):
         rc, _, err = run("decrypt", prot, self.p("r2.png"), "--passphrase-file", self.p("missing"))
         self.assertEqual(rc, 1)
 
+    def test_encrypt_uses_the_high_recall_preset(self):
+        # Issue 4's preset exactly (min face 10, factor 0.79, thresholds
+        # 0.5,0.5,0.3): no fallback, no warning, the same faces as detect
+        # with those options.
+        rc, _, err = run("encrypt", FACES, self.p("e.png"), "-k", self.key, "--json")
+        self.assertEqual(rc, 0, err)
+        self.assertNotIn("warning", err)
+        rc, out, _ = run("encrypt", FACES, self.p("e2.png"), "-k", self.key, "--json", "-q")
+        enc = json.loads(out)["files"][0]
+        rc, out, err = run("detect", FACES, "--min-face", "10", "--factor", "0.79",
+                           "--thresholds", "0.5,0.5,0.3")
+        self.assertEqual(rc, 0, err)
+        self.assertEqual(enc["faces"], len(json.loads(out)["faces"]))
+
     def test_passphrase_batch_threads(self):
         # -j 4 shares one derived key among workers; decrypt meets two salts
         # (two encrypt runs) and a raw-key file in one batch.

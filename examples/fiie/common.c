@@ -75,16 +75,6 @@ int det_probe(det_settings *d, const fiie_model *model, const char *cmd)
     fiie_detector_options o = d->opts;
     o.threads = 1;
     int rc = fiie_detector_new(&det, model, &o);
-    if (rc == FIIE_E_INVALID_ARGUMENT && !d->set_min_face && d->opts.min_face < 12) {
-        /* The preset asks for 10 px faces; a detector build limited to 12
-         * px gets 12, said out loud rather than silently. */
-        fprintf(stderr, "fiie %s: warning: this libfiie detector does not accept a minimum face "
-                        "below 12 px; using 12 instead of the preset's %g\n",
-                cmd, (double)d->opts.min_face);
-        d->opts.min_face = 12;
-        o.min_face = 12;
-        rc = fiie_detector_new(&det, model, &o);
-    }
     fiie_detector_free(det);
     if (rc)
         cli_error("%s: cannot create the detector: %s", cmd, fiie_strerror(rc));

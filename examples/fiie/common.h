@@ -54,9 +54,9 @@ int det_option(det_settings *d, int id, const char *value, char *err, size_t err
 /* Load the model once (shared by every worker); NULL path: embedded default. */
 int det_load_model(const det_settings *d, fiie_model **model, char *err, size_t errlen);
 
-/* Check that the options make a detector (before starting workers). A
- * preset minimum face below what the library accepts is raised to 12 with
- * a warning; user-given values are never changed. Prints the error. */
+/* Check that the options make a detector (before starting workers); the
+ * options are used exactly as given (the preset included). Prints the
+ * error. */
 int det_probe(det_settings *d, const fiie_model *model, const char *cmd);
 
 /* Key material from the command line, turned into a fiie_key per worker. */
