@@ -18,6 +18,7 @@
 #include "parallel.h"
 #include "stream.h"
 #include "v1.h"
+#include "options.h"
 
 struct fiie_key {
     uint8_t k[FIIE_KEY_BYTES];
@@ -27,20 +28,6 @@ struct fiie_key {
     uint8_t salt[FIIE_SALT_BYTES];
 };
 
-static int abi_ok(uint32_t v)
-{
-    return (v >> 16) == FIIE_ABI_VERSION_MAJOR;
-}
-
-/* Reserved option bytes must be zero, so that a field added later is
- * never silently ignored by an older library. */
-static int reserved_zero(const uint8_t *p, size_t n)
-{
-    uint8_t acc = 0;
-    for (size_t i = 0; i < n; i++)
-        acc |= p[i];
-    return acc == 0;
-}
 
 size_t fiie_key_bytes(void)
 {
@@ -59,12 +46,9 @@ size_t fiie_salt_bytes(void)
 
 int fiie_kdf_params_init_v(fiie_kdf_params *p, int abi_version)
 {
-    if (!p)
-        return FIIE_E_INVALID_ARGUMENT;
-    if (!abi_ok((uint32_t)abi_version))
-        return FIIE_E_VERSION;
-    memset(p, 0, sizeof *p);
-    p->abi_version = (uint32_t)abi_version;
+    int rc = fiie_options_begin(p, sizeof *p, abi_version);
+    if (rc)
+        return rc;
     p->opslimit = crypto_pwhash_argon2id_OPSLIMIT_INTERACTIVE;
     p->memlimit = crypto_pwhash_argon2id_MEMLIMIT_INTERACTIVE;
     return FIIE_OK;
@@ -72,12 +56,9 @@ int fiie_kdf_params_init_v(fiie_kdf_params *p, int abi_version)
 
 int fiie_encrypt_options_init_v(fiie_encrypt_options *o, int abi_version)
 {
-    if (!o)
-        return FIIE_E_INVALID_ARGUMENT;
-    if (!abi_ok((uint32_t)abi_version))
-        return FIIE_E_VERSION;
-    memset(o, 0, sizeof *o);
-    o->abi_version = (uint32_t)abi_version;
+    int rc = fiie_options_begin(o, sizeof *o, abi_version);
+    if (rc)
+        return rc;
     o->alg = FIIE_ALG_V1;
     o->threads = 1;
     return FIIE_OK;
@@ -85,12 +66,9 @@ int fiie_encrypt_options_init_v(fiie_encrypt_options *o, int abi_version)
 
 int fiie_decrypt_options_init_v(fiie_decrypt_options *o, int abi_version)
 {
-    if (!o)
-        return FIIE_E_INVALID_ARGUMENT;
-    if (!abi_ok((uint32_t)abi_version))
-        return FIIE_E_VERSION;
-    memset(o, 0, sizeof *o);
-    o->abi_version = (uint32_t)abi_version;
+    int rc = fiie_options_begin(o, sizeof *o, abi_version);
+    if (rc)
+        return rc;
     o->threads = 1;
     return FIIE_OK;
 }
@@ -178,9 +156,9 @@ int fiie_key_from_passphrase(fiie_key **out, const char *pass, size_t len,
         fiie_kdf_params_init(&def);
         p = &def;
     }
-    if (!abi_ok(p->abi_version))
+    if (!fiie_abi_compatible(p->abi_version))
         return FIIE_E_VERSION;
-    if ((p->flags & ~FIIE_KDF_FIXED_SALT) != 0 || !reserved_zero(p->reserved, sizeof p->reserved))
+    if ((p->flags & ~FIIE_KDF_FIXED_SALT) != 0 || !fiie_all_zero(p->reserved, sizeof p->reserved))
         return FIIE_E_INVALID_ARGUMENT;
     if (!kdf_limits_ok(p->opslimit, p->memlimit))
         return FIIE_E_TOO_LARGE;
@@ -516,11 +494,11 @@ int fiie_encrypt_lm_impl(const fiie_lm_impl *impl, const fiie_key *k, fiie_image
         fiie_encrypt_options_init(&def);
         o = &def;
     }
-    if (!abi_ok(o->abi_version))
+    if (!fiie_abi_compatible(o->abi_version))
         return FIIE_E_VERSION;
     if ((o->alg != FIIE_ALG_V1 && o->alg != FIIE_ALG_PAPER) ||
         (o->flags & ~FIIE_ENCRYPT_FIXED_NONCE) != 0 ||
-        !reserved_zero(o->reserved, sizeof o->reserved))
+        !fiie_all_zero(o->reserved, sizeof o->reserved))
         return FIIE_E_INVALID_ARGUMENT;
     int paper = o->alg == FIIE_ALG_PAPER;
     if (paper ? !fiie_paper_key_valid(o->paper_x0, o->paper_mu) : !k)
@@ -617,9 +595,9 @@ int fiie_decrypt_lm_impl(const fiie_lm_impl *impl, const fiie_key *k, fiie_image
         fiie_decrypt_options_init(&def);
         o = &def;
     }
-    if (!abi_ok(o->abi_version))
+    if (!fiie_abi_compatible(o->abi_version))
         return FIIE_E_VERSION;
-    if (!reserved_zero(o->reserved, sizeof o->reserved))
+    if (!fiie_all_zero(o->reserved, sizeof o->reserved))
         return FIIE_E_INVALID_ARGUMENT;
     size_t ch;
     int rc = image_check(img, &ch);

@@ -9,6 +9,7 @@
 #include "model.h"
 #include "mtcnn.h"
 #include "nn.h"
+#include "options.h"
 
 #define MAX_THREADS 64
 /* Smallest accepted min_face: the first pyramid level is then up-sampled
@@ -25,12 +26,9 @@ struct fiie_detector {
 
 int fiie_detector_options_init_v(fiie_detector_options *o, int abi_version)
 {
-    if (o == NULL)
-        return FIIE_E_INVALID_ARGUMENT;
-    if ((abi_version >> 16) != FIIE_ABI_VERSION_MAJOR)
-        return FIIE_E_VERSION;
-    memset(o, 0, sizeof *o);
-    o->abi_version = (uint32_t)abi_version;
+    int rc = fiie_options_begin(o, sizeof *o, abi_version);
+    if (rc)
+        return rc;
     o->min_face = 20.0;
     o->factor = 0.709;
     o->thresholds[0] = 0.6f;
@@ -44,7 +42,7 @@ int fiie_detector_options_init_v(fiie_detector_options *o, int abi_version)
 
 static int check_options(const fiie_detector_options *o)
 {
-    if ((o->abi_version >> 16) != FIIE_ABI_VERSION_MAJOR)
+    if (!fiie_abi_compatible(o->abi_version))
         return FIIE_E_VERSION;
     if (!(o->min_face >= MIN_FACE_LOWER && o->min_face <= (double)FIIE_MAX_DIMENSION))
         return FIIE_E_INVALID_ARGUMENT;
@@ -57,9 +55,8 @@ static int check_options(const fiie_detector_options *o)
         return FIIE_E_INVALID_ARGUMENT;
     if (o->landmarks != FIIE_LANDMARKS_PLAIN && o->landmarks != FIIE_LANDMARKS_V1FLIP)
         return FIIE_E_INVALID_ARGUMENT;
-    for (size_t i = 0; i < sizeof o->reserved; i++)
-        if (o->reserved[i] != 0)
-            return FIIE_E_INVALID_ARGUMENT;
+    if (!fiie_all_zero(o->reserved, sizeof o->reserved))
+        return FIIE_E_INVALID_ARGUMENT;
     return FIIE_OK;
 }
 

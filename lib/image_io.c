@@ -17,15 +17,13 @@
 #include "png.h"
 #include "read_file.h"
 #include "stb_impl.h"
+#include "options.h"
 
 int fiie_load_options_init_v(fiie_load_options *o, int abi_version)
 {
-    if (o == NULL)
-        return FIIE_E_INVALID_ARGUMENT;
-    if ((abi_version >> 16) != FIIE_ABI_VERSION_MAJOR)
-        return FIIE_E_VERSION;
-    memset(o, 0, sizeof *o);
-    o->abi_version = (uint32_t)FIIE_ABI_VERSION;
+    int rc = fiie_options_begin(o, sizeof *o, abi_version);
+    if (rc)
+        return rc;
     o->apply_orientation = 1;
     o->max_pixels = FIIE_MAX_PIXELS;
     o->format = 0;
@@ -46,11 +44,10 @@ static int read_options(const fiie_load_options *o, load_settings *s)
     s->format = 0;
     if (o == NULL)
         return 0;
-    if ((o->abi_version >> 16) != FIIE_ABI_VERSION_MAJOR)
+    if (!fiie_abi_compatible(o->abi_version))
         return FIIE_E_VERSION;
-    for (size_t i = 0; i < sizeof o->reserved; i++)
-        if (o->reserved[i] != 0)
-            return FIIE_E_INVALID_ARGUMENT;
+    if (!fiie_all_zero(o->reserved, sizeof o->reserved))
+        return FIIE_E_INVALID_ARGUMENT;
     if (o->format != 0 && fiie_pixel_format_channels(o->format) < 0)
         return FIIE_E_INVALID_ARGUMENT;
     s->orient = o->apply_orientation != 0;
