@@ -227,15 +227,9 @@ static int worker_init(void *c, void **ws, unsigned threads, char *err, size_t e
         return -1;
     }
     w->threads = threads;
-    if (x->encrypt && !x->regions) {
-        fiie_detector_options o = x->det.opts;
-        o.threads = threads;
-        int rc = fiie_detector_new(&w->det, x->model, &o);
-        if (rc) {
-            snprintf(err, errlen, "cannot create the detector: %s", fiie_strerror(rc));
-            free(w);
-            return -1;
-        }
+    if (x->encrypt && !x->regions && det_new(&x->det, x->model, threads, &w->det, err, errlen)) {
+        free(w);
+        return -1;
     }
     *ws = w;
     return 0;

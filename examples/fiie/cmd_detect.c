@@ -87,11 +87,7 @@ static int worker_init(void *c, void **ws, unsigned threads, char *err, size_t e
         snprintf(err, errlen, "out of memory");
         return -1;
     }
-    fiie_detector_options o = x->det.opts;
-    o.threads = threads;
-    int rc = fiie_detector_new(&w->det, x->model, &o);
-    if (rc) {
-        snprintf(err, errlen, "cannot create the detector: %s", fiie_strerror(rc));
+    if (det_new(&x->det, x->model, threads, &w->det, err, errlen)) {
         free(w);
         return -1;
     }

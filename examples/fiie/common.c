@@ -69,6 +69,19 @@ int det_load_model(const det_settings *d, fiie_model **model, char *err, size_t 
     return rc;
 }
 
+int det_new(const det_settings *d, const fiie_model *model, unsigned threads,
+            fiie_detector **det, char *err, size_t errlen)
+{
+    fiie_detector_options o = d->opts;
+    o.threads = threads;
+    int rc = fiie_detector_new(det, model, &o);
+    if (rc) {
+        snprintf(err, errlen, "cannot create the detector: %s", fiie_strerror(rc));
+        return -1;
+    }
+    return 0;
+}
+
 int det_probe(det_settings *d, const fiie_model *model, const char *cmd)
 {
     fiie_detector *det = NULL;

@@ -59,6 +59,11 @@ int det_load_model(const det_settings *d, fiie_model **model, char *err, size_t 
  * error. */
 int det_probe(det_settings *d, const fiie_model *model, const char *cmd);
 
+/* A worker's own detector on the shared model, with `threads` workers of
+ * its own inside one image. Returns 0, or -1 with the reason in err. */
+int det_new(const det_settings *d, const fiie_model *model, unsigned threads,
+            fiie_detector **det, char *err, size_t errlen);
+
 /* Key material from the command line, turned into a fiie_key per worker. */
 typedef struct key_source {
     const char *key_file;
