@@ -13,8 +13,8 @@
 #include <sodium.h>
 
 #include "fiie/fiie.h"
-#include "cipher.h"
-#include "logistic.h"
+#include "cipher/cipher.h"
+#include "cipher/logistic.h"
 #include "vectors_v1.h"
 
 /* ---- helpers -------------------------------------------------------------- */

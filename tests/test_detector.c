@@ -15,9 +15,9 @@
 
 #include <sodium.h>
 
-#include "detector_internal.h"
+#include "detect/detect.h"
 #include "fiie/fiie.h"
-#include "model.h"
+#include "detect/model.h"
 #include "test_util.h"
 
 #ifndef FIIE_MODEL_FILE

@@ -18,9 +18,8 @@
 #include <unistd.h>
 #include <cmocka.h>
 
-#include "atomic_file.h"
-#include "crc32.h"
-#include "jpeg.h"
+#include "common/common.h"
+#include "image/codec.h"
 #include "fiie/fiie.h"
 
 #include "test_encoders.h"

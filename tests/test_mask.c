@@ -10,8 +10,7 @@
 #include <cmocka.h>
 
 #include "fiie/fiie.h"
-#include "mask.h"
-#include "stream.h"
+#include "mask/mask.h"
 #include "vectors_v1.h"
 
 /* Literal format rule for one region, written independently of lib/mask.c

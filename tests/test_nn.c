@@ -10,9 +10,9 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "mtcnn.h"
-#include "nn.h"
-#include "resample.h"
+#include "detect/cascade.h"
+#include "detect/nn.h"
+#include "detect/resample.h"
 
 static void conv_hand_computed(void **state)
 {
