@@ -180,18 +180,18 @@ static void kernels_agree(void **state)
     fiie_detector *d = new_detector(FIIE_LANDMARKS_PLAIN, 2);
     const char *names[] = {"faces_640x480", "astronaut"};
     const char *kernels[] = {"portable", "avx2", "avx512"};
-    assert_int_equal(fiie_detector_use_kernels_(d, "nonexistent"), FIIE_E_UNSUPPORTED);
+    assert_int_equal(detect_use_kernels(d, "nonexistent"), FIIE_E_UNSUPPORTED);
     for (int i = 0; i < 2 * 3; i++) {
         fiie_image img = load_rgb(names[i % 2]);
         fiie_face a[MAX_FACES], b[MAX_FACES];
         size_t na, nb;
-        assert_int_equal(fiie_detector_use_kernels_(d, NULL), 0);
+        assert_int_equal(detect_use_kernels(d, NULL), 0);
         detect_all(d, &img, a, &na);
-        if (fiie_detector_use_kernels_(d, kernels[i / 2]) != 0) {
+        if (detect_use_kernels(d, kernels[i / 2]) != 0) {
             fiie_image_free(&img); /* CPU without it */
             continue;
         }
-        assert_string_equal(fiie_detector_kernels_name_(d), kernels[i / 2]);
+        assert_string_equal(detect_kernels_name(d), kernels[i / 2]);
         detect_all(d, &img, b, &nb);
         assert_int_equal(na, nb);
         for (size_t k = 0; k < na; k++) {
@@ -528,8 +528,8 @@ static void model_sources_agree(void **state)
     assert_int_equal(fiie_model_new_from_file(&b, FIIE_MODEL_FILE), 0);
     size_t len = 0;
     unsigned char *buf = model_bytes(&len);
-    assert_int_equal(len, (size_t)fiie_model_embedded_size);
-    assert_memory_equal(buf, fiie_model_embedded, len);
+    assert_int_equal(len, (size_t)detect_model_embedded_size);
+    assert_memory_equal(buf, detect_model_embedded, len);
     assert_int_equal(fiie_model_new_from_memory(&c, buf, len), 0);
     memset(buf, 0, len); /* the model must not reference the caller's bytes */
     free(buf);
@@ -559,7 +559,7 @@ static void model_sources_agree(void **state)
     assert_int_equal(fiie_model_new_from_file(NULL, FIIE_MODEL_FILE), FIIE_E_INVALID_ARGUMENT);
     assert_int_equal(fiie_model_new_from_file(&m, NULL), FIIE_E_INVALID_ARGUMENT);
     assert_int_equal(fiie_model_new_from_memory(&m, NULL, 10), FIIE_E_INVALID_ARGUMENT);
-    assert_int_equal(fiie_model_new_from_memory(NULL, fiie_model_embedded, 10),
+    assert_int_equal(fiie_model_new_from_memory(NULL, detect_model_embedded, 10),
                      FIIE_E_INVALID_ARGUMENT);
     assert_int_equal(fiie_model_new_default(NULL), FIIE_E_INVALID_ARGUMENT);
     /* a file that is not a model */
@@ -624,8 +624,8 @@ static void model_bad_structure(void **state)
     size_t len = 0;
     unsigned char *orig = model_bytes(&len);
     unsigned char *buf = malloc(len);
-    const size_t E = FIIE_MODEL_HEADER_BYTES; /* first table entry */
-    const size_t ES = FIIE_MODEL_ENTRY_BYTES;
+    const size_t E = DETECT_MODEL_HEADER_BYTES; /* first table entry */
+    const size_t ES = DETECT_MODEL_ENTRY_BYTES;
     uint32_t count = (uint32_t)orig[12] | (uint32_t)orig[13] << 8;
     struct {
         size_t off;

@@ -12,16 +12,16 @@
 #include "cipher/logistic.h"
 
 /* k_lm = BLAKE2b-256(key, "FIIE1 lm" || nonce), k_ae likewise with "ae". */
-void fiie_derive_subkeys(const uint8_t key[FIIE_KEY_BYTES],
+void cipher_derive_subkeys(const uint8_t key[FIIE_KEY_BYTES],
                          const uint8_t nonce[FIIE_NONCE_BYTES], uint8_t k_lm[32],
                          uint8_t k_ae[32]);
 
 /* fiie_encrypt() / fiie_decrypt() with a given Logistic kernel set
  * (tests compare the kernels through the whole pipeline). */
-int fiie_encrypt_lm_impl(const fiie_lm_impl *impl, const fiie_key *k, fiie_image *img,
+int cipher_encrypt_lm_impl(const cipher_lm_impl *impl, const fiie_key *k, fiie_image *img,
                          const fiie_mask *m, const fiie_encrypt_options *o, uint8_t *header,
                          size_t cap, size_t *header_len);
-int fiie_decrypt_lm_impl(const fiie_lm_impl *impl, const fiie_key *k, fiie_image *img,
+int cipher_decrypt_lm_impl(const cipher_lm_impl *impl, const fiie_key *k, fiie_image *img,
                          const uint8_t *header, size_t len, const fiie_decrypt_options *o);
 
 /* ==== v1.h */
@@ -37,29 +37,29 @@ int fiie_decrypt_lm_impl(const fiie_lm_impl *impl, const fiie_key *k, fiie_image
 
 #include <sodium.h>
 
-typedef struct fiie_v1 {
+typedef struct cipher_v1 {
     uint8_t key[32];  /* HChaCha20(k_ae, nonce[0..16]) */
     uint8_t n2[12];   /* 0^4 || nonce[16..24] */
-} fiie_v1;
+} cipher_v1;
 
-typedef crypto_onetimeauth_poly1305_state fiie_v1_mac;
+typedef crypto_onetimeauth_poly1305_state cipher_v1_mac;
 
-void fiie_v1_init(fiie_v1 *c, const uint8_t k_ae[32], const uint8_t nonce[24]);
-void fiie_v1_wipe(fiie_v1 *c);
+void cipher_v1_init(cipher_v1 *c, const uint8_t k_ae[32], const uint8_t nonce[24]);
+void cipher_v1_wipe(cipher_v1 *c);
 
 /* 1 when a message of len bytes fits the 32-bit ChaCha20 block counter. */
-int fiie_v1_len_ok(uint64_t len);
+int cipher_v1_len_ok(uint64_t len);
 
 /* Poly1305 keyed by ChaCha20 block 0, over ad and its padding. */
-void fiie_v1_mac_begin(const fiie_v1 *c, fiie_v1_mac *st, const uint8_t *ad, size_t alen);
+void cipher_v1_mac_begin(const cipher_v1 *c, cipher_v1_mac *st, const uint8_t *ad, size_t alen);
 /* Ciphertext pieces, in order. */
-void fiie_v1_mac_update(fiie_v1_mac *st, const uint8_t *p, size_t n);
+void cipher_v1_mac_update(cipher_v1_mac *st, const uint8_t *p, size_t n);
 /* Padding, lengths, tag; wipes the state. */
-void fiie_v1_mac_end(fiie_v1_mac *st, size_t alen, uint64_t mlen, uint8_t tag[16]);
+void cipher_v1_mac_end(cipher_v1_mac *st, size_t alen, uint64_t mlen, uint8_t tag[16]);
 
 /* XOR ChaCha20 (message blocks start at counter 1) into the n bytes at
  * stream offset off, a multiple of 64. */
-void fiie_v1_chacha(const fiie_v1 *c, uint8_t *p, size_t n, uint64_t off);
+void cipher_v1_chacha(const cipher_v1 *c, uint8_t *p, size_t n, uint64_t off);
 
 /* ==== paper.h */
 /* Algorithm 0: keystream of the published (insecure) scheme, format
@@ -68,18 +68,18 @@ void fiie_v1_chacha(const fiie_v1 *c, uint8_t *p, size_t n, uint64_t off);
 #include <stddef.h>
 #include <stdint.h>
 
-#define FIIE_PAPER_DISCARD 1000
+#define CIPHER_PAPER_DISCARD 1000
 
 /* 1 when 0 < x0 < 1 and 3.57 <= mu <= 4 (NaN fails). */
-int fiie_paper_key_valid(double x0, double mu);
+int cipher_paper_key_valid(double x0, double mu);
 
 /* State after the discarded iterations (key assumed valid). */
-double fiie_paper_start(double x0, double mu);
+double cipher_paper_start(double x0, double mu);
 
 /* XOR the next len keystream bytes into buf, advancing *x. */
-void fiie_paper_stream_xor(double *x, double mu, uint8_t *buf, size_t len);
+void cipher_paper_stream_xor(double *x, double mu, uint8_t *buf, size_t len);
 
 /* XOR the first len keystream bytes into buf (key assumed valid). */
-void fiie_paper_xor(double x0, double mu, uint8_t *buf, size_t len);
+void cipher_paper_xor(double x0, double mu, uint8_t *buf, size_t len);
 
 #endif /* FIIE_LIB_CIPHER_CIPHER_H */

@@ -42,7 +42,7 @@ size_t fiie_salt_bytes(void)
 
 int fiie_kdf_params_init_v(fiie_kdf_params *p, int abi_version)
 {
-    int rc = fiie_options_begin(p, sizeof *p, abi_version);
+    int rc = common_options_begin(p, sizeof *p, abi_version);
     if (rc)
         return rc;
     p->opslimit = crypto_pwhash_argon2id_OPSLIMIT_INTERACTIVE;
@@ -52,7 +52,7 @@ int fiie_kdf_params_init_v(fiie_kdf_params *p, int abi_version)
 
 int fiie_encrypt_options_init_v(fiie_encrypt_options *o, int abi_version)
 {
-    int rc = fiie_options_begin(o, sizeof *o, abi_version);
+    int rc = common_options_begin(o, sizeof *o, abi_version);
     if (rc)
         return rc;
     o->alg = FIIE_ALG_V1;
@@ -62,7 +62,7 @@ int fiie_encrypt_options_init_v(fiie_encrypt_options *o, int abi_version)
 
 int fiie_decrypt_options_init_v(fiie_decrypt_options *o, int abi_version)
 {
-    int rc = fiie_options_begin(o, sizeof *o, abi_version);
+    int rc = common_options_begin(o, sizeof *o, abi_version);
     if (rc)
         return rc;
     o->threads = 1;
@@ -152,9 +152,9 @@ int fiie_key_from_passphrase(fiie_key **out, const char *pass, size_t len,
         fiie_kdf_params_init(&def);
         p = &def;
     }
-    if (!fiie_abi_compatible(p->abi_version))
+    if (!common_abi_compatible(p->abi_version))
         return FIIE_E_VERSION;
-    if ((p->flags & ~FIIE_KDF_FIXED_SALT) != 0 || !fiie_all_zero(p->reserved, sizeof p->reserved))
+    if ((p->flags & ~FIIE_KDF_FIXED_SALT) != 0 || !common_all_zero(p->reserved, sizeof p->reserved))
         return FIIE_E_INVALID_ARGUMENT;
     if (!kdf_limits_ok(p->opslimit, p->memlimit))
         return FIIE_E_TOO_LARGE;
@@ -207,7 +207,7 @@ static void subkey(uint8_t out[32], const uint8_t key[FIIE_KEY_BYTES], const cha
     crypto_generichash(out, 32, msg, sizeof msg, key, FIIE_KEY_BYTES);
 }
 
-void fiie_derive_subkeys(const uint8_t key[FIIE_KEY_BYTES],
+void cipher_derive_subkeys(const uint8_t key[FIIE_KEY_BYTES],
                          const uint8_t nonce[FIIE_NONCE_BYTES], uint8_t k_lm[32],
                          uint8_t k_ae[32])
 {
@@ -217,14 +217,14 @@ void fiie_derive_subkeys(const uint8_t key[FIIE_KEY_BYTES],
 
 typedef struct subkeys {
     uint8_t ae[32];
-    fiie_lm lm;
+    cipher_lm lm;
 } subkeys;
 
 static int subkeys_derive(subkeys *s, const fiie_key *k, const uint8_t nonce[FIIE_NONCE_BYTES])
 {
     uint8_t k_lm[32];
-    fiie_derive_subkeys(k->k, nonce, k_lm, s->ae);
-    int rc = fiie_lm_init(&s->lm, k_lm);
+    cipher_derive_subkeys(k->k, nonce, k_lm, s->ae);
+    int rc = cipher_lm_init(&s->lm, k_lm);
     sodium_memzero(k_lm, sizeof k_lm);
     return rc;
 }
@@ -245,7 +245,7 @@ int fiie_keystream(const fiie_key *k, const uint8_t *nonce, uint8_t *out, size_t
     int rc = subkeys_derive(&s, k, nonce);
     if (rc == FIIE_OK && len > 0) {
         memset(out, 0, len);
-        fiie_lm_xor(&s.lm, out, len, threads);
+        cipher_lm_xor(&s.lm, out, len, threads);
     }
     subkeys_wipe(&s);
     return rc;
@@ -253,11 +253,11 @@ int fiie_keystream(const fiie_key *k, const uint8_t *nonce, uint8_t *out, size_t
 
 int fiie_paper_keystream(double x0, double mu, uint8_t *out, size_t len)
 {
-    if ((!out && len > 0) || !fiie_paper_key_valid(x0, mu))
+    if ((!out && len > 0) || !cipher_paper_key_valid(x0, mu))
         return FIIE_E_INVALID_ARGUMENT;
     if (len > 0) {
         memset(out, 0, len);
-        fiie_paper_xor(x0, mu, out, len);
+        cipher_paper_xor(x0, mu, out, len);
     }
     return FIIE_OK;
 }
@@ -302,32 +302,32 @@ static int image_check(const fiie_image *img, size_t *channels)
  * (allocation, parameter derivation, the tag check) happens before the
  * first pixel is written.
  *
- * The Logistic keystream is made ahead, FIIE_LM_MAX_CHAINS blocks at a
+ * The Logistic keystream is made ahead, CIPHER_LM_MAX_CHAINS blocks at a
  * time into a per-worker scratch buffer: the SIMD kernel needs several
  * independent blocks side by side to hide its latency, which a chunk of
  * one block cannot offer. The chunks then XOR their slice of it. */
 
 #define CHUNK_BYTES 65472u /* 341 * 192: whole pixels, whole ChaCha20 and lane groups */
-#define PART_BYTES ((uint64_t)3 * FIIE_LM_BLOCK)
+#define PART_BYTES ((uint64_t)3 * CIPHER_LM_BLOCK)
 
 typedef struct worker {
-    fiie_rs_cursor rd;
-    fiie_rs_cursor wr;
+    mask_cursor rd;
+    mask_cursor wr;
     uint8_t *buf;
     uint8_t *ks;           /* Logistic keystream scratch (key material) */
     uint64_t ks0, ks1;     /* stream bytes it holds */
 } worker;
 
 typedef struct pipeline {
-    fiie_rs rs;
+    mask_stream rs;
     uint64_t len;          /* M */
     int decrypt;
     int paper;
-    const fiie_lm *lm;     /* algorithm 1 */
-    const fiie_lm_impl *impl;
+    const cipher_lm *lm;     /* algorithm 1 */
+    const cipher_lm_impl *impl;
     size_t ks_bytes;       /* size of each worker's keystream scratch */
-    const fiie_v1 *v1;
-    fiie_v1_mac *mac;      /* fused MAC (one thread, encryption) or NULL */
+    const cipher_v1 *v1;
+    cipher_v1_mac *mac;      /* fused MAC (one thread, encryption) or NULL */
     double x0, mu;         /* algorithm 0 */
     unsigned parts;
     worker *w;
@@ -337,8 +337,8 @@ static void pipeline_release(pipeline *pl)
 {
     if (pl->w) {
         for (unsigned t = 0; t < pl->parts; t++) {
-            fiie_rs_cursor_release(&pl->w[t].rd);
-            fiie_rs_cursor_release(&pl->w[t].wr);
+            mask_cursor_release(&pl->w[t].rd);
+            mask_cursor_release(&pl->w[t].wr);
             if (pl->w[t].buf) {
                 sodium_memzero(pl->w[t].buf, CHUNK_BYTES);
                 free(pl->w[t].buf);
@@ -351,27 +351,27 @@ static void pipeline_release(pipeline *pl)
         free(pl->w);
         pl->w = NULL;
     }
-    fiie_rs_release(&pl->rs);
+    mask_stream_release(&pl->rs);
 }
 
 /* Count the stream and allocate every worker's cursors and chunk, and
  * with lm_impl (algorithm 1) its keystream scratch. */
 static int pipeline_init(pipeline *pl, fiie_image *img, const fiie_mask *m, unsigned threads,
-                         const fiie_lm_impl *lm_impl)
+                         const cipher_lm_impl *lm_impl)
 {
     memset(pl, 0, sizeof *pl);
-    int rc = fiie_rs_init(&pl->rs, img, m);
+    int rc = mask_stream_init(&pl->rs, img, m);
     if (rc != FIIE_OK)
         return rc;
     pl->len = pl->rs.pixels * 3;
-    if (!fiie_v1_len_ok(pl->len)) {
-        fiie_rs_release(&pl->rs);
+    if (!cipher_v1_len_ok(pl->len)) {
+        mask_stream_release(&pl->rs);
         return FIIE_E_TOO_LARGE;
     }
-    pl->parts = fiie_parallel_parts((pl->len + PART_BYTES - 1) / PART_BYTES, threads);
+    pl->parts = common_parallel_parts((pl->len + PART_BYTES - 1) / PART_BYTES, threads);
     pl->impl = lm_impl;
     if (lm_impl) {
-        uint64_t group = (uint64_t)FIIE_LM_MAX_CHAINS * FIIE_LM_BLOCK;
+        uint64_t group = (uint64_t)CIPHER_LM_MAX_CHAINS * CIPHER_LM_BLOCK;
         pl->ks_bytes = (size_t)(pl->len < group ? pl->len : group);
     }
     pl->w = calloc(pl->parts, sizeof *pl->w);
@@ -384,8 +384,8 @@ static int pipeline_init(pipeline *pl, fiie_image *img, const fiie_mask *m, unsi
         w->buf = malloc(CHUNK_BYTES);
         if (pl->ks_bytes > 0)
             w->ks = malloc(pl->ks_bytes);
-        if (!w->buf || (pl->ks_bytes > 0 && !w->ks) || fiie_rs_cursor_init(&w->rd, &pl->rs) != FIIE_OK ||
-            fiie_rs_cursor_init(&w->wr, &pl->rs) != FIIE_OK) {
+        if (!w->buf || (pl->ks_bytes > 0 && !w->ks) || mask_cursor_init(&w->rd, &pl->rs) != FIIE_OK ||
+            mask_cursor_init(&w->wr, &pl->rs) != FIIE_OK) {
             pipeline_release(pl);
             return FIIE_E_NO_MEMORY;
         }
@@ -395,17 +395,17 @@ static int pipeline_init(pipeline *pl, fiie_image *img, const fiie_mask *m, unsi
 
 /* XOR the Logistic keystream of stream bytes [off, off + n) into p; the
  * worker's part ends at b1. Groups start on block boundaries, at the
- * part's start and every FIIE_LM_MAX_CHAINS blocks after it. */
+ * part's start and every CIPHER_LM_MAX_CHAINS blocks after it. */
 static void ks_xor(const pipeline *pl, worker *w, uint64_t b1, uint8_t *p, uint64_t off, size_t n)
 {
     while (n > 0) {
         if (off >= w->ks1) {
             uint64_t end = b1 - off < pl->ks_bytes ? b1 : off + pl->ks_bytes;
             size_t glen = (size_t)(end - off);
-            unsigned nb = (unsigned)((glen + FIIE_LM_BLOCK - 1) / FIIE_LM_BLOCK);
+            unsigned nb = (unsigned)((glen + CIPHER_LM_BLOCK - 1) / CIPHER_LM_BLOCK);
             memset(w->ks, 0, glen);
-            fiie_lm_blocks_impl(pl->impl, pl->lm, off / FIIE_LM_BLOCK, nb, w->ks,
-                                glen - (size_t)(nb - 1) * FIIE_LM_BLOCK);
+            cipher_lm_blocks_impl(pl->impl, pl->lm, off / CIPHER_LM_BLOCK, nb, w->ks,
+                                glen - (size_t)(nb - 1) * CIPHER_LM_BLOCK);
             w->ks0 = off;
             w->ks1 = end;
         }
@@ -426,28 +426,28 @@ static void pipeline_part(void *arg, unsigned t, uint64_t first, uint64_t last)
     worker *w = &pl->w[t];
     uint64_t b0 = first * PART_BYTES;
     uint64_t b1 = last * PART_BYTES < pl->len ? last * PART_BYTES : pl->len;
-    fiie_rs_seek(&w->rd, b0 / 3);
-    fiie_rs_seek(&w->wr, b0 / 3);
+    mask_cursor_seek(&w->rd, b0 / 3);
+    mask_cursor_seek(&w->wr, b0 / 3);
     double x = 0;
     if (pl->paper)
-        x = fiie_paper_start(pl->x0, pl->mu); /* one part only: no thread split */
+        x = cipher_paper_start(pl->x0, pl->mu); /* one part only: no thread split */
     else
         w->ks0 = w->ks1 = b0; /* b0 is block aligned: the first group starts there */
     for (uint64_t off = b0; off < b1; off += CHUNK_BYTES) {
         size_t n = (size_t)(b1 - off < CHUNK_BYTES ? b1 - off : CHUNK_BYTES);
-        fiie_rs_gather(&w->rd, w->buf, n / 3);
+        mask_cursor_gather(&w->rd, w->buf, n / 3);
         if (pl->paper) {
-            fiie_paper_stream_xor(&x, pl->mu, w->buf, n);
+            cipher_paper_stream_xor(&x, pl->mu, w->buf, n);
         } else if (pl->decrypt) {
-            fiie_v1_chacha(pl->v1, w->buf, n, off);
+            cipher_v1_chacha(pl->v1, w->buf, n, off);
             ks_xor(pl, w, b1, w->buf, off, n);
         } else {
             ks_xor(pl, w, b1, w->buf, off, n);
-            fiie_v1_chacha(pl->v1, w->buf, n, off);
+            cipher_v1_chacha(pl->v1, w->buf, n, off);
             if (pl->mac)
-                fiie_v1_mac_update(pl->mac, w->buf, n);
+                cipher_v1_mac_update(pl->mac, w->buf, n);
         }
-        fiie_rs_scatter(&w->wr, w->buf, n / 3);
+        mask_cursor_scatter(&w->wr, w->buf, n / 3);
     }
 }
 
@@ -458,26 +458,26 @@ static void pipeline_run(pipeline *pl, unsigned threads)
     if (pl->paper || pl->mac)
         pipeline_part(pl, 0, 0, (pl->len + PART_BYTES - 1) / PART_BYTES);
     else
-        fiie_parallel_for((pl->len + PART_BYTES - 1) / PART_BYTES, threads, pipeline_part, pl);
+        common_parallel_for((pl->len + PART_BYTES - 1) / PART_BYTES, threads, pipeline_part, pl);
 }
 
 /* Read-only pass: Poly1305 over the ciphertext now in the image. */
-static void pipeline_mac(pipeline *pl, fiie_v1_mac *st)
+static void pipeline_mac(pipeline *pl, cipher_v1_mac *st)
 {
     worker *w = &pl->w[0];
     if (pl->len == 0)
         return;
-    fiie_rs_seek(&w->rd, 0);
+    mask_cursor_seek(&w->rd, 0);
     for (uint64_t off = 0; off < pl->len; off += CHUNK_BYTES) {
         size_t n = (size_t)(pl->len - off < CHUNK_BYTES ? pl->len - off : CHUNK_BYTES);
-        fiie_rs_gather(&w->rd, w->buf, n / 3);
-        fiie_v1_mac_update(st, w->buf, n);
+        mask_cursor_gather(&w->rd, w->buf, n / 3);
+        cipher_v1_mac_update(st, w->buf, n);
     }
 }
 
 /* ---- encrypt / decrypt --------------------------------------------------- */
 
-int fiie_encrypt_lm_impl(const fiie_lm_impl *impl, const fiie_key *k, fiie_image *img,
+int cipher_encrypt_lm_impl(const cipher_lm_impl *impl, const fiie_key *k, fiie_image *img,
                          const fiie_mask *m, const fiie_encrypt_options *o, uint8_t *header,
                          size_t cap, size_t *header_len)
 {
@@ -490,14 +490,14 @@ int fiie_encrypt_lm_impl(const fiie_lm_impl *impl, const fiie_key *k, fiie_image
         fiie_encrypt_options_init(&def);
         o = &def;
     }
-    if (!fiie_abi_compatible(o->abi_version))
+    if (!common_abi_compatible(o->abi_version))
         return FIIE_E_VERSION;
     if ((o->alg != FIIE_ALG_V1 && o->alg != FIIE_ALG_PAPER) ||
         (o->flags & ~FIIE_ENCRYPT_FIXED_NONCE) != 0 ||
-        !fiie_all_zero(o->reserved, sizeof o->reserved))
+        !common_all_zero(o->reserved, sizeof o->reserved))
         return FIIE_E_INVALID_ARGUMENT;
     int paper = o->alg == FIIE_ALG_PAPER;
-    if (paper ? !fiie_paper_key_valid(o->paper_x0, o->paper_mu) : !k)
+    if (paper ? !cipher_paper_key_valid(o->paper_x0, o->paper_mu) : !k)
         return FIIE_E_INVALID_ARGUMENT;
     size_t ch;
     int rc = image_check(img, &ch);
@@ -510,15 +510,15 @@ int fiie_encrypt_lm_impl(const fiie_lm_impl *impl, const fiie_key *k, fiie_image
         return FIIE_E_EMPTY_MASK;
 
     fiie_header_info info = {0};
-    info.version = FIIE_HEADER_VERSION;
+    info.version = FORMAT_HEADER_VERSION;
     info.alg = o->alg;
     info.channels = (uint32_t)ch;
     info.width = img->width;
     info.height = img->height;
     info.n_regions = (uint32_t)nreg;
     if (!paper && k->has_kdf) {
-        info.kdf = FIIE_KDF_ARGON2ID13;
-        info.flags = FIIE_HEADER_FLAG_KDF;
+        info.kdf = FORMAT_KDF_ARGON2ID13;
+        info.flags = FORMAT_HEADER_FLAG_KDF;
         info.opslimit = k->opslimit;
         info.memlimit = k->memlimit;
         memcpy(info.salt, k->salt, FIIE_SALT_BYTES);
@@ -539,7 +539,7 @@ int fiie_encrypt_lm_impl(const fiie_lm_impl *impl, const fiie_key *k, fiie_image
         return FIIE_E_EMPTY_MASK;
     }
     if (paper) {
-        fiie_header_write(header, &info, m);
+        format_header_write(header, &info, m);
         pl.paper = 1;
         pl.x0 = o->paper_x0;
         pl.mu = o->paper_mu;
@@ -554,20 +554,20 @@ int fiie_encrypt_lm_impl(const fiie_lm_impl *impl, const fiie_key *k, fiie_image
     subkeys s;
     rc = subkeys_derive(&s, k, info.nonce);
     if (rc == FIIE_OK) {
-        fiie_v1 v1;
-        fiie_v1_mac st;
+        cipher_v1 v1;
+        cipher_v1_mac st;
         size_t alen = hlen - FIIE_TAG_BYTES;
-        fiie_header_write(header, &info, m);
-        fiie_v1_init(&v1, s.ae, info.nonce);
-        fiie_v1_mac_begin(&v1, &st, header, alen);
+        format_header_write(header, &info, m);
+        cipher_v1_init(&v1, s.ae, info.nonce);
+        cipher_v1_mac_begin(&v1, &st, header, alen);
         pl.lm = &s.lm;
         pl.v1 = &v1;
         pl.mac = pl.parts == 1 ? &st : NULL;
         pipeline_run(&pl, o->threads);
         if (!pl.mac)
             pipeline_mac(&pl, &st);
-        fiie_v1_mac_end(&st, alen, pl.len, header + alen);
-        fiie_v1_wipe(&v1);
+        cipher_v1_mac_end(&st, alen, pl.len, header + alen);
+        cipher_v1_wipe(&v1);
     }
     subkeys_wipe(&s);
     pipeline_release(&pl);
@@ -578,10 +578,10 @@ int fiie_encrypt(const fiie_key *k, fiie_image *img, const fiie_mask *m,
                  const fiie_encrypt_options *o, uint8_t *header, size_t cap,
                  size_t *header_len)
 {
-    return fiie_encrypt_lm_impl(fiie_lm_impl_best(), k, img, m, o, header, cap, header_len);
+    return cipher_encrypt_lm_impl(cipher_lm_impl_best(), k, img, m, o, header, cap, header_len);
 }
 
-int fiie_decrypt_lm_impl(const fiie_lm_impl *impl, const fiie_key *k, fiie_image *img,
+int cipher_decrypt_lm_impl(const cipher_lm_impl *impl, const fiie_key *k, fiie_image *img,
                          const uint8_t *header, size_t len, const fiie_decrypt_options *o)
 {
     if (!img || !header)
@@ -591,9 +591,9 @@ int fiie_decrypt_lm_impl(const fiie_lm_impl *impl, const fiie_key *k, fiie_image
         fiie_decrypt_options_init(&def);
         o = &def;
     }
-    if (!fiie_abi_compatible(o->abi_version))
+    if (!common_abi_compatible(o->abi_version))
         return FIIE_E_VERSION;
-    if (!fiie_all_zero(o->reserved, sizeof o->reserved))
+    if (!common_all_zero(o->reserved, sizeof o->reserved))
         return FIIE_E_INVALID_ARGUMENT;
     size_t ch;
     int rc = image_check(img, &ch);
@@ -606,7 +606,7 @@ int fiie_decrypt_lm_impl(const fiie_lm_impl *impl, const fiie_key *k, fiie_image
     if (info.width != img->width || info.height != img->height || info.channels != ch)
         return FIIE_E_MISMATCH;
     int paper = info.alg == FIIE_ALG_PAPER;
-    if (paper ? !fiie_paper_key_valid(o->paper_x0, o->paper_mu) : !k)
+    if (paper ? !cipher_paper_key_valid(o->paper_x0, o->paper_mu) : !k)
         return FIIE_E_INVALID_ARGUMENT;
     if (sodium_init() < 0)
         return FIIE_E_CRYPTO;
@@ -631,15 +631,15 @@ int fiie_decrypt_lm_impl(const fiie_lm_impl *impl, const fiie_key *k, fiie_image
         subkeys s;
         rc = subkeys_derive(&s, k, info.nonce);
         if (rc == FIIE_OK) {
-            fiie_v1 v1;
-            fiie_v1_mac st;
+            cipher_v1 v1;
+            cipher_v1_mac st;
             uint8_t tag[FIIE_TAG_BYTES];
             size_t alen = len - FIIE_TAG_BYTES;
-            fiie_v1_init(&v1, s.ae, info.nonce);
-            fiie_v1_mac_begin(&v1, &st, header, alen);
+            cipher_v1_init(&v1, s.ae, info.nonce);
+            cipher_v1_mac_begin(&v1, &st, header, alen);
             /* The tag is checked before a single pixel is written. */
             pipeline_mac(&pl, &st);
-            fiie_v1_mac_end(&st, alen, pl.len, tag);
+            cipher_v1_mac_end(&st, alen, pl.len, tag);
             if (crypto_verify_16(tag, header + alen) != 0) {
                 rc = FIIE_E_AUTH;
             } else {
@@ -647,7 +647,7 @@ int fiie_decrypt_lm_impl(const fiie_lm_impl *impl, const fiie_key *k, fiie_image
                 pl.v1 = &v1;
                 pipeline_run(&pl, o->threads);
             }
-            fiie_v1_wipe(&v1);
+            cipher_v1_wipe(&v1);
         }
         subkeys_wipe(&s);
     }
@@ -659,5 +659,5 @@ int fiie_decrypt_lm_impl(const fiie_lm_impl *impl, const fiie_key *k, fiie_image
 int fiie_decrypt(const fiie_key *k, fiie_image *img, const uint8_t *header, size_t len,
                  const fiie_decrypt_options *o)
 {
-    return fiie_decrypt_lm_impl(fiie_lm_impl_best(), k, img, header, len, o);
+    return cipher_decrypt_lm_impl(cipher_lm_impl_best(), k, img, header, len, o);
 }

@@ -25,24 +25,16 @@ static inline uint64_t lm_f(uint64_t x, uint64_t q)
     return (uint64_t)(p >> 64) * 4 + ((uint64_t)p >> 62);
 }
 
-uint64_t fiie_lm_f(uint64_t x, uint64_t q)
+uint64_t cipher_lm_f(uint64_t x, uint64_t q)
 {
     return lm_f(x, q);
 }
 
-static uint64_t load64_le(const uint8_t *p)
-{
-    uint64_t v = 0;
-    for (int i = 7; i >= 0; i--)
-        v = (v << 8) | p[i];
-    return v;
-}
-
-uint64_t fiie_lm_h8(const uint8_t k_lm[32], const uint8_t *msg, size_t len)
+uint64_t cipher_lm_h8(const uint8_t k_lm[32], const uint8_t *msg, size_t len)
 {
     uint8_t h[16];
     crypto_generichash(h, sizeof h, msg, len, k_lm, 32);
-    uint64_t v = load64_le(h);
+    uint64_t v = mem_load_le64(h);
     sodium_memzero(h, sizeof h);
     return v;
 }
@@ -53,29 +45,29 @@ uint64_t fiie_lm_h8(const uint8_t k_lm[32], const uint8_t *msg, size_t len)
  * chains are independent, so this runs ~8x faster than one by one);
  * running the whole window and OR-ing the hits classifies exactly as
  * stopping at the first hit would. */
-int fiie_lm_init(fiie_lm *lm, const uint8_t k_lm[32])
+int cipher_lm_init(cipher_lm *lm, const uint8_t k_lm[32])
 {
     memcpy(lm->k_lm, k_lm, 32);
-    unsigned pending = (1u << FIIE_LM_LANES) - 1;
-    for (int a = 0; a < FIIE_LM_ATTEMPTS && pending; a++) {
-        uint64_t q[FIIE_LM_LANES], x[FIIE_LM_LANES], y[FIIE_LM_LANES];
-        uint64_t hit[FIIE_LM_LANES] = {0};
-        for (int l = 0; l < FIIE_LM_LANES; l++) {
+    unsigned pending = (1u << CIPHER_LM_LANES) - 1;
+    for (int a = 0; a < CIPHER_LM_ATTEMPTS && pending; a++) {
+        uint64_t q[CIPHER_LM_LANES], x[CIPHER_LM_LANES], y[CIPHER_LM_LANES];
+        uint64_t hit[CIPHER_LM_LANES] = {0};
+        for (int l = 0; l < CIPHER_LM_LANES; l++) {
             const uint8_t msg[4] = {'m', 'u', (uint8_t)l, (uint8_t)a};
-            uint64_t r = fiie_lm_h8(k_lm, msg, sizeof msg);
+            uint64_t r = cipher_lm_h8(k_lm, msg, sizeof msg);
             q[l] = UINT64_MAX - (r >> 8);
             x[l] = r << 1 | 1u;
         }
-        for (int i = 0; i < FIIE_LM_WARMUP; i++)
-            for (int l = 0; l < FIIE_LM_LANES; l++)
+        for (int i = 0; i < CIPHER_LM_WARMUP; i++)
+            for (int l = 0; l < CIPHER_LM_LANES; l++)
                 x[l] = lm_f(x[l], q[l]);
         memcpy(y, x, sizeof y);
-        for (int i = 0; i < FIIE_LM_WEAK_WINDOW; i++)
-            for (int l = 0; l < FIIE_LM_LANES; l++) {
+        for (int i = 0; i < CIPHER_LM_WEAK_WINDOW; i++)
+            for (int l = 0; l < CIPHER_LM_LANES; l++) {
                 x[l] = lm_f(x[l], q[l]);
                 hit[l] |= (uint64_t)(x[l] == y[l]);
             }
-        for (int l = 0; l < FIIE_LM_LANES; l++) {
+        for (int l = 0; l < CIPHER_LM_LANES; l++) {
             if ((pending >> l & 1u) && !hit[l]) {
                 lm->q[l] = q[l];
                 pending &= ~(1u << l);
@@ -83,24 +75,23 @@ int fiie_lm_init(fiie_lm *lm, const uint8_t k_lm[32])
         }
     }
     if (pending) {
-        fiie_lm_wipe(lm);
+        cipher_lm_wipe(lm);
         return FIIE_E_CRYPTO;
     }
     return FIIE_OK;
 }
 
-void fiie_lm_wipe(fiie_lm *lm)
+void cipher_lm_wipe(cipher_lm *lm)
 {
     sodium_memzero(lm, sizeof *lm);
 }
 
-
-static void lm_seed(const fiie_lm *lm, uint64_t j, uint64_t x[FIIE_LM_LANES])
+static void lm_seed(const cipher_lm *lm, uint64_t j, uint64_t x[CIPHER_LM_LANES])
 {
-    for (int l = 0; l < FIIE_LM_LANES; l++) {
+    for (int l = 0; l < CIPHER_LM_LANES; l++) {
         const uint8_t msg[9] = {'s', 'e', 'e', 'd', (uint8_t)j, (uint8_t)(j >> 8),
                                 (uint8_t)(j >> 16), (uint8_t)(j >> 24), (uint8_t)l};
-        x[l] = fiie_lm_h8(lm->k_lm, msg, sizeof msg) | 1u;
+        x[l] = cipher_lm_h8(lm->k_lm, msg, sizeof msg) | 1u;
     }
 }
 
@@ -110,7 +101,7 @@ static void lm_seed(const fiie_lm *lm, uint64_t j, uint64_t x[FIIE_LM_LANES])
  * the real limit (the two multiplies per byte are not the only cost). */
 #define LM_BATCH 64
 
-static void lm_chain(const uint64_t q[FIIE_LM_LANES], uint64_t *x, uint8_t *buf, size_t steps)
+static void lm_chain(const uint64_t q[CIPHER_LM_LANES], uint64_t *x, uint8_t *buf, size_t steps)
 {
     /* Eight independent dependency chains in registers keep the
      * multiplier busy; no branch in the loop body. */
@@ -130,11 +121,11 @@ static void lm_chain(const uint64_t q[FIIE_LM_LANES], uint64_t *x, uint8_t *buf,
             x7 = lm_f(x7, q7);
         }
     } else {
-        uint64_t st[LM_BATCH * FIIE_LM_LANES];
+        uint64_t st[LM_BATCH * CIPHER_LM_LANES];
         for (size_t g0 = 0; g0 < steps; g0 += LM_BATCH) {
             size_t ng = steps - g0 < LM_BATCH ? steps - g0 : LM_BATCH;
             for (size_t n = 0; n < ng; n++) {
-                uint64_t *s = st + FIIE_LM_LANES * n;
+                uint64_t *s = st + CIPHER_LM_LANES * n;
                 s[0] = x0 = lm_f(x0, q0);
                 s[1] = x1 = lm_f(x1, q1);
                 s[2] = x2 = lm_f(x2, q2);
@@ -145,7 +136,7 @@ static void lm_chain(const uint64_t q[FIIE_LM_LANES], uint64_t *x, uint8_t *buf,
                 s[7] = x7 = lm_f(x7, q7);
             }
             uint8_t *b = buf + 8 * g0;
-            for (size_t i = 0; i < FIIE_LM_LANES * ng; i++)
+            for (size_t i = 0; i < CIPHER_LM_LANES * ng; i++)
                 b[i] ^= (uint8_t)(st[i] >> 24);
         }
         sodium_memzero(st, sizeof st);
@@ -154,54 +145,47 @@ static void lm_chain(const uint64_t q[FIIE_LM_LANES], uint64_t *x, uint8_t *buf,
     x[4] = x4, x[5] = x5, x[6] = x6, x[7] = x7;
 }
 
-void fiie_lm_run_portable(const uint64_t q[FIIE_LM_LANES], uint64_t *x, unsigned nb,
+void cipher_lm_run_portable(const uint64_t q[CIPHER_LM_LANES], uint64_t *x, unsigned nb,
                           uint8_t *const *buf, size_t steps)
 {
     for (unsigned c = 0; c < nb; c++)
-        lm_chain(q, x + FIIE_LM_LANES * c, buf ? buf[c] : NULL, steps);
+        lm_chain(q, x + CIPHER_LM_LANES * c, buf ? buf[c] : NULL, steps);
 }
 
-const fiie_lm_impl fiie_lm_impl_portable = {fiie_lm_run_portable, 1, "portable"};
+const cipher_lm_impl cipher_lm_impl_portable = {cipher_lm_run_portable, 1, "portable"};
 
 #ifdef FIIE_HAVE_LM_AVX512
-int fiie_lm_cpu_has_avx512(void)
-{
-    __builtin_cpu_init();
-    return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512ifma") &&
-           __builtin_cpu_supports("avx512vbmi");
-}
-
-const fiie_lm_impl fiie_lm_impl_avx512 = {fiie_lm_run_avx512, 2, "avx512"};
-const fiie_lm_impl fiie_lm_impl_avx512_only = {fiie_lm_run_avx512, 1, "avx512-only"};
+const cipher_lm_impl cipher_lm_impl_avx512 = {cipher_lm_run_avx512, 2, "avx512"};
+const cipher_lm_impl cipher_lm_impl_avx512_only = {cipher_lm_run_avx512, 1, "avx512-only"};
 #endif
 
-const fiie_lm_impl *fiie_lm_impl_best(void)
+const cipher_lm_impl *cipher_lm_impl_best(void)
 {
 #ifdef FIIE_HAVE_LM_AVX512
-    if (fiie_lm_cpu_has_avx512())
-        return &fiie_lm_impl_avx512;
+    if (common_cpu_has(COMMON_CPU_AVX512_IFMA_VBMI))
+        return &cipher_lm_impl_avx512;
 #endif
-    return &fiie_lm_impl_portable;
+    return &cipher_lm_impl_portable;
 }
 
-static void lm_run(const fiie_lm_impl *impl, const fiie_lm *lm, uint64_t *x, unsigned nb,
+static void lm_run(const cipher_lm_impl *impl, const cipher_lm *lm, uint64_t *x, unsigned nb,
                    uint8_t *const *buf, size_t steps)
 {
     if (nb < impl->min_chains)
-        impl = &fiie_lm_impl_portable;
+        impl = &cipher_lm_impl_portable;
     impl->run(lm->q, x, nb, buf, steps);
 }
 
-void fiie_lm_block_start(const fiie_lm *lm, uint64_t j, fiie_lm_pos *pos)
+void cipher_lm_block_start(const cipher_lm *lm, uint64_t j, cipher_lm_pos *pos)
 {
-    uint64_t x[FIIE_LM_LANES];
+    uint64_t x[CIPHER_LM_LANES];
     lm_seed(lm, j, x);
-    lm_chain(lm->q, x, NULL, FIIE_LM_WARMUP);
+    lm_chain(lm->q, x, NULL, CIPHER_LM_WARMUP);
     memcpy(pos->x, x, sizeof x);
     sodium_memzero(x, sizeof x);
 }
 
-void fiie_lm_block_xor(const fiie_lm *lm, fiie_lm_pos *pos, uint8_t *buf, size_t len)
+void cipher_lm_block_xor(const cipher_lm *lm, cipher_lm_pos *pos, uint8_t *buf, size_t len)
 {
     size_t groups = len / 8;
     lm_chain(lm->q, pos->x, buf, groups);
@@ -216,25 +200,25 @@ void fiie_lm_block_xor(const fiie_lm *lm, fiie_lm_pos *pos, uint8_t *buf, size_t
 /* Blocks j .. j + nb - 1 at buf, all whole but the last (last_len
  * bytes), side by side: independent blocks hide the SIMD kernel's
  * latency. */
-static void lm_blocks(const fiie_lm_impl *impl, const fiie_lm *lm, uint64_t j, unsigned nb,
+static void lm_blocks(const cipher_lm_impl *impl, const cipher_lm *lm, uint64_t j, unsigned nb,
                       uint8_t *buf, size_t last_len)
 {
-    uint64_t x[FIIE_LM_MAX_CHAINS * FIIE_LM_LANES];
-    uint8_t *b[FIIE_LM_MAX_CHAINS];
+    uint64_t x[CIPHER_LM_MAX_CHAINS * CIPHER_LM_LANES];
+    uint8_t *b[CIPHER_LM_MAX_CHAINS];
     for (unsigned c = 0; c < nb; c++) {
-        lm_seed(lm, j + c, x + FIIE_LM_LANES * c);
-        b[c] = buf + (size_t)c * FIIE_LM_BLOCK;
+        lm_seed(lm, j + c, x + CIPHER_LM_LANES * c);
+        b[c] = buf + (size_t)c * CIPHER_LM_BLOCK;
     }
-    lm_run(impl, lm, x, nb, NULL, FIIE_LM_WARMUP);
-    size_t common = last_len / 8, whole = FIIE_LM_BLOCK / 8;
+    lm_run(impl, lm, x, nb, NULL, CIPHER_LM_WARMUP);
+    size_t common = last_len / 8, whole = CIPHER_LM_BLOCK / 8;
     lm_run(impl, lm, x, nb, b, common);
     if (nb > 1 && common < whole) {
         for (unsigned c = 0; c + 1 < nb; c++)
             b[c] += 8 * common;
         lm_run(impl, lm, x, nb - 1, b, whole - common);
     }
-    uint64_t *xl = x + FIIE_LM_LANES * (nb - 1);
-    uint8_t *p = buf + (size_t)(nb - 1) * FIIE_LM_BLOCK + 8 * common;
+    uint64_t *xl = x + CIPHER_LM_LANES * (nb - 1);
+    uint8_t *p = buf + (size_t)(nb - 1) * CIPHER_LM_BLOCK + 8 * common;
     for (size_t l = 0; l < last_len % 8; l++) {
         xl[l] = lm_f(xl[l], lm->q[l]);
         p[l] ^= (uint8_t)(xl[l] >> 24);
@@ -242,34 +226,34 @@ static void lm_blocks(const fiie_lm_impl *impl, const fiie_lm *lm, uint64_t j, u
     sodium_memzero(x, sizeof x);
 }
 
-void fiie_lm_blocks_impl(const fiie_lm_impl *impl, const fiie_lm *lm, uint64_t j, unsigned nb,
+void cipher_lm_blocks_impl(const cipher_lm_impl *impl, const cipher_lm *lm, uint64_t j, unsigned nb,
                          uint8_t *buf, size_t last_len)
 {
     lm_blocks(impl, lm, j, nb, buf, last_len);
 }
 
-void fiie_lm_xor_block(const fiie_lm *lm, uint64_t j, uint8_t *buf, size_t len)
+void cipher_lm_xor_block(const cipher_lm *lm, uint64_t j, uint8_t *buf, size_t len)
 {
-    fiie_lm_pos pos;
-    fiie_lm_block_start(lm, j, &pos);
-    fiie_lm_block_xor(lm, &pos, buf, len);
+    cipher_lm_pos pos;
+    cipher_lm_block_start(lm, j, &pos);
+    cipher_lm_block_xor(lm, &pos, buf, len);
     sodium_memzero(&pos, sizeof pos);
 }
 
-void fiie_lm_stream_start(const fiie_lm *lm, fiie_lm_stream *s, uint64_t block)
+void cipher_lm_stream_start(const cipher_lm *lm, cipher_lm_stream *s, uint64_t block)
 {
     s->j = block;
     s->used = 0;
-    fiie_lm_block_start(lm, block, &s->pos);
+    cipher_lm_block_start(lm, block, &s->pos);
 }
 
-void fiie_lm_stream_xor(const fiie_lm *lm, fiie_lm_stream *s, uint8_t *buf, size_t len)
+void cipher_lm_stream_xor(const cipher_lm *lm, cipher_lm_stream *s, uint8_t *buf, size_t len)
 {
     while (len > 0) {
-        if (s->used == FIIE_LM_BLOCK)
-            fiie_lm_stream_start(lm, s, s->j + 1);
-        size_t n = FIIE_LM_BLOCK - s->used < len ? FIIE_LM_BLOCK - s->used : len;
-        fiie_lm_block_xor(lm, &s->pos, buf, n);
+        if (s->used == CIPHER_LM_BLOCK)
+            cipher_lm_stream_start(lm, s, s->j + 1);
+        size_t n = CIPHER_LM_BLOCK - s->used < len ? CIPHER_LM_BLOCK - s->used : len;
+        cipher_lm_block_xor(lm, &s->pos, buf, n);
         s->used += n;
         buf += n;
         len -= n;
@@ -277,8 +261,8 @@ void fiie_lm_stream_xor(const fiie_lm *lm, fiie_lm_stream *s, uint8_t *buf, size
 }
 
 typedef struct lm_job {
-    const fiie_lm_impl *impl;
-    const fiie_lm *lm;
+    const cipher_lm_impl *impl;
+    const cipher_lm *lm;
     uint8_t *buf;
     size_t len;
 } lm_job;
@@ -288,22 +272,22 @@ static void run_blocks(void *arg, unsigned part, uint64_t first, uint64_t last)
     (void)part;
     const lm_job *jb = arg;
     for (uint64_t j = first; j < last;) {
-        unsigned nb = last - j < FIIE_LM_MAX_CHAINS ? (unsigned)(last - j) : FIIE_LM_MAX_CHAINS;
-        size_t off = (size_t)(j + nb - 1) * FIIE_LM_BLOCK;
-        size_t n = jb->len - off < FIIE_LM_BLOCK ? jb->len - off : FIIE_LM_BLOCK;
-        lm_blocks(jb->impl, jb->lm, j, nb, jb->buf + (size_t)j * FIIE_LM_BLOCK, n);
+        unsigned nb = last - j < CIPHER_LM_MAX_CHAINS ? (unsigned)(last - j) : CIPHER_LM_MAX_CHAINS;
+        size_t off = (size_t)(j + nb - 1) * CIPHER_LM_BLOCK;
+        size_t n = jb->len - off < CIPHER_LM_BLOCK ? jb->len - off : CIPHER_LM_BLOCK;
+        lm_blocks(jb->impl, jb->lm, j, nb, jb->buf + (size_t)j * CIPHER_LM_BLOCK, n);
         j += nb;
     }
 }
 
-void fiie_lm_xor_impl(const fiie_lm_impl *impl, const fiie_lm *lm, uint8_t *buf, size_t len,
+void cipher_lm_xor_impl(const cipher_lm_impl *impl, const cipher_lm *lm, uint8_t *buf, size_t len,
                       unsigned threads)
 {
     lm_job jb = {impl, lm, buf, len};
-    fiie_parallel_for((len + FIIE_LM_BLOCK - 1) / FIIE_LM_BLOCK, threads, run_blocks, &jb);
+    common_parallel_for((len + CIPHER_LM_BLOCK - 1) / CIPHER_LM_BLOCK, threads, run_blocks, &jb);
 }
 
-void fiie_lm_xor(const fiie_lm *lm, uint8_t *buf, size_t len, unsigned threads)
+void cipher_lm_xor(const cipher_lm *lm, uint8_t *buf, size_t len, unsigned threads)
 {
-    fiie_lm_xor_impl(fiie_lm_impl_best(), lm, buf, len, threads);
+    cipher_lm_xor_impl(cipher_lm_impl_best(), lm, buf, len, threads);
 }

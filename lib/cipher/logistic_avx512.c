@@ -1,10 +1,10 @@
 /* AVX-512 Logistic kernel: the eight lanes of a block in one zmm, up to
- * FIIE_LM_MAX_CHAINS blocks interleaved. One block alone is latency-bound
+ * CIPHER_LM_MAX_CHAINS blocks interleaved. One block alone is latency-bound
  * (a step is a chain of ~20 dependent multiplies, shifts and adds), so it
  * is slower than the scalar code; independent blocks fill those cycles.
  * Built with -mavx512f -mavx512ifma -mavx512vbmi and called only when
- * fiie_lm_cpu_has_avx512() says so. Integer-only and bit-exact with
- * fiie_lm_f(): every intermediate sum below is < 2^64. */
+ * common_cpu_has(COMMON_CPU_AVX512_IFMA_VBMI) says so. Integer-only and bit-exact with
+ * cipher_lm_f(): every intermediate sum below is < 2^64. */
 #include <immintrin.h>
 
 #include "cipher/logistic.h"
@@ -48,17 +48,17 @@ static inline void xor8(uint8_t *p, __m512i x)
 
 /* nb is a constant in each caller, so the chains stay in registers. */
 static inline __attribute__((always_inline)) void
-lm_run(const uint64_t q[FIIE_LM_LANES], uint64_t *x, uint8_t *const *buf, size_t steps,
+lm_run(const uint64_t q[CIPHER_LM_LANES], uint64_t *x, uint8_t *const *buf, size_t steps,
        const int nb)
 {
     const __m512i vq = _mm512_loadu_si512(q);
     const __m512i vq0 = _mm512_and_si512(vq, _mm512_set1_epi64((INT64_C(1) << 52) - 1));
     const __m512i vq1 = _mm512_srli_epi64(vq, 52);
-    __m512i v[FIIE_LM_MAX_CHAINS];
+    __m512i v[CIPHER_LM_MAX_CHAINS];
     for (int c = 0; c < nb; c++)
-        v[c] = _mm512_loadu_si512(x + FIIE_LM_LANES * c);
+        v[c] = _mm512_loadu_si512(x + CIPHER_LM_LANES * c);
     if (buf) {
-        uint8_t *b[FIIE_LM_MAX_CHAINS];
+        uint8_t *b[CIPHER_LM_MAX_CHAINS];
         for (int c = 0; c < nb; c++)
             b[c] = buf[c];
         /* Byte 3 of each lane of two consecutive steps: one vpermt2b. */
@@ -84,12 +84,12 @@ lm_run(const uint64_t q[FIIE_LM_LANES], uint64_t *x, uint8_t *const *buf, size_t
                 v[c] = lm_f8(v[c], vq0, vq1);
     }
     for (int c = 0; c < nb; c++) {
-        _mm512_storeu_si512(x + FIIE_LM_LANES * c, v[c]);
+        _mm512_storeu_si512(x + CIPHER_LM_LANES * c, v[c]);
         v[c] = _mm512_setzero_si512();
     }
 }
 
-void fiie_lm_run_avx512(const uint64_t q[FIIE_LM_LANES], uint64_t *x, unsigned nb,
+void cipher_lm_run_avx512(const uint64_t q[CIPHER_LM_LANES], uint64_t *x, unsigned nb,
                         uint8_t *const *buf, size_t steps)
 {
     switch (nb) {

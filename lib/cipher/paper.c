@@ -10,7 +10,7 @@
 #error "paper.c must not be built with -ffast-math: the paper keystream needs exact IEEE arithmetic"
 #endif
 
-int fiie_paper_key_valid(double x0, double mu)
+int cipher_paper_key_valid(double x0, double mu)
 {
     return x0 > 0.0 && x0 < 1.0 && mu >= 3.57 && mu <= 4.0;
 }
@@ -26,15 +26,15 @@ static double step(double x, double mu)
     return r;
 }
 
-double fiie_paper_start(double x0, double mu)
+double cipher_paper_start(double x0, double mu)
 {
     double x = x0;
-    for (int i = 0; i < FIIE_PAPER_DISCARD; i++)
+    for (int i = 0; i < CIPHER_PAPER_DISCARD; i++)
         x = step(x, mu);
     return x;
 }
 
-void fiie_paper_stream_xor(double *xp, double mu, uint8_t *buf, size_t len)
+void cipher_paper_stream_xor(double *xp, double mu, uint8_t *buf, size_t len)
 {
     double x = *xp;
     for (size_t n = 0; n < len; n++) {
@@ -45,8 +45,8 @@ void fiie_paper_stream_xor(double *xp, double mu, uint8_t *buf, size_t len)
     *xp = x;
 }
 
-void fiie_paper_xor(double x0, double mu, uint8_t *buf, size_t len)
+void cipher_paper_xor(double x0, double mu, uint8_t *buf, size_t len)
 {
-    double x = fiie_paper_start(x0, mu);
-    fiie_paper_stream_xor(&x, mu, buf, len);
+    double x = cipher_paper_start(x0, mu);
+    cipher_paper_stream_xor(&x, mu, buf, len);
 }

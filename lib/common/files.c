@@ -26,7 +26,7 @@
 #include "common/common.h"
 #include "fiie/common.h"
 
-long long fiie_read_full(int fd, void *buf, size_t size)
+long long common_read_full(int fd, void *buf, size_t size)
 {
     uint8_t *p = buf;
     size_t done = 0;
@@ -64,7 +64,7 @@ static int read_fd(int fd, size_t max_size, uint8_t **out, size_t *out_size)
         return FIIE_E_NO_MEMORY;
     size_t len = 0;
     for (;;) {
-        long long n = fiie_read_full(fd, buf + len, cap - len);
+        long long n = common_read_full(fd, buf + len, cap - len);
         if (n < 0) {
             free(buf);
             return FIIE_E_IO;
@@ -94,7 +94,7 @@ static int read_fd(int fd, size_t max_size, uint8_t **out, size_t *out_size)
     return 0;
 }
 
-int fiie_read_file(const char *path, size_t max_size, uint8_t **out, size_t *out_size)
+int common_read_file(const char *path, size_t max_size, uint8_t **out, size_t *out_size)
 {
     *out = NULL;
     *out_size = 0;
@@ -214,18 +214,18 @@ static void sync_directory(const char *dir, size_t dir_len)
     close(fd);
 }
 
-int fiie_atomic_write(const char *path, const void *data, size_t size, unsigned flags,
+int common_atomic_write(const char *path, const void *data, size_t size, unsigned flags,
                       unsigned mode)
 {
     if (path == NULL || path[0] == '\0' || (data == NULL && size != 0) ||
-        (flags & ~FIIE_ATOMIC_NO_CLOBBER) != 0 || (mode & ~07777u) != 0)
+        (flags & ~COMMON_ATOMIC_NO_CLOBBER) != 0 || (mode & ~07777u) != 0)
         return FIIE_E_INVALID_ARGUMENT;
     size_t plen = strlen(path);
     if (path[plen - 1] == '/')
         return FIIE_E_INVALID_ARGUMENT; /* names a directory, not a file */
     if (sodium_init() < 0)
         return FIIE_E_IO;
-    int no_clobber = (flags & FIIE_ATOMIC_NO_CLOBBER) != 0;
+    int no_clobber = (flags & COMMON_ATOMIC_NO_CLOBBER) != 0;
     struct stat st;
     /* Early answer only (no temporary file); the link below is the real
      * race-free check. */

@@ -18,7 +18,7 @@ static void *part_main(void *p)
     return NULL;
 }
 
-unsigned fiie_parallel_parts(uint64_t items, unsigned threads)
+unsigned common_parallel_parts(uint64_t items, unsigned threads)
 {
     if (threads > FIIE_MAX_THREADS)
         threads = FIIE_MAX_THREADS;
@@ -27,11 +27,11 @@ unsigned fiie_parallel_parts(uint64_t items, unsigned threads)
     return threads ? threads : 1;
 }
 
-void fiie_parallel_for(uint64_t items, unsigned threads,
+void common_parallel_for(uint64_t items, unsigned threads,
                        void (*fn)(void *arg, unsigned part, uint64_t first, uint64_t last),
                        void *arg)
 {
-    threads = fiie_parallel_parts(items, threads);
+    threads = common_parallel_parts(items, threads);
     if (threads == 1) {
         if (items > 0)
             fn(arg, 0, 0, items);

@@ -62,9 +62,9 @@ int fiie_face_align(const fiie_image *src, const fiie_face *f, fiie_image *out)
 {
     if (f == NULL || out == NULL)
         return FIIE_E_INVALID_ARGUMENT;
-    int rc = fiie_detector_check_image_(src);
+    int rc = detect_check_image(src);
     if (rc == FIIE_OK)
-        rc = fiie_detector_check_image_(out);
+        rc = detect_check_image(out);
     if (rc != FIIE_OK)
         return rc;
     if (out->width != FIIE_ALIGN_SIZE || out->height != FIIE_ALIGN_SIZE ||

@@ -60,7 +60,7 @@ static int grow(void **p, size_t *cap, size_t n, size_t elem)
 
 #define GROW(ptr, cap, n) grow((void **)&(ptr), &(cap), (n), sizeof *(ptr))
 
-static int list_push(mt_list *l, const mt_box *b)
+static int list_push(detect_list *l, const detect_box *b)
 {
     int rc = GROW(l->v, l->cap, l->n + 1);
     if (rc)
@@ -70,20 +70,20 @@ static int list_push(mt_list *l, const mt_box *b)
 }
 
 typedef struct axis_buf {
-    rs_axis a;
+    detect_resample_axis a;
     size_t cap_idx, cap_wt, cap_n;
 } axis_buf;
 
 static int axis_prepare(axis_buf *ab, int na, int nb, int single)
 {
-    size_t slots = (size_t)nb * (size_t)rs_taps(na, nb);
+    size_t slots = (size_t)nb * (size_t)detect_resample_taps(na, nb);
     int rc = GROW(ab->a.idx, ab->cap_idx, slots);
     if (!rc)
         rc = GROW(ab->a.wt, ab->cap_wt, slots);
     if (!rc)
         rc = GROW(ab->a.ntap, ab->cap_n, (size_t)nb);
     if (!rc)
-        rs_axis_compute(&ab->a, na, nb, single);
+        detect_resample_axis_compute(&ab->a, na, nb, single);
     return rc;
 }
 
@@ -116,16 +116,16 @@ typedef struct crop_out {
     float score, reg[4], pts[10], flip_pts[10];
 } crop_out;
 
-struct mtcnn_ctx {
+struct detect_cascade {
     int nworkers;
     worker w[MAX_THREADS];
     scale_plan *scales;
     size_t nscales, scales_cap;
-    mt_list *bands;
+    detect_list *bands;
     size_t bands_cap;
     const fiie_image *img;
-    const nn_kernels *k;
-    mt_list tmp, stage1, stage2, final;
+    const detect_nn_kernels *k;
+    detect_list tmp, stage1, stage2, final;
     crop_out *crops;
     size_t crops_cap;
     float *feat; /* per crop: the 3x3xC input of the fully connected layer */
@@ -134,12 +134,12 @@ struct mtcnn_ctx {
     size_t order_cap, pick_cap;
 };
 
-int mtcnn_ctx_new(mtcnn_ctx **out, int threads)
+int detect_cascade_new(detect_cascade **out, int threads)
 {
     *out = NULL;
     if (threads < 1 || threads > MAX_THREADS)
         return FIIE_E_INVALID_ARGUMENT;
-    mtcnn_ctx *c = calloc(1, sizeof *c);
+    detect_cascade *c = calloc(1, sizeof *c);
     if (c == NULL)
         return FIIE_E_NO_MEMORY;
     c->nworkers = threads;
@@ -147,7 +147,7 @@ int mtcnn_ctx_new(mtcnn_ctx **out, int threads)
     return 0;
 }
 
-void mtcnn_ctx_free(mtcnn_ctx *c)
+void detect_cascade_free(detect_cascade *c)
 {
     if (c == NULL)
         return;
@@ -184,10 +184,10 @@ void mtcnn_ctx_free(mtcnn_ctx *c)
 
 /* ---------------------------------------------------------------- threads */
 
-typedef int (*task_fn)(mtcnn_ctx *c, worker *w, size_t task, void *arg);
+typedef int (*task_fn)(detect_cascade *c, worker *w, size_t task, void *arg);
 
 typedef struct job {
-    mtcnn_ctx *c;
+    detect_cascade *c;
     task_fn fn;
     void *arg;
     size_t ntasks;
@@ -219,7 +219,7 @@ static void *run_worker(void *p)
 
 /* Run fn on tasks 0..n-1 with up to c->nworkers threads (the caller's
  * thread included). If a thread cannot be started the others do its share. */
-static int run_tasks(mtcnn_ctx *c, size_t n, task_fn fn, void *arg)
+static int run_tasks(detect_cascade *c, size_t n, task_fn fn, void *arg)
 {
     job j = {.c = c, .fn = fn, .arg = arg, .ntasks = n};
     atomic_init(&j.next, 0);
@@ -244,7 +244,7 @@ static int run_tasks(mtcnn_ctx *c, size_t n, task_fn fn, void *arg)
 /* ---------------------------------------------------------------- pixels */
 
 /* Pixels [x, x + n) of row y as RGBX floats (MATLAB's single(img)). */
-static void load_span(const nn_kernels *k, const fiie_image *img, int y, int x, int n, v4f *dst)
+static void load_span(const detect_nn_kernels *k, const fiie_image *img, int y, int x, int n, v4f *dst)
 {
     const int bpp = img->format == FIIE_PIXEL_RGB8 || img->format == FIIE_PIXEL_BGR8 ? 3 : 4;
     const int bgr = img->format == FIIE_PIXEL_BGR8 || img->format == FIIE_PIXEL_BGRA8;
@@ -255,10 +255,10 @@ static void load_span(const nn_kernels *k, const fiie_image *img, int y, int x, 
 /* A resampling job: a (virtual, zero-padded) window of na columns of the
  * image starting at column x0, row y0, scaled by ax/ay. */
 typedef struct window {
-    const nn_kernels *k;
+    const detect_nn_kernels *k;
     const fiie_image *img;
     int x0, y0, na;
-    const rs_axis *ax, *ay;
+    const detect_resample_axis *ax, *ay;
     int inside; /* every column of the window is inside the image */
 } window;
 
@@ -280,7 +280,7 @@ static int load_window_row(worker *w, const window *win, int y, int *lo, int *hi
  * in the reference and are skipped here, which changes nothing. */
 static void xpass(worker *w, const window *win, int ya, v4f *out)
 {
-    const rs_axis *ax = win->ax;
+    const detect_resample_axis *ax = win->ax;
     int lo, hi;
     if (!load_window_row(w, win, win->y0 + ya, &lo, &hi)) {
         memset(out, 0, (size_t)ax->nb * sizeof *out);
@@ -345,7 +345,7 @@ static const v4f *cached_xrow(worker *w, const window *win, int ya)
  * floats per pixel); `acc` holds nb vectors of scratch. */
 static void resample_row(worker *w, const window *win, int yb, v4f *acc, float *out)
 {
-    const rs_axis *ay = win->ay;
+    const detect_resample_axis *ay = win->ay;
     const int n = win->ax->nb;
     const int *idx = ay->idx + (size_t)yb * ay->K;
     const float *wt = ay->wt + (size_t)yb * ay->K;
@@ -357,7 +357,7 @@ static void resample_row(worker *w, const window *win, int yb, v4f *acc, float *
             acc[i] += r[i] * wv;
     }
     for (int i = 0; i < n; i++) {
-        v4f v = acc[i] * RS_FINAL_SCALE;
+        v4f v = acc[i] * DETECT_RESAMPLE_FINAL_SCALE;
         v = (v - NORM_MEAN) * NORM_SCALE;
         out[3 * i] = v[0];
         out[3 * i + 1] = v[1];
@@ -393,7 +393,7 @@ static void reset_cache(worker *w)
 
 /* Stable bottom-up merge sort of the indices 0..n-1 by ascending score
  * (numpy's argsort(kind="stable")); tmp holds n entries. */
-static void sort_by_score(const mt_box *b, size_t n, size_t *order, size_t *tmp)
+static void sort_by_score(const detect_box *b, size_t n, size_t *order, size_t *tmp)
 {
     for (size_t i = 0; i < n; i++)
         order[i] = i;
@@ -418,7 +418,7 @@ static void sort_by_score(const mt_box *b, size_t n, size_t *order, size_t *tmp)
         memcpy(order, src, n * sizeof *order);
 }
 
-size_t mtcnn_nms(const mt_box *b, size_t n, double thr, int use_min, size_t *order, size_t *pick)
+size_t detect_nms(const detect_box *b, size_t n, double thr, int use_min, size_t *order, size_t *pick)
 {
     if (n == 0)
         return 0;
@@ -427,11 +427,11 @@ size_t mtcnn_nms(const mt_box *b, size_t n, double thr, int use_min, size_t *ord
     while (m > 0) {
         size_t i = order[m - 1];
         pick[np++] = i;
-        const mt_box *p = &b[i];
+        const detect_box *p = &b[i];
         double ai = (p->x2 - p->x1 + 1) * (p->y2 - p->y1 + 1);
         size_t keep = 0;
         for (size_t t = 0; t + 1 < m; t++) {
-            const mt_box *q = &b[order[t]];
+            const detect_box *q = &b[order[t]];
             double xx1 = fmax(p->x1, q->x1), yy1 = fmax(p->y1, q->y1);
             double xx2 = fmin(p->x2, q->x2), yy2 = fmin(p->y2, q->y2);
             double inter = fmax(0.0, xx2 - xx1 + 1) * fmax(0.0, yy2 - yy1 + 1);
@@ -446,14 +446,14 @@ size_t mtcnn_nms(const mt_box *b, size_t n, double thr, int use_min, size_t *ord
 }
 
 /* NMS of list l into c->tmp (in pick order). */
-static int nms_list(mtcnn_ctx *c, const mt_list *l, double thr, int use_min, mt_list *out)
+static int nms_list(detect_cascade *c, const detect_list *l, double thr, int use_min, detect_list *out)
 {
     int rc = GROW(c->order, c->order_cap, l->n + 1);
     if (!rc)
         rc = GROW(c->pick, c->pick_cap, l->n + 1);
     if (rc)
         return rc;
-    size_t np = mtcnn_nms(l->v, l->n, thr, use_min, c->order, c->pick);
+    size_t np = detect_nms(l->v, l->n, thr, use_min, c->order, c->pick);
     out->n = 0;
     if ((rc = GROW(out->v, out->cap, np + 1)) != 0)
         return rc;
@@ -464,7 +464,7 @@ static int nms_list(mtcnn_ctx *c, const mt_list *l, double thr, int use_min, mt_
 
 /* ---------------------------------------------------------------- box rules */
 
-static void rerec(mt_box *b)
+static void rerec(detect_box *b)
 {
     double w = b->x2 - b->x1, h = b->y2 - b->y1;
     double l = fmax(w, h);
@@ -474,7 +474,7 @@ static void rerec(mt_box *b)
     b->y2 = b->y1 + l;
 }
 
-static void bbreg(mt_box *b, const float reg[4])
+static void bbreg(detect_box *b, const float reg[4])
 {
     double w = b->x2 - b->x1 + 1, h = b->y2 - b->y1 + 1;
     b->x1 += reg[0] * w;
@@ -483,7 +483,7 @@ static void bbreg(mt_box *b, const float reg[4])
     b->y2 += reg[3] * h;
 }
 
-static void fix_box(mt_box *b)
+static void fix_box(detect_box *b)
 {
     b->x1 = trunc(b->x1);
     b->y1 = trunc(b->y1);
@@ -502,14 +502,14 @@ static float softmax1(float a0, float a1)
 
 typedef struct stage_arg {
     const fiie_model *m;
-    const nn_kernels *k;
-    const mtcnn_params *p;
-    const mt_list *boxes;
+    const detect_nn_kernels *k;
+    const detect_params *p;
+    const detect_list *boxes;
     int size;
     int flip;
 } stage_arg;
 
-static size_t find_scale(const mtcnn_ctx *c, size_t task)
+static size_t find_scale(const detect_cascade *c, size_t task)
 {
     size_t si = 0;
     while (si + 1 < c->nscales && c->scales[si + 1].first_task <= task)
@@ -519,7 +519,7 @@ static size_t find_scale(const mtcnn_ctx *c, size_t task)
 
 /* Rows [y0, y1) of pyramid level sp, normalised, into dst (3 floats per
  * pixel). Neighbouring bands share 10 rows, resampled by both. */
-static int level_rows(mtcnn_ctx *c, worker *w, const scale_plan *sp, int y0, int y1, float *dst)
+static int level_rows(detect_cascade *c, worker *w, const scale_plan *sp, int y0, int y1, float *dst)
 {
     const fiie_image *img = c->img;
     const int ws = sp->ws;
@@ -543,7 +543,7 @@ static int level_rows(mtcnn_ctx *c, worker *w, const scale_plan *sp, int y0, int
     return 0;
 }
 
-static int pnet_task(mtcnn_ctx *c, worker *w, size_t task, void *argp)
+static int pnet_task(detect_cascade *c, worker *w, size_t task, void *argp)
 {
     const stage_arg *arg = argp;
     const scale_plan *sp = &c->scales[find_scale(c, task)];
@@ -553,8 +553,8 @@ static int pnet_task(mtcnn_ctx *c, worker *w, size_t task, void *argp)
     const int iy0 = 2 * r0;
     const int iy1 = 2 * r1 + 10 < sp->hs ? 2 * r1 + 10 : sp->hs;
     const int hb = iy1 - iy0, ws = sp->ws;
-    const nn_net *net = &arg->m->pnet;
-    size_t act = nn_max_activation(net, hb, ws);
+    const detect_nn_net *net = &arg->m->pnet;
+    size_t act = detect_nn_max_activation(net, hb, ws);
     int rc = GROW(w->b0, w->b0_cap, act);
     if (!rc)
         rc = GROW(w->b1, w->b1_cap, act);
@@ -566,10 +566,10 @@ static int pnet_task(mtcnn_ctx *c, worker *w, size_t task, void *argp)
         return rc;
     const float *in = w->in;
     int oh, ow;
-    const float *out = nn_forward(arg->k, net, in, hb, ws, w->b0, w->b1, &oh, &ow);
+    const float *out = detect_nn_forward(arg->k, net, in, hb, ws, w->b0, w->b1, &oh, &ow);
     if (oh != r1 - r0 || ow != sp->ow)
         return FIIE_E_INVALID_ARGUMENT; /* cannot happen: band geometry */
-    mt_list *dst = &c->bands[task];
+    detect_list *dst = &c->bands[task];
     dst->n = 0;
     const float th = arg->p->th[0];
     const double scale = sp->scale;
@@ -580,7 +580,7 @@ static int pnet_task(mtcnn_ctx *c, worker *w, size_t task, void *argp)
             if (!(prob >= th))
                 continue;
             const int gy = r0 + y;
-            mt_box b = {0};
+            detect_box b = {0};
             b.x1 = trunc((2.0 * x + 1.0) / scale);
             b.y1 = trunc((2.0 * gy + 1.0) / scale);
             b.x2 = trunc((2.0 * x + 12.0) / scale);
@@ -593,7 +593,7 @@ static int pnet_task(mtcnn_ctx *c, worker *w, size_t task, void *argp)
     return 0;
 }
 
-static int plan_scales(mtcnn_ctx *c, const mtcnn_params *p, const fiie_model *m, int h, int w,
+static int plan_scales(detect_cascade *c, const detect_params *p, const fiie_model *m, int h, int w,
                        size_t *ntasks)
 {
     const double mscale = 12.0 / p->min_face;
@@ -616,8 +616,8 @@ static int plan_scales(mtcnn_ctx *c, const mtcnn_params *p, const fiie_model *m,
         int hs = (int)ceil(h * scale), ws = (int)ceil(w * scale);
         int oh = hs, ow = ws;
         for (int i = 0; i < m->pnet.n; i++) {
-            oh = nn_out_side(&m->pnet.layer[i], oh);
-            ow = nn_out_side(&m->pnet.layer[i], ow);
+            oh = detect_nn_out_side(&m->pnet.layer[i], oh);
+            ow = detect_nn_out_side(&m->pnet.layer[i], ow);
         }
         minl *= p->factor;
         if (oh <= 0 || ow <= 0)
@@ -640,14 +640,14 @@ static int plan_scales(mtcnn_ctx *c, const mtcnn_params *p, const fiie_model *m,
     return 0;
 }
 
-static int stage1(mtcnn_ctx *c, const stage_arg *arg, int h, int w)
+static int stage1(detect_cascade *c, const stage_arg *arg, int h, int w)
 {
     size_t ntasks = 0;
     int rc = plan_scales(c, arg->p, arg->m, h, w, &ntasks);
     if (rc)
         return rc;
     if (ntasks > c->bands_cap) {
-        mt_list *nb = realloc(c->bands, ntasks * sizeof *nb);
+        detect_list *nb = realloc(c->bands, ntasks * sizeof *nb);
         if (nb == NULL)
             return FIIE_E_NO_MEMORY;
         memset(nb + c->bands_cap, 0, (ntasks - c->bands_cap) * sizeof *nb);
@@ -659,13 +659,13 @@ static int stage1(mtcnn_ctx *c, const stage_arg *arg, int h, int w)
     stage_arg sa = *arg;
     if ((rc = run_tasks(c, ntasks, pnet_task, &sa)) != 0)
         return rc;
-    mt_list all = {0}, per = {0};
+    detect_list all = {0}, per = {0};
     c->stage1.n = 0;
     for (size_t s = 0; s < c->nscales && !rc; s++) {
         const scale_plan *sp = &c->scales[s];
         c->tmp.n = 0;
         for (int b = 0; b < sp->nbands && !rc; b++) {
-            const mt_list *l = &c->bands[sp->first_task + (size_t)b];
+            const detect_list *l = &c->bands[sp->first_task + (size_t)b];
             for (size_t i = 0; i < l->n && !rc; i++)
                 rc = list_push(&c->tmp, &l->v[i]);
         }
@@ -681,9 +681,9 @@ static int stage1(mtcnn_ctx *c, const stage_arg *arg, int h, int w)
     if (rc)
         return rc;
     for (size_t i = 0; i < c->stage1.n; i++) {
-        mt_box *b = &c->stage1.v[i];
+        detect_box *b = &c->stage1.v[i];
         double rw = b->x2 - b->x1, rh = b->y2 - b->y1;
-        mt_box o = *b;
+        detect_box o = *b;
         o.x1 = b->x1 + b->reg[0] * rw;
         o.y1 = b->y1 + b->reg[1] * rh;
         o.x2 = b->x2 + b->reg[2] * rw;
@@ -701,7 +701,7 @@ static int stage1(mtcnn_ctx *c, const stage_arg *arg, int h, int w)
 #define MAX_CROP_SIDE (1 << 20)
 
 /* pad.m + crop + imResample of one box into a size x size normalised patch. */
-static int make_crop(mtcnn_ctx *c, worker *w, const mt_box *b, int size, float *dst)
+static int make_crop(detect_cascade *c, worker *w, const detect_box *b, int size, float *dst)
 {
     const double lim = MAX_CROP_SIDE;
     const size_t n = (size_t)size * size * 3;
@@ -748,13 +748,13 @@ static int make_crop(mtcnn_ctx *c, worker *w, const mt_box *b, int size, float *
  * still sums its terms in the same order, so batching changes no bit. */
 #define FC_BATCH 32
 
-static int crop_task(mtcnn_ctx *c, worker *w, size_t task, void *argp)
+static int crop_task(detect_cascade *c, worker *w, size_t task, void *argp)
 {
     const stage_arg *arg = argp;
     const int size = arg->size;
-    const nn_net *net = size == 24 ? &arg->m->rnet : &arg->m->onet;
+    const detect_nn_net *net = size == 24 ? &arg->m->rnet : &arg->m->onet;
     const size_t nb = arg->boxes->n, F = (size_t)net->layer[net->n - 2].cin * 9;
-    size_t act = nn_max_activation(net, size, size);
+    size_t act = detect_nn_max_activation(net, size, size);
     size_t n = (size_t)size * size * 3;
     int rc = GROW(w->in, w->in_cap, n);
     if (!rc)
@@ -768,7 +768,7 @@ static int crop_task(mtcnn_ctx *c, worker *w, size_t task, void *argp)
     if (rc)
         return rc;
     int oh, ow;
-    const float *o = nn_forward_layers(arg->k, net, 0, net->n - 2, w->in, size, size, w->b0,
+    const float *o = detect_nn_forward_layers(arg->k, net, 0, net->n - 2, w->in, size, size, w->b0,
                                        w->b1, &oh, &ow);
     memcpy(c->feat + task * F, o, F * sizeof *o);
     if (arg->flip) {
@@ -776,7 +776,7 @@ static int crop_task(mtcnn_ctx *c, worker *w, size_t task, void *argp)
             for (int x = 0; x < size; x++)
                 memcpy(w->flip + ((size_t)y * size + x) * 3,
                        w->in + ((size_t)y * size + (size - 1 - x)) * 3, 3 * sizeof(float));
-        o = nn_forward_layers(arg->k, net, 0, net->n - 2, w->flip, size, size, w->b0, w->b1,
+        o = detect_nn_forward_layers(arg->k, net, 0, net->n - 2, w->flip, size, size, w->b0, w->b1,
                               &oh, &ow);
         memcpy(c->feat + (nb + task) * F, o, F * sizeof *o);
     }
@@ -785,16 +785,16 @@ static int crop_task(mtcnn_ctx *c, worker *w, size_t task, void *argp)
 
 /* Crops [FC_BATCH task, ...) of the normal (then, with flip, the mirrored)
  * crops through the fully connected layer and the heads. */
-static int fc_task(mtcnn_ctx *c, worker *w, size_t task, void *argp)
+static int fc_task(detect_cascade *c, worker *w, size_t task, void *argp)
 {
     const stage_arg *arg = argp;
-    const nn_net *net = arg->size == 24 ? &arg->m->rnet : &arg->m->onet;
-    const nn_layer *fc = &net->layer[net->n - 2], *head = &net->layer[net->n - 1];
+    const detect_nn_net *net = arg->size == 24 ? &arg->m->rnet : &arg->m->onet;
+    const detect_nn_layer *fc = &net->layer[net->n - 2], *head = &net->layer[net->n - 1];
     const size_t nb = arg->boxes->n, total = arg->flip ? 2 * nb : nb;
     const size_t F = (size_t)fc->cin * 9, i0 = task * FC_BATCH;
     const int m = (int)(total - i0 < FC_BATCH ? total - i0 : FC_BATCH);
     /* the fc weights [3][3][cin][o] are those of a 1x1 conv with 9 cin inputs */
-    nn_layer fc1 = *fc;
+    detect_nn_layer fc1 = *fc;
     fc1.k = 1;
     fc1.cin = (int)F;
     int rc = GROW(w->b0, w->b0_cap, (size_t)m * fc->cout_pad);
@@ -820,9 +820,9 @@ static int fc_task(mtcnn_ctx *c, worker *w, size_t task, void *argp)
     return 0;
 }
 
-static int run_crops(mtcnn_ctx *c, stage_arg *arg, const mt_list *boxes, int size, int flip)
+static int run_crops(detect_cascade *c, stage_arg *arg, const detect_list *boxes, int size, int flip)
 {
-    const nn_net *net = size == 24 ? &arg->m->rnet : &arg->m->onet;
+    const detect_nn_net *net = size == 24 ? &arg->m->rnet : &arg->m->onet;
     const size_t F = (size_t)net->layer[net->n - 2].cin * 9;
     const size_t total = (flip ? 2 : 1) * boxes->n;
     int rc = GROW(c->crops, c->crops_cap, boxes->n + 1);
@@ -838,7 +838,7 @@ static int run_crops(mtcnn_ctx *c, stage_arg *arg, const mt_list *boxes, int siz
     return run_tasks(c, (total + FC_BATCH - 1) / FC_BATCH, fc_task, arg);
 }
 
-static int stage2(mtcnn_ctx *c, stage_arg *arg)
+static int stage2(detect_cascade *c, stage_arg *arg)
 {
     c->stage2.n = 0;
     if (c->stage1.n == 0)
@@ -851,7 +851,7 @@ static int stage2(mtcnn_ctx *c, stage_arg *arg)
         const crop_out *co = &c->crops[i];
         if (!(co->score > arg->p->th[1]))
             continue;
-        mt_box b = c->stage1.v[i];
+        detect_box b = c->stage1.v[i];
         b.score = co->score;
         memcpy(b.reg, co->reg, sizeof b.reg);
         rc = list_push(&c->tmp, &b);
@@ -867,15 +867,15 @@ static int stage2(mtcnn_ctx *c, stage_arg *arg)
     return 0;
 }
 
-static int stage3(mtcnn_ctx *c, stage_arg *arg)
+static int stage3(detect_cascade *c, stage_arg *arg)
 {
     c->final.n = 0;
     if (c->stage2.n == 0)
         return 0;
-    mt_list in = {0};
+    detect_list in = {0};
     int rc = 0;
     for (size_t i = 0; i < c->stage2.n && !rc; i++) {
-        mt_box b = c->stage2.v[i];
+        detect_box b = c->stage2.v[i];
         fix_box(&b);
         rc = list_push(&in, &b);
     }
@@ -883,18 +883,18 @@ static int stage3(mtcnn_ctx *c, stage_arg *arg)
         rc = run_crops(c, arg, &in, 48, arg->p->v1flip);
     /* pre: the O-Net input boxes that passed (landmarks are relative to
      * them); tmp: the same boxes after regression, for the final NMS */
-    mt_list pre = {0};
+    detect_list pre = {0};
     c->tmp.n = 0;
     for (size_t i = 0; i < in.n && !rc; i++) {
         const crop_out *co = &c->crops[i];
         if (!(co->score > arg->p->th[2]))
             continue;
-        mt_box b0 = in.v[i];
+        detect_box b0 = in.v[i];
         b0.score = co->score;
         memcpy(b0.reg, co->reg, sizeof b0.reg);
         rc = list_push(&pre, &b0);
         if (!rc) {
-            mt_box b = b0;
+            detect_box b = b0;
             bbreg(&b, b.reg);
             b.idx = i;
             rc = list_push(&c->tmp, &b);
@@ -904,13 +904,13 @@ static int stage3(mtcnn_ctx *c, stage_arg *arg)
         rc = GROW(c->order, c->order_cap, c->tmp.n + 1);
         if (!rc)
             rc = GROW(c->pick, c->pick_cap, c->tmp.n + 1);
-        size_t np = rc ? 0 : mtcnn_nms(c->tmp.v, c->tmp.n, 0.7, 1, c->order, c->pick);
+        size_t np = rc ? 0 : detect_nms(c->tmp.v, c->tmp.n, 0.7, 1, c->order, c->pick);
         if (!rc)
             rc = GROW(c->final.v, c->final.cap, np + 1);
         for (size_t t = 0; t < np && !rc; t++) {
             size_t k = c->pick[t];
-            mt_box out = c->tmp.v[k];
-            const mt_box *bt = &pre.v[k];
+            detect_box out = c->tmp.v[k];
+            const detect_box *bt = &pre.v[k];
             const crop_out *co = &c->crops[c->tmp.v[k].idx];
             double w = bt->x2 - bt->x1 + 1, h = bt->y2 - bt->y1 + 1;
             for (int j = 0; j < 5; j++) {
@@ -933,9 +933,9 @@ static int stage3(mtcnn_ctx *c, stage_arg *arg)
     return rc;
 }
 
-int mtcnn_detect(mtcnn_ctx *c, const fiie_model *m, const nn_kernels *k, const mtcnn_params *p,
-                 const fiie_image *img, const mt_list **out, const mt_list **s1,
-                 const mt_list **s2)
+int detect_cascade_run(detect_cascade *c, const fiie_model *m, const detect_nn_kernels *k, const detect_params *p,
+                 const fiie_image *img, const detect_list **out, const detect_list **s1,
+                 const detect_list **s2)
 {
     stage_arg arg = {.m = m, .k = k, .p = p};
     c->img = img;

@@ -13,20 +13,20 @@
 
 #define MAX_THREADS 64
 /* Smallest accepted min_face: the first pyramid level is then up-sampled
- * by 12 / 6 = 2 per axis at most (4x the pixels; mtcnn_detect() refuses
+ * by 12 / 6 = 2 per axis at most (4x the pixels; detect_cascade_run() refuses
  * levels above FIIE_MAX_PIXELS before allocating anything). */
 #define MIN_FACE_LOWER 6.0
 
 struct fiie_detector {
     fiie_model *model;
     fiie_detector_options opt;
-    const nn_kernels *kernels;
-    mtcnn_ctx *ctx;
+    const detect_nn_kernels *kernels;
+    detect_cascade *ctx;
 };
 
 int fiie_detector_options_init_v(fiie_detector_options *o, int abi_version)
 {
-    int rc = fiie_options_begin(o, sizeof *o, abi_version);
+    int rc = common_options_begin(o, sizeof *o, abi_version);
     if (rc)
         return rc;
     o->min_face = 20.0;
@@ -42,7 +42,7 @@ int fiie_detector_options_init_v(fiie_detector_options *o, int abi_version)
 
 static int check_options(const fiie_detector_options *o)
 {
-    if (!fiie_abi_compatible(o->abi_version))
+    if (!common_abi_compatible(o->abi_version))
         return FIIE_E_VERSION;
     if (!(o->min_face >= MIN_FACE_LOWER && o->min_face <= (double)FIIE_MAX_DIMENSION))
         return FIIE_E_INVALID_ARGUMENT;
@@ -55,7 +55,7 @@ static int check_options(const fiie_detector_options *o)
         return FIIE_E_INVALID_ARGUMENT;
     if (o->landmarks != FIIE_LANDMARKS_PLAIN && o->landmarks != FIIE_LANDMARKS_V1FLIP)
         return FIIE_E_INVALID_ARGUMENT;
-    if (!fiie_all_zero(o->reserved, sizeof o->reserved))
+    if (!common_all_zero(o->reserved, sizeof o->reserved))
         return FIIE_E_INVALID_ARGUMENT;
     return FIIE_OK;
 }
@@ -86,13 +86,13 @@ int fiie_detector_new(fiie_detector **out, const fiie_model *model,
     if (d == NULL)
         return FIIE_E_NO_MEMORY;
     d->opt = *o;
-    d->kernels = nn_kernels_best();
+    d->kernels = detect_nn_kernels_best();
     if (model != NULL)
-        d->model = fiie_model_ref(model);
+        d->model = detect_model_ref(model);
     else
         rc = fiie_model_new_default(&d->model);
     if (rc == FIIE_OK)
-        rc = mtcnn_ctx_new(&d->ctx, resolve_threads(o->threads));
+        rc = detect_cascade_new(&d->ctx, resolve_threads(o->threads));
     if (rc != FIIE_OK) {
         fiie_detector_free(d);
         return rc;
@@ -105,55 +105,55 @@ void fiie_detector_free(fiie_detector *d)
 {
     if (d == NULL)
         return;
-    mtcnn_ctx_free(d->ctx);
+    detect_cascade_free(d->ctx);
     fiie_model_free(d->model);
     free(d);
 }
 
-int fiie_detector_check_image_(const fiie_image *img)
+int detect_check_image(const fiie_image *img)
 {
     /* the image module's rules: sizes, limits, format, stride, flags */
     return fiie_image_validate(img);
 }
 
-int fiie_detector_use_kernels_(fiie_detector *d, const char *name)
+int detect_use_kernels(fiie_detector *d, const char *name)
 {
     if (name == NULL) {
-        d->kernels = nn_kernels_best();
+        d->kernels = detect_nn_kernels_best();
         return FIIE_OK;
     }
     if (strcmp(name, "portable") == 0) {
-        d->kernels = &nn_kernels_portable;
+        d->kernels = &detect_nn_kernels_portable;
         return FIIE_OK;
     }
 #ifdef FIIE_HAVE_AVX2
-    if (strcmp(name, "avx2") == 0 && nn_cpu_has_avx2()) {
-        d->kernels = &nn_kernels_avx2;
+    if (strcmp(name, "avx2") == 0 && common_cpu_has(COMMON_CPU_AVX2_FMA)) {
+        d->kernels = &detect_nn_kernels_avx2;
         return FIIE_OK;
     }
-    if (strcmp(name, "avx512") == 0 && nn_cpu_has_avx512()) {
-        d->kernels = &nn_kernels_avx512;
+    if (strcmp(name, "avx512") == 0 && common_cpu_has(COMMON_CPU_AVX2_FMA | COMMON_CPU_AVX512F)) {
+        d->kernels = &detect_nn_kernels_avx512;
         return FIIE_OK;
     }
 #endif
     return FIIE_E_UNSUPPORTED;
 }
 
-const char *fiie_detector_kernels_name_(const fiie_detector *d)
+const char *detect_kernels_name(const fiie_detector *d)
 {
     return d->kernels->name;
 }
 
-int fiie_detector_run_(fiie_detector *d, const fiie_image *img, const mt_list **out,
-                       const mt_list **s1, const mt_list **s2)
+int detect_run_stages(fiie_detector *d, const fiie_image *img, const detect_list **out,
+                       const detect_list **s1, const detect_list **s2)
 {
-    mtcnn_params p = {
+    detect_params p = {
         .min_face = d->opt.min_face,
         .factor = d->opt.factor,
         .th = {d->opt.thresholds[0], d->opt.thresholds[1], d->opt.thresholds[2]},
         .v1flip = d->opt.landmarks == FIIE_LANDMARKS_V1FLIP,
     };
-    return mtcnn_detect(d->ctx, d->model, d->kernels, &p, img, out, s1, s2);
+    return detect_cascade_run(d->ctx, d->model, d->kernels, &p, img, out, s1, s2);
 }
 
 int fiie_detector_detect(fiie_detector *d, const fiie_image *img, fiie_face *faces, size_t cap,
@@ -163,17 +163,17 @@ int fiie_detector_detect(fiie_detector *d, const fiie_image *img, fiie_face *fac
         *n = 0;
     if (d == NULL || n == NULL || (faces == NULL && cap != 0))
         return FIIE_E_INVALID_ARGUMENT;
-    int rc = fiie_detector_check_image_(img);
+    int rc = detect_check_image(img);
     if (rc != FIIE_OK)
         return rc;
-    const mt_list *res;
-    if ((rc = fiie_detector_run_(d, img, &res, NULL, NULL)) != FIIE_OK)
+    const detect_list *res;
+    if ((rc = detect_run_stages(d, img, &res, NULL, NULL)) != FIIE_OK)
         return rc;
     size_t total = res->n;
     if (d->opt.max_faces != 0 && total > d->opt.max_faces)
         total = d->opt.max_faces;
     for (size_t i = 0; i < total && i < cap; i++) {
-        const mt_box *b = &res->v[i];
+        const detect_box *b = &res->v[i];
         fiie_face *f = &faces[i];
         memset(f, 0, sizeof *f);
         /* detect_face.m boxes are 1-based inclusive: [x1-1, y1-1, x2, y2] */

@@ -9,16 +9,7 @@
 #include <sodium.h>
 
 #include "fiie/common.h"
-
-static uint32_t le32(const unsigned char *p)
-{
-    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
-}
-
-static uint64_t le64(const unsigned char *p)
-{
-    return (uint64_t)le32(p) | (uint64_t)le32(p + 4) << 32;
-}
+#include "common/common.h"
 
 /* A validated view of the model file. */
 typedef struct model_file {
@@ -34,31 +25,31 @@ typedef struct tensor_view {
 
 static int parse_entry(const model_file *f, uint32_t i, const char **name, tensor_view *t)
 {
-    const unsigned char *e = f->data + FIIE_MODEL_HEADER_BYTES + (size_t)i * FIIE_MODEL_ENTRY_BYTES;
-    if (memchr(e, 0, FIIE_MODEL_NAME_BYTES) == NULL)
+    const unsigned char *e = f->data + DETECT_MODEL_HEADER_BYTES + (size_t)i * DETECT_MODEL_ENTRY_BYTES;
+    if (memchr(e, 0, DETECT_MODEL_NAME_BYTES) == NULL)
         return FIIE_E_MODEL;
     *name = (const char *)e;
-    t->ndim = le32(e + 64);
+    t->ndim = mem_load_le32(e + 64);
     if (t->ndim < 1 || t->ndim > 4)
         return FIIE_E_MODEL;
     uint64_t count = 1;
     for (uint32_t d = 0; d < 4; d++) {
-        t->dims[d] = le32(e + 68 + 4 * d);
+        t->dims[d] = mem_load_le32(e + 68 + 4 * d);
         if (d < t->ndim) {
             if (t->dims[d] == 0 || t->dims[d] > 65536)
                 return FIIE_E_MODEL;
             count *= t->dims[d];
-            if (count > FIIE_MODEL_MAX_BYTES / 4)
+            if (count > DETECT_MODEL_MAX_BYTES / 4)
                 return FIIE_E_MODEL;
         } else if (t->dims[d] != 0) {
             return FIIE_E_MODEL;
         }
     }
-    uint32_t offset = le32(e + 84);
-    t->count = le32(e + 88);
-    uint32_t dtype = le32(e + 92);
-    size_t data_off = le32(f->data + 24);
-    size_t end = f->size - FIIE_MODEL_DIGEST_BYTES;
+    uint32_t offset = mem_load_le32(e + 84);
+    t->count = mem_load_le32(e + 88);
+    uint32_t dtype = mem_load_le32(e + 92);
+    size_t data_off = mem_load_le32(f->data + 24);
+    size_t end = f->size - DETECT_MODEL_DIGEST_BYTES;
     if (dtype != 1 || t->count != count || offset % 64 != 0 || offset < data_off || offset > end ||
         (size_t)t->count * 4 > end - offset)
         return FIIE_E_MODEL;
@@ -69,22 +60,22 @@ static int parse_entry(const model_file *f, uint32_t i, const char **name, tenso
 static int open_file(model_file *f, const void *data, size_t size)
 {
     const unsigned char *p = data;
-    if (size < FIIE_MODEL_HEADER_BYTES + FIIE_MODEL_DIGEST_BYTES || size > FIIE_MODEL_MAX_BYTES)
+    if (size < DETECT_MODEL_HEADER_BYTES + DETECT_MODEL_DIGEST_BYTES || size > DETECT_MODEL_MAX_BYTES)
         return FIIE_E_MODEL;
-    if (memcmp(p, FIIE_MODEL_MAGIC, 8) != 0 || le32(p + 8) != FIIE_MODEL_FORMAT_VERSION ||
-        le64(p + 16) != size || le32(p + 28) != 0)
+    if (memcmp(p, DETECT_MODEL_MAGIC, 8) != 0 || mem_load_le32(p + 8) != DETECT_MODEL_FORMAT_VERSION ||
+        mem_load_le64(p + 16) != size || mem_load_le32(p + 28) != 0)
         return FIIE_E_MODEL;
-    unsigned char digest[FIIE_MODEL_DIGEST_BYTES];
+    unsigned char digest[DETECT_MODEL_DIGEST_BYTES];
     if (sodium_init() < 0)
         return FIIE_E_CRYPTO;
-    crypto_generichash(digest, sizeof digest, p, size - FIIE_MODEL_DIGEST_BYTES, NULL, 0);
-    if (memcmp(digest, p + size - FIIE_MODEL_DIGEST_BYTES, sizeof digest) != 0)
+    crypto_generichash(digest, sizeof digest, p, size - DETECT_MODEL_DIGEST_BYTES, NULL, 0);
+    if (memcmp(digest, p + size - DETECT_MODEL_DIGEST_BYTES, sizeof digest) != 0)
         return FIIE_E_MODEL;
-    uint32_t count = le32(p + 12);
-    size_t data_off = le32(p + 24);
-    if (count < 1 || count > FIIE_MODEL_MAX_TENSORS ||
-        data_off < FIIE_MODEL_HEADER_BYTES + (size_t)count * FIIE_MODEL_ENTRY_BYTES ||
-        data_off % 64 != 0 || data_off > size - FIIE_MODEL_DIGEST_BYTES)
+    uint32_t count = mem_load_le32(p + 12);
+    size_t data_off = mem_load_le32(p + 24);
+    if (count < 1 || count > DETECT_MODEL_MAX_TENSORS ||
+        data_off < DETECT_MODEL_HEADER_BYTES + (size_t)count * DETECT_MODEL_ENTRY_BYTES ||
+        data_off % 64 != 0 || data_off > size - DETECT_MODEL_DIGEST_BYTES)
         return FIIE_E_MODEL;
     f->data = p;
     f->size = size;
@@ -108,7 +99,7 @@ static int find_tensor(const model_file *f, const char *want, tensor_view *out)
 static int read_floats(const tensor_view *t, float *dst)
 {
     for (uint32_t i = 0; i < t->count; i++) {
-        uint32_t bits = le32(t->data + 4 * (size_t)i);
+        uint32_t bits = mem_load_le32(t->data + 4 * (size_t)i);
         memcpy(&dst[i], &bits, sizeof bits);
         if (!isfinite(dst[i]))
             return FIIE_E_MODEL;
@@ -125,15 +116,15 @@ typedef struct layer_spec {
     int part_cout[3];
 } layer_spec;
 
-#define CONV(k, cin, cout, w, a) {NN_CONV, k, 1, cin, a, {w}, {cout}}
-#define POOL(k, s) {NN_POOL, k, s, 0, NULL, {NULL}, {0}}
+#define CONV(k, cin, cout, w, a) {DETECT_NN_CONV, k, 1, cin, a, {w}, {cout}}
+#define POOL(k, s) {DETECT_NN_POOL, k, s, 0, NULL, {NULL}, {0}}
 
 static const layer_spec pnet_spec[] = {
     CONV(3, 3, 10, "pnet.conv1", "pnet.prelu1.alpha"),
     POOL(2, 2),
     CONV(3, 10, 16, "pnet.conv2", "pnet.prelu2.alpha"),
     CONV(3, 16, 32, "pnet.conv3", "pnet.prelu3.alpha"),
-    {NN_CONV, 1, 1, 32, NULL, {"pnet.conv4_1", "pnet.conv4_2"}, {2, 4}},
+    {DETECT_NN_CONV, 1, 1, 32, NULL, {"pnet.conv4_1", "pnet.conv4_2"}, {2, 4}},
 };
 static const layer_spec rnet_spec[] = {
     CONV(3, 3, 28, "rnet.conv1", "rnet.prelu1.alpha"),
@@ -142,7 +133,7 @@ static const layer_spec rnet_spec[] = {
     POOL(3, 2),
     CONV(2, 48, 64, "rnet.conv3", "rnet.prelu3.alpha"),
     CONV(3, 64, 128, "rnet.fc4", "rnet.prelu4.alpha"),
-    {NN_CONV, 1, 1, 128, NULL, {"rnet.fc5_1", "rnet.fc5_2"}, {2, 4}},
+    {DETECT_NN_CONV, 1, 1, 128, NULL, {"rnet.fc5_1", "rnet.fc5_2"}, {2, 4}},
 };
 static const layer_spec onet_spec[] = {
     CONV(3, 3, 32, "onet.conv1", "onet.prelu1.alpha"),
@@ -153,7 +144,7 @@ static const layer_spec onet_spec[] = {
     POOL(2, 2),
     CONV(2, 64, 128, "onet.conv4", "onet.prelu4.alpha"),
     CONV(3, 128, 256, "onet.fc5", "onet.prelu5.alpha"),
-    {NN_CONV, 1, 1, 256, NULL, {"onet.fc6_1", "onet.fc6_2", "onet.fc6_3"}, {2, 4, 10}},
+    {DETECT_NN_CONV, 1, 1, 256, NULL, {"onet.fc6_1", "onet.fc6_2", "onet.fc6_3"}, {2, 4, 10}},
 };
 
 static int spec_cout(const layer_spec *s)
@@ -168,7 +159,7 @@ static size_t spec_floats(const layer_spec *spec, int n)
 {
     size_t total = 0;
     for (int i = 0; i < n; i++) {
-        if (spec[i].kind != NN_CONV)
+        if (spec[i].kind != DETECT_NN_CONV)
             continue;
         size_t cp = ((size_t)spec_cout(&spec[i]) + 7) / 8 * 8;
         total += (size_t)spec[i].k * spec[i].k * spec[i].cin * cp + 2 * cp;
@@ -182,7 +173,7 @@ static size_t spec_floats(const layer_spec *spec, int n)
 static int load_part(const model_file *f, const layer_spec *s, const char *prefix, int cout,
                      int o0, int cp, float *w, float *b, float *tmp)
 {
-    char name[FIIE_MODEL_NAME_BYTES + 16];
+    char name[DETECT_MODEL_NAME_BYTES + 16];
     tensor_view t;
     const int k = s->k, cin = s->cin;
     snprintf(name, sizeof name, "%s.weight", prefix);
@@ -211,7 +202,7 @@ static int load_part(const model_file *f, const layer_spec *s, const char *prefi
     return read_floats(&t, b + o0);
 }
 
-static int build_net(const model_file *f, const layer_spec *spec, int n, nn_net *net,
+static int build_net(const model_file *f, const layer_spec *spec, int n, detect_nn_net *net,
                      float **cursor, float *tmp)
 {
     net->n = n;
@@ -219,13 +210,13 @@ static int build_net(const model_file *f, const layer_spec *spec, int n, nn_net 
     int c = 3;
     for (int i = 0; i < n; i++) {
         const layer_spec *s = &spec[i];
-        nn_layer *l = &net->layer[i];
+        detect_nn_layer *l = &net->layer[i];
         memset(l, 0, sizeof *l);
         l->kind = s->kind;
         l->k = s->k;
         l->stride = s->stride;
         l->cin = c;
-        if (s->kind == NN_POOL) {
+        if (s->kind == DETECT_NN_POOL) {
             l->cout = l->cout_pad = c;
             continue;
         }
@@ -303,7 +294,7 @@ int fiie_model_new_from_memory(fiie_model **out, const void *data, size_t size)
 
 int fiie_model_new_default(fiie_model **out)
 {
-    return fiie_model_new_from_memory(out, fiie_model_embedded, (size_t)fiie_model_embedded_size);
+    return fiie_model_new_from_memory(out, detect_model_embedded, (size_t)detect_model_embedded_size);
 }
 
 int fiie_model_new_from_file(fiie_model **out, const char *path)
@@ -321,7 +312,7 @@ int fiie_model_new_from_file(fiie_model **out, const char *path)
     int rc = FIIE_OK;
     for (;;) {
         if (len == cap) {
-            if (cap >= FIIE_MODEL_MAX_BYTES) {
+            if (cap >= DETECT_MODEL_MAX_BYTES) {
                 rc = FIIE_E_TOO_LARGE;
                 break;
             }
@@ -349,7 +340,7 @@ int fiie_model_new_from_file(fiie_model **out, const char *path)
     return rc;
 }
 
-fiie_model *fiie_model_ref(const fiie_model *m)
+fiie_model *detect_model_ref(const fiie_model *m)
 {
     fiie_model *mm = (fiie_model *)m; /* only the counter changes */
     atomic_fetch_add_explicit(&mm->refs, 1, memory_order_relaxed);

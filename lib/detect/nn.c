@@ -1,4 +1,5 @@
 /* Portable CNN kernels and the layer driver (see nn.h). */
+#include "common/common.h"
 #include "detect/nn.h"
 
 #include <stdint.h>
@@ -8,22 +9,22 @@
 #include <emmintrin.h>
 #endif
 
-int nn_out_side(const nn_layer *l, int in)
+int detect_nn_out_side(const detect_nn_layer *l, int in)
 {
     if (in < l->k)
         return 0;
-    if (l->kind == NN_CONV)
+    if (l->kind == DETECT_NN_CONV)
         return in - l->k + 1;
     /* Caffe pooling: ceil((in - k) / s) + 1, windows clipped at the end. */
     return (in - l->k + l->stride - 1) / l->stride + 1;
 }
 
-size_t nn_max_activation(const nn_net *net, int h, int w)
+size_t detect_nn_max_activation(const detect_nn_net *net, int h, int w)
 {
     size_t best = (size_t)h * (size_t)w * (size_t)net->in_c;
     for (int i = 0; i < net->n; i++) {
-        h = nn_out_side(&net->layer[i], h);
-        w = nn_out_side(&net->layer[i], w);
+        h = detect_nn_out_side(&net->layer[i], h);
+        w = detect_nn_out_side(&net->layer[i], w);
         if (h <= 0 || w <= 0)
             return 0;
         size_t s = (size_t)h * (size_t)w * (size_t)net->layer[i].cout;
@@ -33,27 +34,27 @@ size_t nn_max_activation(const nn_net *net, int h, int w)
     return best;
 }
 
-const float *nn_forward(const nn_kernels *k, const nn_net *net, const float *in, int h, int w,
+const float *detect_nn_forward(const detect_nn_kernels *k, const detect_nn_net *net, const float *in, int h, int w,
                         float *buf0, float *buf1, int *oh, int *ow)
 {
-    return nn_forward_layers(k, net, 0, net->n, in, h, w, buf0, buf1, oh, ow);
+    return detect_nn_forward_layers(k, net, 0, net->n, in, h, w, buf0, buf1, oh, ow);
 }
 
-const float *nn_forward_layers(const nn_kernels *k, const nn_net *net, int first, int last,
+const float *detect_nn_forward_layers(const detect_nn_kernels *k, const detect_nn_net *net, int first, int last,
                                const float *in, int h, int w, float *buf0, float *buf1, int *oh,
                                int *ow)
 {
     const float *cur = in;
     float *bufs[2] = {buf0, buf1};
     for (int i = first; i < last; i++) {
-        const nn_layer *l = &net->layer[i];
+        const detect_nn_layer *l = &net->layer[i];
         float *dst = bufs[i & 1];
-        if (l->kind == NN_CONV)
+        if (l->kind == DETECT_NN_CONV)
             k->conv(l, cur, h, w, dst);
         else
             k->pool(l, cur, h, w, dst);
-        h = nn_out_side(l, h);
-        w = nn_out_side(l, w);
+        h = detect_nn_out_side(l, h);
+        w = detect_nn_out_side(l, w);
         cur = dst;
     }
     *oh = h;
@@ -61,10 +62,10 @@ const float *nn_forward_layers(const nn_kernels *k, const nn_net *net, int first
     return cur;
 }
 
-void nn_maxpool(const nn_layer *l, const float *in, int ih, int iw, float *out)
+void detect_nn_maxpool(const detect_nn_layer *l, const float *in, int ih, int iw, float *out)
 {
     const int c = l->cin, k = l->k, s = l->stride;
-    const int oh = nn_out_side(l, ih), ow = nn_out_side(l, iw);
+    const int oh = detect_nn_out_side(l, ih), ow = detect_nn_out_side(l, iw);
     for (int oy = 0; oy < oh; oy++) {
         int y0 = oy * s, y1 = y0 + k < ih ? y0 + k : ih;
         for (int ox = 0; ox < ow; ox++) {
@@ -84,11 +85,11 @@ void nn_maxpool(const nn_layer *l, const float *in, int ih, int iw, float *out)
 /* The rows kx, ci of one kernel row ky are contiguous in the input
  * (k * cin floats from pixel (oy+ky, ox)), so each kernel row is a small
  * matrix-vector product over a contiguous span. */
-void nn_conv_portable(const nn_layer *l, const float *in, int ih, int iw, float *out)
+void detect_nn_conv_portable(const detect_nn_layer *l, const float *in, int ih, int iw, float *out)
 {
     const int k = l->k, cin = l->cin, cout = l->cout, cp = l->cout_pad;
     const int oh = ih - k + 1, ow = iw - k + 1, span = k * cin;
-    float acc[NN_MAX_COUT];
+    float acc[DETECT_NN_MAX_COUT];
     for (int oy = 0; oy < oh; oy++)
         for (int ox = 0; ox < ow; ox++) {
             memcpy(acc, l->b, (size_t)cp * sizeof acc[0]);
@@ -140,7 +141,7 @@ static inline __attribute__((always_inline)) void rgbx(const uint8_t *p, int n, 
     }
 }
 
-void nn_rgbx_portable(const uint8_t *p, int n, int bpp, int bgr, float *dst)
+void detect_nn_rgbx_portable(const uint8_t *p, int n, int bpp, int bgr, float *dst)
 {
     /* constant layouts let the compiler specialise each loop */
     if (bpp == 3)
@@ -149,34 +150,23 @@ void nn_rgbx_portable(const uint8_t *p, int n, int bpp, int bgr, float *dst)
         bgr ? rgbx(p, n, dst, 4, 2, 0) : rgbx(p, n, dst, 4, 0, 2);
 }
 
-const nn_kernels nn_kernels_portable = {nn_conv_portable, nn_maxpool, "portable",
-                                        nn_rgbx_portable};
+const detect_nn_kernels detect_nn_kernels_portable = {detect_nn_conv_portable, detect_nn_maxpool, "portable",
+                                        detect_nn_rgbx_portable};
 
 #ifdef FIIE_HAVE_AVX2
-const nn_kernels nn_kernels_avx2 = {nn_conv_avx2, nn_maxpool, "avx2", nn_rgbx_avx2};
-const nn_kernels nn_kernels_avx512 = {nn_conv_avx512, nn_maxpool_avx512, "avx512",
-                                      nn_rgbx_avx2};
+const detect_nn_kernels detect_nn_kernels_avx2 = {detect_nn_conv_avx2, detect_nn_maxpool, "avx2", detect_nn_rgbx_avx2};
+const detect_nn_kernels detect_nn_kernels_avx512 = {detect_nn_conv_avx512, detect_nn_maxpool_avx512, "avx512",
+                                      detect_nn_rgbx_avx2};
 
-int nn_cpu_has_avx2(void)
-{
-    __builtin_cpu_init();
-    return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
-}
-
-int nn_cpu_has_avx512(void)
-{
-    __builtin_cpu_init();
-    return nn_cpu_has_avx2() && __builtin_cpu_supports("avx512f");
-}
 #endif
 
-const nn_kernels *nn_kernels_best(void)
+const detect_nn_kernels *detect_nn_kernels_best(void)
 {
 #ifdef FIIE_HAVE_AVX2
-    if (nn_cpu_has_avx512())
-        return &nn_kernels_avx512;
-    if (nn_cpu_has_avx2())
-        return &nn_kernels_avx2;
+    if (common_cpu_has(COMMON_CPU_AVX2_FMA | COMMON_CPU_AVX512F))
+        return &detect_nn_kernels_avx512;
+    if (common_cpu_has(COMMON_CPU_AVX2_FMA))
+        return &detect_nn_kernels_avx2;
 #endif
-    return &nn_kernels_portable;
+    return &detect_nn_kernels_portable;
 }

@@ -5,19 +5,19 @@
  * optional fused PReLU, or a max-pool with Caffe's ceil rounding. Fully
  * connected layers are convolutions whose kernel covers the whole input.
  */
-#ifndef FIIE_NN_H
-#define FIIE_NN_H
+#ifndef FIIE_LIB_DETECT_NN_H
+#define FIIE_LIB_DETECT_NN_H
 
 #include <stddef.h>
 #include <stdint.h>
 
-enum { NN_CONV = 1, NN_POOL = 2 };
+enum { DETECT_NN_CONV = 1, DETECT_NN_POOL = 2 };
 
 /* Largest output channel count of a conv (for stack accumulators). */
-#define NN_MAX_COUT 256
+#define DETECT_NN_MAX_COUT 256
 
-typedef struct nn_layer {
-    int kind;       /* NN_CONV or NN_POOL */
+typedef struct detect_nn_layer {
+    int kind;       /* DETECT_NN_CONV or DETECT_NN_POOL */
     int k;          /* kernel side */
     int stride;     /* pool stride (convs are stride 1) */
     int cin, cout;  /* channels in / out (pool: equal) */
@@ -25,68 +25,67 @@ typedef struct nn_layer {
     const float *w; /* [k][k][cin][cout_pad]: ky (image y), kx (image x) */
     const float *b; /* [cout_pad] */
     const float *alpha; /* [cout_pad] PReLU slopes, or NULL */
-} nn_layer;
+} detect_nn_layer;
 
-#define NN_MAX_LAYERS 12
+#define DETECT_NN_MAX_LAYERS 12
 
-typedef struct nn_net {
+typedef struct detect_nn_net {
     int n;
     int in_c;
-    nn_layer layer[NN_MAX_LAYERS];
-} nn_net;
+    detect_nn_layer layer[DETECT_NN_MAX_LAYERS];
+} detect_nn_net;
 
 /* One conv layer: in is ih x iw x cin, out (ih-k+1) x (iw-k+1) x cout. */
-typedef void (*nn_conv_fn)(const nn_layer *l, const float *in, int ih, int iw, float *out);
+typedef void (*detect_nn_conv_fn)(const detect_nn_layer *l, const float *in, int ih, int iw, float *out);
 
 /* n 8-bit pixels of bpp (3 or 4) bytes, R, G, B in that order (bgr 0) or
  * B, G, R (bgr 1), to RGBX floats (4 per pixel, X = 0). Exact, so every
  * kernel set gives the same floats. Reads only the n * bpp bytes. */
-typedef void (*nn_rgbx_fn)(const uint8_t *p, int n, int bpp, int bgr, float *dst);
+typedef void (*detect_nn_rgbx_fn)(const uint8_t *p, int n, int bpp, int bgr, float *dst);
 
-typedef struct nn_kernels {
-    nn_conv_fn conv;
-    nn_conv_fn pool;
+typedef struct detect_nn_kernels {
+    detect_nn_conv_fn conv;
+    detect_nn_conv_fn pool;
     const char *name;
-    nn_rgbx_fn rgbx;
-} nn_kernels;
+    detect_nn_rgbx_fn rgbx;
+} detect_nn_kernels;
 
 /* Output size of a layer for an input side, 0 if the input is too small. */
-int nn_out_side(const nn_layer *l, int in);
+int detect_nn_out_side(const detect_nn_layer *l, int in);
 
 /* Largest activation (floats) any layer of `net` produces for an h x w
  * input (input itself included); 0 if too small or on overflow. */
-size_t nn_max_activation(const nn_net *net, int h, int w);
+size_t detect_nn_max_activation(const detect_nn_net *net, int h, int w);
 
 /* Run `net` on in (h x w x in_c) using two scratch buffers of
- * nn_max_activation() floats each. Returns the buffer holding the output
+ * detect_nn_max_activation() floats each. Returns the buffer holding the output
  * (oh x ow x cout of the last layer) and sets *oh, *ow. */
-const float *nn_forward(const nn_kernels *k, const nn_net *net, const float *in, int h, int w,
+const float *detect_nn_forward(const detect_nn_kernels *k, const detect_nn_net *net, const float *in, int h, int w,
                         float *buf0, float *buf1, int *oh, int *ow);
 
-/* As nn_forward() for layers [first, last) of `net` only. */
-const float *nn_forward_layers(const nn_kernels *k, const nn_net *net, int first, int last,
+/* As detect_nn_forward() for layers [first, last) of `net` only. */
+const float *detect_nn_forward_layers(const detect_nn_kernels *k, const detect_nn_net *net, int first, int last,
                                const float *in, int h, int w, float *buf0, float *buf1, int *oh,
                                int *ow);
 
-void nn_maxpool(const nn_layer *l, const float *in, int ih, int iw, float *out);
+void detect_nn_maxpool(const detect_nn_layer *l, const float *in, int ih, int iw, float *out);
 
 /* Portable kernels (C11, auto-vectorised). */
-void nn_rgbx_portable(const uint8_t *p, int n, int bpp, int bgr, float *dst);
-void nn_conv_portable(const nn_layer *l, const float *in, int ih, int iw, float *out);
-extern const nn_kernels nn_kernels_portable;
+void detect_nn_rgbx_portable(const uint8_t *p, int n, int bpp, int bgr, float *dst);
+void detect_nn_conv_portable(const detect_nn_layer *l, const float *in, int ih, int iw, float *out);
+extern const detect_nn_kernels detect_nn_kernels_portable;
 
 /* Best kernels for this CPU (AVX2+FMA when available). */
-const nn_kernels *nn_kernels_best(void);
+const detect_nn_kernels *detect_nn_kernels_best(void);
 
 #ifdef FIIE_HAVE_AVX2
-void nn_conv_avx2(const nn_layer *l, const float *in, int ih, int iw, float *out);
-void nn_conv_avx512(const nn_layer *l, const float *in, int ih, int iw, float *out);
-void nn_maxpool_avx512(const nn_layer *l, const float *in, int ih, int iw, float *out);
-void nn_rgbx_avx2(const uint8_t *p, int n, int bpp, int bgr, float *dst);
-/* Whether the CPU runs the AVX2+FMA / AVX-512F kernels. */
-int nn_cpu_has_avx2(void);
-int nn_cpu_has_avx512(void);
-extern const nn_kernels nn_kernels_avx2, nn_kernels_avx512;
+void detect_nn_conv_avx2(const detect_nn_layer *l, const float *in, int ih, int iw, float *out);
+void detect_nn_conv_avx512(const detect_nn_layer *l, const float *in, int ih, int iw, float *out);
+void detect_nn_maxpool_avx512(const detect_nn_layer *l, const float *in, int ih, int iw, float *out);
+void detect_nn_rgbx_avx2(const uint8_t *p, int n, int bpp, int bgr, float *dst);
+/* Kernel tables of the AVX2+FMA and AVX-512F builds (common_cpu_has()
+ * says whether this CPU runs them). */
+extern const detect_nn_kernels detect_nn_kernels_avx2, detect_nn_kernels_avx512;
 #endif
 
-#endif /* FIIE_NN_H */
+#endif /* FIIE_LIB_DETECT_NN_H */

@@ -1,5 +1,5 @@
 /* AVX2 + FMA convolution (compiled with -mavx2 -mfma, called only after
- * nn_kernels_best() checked the CPU). Same loop order as the portable
+ * detect_nn_kernels_best() checked the CPU). Same loop order as the portable
  * kernel; FMA rounding may differ in the last bits, which never changes
  * the detections beyond float noise. The tile loops are fully unrolled
  * (pragmas) so the accumulators stay in registers; tile sizes measured. */
@@ -11,7 +11,7 @@
 #define ALWAYS_INLINE static inline __attribute__((always_inline))
 
 /* NP output pixels x NV vectors of 8 output channels starting at ob. */
-ALWAYS_INLINE void conv_tile(const nn_layer *l, const float *in, int iw, int ow, int p0, int ob,
+ALWAYS_INLINE void conv_tile(const detect_nn_layer *l, const float *in, int iw, int ow, int p0, int ob,
                              float *out, const int NP, const int NV)
 {
     /* pixels p0 .. p0+NP-1 in raster order; they may span rows */
@@ -72,7 +72,7 @@ ALWAYS_INLINE void conv_tile(const nn_layer *l, const float *in, int iw, int ow,
             conv_tile(l, in, iw, ow, p, ob, out, 1, (NV));                           \
     } while (0)
 
-void nn_conv_avx2(const nn_layer *l, const float *in, int ih, int iw, float *out)
+void detect_nn_conv_avx2(const detect_nn_layer *l, const float *in, int ih, int iw, float *out)
 {
     const int oh = ih - l->k + 1, ow = iw - l->k + 1, cp = l->cout_pad;
     const int total = oh * ow;
@@ -93,7 +93,7 @@ void nn_conv_avx2(const nn_layer *l, const float *in, int ih, int iw, float *out
  * each pixel in 4 bytes (R, G, B, 0), two zero-extensions and two exact
  * conversions. The tail goes through the portable code, which never
  * reads past the span. */
-void nn_rgbx_avx2(const uint8_t *p, int n, int bpp, int bgr, float *dst)
+void detect_nn_rgbx_avx2(const uint8_t *p, int n, int bpp, int bgr, float *dst)
 {
     const __m128i shuf3 = bgr ? _mm_setr_epi8(2, 1, 0, -1, 5, 4, 3, -1, 8, 7, 6, -1, 11, 10, 9, -1)
                               : _mm_setr_epi8(0, 1, 2, -1, 3, 4, 5, -1, 6, 7, 8, -1, 9, 10, 11, -1);
@@ -111,5 +111,5 @@ void nn_rgbx_avx2(const uint8_t *p, int n, int bpp, int bgr, float *dst)
         _mm256_storeu_ps(dst + 4 * (size_t)x + 8, hi);
     }
     if (x < n)
-        nn_rgbx_portable(p + (size_t)x * bpp, n - x, bpp, bgr, dst + 4 * (size_t)x);
+        detect_nn_rgbx_portable(p + (size_t)x * bpp, n - x, bpp, bgr, dst + 4 * (size_t)x);
 }

@@ -1,5 +1,5 @@
 /* AVX-512F convolution (compiled with -mavx512f -mfma, called only after
- * nn_kernels_best() checked the CPU): 16 output channels per vector, the
+ * detect_nn_kernels_best() checked the CPU): 16 output channels per vector, the
  * input value broadcast from memory into the FMA. The tile loops are fully
  * unrolled (pragmas) so the accumulators stay in the 32 registers; tile
  * sizes (pixels x vectors) were measured on a Sapphire Rapids core. Same loop order as the portable kernel. */
@@ -15,7 +15,7 @@ ALWAYS_INLINE __mmask16 lane_mask(int n)
 }
 
 /* NP output pixels x NV vectors of 16 output channels starting at ob. */
-ALWAYS_INLINE void tile(const nn_layer *l, const float *in, int iw, int ow, int p0, int ob,
+ALWAYS_INLINE void tile(const detect_nn_layer *l, const float *in, int iw, int ow, int p0, int ob,
                         float *out, const int NP, const int NV)
 {
     /* pixels p0 .. p0+NP-1 in raster order; they may span rows */
@@ -73,7 +73,7 @@ ALWAYS_INLINE void tile(const nn_layer *l, const float *in, int iw, int ow, int 
             tile(l, in, iw, ow, p, ob, out, 1, (NV));                      \
     } while (0)
 
-void nn_conv_avx512(const nn_layer *l, const float *in, int ih, int iw, float *out)
+void detect_nn_conv_avx512(const detect_nn_layer *l, const float *in, int ih, int iw, float *out)
 {
     const int oh = ih - l->k + 1, ow = iw - l->k + 1, cp = l->cout_pad;
     const int total = oh * ow;
@@ -93,11 +93,11 @@ void nn_conv_avx512(const nn_layer *l, const float *in, int ih, int iw, float *o
 /* Max-pool (Caffe ceil rounding, windows clipped at the far edges): one
  * masked vector per 16 channels. Max is exact, so the result is identical
  * to the portable kernel's. */
-ALWAYS_INLINE void pool_rows(const nn_layer *l, const float *in, int ih, int iw, float *out,
+ALWAYS_INLINE void pool_rows(const detect_nn_layer *l, const float *in, int ih, int iw, float *out,
                              const int K)
 {
     const int c = l->cin, s = l->stride;
-    const int oh = nn_out_side(l, ih), ow = nn_out_side(l, iw);
+    const int oh = detect_nn_out_side(l, ih), ow = detect_nn_out_side(l, iw);
     for (int oy = 0; oy < oh; oy++) {
         const int y0 = oy * s, ny = y0 + K <= ih ? K : ih - y0;
         for (int ox = 0; ox < ow; ox++) {
@@ -128,12 +128,12 @@ ALWAYS_INLINE void pool_rows(const nn_layer *l, const float *in, int ih, int iw,
 /* Max-pool (Caffe ceil rounding, windows clipped at the far edges): one
  * masked vector per 16 channels. Max is exact, so the result is identical
  * to the portable kernel's. */
-void nn_maxpool_avx512(const nn_layer *l, const float *in, int ih, int iw, float *out)
+void detect_nn_maxpool_avx512(const detect_nn_layer *l, const float *in, int ih, int iw, float *out)
 {
     if (l->k == 2)
         pool_rows(l, in, ih, iw, out, 2);
     else if (l->k == 3)
         pool_rows(l, in, ih, iw, out, 3);
     else
-        nn_maxpool(l, in, ih, iw, out);
+        detect_nn_maxpool(l, in, ih, iw, out);
 }

@@ -5,12 +5,12 @@
 
 #include <math.h>
 
-int rs_taps(int na, int nb)
+int detect_resample_taps(int na, int nb)
 {
     return na > nb ? (na + nb - 1) / nb + 3 : 2;
 }
 
-static void add_tap(rs_axis *a, int yb, int ya, float w)
+static void add_tap(detect_resample_axis *a, int yb, int ya, float w)
 {
     int n = a->ntap[yb];
     if (n < a->K) {
@@ -23,7 +23,7 @@ static void add_tap(rs_axis *a, int yb, int ya, float w)
 /* Two passes over the taps (sum, then store) instead of a temporary list:
  * the number of taps is unbounded for extreme down-sampling. */
 #define DOWN(NAME, T, CEIL, ONE)                                                        \
-    static void NAME(rs_axis *a, int na, int nb)                                        \
+    static void NAME(detect_resample_axis *a, int na, int nb)                                        \
     {                                                                                   \
         const T s = (T)nb / (T)na, sinv = ONE / s, wt0 = (T)1e-3 * s;                   \
         for (int yb = 0; yb < nb; yb++) {                                               \
@@ -55,7 +55,7 @@ static void add_tap(rs_axis *a, int yb, int ya, float w)
 DOWN(down_single, float, ceilf, 1.0f)
 DOWN(down_double, double, ceil, 1.0)
 
-static void up(rs_axis *a, int na, int nb, int single)
+static void up(detect_resample_axis *a, int na, int nb, int single)
 {
     for (int yb = 0; yb < nb; yb++) {
         double yaf;
@@ -88,10 +88,10 @@ static void up(rs_axis *a, int na, int nb, int single)
     }
 }
 
-void rs_axis_compute(rs_axis *a, int na, int nb, int single)
+void detect_resample_axis_compute(detect_resample_axis *a, int na, int nb, int single)
 {
     a->nb = nb;
-    a->K = rs_taps(na, nb);
+    a->K = detect_resample_taps(na, nb);
     if (na > nb) {
         if (single)
             down_single(a, na, nb);

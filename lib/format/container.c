@@ -45,7 +45,7 @@ int fiie_protected_png_load(fiie_image *out, const char *path, uint8_t *header, 
         return FIIE_E_INVALID_ARGUMENT;
     uint8_t *file = NULL;
     size_t size = 0;
-    int rc = fiie_read_file(path, FIIE_MAX_IMAGE_FILE_BYTES, &file, &size);
+    int rc = common_read_file(path, COMMON_MAX_IMAGE_FILE_BYTES, &file, &size);
     if (rc != FIIE_OK)
         return rc;
     const uint8_t *chunk = NULL;
@@ -83,8 +83,8 @@ int fiie_sidecar_write(const char *path, const uint8_t *header, size_t len, unsi
     int rc = fiie_header_parse(&info, header, len);
     if (rc != FIIE_OK)
         return rc;
-    return fiie_atomic_write(path, header, len,
-                             (flags & FIIE_SAVE_NO_CLOBBER) ? FIIE_ATOMIC_NO_CLOBBER : 0u, 0666);
+    return common_atomic_write(path, header, len,
+                             (flags & FIIE_SAVE_NO_CLOBBER) ? COMMON_ATOMIC_NO_CLOBBER : 0u, 0666);
 }
 
 int fiie_sidecar_read(const char *path, uint8_t *header, size_t cap, size_t *len)
@@ -95,7 +95,7 @@ int fiie_sidecar_read(const char *path, uint8_t *header, size_t cap, size_t *len
         return FIIE_E_INVALID_ARGUMENT;
     uint8_t *file = NULL;
     size_t size = 0;
-    int rc = fiie_read_file(path, FIIE_HEADER_MAX_BYTES, &file, &size);
+    int rc = common_read_file(path, FIIE_HEADER_MAX_BYTES, &file, &size);
     if (rc == FIIE_E_TOO_LARGE)
         return FIIE_E_HEADER; /* no valid header is that long */
     if (rc != FIIE_OK)

@@ -4,39 +4,7 @@
 
 #include "fiie/cipher.h"
 #include "format/format.h"
-
-static uint16_t get16(const uint8_t *p)
-{
-    return (uint16_t)(p[0] | p[1] << 8);
-}
-
-static uint32_t get32(const uint8_t *p)
-{
-    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
-}
-
-static uint64_t get64(const uint8_t *p)
-{
-    return (uint64_t)get32(p) | (uint64_t)get32(p + 4) << 32;
-}
-
-static void put16(uint8_t *p, uint16_t v)
-{
-    p[0] = (uint8_t)v;
-    p[1] = (uint8_t)(v >> 8);
-}
-
-static void put32(uint8_t *p, uint32_t v)
-{
-    for (int i = 0; i < 4; i++)
-        p[i] = (uint8_t)(v >> (8 * i));
-}
-
-static void put64(uint8_t *p, uint64_t v)
-{
-    put32(p, (uint32_t)v);
-    put32(p + 4, (uint32_t)(v >> 32));
-}
+#include "common/common.h"
 
 static int all_zero(const uint8_t *p, size_t n)
 {
@@ -65,52 +33,52 @@ int fiie_header_parse(fiie_header_info *info, const uint8_t *h, size_t len)
     if (!info || !h)
         return FIIE_E_INVALID_ARGUMENT;
     memset(info, 0, sizeof *info);
-    if (len < FIIE_HEADER_FIXED_BYTES || memcmp(h, FIIE_HEADER_MAGIC, 4) != 0)
+    if (len < FIIE_HEADER_FIXED_BYTES || memcmp(h, FORMAT_HEADER_MAGIC, 4) != 0)
         return FIIE_E_HEADER;
     fiie_header_info v = {0};
     v.version = h[4];
     v.alg = h[5];
     v.flags = h[6];
     v.channels = h[7];
-    v.width = get32(h + 8);
-    v.height = get32(h + 12);
+    v.width = mem_load_le32(h + 8);
+    v.height = mem_load_le32(h + 12);
     memcpy(v.nonce, h + 16, sizeof v.nonce);
-    v.n_regions = get16(h + 40);
-    if (v.version != FIIE_HEADER_VERSION || (v.alg != FIIE_ALG_V1 && v.alg != FIIE_ALG_PAPER) ||
-        (v.flags & ~FIIE_HEADER_FLAG_KDF) != 0 || (v.channels != 3 && v.channels != 4) ||
+    v.n_regions = mem_load_le16(h + 40);
+    if (v.version != FORMAT_HEADER_VERSION || (v.alg != FIIE_ALG_V1 && v.alg != FIIE_ALG_PAPER) ||
+        (v.flags & ~FORMAT_HEADER_FLAG_KDF) != 0 || (v.channels != 3 && v.channels != 4) ||
         v.width == 0 || v.height == 0 || v.n_regions == 0 || !all_zero(h + 42, 2))
         return FIIE_E_HEADER;
-    int has_kdf = (v.flags & FIIE_HEADER_FLAG_KDF) != 0;
+    int has_kdf = (v.flags & FORMAT_HEADER_FLAG_KDF) != 0;
     if (len != fiie_header_size((int)v.alg, v.n_regions, has_kdf))
         return FIIE_E_HEADER;
     if (has_kdf) {
         const uint8_t *k = h + FIIE_HEADER_FIXED_BYTES;
-        if (k[0] != FIIE_KDF_ARGON2ID13 || !all_zero(k + 1, 3))
+        if (k[0] != FORMAT_KDF_ARGON2ID13 || !all_zero(k + 1, 3))
             return FIIE_E_HEADER;
         v.kdf = k[0];
-        v.opslimit = get64(k + 4);
-        v.memlimit = get64(k + 12);
+        v.opslimit = mem_load_le64(k + 4);
+        v.memlimit = mem_load_le64(k + 12);
         memcpy(v.salt, k + 20, sizeof v.salt);
     }
     const uint8_t *r = h + regions_offset(&v);
     for (uint32_t i = 0; i < v.n_regions; i++, r += FIIE_HEADER_REGION_BYTES) {
         if ((r[0] != FIIE_SHAPE_RECT && r[0] != FIIE_SHAPE_ELLIPSE) || !all_zero(r + 1, 3) ||
-            get32(r + 12) == 0 || get32(r + 16) == 0)
+            mem_load_le32(r + 12) == 0 || mem_load_le32(r + 16) == 0)
             return FIIE_E_HEADER;
     }
     *info = v;
     return FIIE_OK;
 }
 
-void fiie_header_region_at(const uint8_t *h, const fiie_header_info *info, size_t i,
+void format_header_region_at(const uint8_t *h, const fiie_header_info *info, size_t i,
                            fiie_region *out)
 {
     const uint8_t *r = h + regions_offset(info) + FIIE_HEADER_REGION_BYTES * i;
     out->shape = r[0];
-    out->x = (int32_t)get32(r + 4);
-    out->y = (int32_t)get32(r + 8);
-    out->w = get32(r + 12);
-    out->h = get32(r + 16);
+    out->x = (int32_t)mem_load_le32(r + 4);
+    out->y = (int32_t)mem_load_le32(r + 8);
+    out->w = mem_load_le32(r + 12);
+    out->h = mem_load_le32(r + 16);
 }
 
 int fiie_header_get_region(const uint8_t *header, size_t len, size_t index, fiie_region *out)
@@ -123,7 +91,7 @@ int fiie_header_get_region(const uint8_t *header, size_t len, size_t index, fiie
         return rc;
     if (index >= info.n_regions)
         return FIIE_E_NOT_FOUND;
-    fiie_header_region_at(header, &info, index, out);
+    format_header_region_at(header, &info, index, out);
     return FIIE_OK;
 }
 
@@ -142,7 +110,7 @@ int fiie_mask_from_header(fiie_mask **out, const uint8_t *header, size_t len)
         return rc;
     for (size_t i = 0; i < info.n_regions && rc == FIIE_OK; i++) {
         fiie_region r;
-        fiie_header_region_at(header, &info, i, &r);
+        format_header_region_at(header, &info, i, &r);
         rc = fiie_mask_add_region(m, r.shape, r.x, r.y, r.w, r.h);
     }
     if (rc != FIIE_OK) {
@@ -153,25 +121,25 @@ int fiie_mask_from_header(fiie_mask **out, const uint8_t *header, size_t len)
     return FIIE_OK;
 }
 
-void fiie_header_write(uint8_t *out, const fiie_header_info *info, const fiie_mask *m)
+void format_header_write(uint8_t *out, const fiie_header_info *info, const fiie_mask *m)
 {
     size_t n = fiie_mask_region_count(m);
-    memcpy(out, FIIE_HEADER_MAGIC, 4);
-    out[4] = FIIE_HEADER_VERSION;
+    memcpy(out, FORMAT_HEADER_MAGIC, 4);
+    out[4] = FORMAT_HEADER_VERSION;
     out[5] = (uint8_t)info->alg;
-    out[6] = info->kdf ? FIIE_HEADER_FLAG_KDF : 0;
+    out[6] = info->kdf ? FORMAT_HEADER_FLAG_KDF : 0;
     out[7] = (uint8_t)info->channels;
-    put32(out + 8, info->width);
-    put32(out + 12, info->height);
+    mem_store_le32(out + 8, info->width);
+    mem_store_le32(out + 12, info->height);
     memcpy(out + 16, info->nonce, 24);
-    put16(out + 40, (uint16_t)n);
-    put16(out + 42, 0);
+    mem_store_le16(out + 40, (uint16_t)n);
+    mem_store_le16(out + 42, 0);
     if (info->kdf) {
         uint8_t *k = out + FIIE_HEADER_FIXED_BYTES;
         memset(k, 0, FIIE_HEADER_KDF_BYTES);
-        k[0] = FIIE_KDF_ARGON2ID13;
-        put64(k + 4, info->opslimit);
-        put64(k + 12, info->memlimit);
+        k[0] = FORMAT_KDF_ARGON2ID13;
+        mem_store_le64(k + 4, info->opslimit);
+        mem_store_le64(k + 12, info->memlimit);
         memcpy(k + 20, info->salt, 16);
     }
     uint8_t *r = out + regions_offset(info);
@@ -180,10 +148,10 @@ void fiie_header_write(uint8_t *out, const fiie_header_info *info, const fiie_ma
         fiie_mask_get_region(m, i, &g);
         memset(r, 0, FIIE_HEADER_REGION_BYTES);
         r[0] = (uint8_t)g.shape;
-        put32(r + 4, (uint32_t)g.x);
-        put32(r + 8, (uint32_t)g.y);
-        put32(r + 12, g.w);
-        put32(r + 16, g.h);
+        mem_store_le32(r + 4, (uint32_t)g.x);
+        mem_store_le32(r + 8, (uint32_t)g.y);
+        mem_store_le32(r + 12, g.w);
+        mem_store_le32(r + 16, g.h);
     }
     if (info->alg == FIIE_ALG_V1)
         memset(r, 0, FIIE_TAG_BYTES);

@@ -2,27 +2,18 @@
  * already limited to 16 or 32 bits, so nothing here can overflow. */
 #include "image/codec.h"
 #include "fiie/image.h"
+#include "common/common.h"
 
-static uint32_t le16(const uint8_t *p)
-{
-    return (uint32_t)p[0] | ((uint32_t)p[1] << 8);
-}
-
-static uint32_t le32(const uint8_t *p)
-{
-    return le16(p) | (le16(p + 2) << 16);
-}
-
-int fiie_bmp_detect(const uint8_t *data, size_t size)
+int image_bmp_detect(const uint8_t *data, size_t size)
 {
     return size >= 2 && data[0] == 'B' && data[1] == 'M';
 }
 
-int fiie_bmp_validate(const uint8_t *d, size_t n, uint32_t *width, uint32_t *height)
+int image_bmp_validate(const uint8_t *d, size_t n, uint32_t *width, uint32_t *height)
 {
-    if (n < 26 || !fiie_bmp_detect(d, n))
+    if (n < 26 || !image_bmp_detect(d, n))
         return FIIE_E_IMAGE_FORMAT;
-    uint32_t offset = le32(d + 10), hsz = le32(d + 14);
+    uint32_t offset = mem_load_le32(d + 10), hsz = mem_load_le32(d + 14);
     if (hsz != 12 && hsz != 40 && hsz != 56 && hsz != 108 && hsz != 124)
         return FIIE_E_IMAGE_FORMAT;
     if (n < 14 + (size_t)hsz)
@@ -30,17 +21,17 @@ int fiie_bmp_validate(const uint8_t *d, size_t n, uint32_t *width, uint32_t *hei
     uint64_t w, h;
     uint32_t bpp;
     if (hsz == 12) {
-        w = le16(d + 18);
-        h = le16(d + 20);
-        bpp = le16(d + 24);
+        w = mem_load_le16(d + 18);
+        h = mem_load_le16(d + 20);
+        bpp = mem_load_le16(d + 24);
     } else {
-        int32_t sw = (int32_t)le32(d + 18), sh = (int32_t)le32(d + 22);
+        int32_t sw = (int32_t)mem_load_le32(d + 18), sh = (int32_t)mem_load_le32(d + 22);
         if (sw <= 0 || sh == 0 || sh == INT32_MIN)
             return FIIE_E_IMAGE_FORMAT;
         w = (uint64_t)sw;
         h = (uint64_t)(sh < 0 ? -(int64_t)sh : sh);
-        bpp = le16(d + 28);
-        uint32_t compression = le32(d + 30);
+        bpp = mem_load_le16(d + 28);
+        uint32_t compression = mem_load_le32(d + 30);
         if (compression != 0 && compression != 3)
             return FIIE_E_IMAGE_FORMAT; /* RLE, JPEG, PNG: unsupported */
     }
@@ -77,13 +68,13 @@ static int tga_rle_fits(const uint8_t *d, size_t n, size_t pos, uint64_t pixels,
     return 0;
 }
 
-int fiie_tga_validate(const uint8_t *d, size_t n)
+int image_tga_validate(const uint8_t *d, size_t n)
 {
     if (n < 18)
         return FIIE_E_IMAGE_FORMAT;
     uint32_t id_len = d[0], cmap_type = d[1], type = d[2];
-    uint32_t cmap_first = le16(d + 3), cmap_len = le16(d + 5), cmap_bits = d[7];
-    uint64_t w = le16(d + 12), h = le16(d + 14);
+    uint32_t cmap_first = mem_load_le16(d + 3), cmap_len = mem_load_le16(d + 5), cmap_bits = d[7];
+    uint64_t w = mem_load_le16(d + 12), h = mem_load_le16(d + 14);
     uint32_t bits = d[16];
     if (w == 0 || h == 0 || cmap_type > 1 || bits == 0 || bits > 32)
         return FIIE_E_IMAGE_FORMAT;

@@ -49,7 +49,7 @@ static const uint32_t crc_table[256] = {
     0xb40bbe37u, 0xc30c8ea1u, 0x5a05df1bu, 0x2d02ef8du,
 };
 
-uint32_t fiie_crc32_update(uint32_t crc, const void *data, size_t size)
+uint32_t image_crc32_update(uint32_t crc, const void *data, size_t size)
 {
     const uint8_t *p = data;
     uint32_t c = crc ^ 0xffffffffu;
@@ -58,7 +58,7 @@ uint32_t fiie_crc32_update(uint32_t crc, const void *data, size_t size)
     return c ^ 0xffffffffu;
 }
 
-uint32_t fiie_crc32(const void *data, size_t size)
+uint32_t image_crc32(const void *data, size_t size)
 {
-    return fiie_crc32_update(0, data, size);
+    return image_crc32_update(0, data, size);
 }

@@ -11,22 +11,14 @@
 #include "image/image.h"
 
 /* Signature plus the 13-byte IHDR chunk (length, type, data, CRC). */
-#define IHDR_END (FIIE_PNG_SIGNATURE_BYTES + 12 + 13)
-
-static void put_be32(uint8_t *p, uint32_t v)
-{
-    p[0] = (uint8_t)(v >> 24);
-    p[1] = (uint8_t)(v >> 16);
-    p[2] = (uint8_t)(v >> 8);
-    p[3] = (uint8_t)v;
-}
+#define IHDR_END (IMAGE_PNG_SIGNATURE_BYTES + 12 + 13)
 
 /* Writable chunk types: four letters, ancillary (first letter lower case:
  * decoders that do not know it skip it instead of rejecting the file) and
  * the reserved third letter upper case, as the PNG specification demands. */
 static int writable_chunk_type(const char *type)
 {
-    return fiie_png_chunk_type_valid(type) && type[0] >= 'a' && type[0] <= 'z' &&
+    return image_png_chunk_type_valid(type) && type[0] >= 'a' && type[0] <= 'z' &&
            type[2] >= 'A' && type[2] <= 'Z';
 }
 
@@ -37,13 +29,13 @@ static int encode_pixels(const fiie_image *img, uint8_t **png, int *png_size)
     int ch = fiie_pixel_format_channels(img->format);
     fiie_image rgb;
     const fiie_image *src = img;
-    if (!fiie_pixel_format_is_rgb_order(img->format) || img->stride > INT_MAX) {
+    if (!image_format_is_rgb_order(img->format) || img->stride > INT_MAX) {
         int rc = fiie_image_convert(&rgb, img, ch == 4 ? FIIE_PIXEL_RGBA8 : FIIE_PIXEL_RGB8);
         if (rc < 0)
             return rc;
         src = &rgb;
     }
-    *png = fiie_stb_encode_png(src->data, (int)src->stride, (int)src->width,
+    *png = image_stb_encode_png(src->data, (int)src->stride, (int)src->width,
                                (int)src->height, ch, png_size);
     if (src == &rgb)
         fiie_image_free(&rgb);
@@ -71,7 +63,7 @@ int fiie_image_encode_png(const fiie_image *img, const char *chunk_type,
     if (chunk_type != NULL) {
         if (!writable_chunk_type(chunk_type) || (chunk_data == NULL && chunk_size != 0))
             return FIIE_E_INVALID_ARGUMENT;
-        if (chunk_size > FIIE_PNG_MAX_CHUNK_BYTES)
+        if (chunk_size > IMAGE_PNG_MAX_CHUNK_BYTES)
             return FIIE_E_TOO_LARGE;
     }
     uint8_t *png = NULL;
@@ -100,11 +92,11 @@ int fiie_image_encode_png(const fiie_image *img, const char *chunk_type,
     uint8_t *p = buf;
     memcpy(p, png, IHDR_END);
     p += IHDR_END;
-    put_be32(p, (uint32_t)chunk_size);
+    mem_store_be32(p, (uint32_t)chunk_size);
     memcpy(p + 4, chunk_type, 4);
     if (chunk_size != 0)
         memcpy(p + 8, chunk_data, chunk_size);
-    put_be32(p + 8 + chunk_size, fiie_crc32(p + 4, chunk_size + 4));
+    mem_store_be32(p + 8 + chunk_size, image_crc32(p + 4, chunk_size + 4));
     p += 12 + chunk_size;
     memcpy(p, png + IHDR_END, (size_t)png_size - IHDR_END);
     free(png);
@@ -123,8 +115,8 @@ int fiie_image_save_png(const fiie_image *img, const char *path, const char *chu
     int rc = fiie_image_encode_png(img, chunk_type, chunk_data, chunk_size, &png, &size);
     if (rc < 0)
         return rc;
-    unsigned aflags = (flags & FIIE_SAVE_NO_CLOBBER) != 0 ? FIIE_ATOMIC_NO_CLOBBER : 0;
-    rc = fiie_atomic_write(path, png, size, aflags, 0666);
+    unsigned aflags = (flags & FIIE_SAVE_NO_CLOBBER) != 0 ? COMMON_ATOMIC_NO_CLOBBER : 0;
+    rc = common_atomic_write(path, png, size, aflags, 0666);
     free(png);
     return rc;
 }

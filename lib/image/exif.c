@@ -4,6 +4,7 @@
  * checked against the TIFF data size before use. */
 #include <string.h>
 
+#include "common/common.h"
 #include "image/codec.h"
 
 #define TAG_ORIENTATION 0x0112u
@@ -17,17 +18,15 @@ typedef struct tiff {
 
 static uint32_t rd16(const tiff *t, size_t off)
 {
-    const uint8_t *p = t->p + off;
-    return t->big_endian ? ((uint32_t)p[0] << 8) | p[1] : ((uint32_t)p[1] << 8) | p[0];
+    return t->big_endian ? mem_load_be16(t->p + off) : mem_load_le16(t->p + off);
 }
 
 static uint32_t rd32(const tiff *t, size_t off)
 {
-    return t->big_endian ? (rd16(t, off) << 16) | rd16(t, off + 2)
-                         : (rd16(t, off + 2) << 16) | rd16(t, off);
+    return t->big_endian ? mem_load_be32(t->p + off) : mem_load_le32(t->p + off);
 }
 
-int fiie_exif_orientation(const uint8_t *data, size_t size)
+int image_exif_orientation(const uint8_t *data, size_t size)
 {
     if (data == NULL || size < 8)
         return 1;
@@ -61,7 +60,7 @@ int fiie_exif_orientation(const uint8_t *data, size_t size)
     return 1;
 }
 
-int fiie_image_orient(fiie_image *dst, const fiie_image *src, int orientation)
+int image_orient(fiie_image *dst, const fiie_image *src, int orientation)
 {
     if (dst == NULL || dst == src || orientation < 1 || orientation > 8)
         return FIIE_E_INVALID_ARGUMENT;

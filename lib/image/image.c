@@ -16,7 +16,7 @@ int fiie_pixel_format_channels(int32_t format)
     }
 }
 
-int fiie_pixel_format_is_rgb_order(int32_t format)
+int image_format_is_rgb_order(int32_t format)
 {
     return format == FIIE_PIXEL_RGB8 || format == FIIE_PIXEL_RGBA8;
 }
@@ -96,11 +96,11 @@ int fiie_image_alloc(fiie_image *img, uint32_t width, uint32_t height, int32_t f
     uint8_t *data = calloc(height, row);
     if (data == NULL)
         return FIIE_E_NO_MEMORY;
-    fiie_image_adopt(img, data, width, height, format);
+    image_adopt(img, data, width, height, format);
     return 0;
 }
 
-void fiie_image_adopt(fiie_image *img, uint8_t *data, uint32_t width, uint32_t height,
+void image_adopt(fiie_image *img, uint8_t *data, uint32_t width, uint32_t height,
                       int32_t format)
 {
     memset(img, 0, sizeof *img);
@@ -121,7 +121,7 @@ void fiie_image_free(fiie_image *img)
     memset(img, 0, sizeof *img);
 }
 
-void fiie_image_swap_rb(fiie_image *img)
+void image_swap_rb(fiie_image *img)
 {
     size_t ch = (size_t)fiie_pixel_format_channels(img->format);
     for (uint32_t y = 0; y < img->height; y++) {
@@ -152,8 +152,8 @@ int fiie_image_convert(fiie_image *dst, const fiie_image *src, int32_t format)
         return rc;
     size_t sch = (size_t)fiie_pixel_format_channels(src->format);
     /* Source byte index of R, G, B; alpha is byte 3 when present. */
-    int swap = fiie_pixel_format_is_rgb_order(src->format) !=
-               fiie_pixel_format_is_rgb_order(format);
+    int swap = image_format_is_rgb_order(src->format) !=
+               image_format_is_rgb_order(format);
     size_t ri = swap ? 2 : 0, bi = swap ? 0 : 2;
     for (uint32_t y = 0; y < src->height; y++) {
         const uint8_t *s = src->data + (size_t)y * src->stride;

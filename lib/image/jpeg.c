@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "fiie/common.h"
+#include "common/common.h"
 #include "image/codec.h"
 
 enum {
@@ -90,7 +91,7 @@ static int skip_entropy_data(const uint8_t *d, size_t n, size_t *pos)
     }
 }
 
-int fiie_jpeg_validate(const uint8_t *d, size_t n, const uint8_t **exif, size_t *exif_size)
+int image_jpeg_validate(const uint8_t *d, size_t n, const uint8_t **exif, size_t *exif_size)
 {
     *exif = NULL;
     *exif_size = 0;
@@ -115,7 +116,7 @@ int fiie_jpeg_validate(const uint8_t *d, size_t n, const uint8_t **exif, size_t 
             continue; /* markers without a segment */
         if (n - pos < 2)
             return FIIE_E_IMAGE_FORMAT;
-        size_t len = ((size_t)d[pos] << 8) | d[pos + 1];
+        size_t len = mem_load_be16(d + pos);
         if (len < 2 || len > n - pos)
             return FIIE_E_IMAGE_FORMAT;
         const uint8_t *payload = d + pos + 2;

@@ -16,7 +16,7 @@
 
 int fiie_load_options_init_v(fiie_load_options *o, int abi_version)
 {
-    int rc = fiie_options_begin(o, sizeof *o, abi_version);
+    int rc = common_options_begin(o, sizeof *o, abi_version);
     if (rc)
         return rc;
     o->apply_orientation = 1;
@@ -39,9 +39,9 @@ static int read_options(const fiie_load_options *o, load_settings *s)
     s->format = 0;
     if (o == NULL)
         return 0;
-    if (!fiie_abi_compatible(o->abi_version))
+    if (!common_abi_compatible(o->abi_version))
         return FIIE_E_VERSION;
-    if (!fiie_all_zero(o->reserved, sizeof o->reserved))
+    if (!common_all_zero(o->reserved, sizeof o->reserved))
         return FIIE_E_INVALID_ARGUMENT;
     if (o->format != 0 && fiie_pixel_format_channels(o->format) < 0)
         return FIIE_E_INVALID_ARGUMENT;
@@ -74,12 +74,12 @@ static int check_limits(uint64_t w, uint64_t h, const load_settings *s)
  * the (possibly huge) rest of the file. */
 static int probe_png(const uint8_t *d, size_t n, const load_settings *s, probe *pr)
 {
-    fiie_png_header hdr;
+    image_png_header hdr;
     int rc;
-    if ((rc = fiie_png_read_header(d, n, &hdr)) < 0 ||
+    if ((rc = image_png_read_header(d, n, &hdr)) < 0 ||
         (rc = check_limits(hdr.width, hdr.height, s)) < 0 ||
-        (rc = fiie_png_validate(d, n, &hdr)) < 0 ||
-        (rc = fiie_png_check_data_size(d, n, &hdr)) < 0)
+        (rc = image_png_validate(d, n, &hdr)) < 0 ||
+        (rc = image_png_check_data_size(d, n, &hdr)) < 0)
         return rc;
     /* Alpha from the colour type or a tRNS chunk (stb's channel count
      * ignores tRNS). */
@@ -110,8 +110,8 @@ static int probe_file(const uint8_t *d, size_t n, const load_settings *s, probe 
     pr->orientation = 1;
     int rc;
     size_t soi;
-    if (n >= FIIE_PNG_SIGNATURE_BYTES &&
-        memcmp(d, fiie_png_signature, FIIE_PNG_SIGNATURE_BYTES) == 0) {
+    if (n >= IMAGE_PNG_SIGNATURE_BYTES &&
+        memcmp(d, image_png_signature, IMAGE_PNG_SIGNATURE_BYTES) == 0) {
         pr->kind = KIND_PNG;
         if ((rc = probe_png(d, n, s, pr)) < 0)
             return rc;
@@ -119,12 +119,12 @@ static int probe_file(const uint8_t *d, size_t n, const load_settings *s, probe 
         const uint8_t *exif;
         size_t exif_size;
         pr->kind = KIND_JPEG;
-        if ((rc = fiie_jpeg_validate(d + soi - 1, n - soi + 1, &exif, &exif_size)) < 0)
+        if ((rc = image_jpeg_validate(d + soi - 1, n - soi + 1, &exif, &exif_size)) < 0)
             return rc;
-        pr->orientation = fiie_exif_orientation(exif, exif_size);
-    } else if (fiie_bmp_detect(d, n)) {
+        pr->orientation = image_exif_orientation(exif, exif_size);
+    } else if (image_bmp_detect(d, n)) {
         pr->kind = KIND_BMP;
-        if ((rc = fiie_bmp_validate(d, n, &pr->width, &pr->height)) < 0 ||
+        if ((rc = image_bmp_validate(d, n, &pr->width, &pr->height)) < 0 ||
             (rc = check_limits(pr->width, pr->height, s)) < 0)
             return rc;
     } else {
@@ -136,7 +136,7 @@ static int probe_file(const uint8_t *d, size_t n, const load_settings *s, probe 
     /* stb's own header parse (header only, no pixel memory): the size for
      * JPEG and TGA, the channel count, and a cross-check for the others. */
     int sw = 0, sh = 0, sc = 0;
-    if (!fiie_stb_info(d, (int)n, &sw, &sh, &sc) || sw <= 0 || sc < 1 || sc > 4)
+    if (!image_stb_info(d, (int)n, &sw, &sh, &sc) || sw <= 0 || sc < 1 || sc > 4)
         return FIIE_E_IMAGE_FORMAT;
     if (pr->kind == KIND_BMP)
         sh = (int)pr->height; /* stb reports top-down BMPs with a negative height */
@@ -149,7 +149,7 @@ static int probe_file(const uint8_t *d, size_t n, const load_settings *s, probe 
     pr->height = (uint32_t)sh;
     if ((rc = check_limits(pr->width, pr->height, s)) < 0)
         return rc;
-    if (pr->kind == KIND_TGA && (rc = fiie_tga_validate(d, n)) < 0)
+    if (pr->kind == KIND_TGA && (rc = image_tga_validate(d, n)) < 0)
         return rc;
     if (pr->kind != KIND_PNG)
         pr->has_alpha = sc == 2 || sc == 4;
@@ -161,14 +161,14 @@ static int finish(fiie_image *img, const load_settings *s, const probe *pr)
 {
     if (s->orient && pr->orientation != 1) {
         fiie_image turned;
-        int rc = fiie_image_orient(&turned, img, pr->orientation);
+        int rc = image_orient(&turned, img, pr->orientation);
         fiie_image_free(img);
         if (rc < 0)
             return rc;
         *img = turned;
     }
     if (s->format == FIIE_PIXEL_BGR8 || s->format == FIIE_PIXEL_BGRA8) {
-        fiie_image_swap_rb(img);
+        image_swap_rb(img);
         img->format = s->format;
     }
     return 0;
@@ -176,7 +176,7 @@ static int finish(fiie_image *img, const load_settings *s, const probe *pr)
 
 static int load(fiie_image *out, const uint8_t *d, size_t n, const load_settings *s)
 {
-    if (n > FIIE_MAX_IMAGE_FILE_BYTES || n > INT_MAX)
+    if (n > COMMON_MAX_IMAGE_FILE_BYTES || n > INT_MAX)
         return FIIE_E_TOO_LARGE;
     probe pr;
     int rc = probe_file(d, n, s, &pr);
@@ -188,14 +188,14 @@ static int load(fiie_image *out, const uint8_t *d, size_t n, const load_settings
     else
         channels = pr.has_alpha ? 4 : 3;
     int w = 0, h = 0;
-    uint8_t *px = fiie_stb_decode(d, (int)n, channels, &w, &h);
+    uint8_t *px = image_stb_decode(d, (int)n, channels, &w, &h);
     if (px == NULL)
         return FIIE_E_IMAGE_FORMAT; /* stb gives no reason; corrupt data is likeliest */
     if ((uint32_t)w != pr.width || (uint32_t)h != pr.height) {
         free(px); /* stb disagreeing with its own header parse: corrupt */
         return FIIE_E_IMAGE_FORMAT;
     }
-    fiie_image_adopt(out, px, (uint32_t)w, (uint32_t)h,
+    image_adopt(out, px, (uint32_t)w, (uint32_t)h,
                      channels == 4 ? FIIE_PIXEL_RGBA8 : FIIE_PIXEL_RGB8);
     rc = finish(out, s, &pr);
     if (rc < 0)
@@ -231,7 +231,7 @@ int fiie_image_load(fiie_image *out, const char *path, const fiie_load_options *
         return rc;
     uint8_t *buf;
     size_t size;
-    if ((rc = fiie_read_file(path, FIIE_MAX_IMAGE_FILE_BYTES, &buf, &size)) < 0)
+    if ((rc = common_read_file(path, COMMON_MAX_IMAGE_FILE_BYTES, &buf, &size)) < 0)
         return rc;
     rc = size == 0 ? FIIE_E_IMAGE_FORMAT : load(out, buf, size, &s);
     free(buf);

@@ -15,20 +15,15 @@
 #include "fiie/fiie.h"
 #include "common/common.h"
 
-const uint8_t fiie_png_signature[FIIE_PNG_SIGNATURE_BYTES] = {0x89, 'P', 'N', 'G',
+const uint8_t image_png_signature[IMAGE_PNG_SIGNATURE_BYTES] = {0x89, 'P', 'N', 'G',
                                                                '\r', '\n', 0x1a, '\n'};
-
-static uint32_t be32(const uint8_t *p)
-{
-    return ((uint32_t)p[0] << 24) | ((uint32_t)p[1] << 16) | ((uint32_t)p[2] << 8) | p[3];
-}
 
 static int is_letter(uint8_t c)
 {
     return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z');
 }
 
-int fiie_png_chunk_type_valid(const char *type)
+int image_png_chunk_type_valid(const char *type)
 {
     if (type == NULL)
         return 0;
@@ -52,13 +47,13 @@ static int next_chunk(const uint8_t *png, size_t size, size_t *pos, chunk *c)
     if (left < 12)
         return FIIE_E_IMAGE_FORMAT;
     const uint8_t *p = png + *pos;
-    uint32_t len = be32(p);
-    if (len > FIIE_PNG_MAX_CHUNK_BYTES || len > left - 12)
+    uint32_t len = mem_load_be32(p);
+    if (len > IMAGE_PNG_MAX_CHUNK_BYTES || len > left - 12)
         return FIIE_E_IMAGE_FORMAT;
     for (int i = 4; i < 8; i++)
         if (!is_letter(p[i]))
             return FIIE_E_IMAGE_FORMAT;
-    if (fiie_crc32(p + 4, (size_t)len + 4) != be32(p + 8 + len))
+    if (image_crc32(p + 4, (size_t)len + 4) != mem_load_be32(p + 8 + len))
         return FIIE_E_IMAGE_FORMAT;
     c->type = p + 4;
     c->data = p + 8;
@@ -67,14 +62,14 @@ static int next_chunk(const uint8_t *png, size_t size, size_t *pos, chunk *c)
     return 0;
 }
 
-static int parse_ihdr(const chunk *c, fiie_png_header *hdr)
+static int parse_ihdr(const chunk *c, image_png_header *hdr)
 {
     if (memcmp(c->type, "IHDR", 4) != 0 || c->size != 13)
         return FIIE_E_IMAGE_FORMAT;
     const uint8_t *d = c->data;
-    uint32_t w = be32(d), h = be32(d + 4);
+    uint32_t w = mem_load_be32(d), h = mem_load_be32(d + 4);
     uint8_t depth = d[8], ct = d[9];
-    if (w == 0 || h == 0 || w > FIIE_PNG_MAX_CHUNK_BYTES || h > FIIE_PNG_MAX_CHUNK_BYTES)
+    if (w == 0 || h == 0 || w > IMAGE_PNG_MAX_CHUNK_BYTES || h > IMAGE_PNG_MAX_CHUNK_BYTES)
         return FIIE_E_IMAGE_FORMAT;
     /* Allowed colour type / bit depth pairs of the PNG specification. */
     int ok;
@@ -99,32 +94,32 @@ static int parse_ihdr(const chunk *c, fiie_png_header *hdr)
 
 static int check_signature(const uint8_t *png, size_t size)
 {
-    if (size < FIIE_PNG_SIGNATURE_BYTES ||
-        memcmp(png, fiie_png_signature, FIIE_PNG_SIGNATURE_BYTES) != 0)
+    if (size < IMAGE_PNG_SIGNATURE_BYTES ||
+        memcmp(png, image_png_signature, IMAGE_PNG_SIGNATURE_BYTES) != 0)
         return FIIE_E_IMAGE_FORMAT;
     return 0;
 }
 
 /* Signature and IHDR; *pos is left after IHDR. */
-static int read_header(const uint8_t *png, size_t size, fiie_png_header *hdr, size_t *pos)
+static int read_header(const uint8_t *png, size_t size, image_png_header *hdr, size_t *pos)
 {
     int rc = check_signature(png, size);
     if (rc < 0)
         return rc;
-    *pos = FIIE_PNG_SIGNATURE_BYTES;
+    *pos = IMAGE_PNG_SIGNATURE_BYTES;
     chunk c;
     if ((rc = next_chunk(png, size, pos, &c)) < 0)
         return rc;
     return parse_ihdr(&c, hdr);
 }
 
-int fiie_png_read_header(const uint8_t *png, size_t size, fiie_png_header *hdr)
+int image_png_read_header(const uint8_t *png, size_t size, image_png_header *hdr)
 {
     size_t pos;
     return read_header(png, size, hdr, &pos);
 }
 
-int fiie_png_validate(const uint8_t *png, size_t size, fiie_png_header *hdr)
+int image_png_validate(const uint8_t *png, size_t size, image_png_header *hdr)
 {
     size_t pos;
     chunk c;
@@ -155,7 +150,7 @@ static uint64_t scanline_bytes(uint64_t w, uint64_t h, uint64_t bits_per_pixel)
 }
 
 /* Decompressed size of the image data the header promises. */
-static uint64_t expected_data_size(const fiie_png_header *hdr)
+static uint64_t expected_data_size(const image_png_header *hdr)
 {
     static const uint8_t samples[7] = {1, 0, 3, 1, 2, 0, 4}; /* per colour type */
     uint64_t bpp = (uint64_t)samples[hdr->color_type] * hdr->bit_depth;
@@ -174,13 +169,13 @@ static uint64_t expected_data_size(const fiie_png_header *hdr)
     return total;
 }
 
-int fiie_png_check_data_size(const uint8_t *png, size_t size, const fiie_png_header *hdr)
+int image_png_check_data_size(const uint8_t *png, size_t size, const image_png_header *hdr)
 {
     uint64_t want = expected_data_size(hdr);
     if (want >= INT_MAX)
         return 0; /* stb's bounded inflater takes an int; its own checks remain */
     /* Gather the IDAT payloads (the stream may be split across chunks). */
-    size_t zsize = 0, pos = FIIE_PNG_SIGNATURE_BYTES;
+    size_t zsize = 0, pos = IMAGE_PNG_SIGNATURE_BYTES;
     chunk c;
     while (next_chunk(png, size, &pos, &c) == 0 && memcmp(c.type, "IEND", 4) != 0)
         if (memcmp(c.type, "IDAT", 4) == 0)
@@ -195,26 +190,26 @@ int fiie_png_check_data_size(const uint8_t *png, size_t size, const fiie_png_hea
         return FIIE_E_NO_MEMORY;
     }
     size_t at = 0;
-    pos = FIIE_PNG_SIGNATURE_BYTES;
+    pos = IMAGE_PNG_SIGNATURE_BYTES;
     while (next_chunk(png, size, &pos, &c) == 0 && memcmp(c.type, "IEND", 4) != 0)
         if (memcmp(c.type, "IDAT", 4) == 0) {
             memcpy(z + at, c.data, c.size);
             at += c.size;
         }
     /* One spare byte: a stream that fills it has surplus data. */
-    int got = fiie_stb_inflate(z, (int)zsize, out, (int)want + 1);
+    int got = image_stb_inflate(z, (int)zsize, out, (int)want + 1);
     free(z);
     free(out);
     return got >= 0 && (uint64_t)got == want ? 0 : FIIE_E_IMAGE_FORMAT;
 }
 
-int fiie_png_find(const uint8_t *png, size_t size, const char *type, const uint8_t **data,
+int image_png_find(const uint8_t *png, size_t size, const char *type, const uint8_t **data,
                   size_t *data_size)
 {
     int rc = check_signature(png, size);
     if (rc < 0)
         return rc;
-    size_t pos = FIIE_PNG_SIGNATURE_BYTES;
+    size_t pos = IMAGE_PNG_SIGNATURE_BYTES;
     for (int first = 1;; first = 0) {
         chunk c;
         if ((rc = next_chunk(png, size, &pos, &c)) < 0)
@@ -235,46 +230,46 @@ int fiie_png_find(const uint8_t *png, size_t size, const char *type, const uint8
  * buf when buf is non-NULL. Returns 0, FIIE_E_IO or FIIE_E_IMAGE_FORMAT. */
 static int stream_chunk(int fd, const uint8_t type[4], uint32_t len, uint8_t *buf)
 {
-    uint32_t crc = fiie_crc32_update(0, type, 4);
+    uint32_t crc = image_crc32_update(0, type, 4);
     uint8_t scratch[16384];
     uint32_t left = len;
     while (left > 0) {
         size_t n = left < sizeof scratch ? left : sizeof scratch;
         uint8_t *dst = buf != NULL ? buf + (len - left) : scratch;
-        long long got = fiie_read_full(fd, dst, n);
+        long long got = common_read_full(fd, dst, n);
         if (got < 0)
             return FIIE_E_IO;
         if ((size_t)got != n)
             return FIIE_E_IMAGE_FORMAT;
-        crc = fiie_crc32_update(crc, dst, n);
+        crc = image_crc32_update(crc, dst, n);
         left -= (uint32_t)n;
     }
     uint8_t tail[4];
-    long long got = fiie_read_full(fd, tail, 4);
+    long long got = common_read_full(fd, tail, 4);
     if (got < 0)
         return FIIE_E_IO;
-    if (got != 4 || be32(tail) != crc)
+    if (got != 4 || mem_load_be32(tail) != crc)
         return FIIE_E_IMAGE_FORMAT;
     return 0;
 }
 
-int fiie_png_find_fd(int fd, const char *type, uint8_t *buf, size_t cap, size_t *data_size)
+int image_png_find_fd(int fd, const char *type, uint8_t *buf, size_t cap, size_t *data_size)
 {
-    uint8_t head[FIIE_PNG_SIGNATURE_BYTES];
-    long long got = fiie_read_full(fd, head, sizeof head);
+    uint8_t head[IMAGE_PNG_SIGNATURE_BYTES];
+    long long got = common_read_full(fd, head, sizeof head);
     if (got < 0)
         return FIIE_E_IO;
     if (check_signature(head, (size_t)got) < 0)
         return FIIE_E_IMAGE_FORMAT;
     for (int first = 1;; first = 0) {
         uint8_t h[8];
-        got = fiie_read_full(fd, h, sizeof h);
+        got = common_read_full(fd, h, sizeof h);
         if (got < 0)
             return FIIE_E_IO;
         if (got != 8)
             return FIIE_E_IMAGE_FORMAT;
-        uint32_t len = be32(h);
-        if (len > FIIE_PNG_MAX_CHUNK_BYTES)
+        uint32_t len = mem_load_be32(h);
+        if (len > IMAGE_PNG_MAX_CHUNK_BYTES)
             return FIIE_E_IMAGE_FORMAT;
         for (int i = 4; i < 8; i++)
             if (!is_letter(h[i]))
@@ -306,9 +301,9 @@ int fiie_png_find_chunk(const void *png, size_t png_size, const char *chunk_type
     if (size != NULL)
         *size = 0;
     if (png == NULL || png_size == 0 || data == NULL || size == NULL ||
-        !fiie_png_chunk_type_valid(chunk_type))
+        !image_png_chunk_type_valid(chunk_type))
         return FIIE_E_INVALID_ARGUMENT;
-    return fiie_png_find(png, png_size, chunk_type, data, size);
+    return image_png_find(png, png_size, chunk_type, data, size);
 }
 
 int fiie_png_read_chunk(const char *path, const char *chunk_type, uint8_t *buf, size_t cap,
@@ -316,7 +311,7 @@ int fiie_png_read_chunk(const char *path, const char *chunk_type, uint8_t *buf, 
 {
     if (size != NULL)
         *size = 0;
-    if (path == NULL || size == NULL || !fiie_png_chunk_type_valid(chunk_type) ||
+    if (path == NULL || size == NULL || !image_png_chunk_type_valid(chunk_type) ||
         (buf == NULL && cap != 0))
         return FIIE_E_INVALID_ARGUMENT;
     int fd;
@@ -326,7 +321,7 @@ int fiie_png_read_chunk(const char *path, const char *chunk_type, uint8_t *buf, 
     if (fd < 0)
         return FIIE_E_IO;
     size_t found = 0;
-    int rc = fiie_png_find_fd(fd, chunk_type, buf, cap, &found);
+    int rc = image_png_find_fd(fd, chunk_type, buf, cap, &found);
     close(fd);
     if (rc == 0 || rc == FIIE_E_BUFFER_TOO_SMALL)
         *size = found;

@@ -45,24 +45,24 @@
 #include <stb/stb_image.h>
 #include <stb/stb_image_write.h>
 
-int fiie_stb_info(const uint8_t *data, int size, int *width, int *height, int *channels)
+int image_stb_info(const uint8_t *data, int size, int *width, int *height, int *channels)
 {
     return stbi_info_from_memory(data, size, width, height, channels);
 }
 
-uint8_t *fiie_stb_decode(const uint8_t *data, int size, int channels, int *width,
+uint8_t *image_stb_decode(const uint8_t *data, int size, int channels, int *width,
                          int *height)
 {
     int file_channels = 0;
     return stbi_load_from_memory(data, size, width, height, &file_channels, channels);
 }
 
-int fiie_stb_inflate(const uint8_t *in, int in_size, uint8_t *out, int cap)
+int image_stb_inflate(const uint8_t *in, int in_size, uint8_t *out, int cap)
 {
     return stbi_zlib_decode_buffer((char *)out, cap, (const char *)in, in_size);
 }
 
-uint8_t *fiie_stb_encode_png(const uint8_t *pixels, int stride, int width, int height,
+uint8_t *image_stb_encode_png(const uint8_t *pixels, int stride, int width, int height,
                              int channels, int *out_size)
 {
     return stbi_write_png_to_mem(pixels, stride, width, height, channels, out_size);

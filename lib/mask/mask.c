@@ -221,7 +221,7 @@ static int same_region(const fiie_region *p, const fiie_region *q)
            p->shape == q->shape;
 }
 
-int fiie_mask_rows_init(fiie_mask_rows *it, const fiie_mask *m)
+int mask_rows_init(mask_rows *it, const fiie_mask *m)
 {
     memset(it, 0, sizeof *it);
     it->m = m;
@@ -230,7 +230,7 @@ int fiie_mask_rows_init(fiie_mask_rows *it, const fiie_mask *m)
     it->order = malloc(n * sizeof *it->order);
     it->active = malloc(n * sizeof *it->active);
     if (!it->spans || !it->order || !it->active) {
-        fiie_mask_rows_release(it);
+        mask_rows_release(it);
         return FIIE_E_NO_MEMORY;
     }
     /* Regions whose bounding box misses the image protect nothing here. */
@@ -252,7 +252,7 @@ int fiie_mask_rows_init(fiie_mask_rows *it, const fiie_mask *m)
     return FIIE_OK;
 }
 
-void fiie_mask_rows_release(fiie_mask_rows *it)
+void mask_rows_release(mask_rows *it)
 {
     free(it->spans);
     free(it->order);
@@ -264,13 +264,13 @@ void fiie_mask_rows_release(fiie_mask_rows *it)
 
 static int span_cmp(const void *a, const void *b)
 {
-    const fiie_span *p = a, *q = b;
+    const mask_span *p = a, *q = b;
     return (p->x0 > q->x0) - (p->x0 < q->x0);
 }
 
 /* Bring the active list to row py: add regions starting at or above it,
  * drop those that ended above it. */
-static void advance_to(fiie_mask_rows *it, uint32_t py)
+static void advance_to(mask_rows *it, uint32_t py)
 {
     if ((int64_t)py < it->last_row) {
         it->next = 0;
@@ -288,10 +288,10 @@ static void advance_to(fiie_mask_rows *it, uint32_t py)
     it->n_active = k;
 }
 
-size_t fiie_mask_row_spans(fiie_mask_rows *it, uint32_t py, const fiie_span **out)
+size_t mask_row_spans(mask_rows *it, uint32_t py, const mask_span **out)
 {
     const fiie_mask *m = it->m;
-    fiie_span *s = it->spans;
+    mask_span *s = it->spans;
     size_t n = 0;
     *out = s;
     advance_to(it, py);
@@ -308,15 +308,15 @@ size_t fiie_mask_row_spans(fiie_mask_rows *it, uint32_t py, const fiie_span **ou
             continue;
         if (lo == 0 && hi == (int64_t)m->width - 1) {
             /* The whole row: no other region can add anything. */
-            s[0] = (fiie_span){0, m->width};
+            s[0] = (mask_span){0, m->width};
             return 1;
         }
-        s[n++] = (fiie_span){(uint32_t)lo, (uint32_t)hi + 1};
+        s[n++] = (mask_span){(uint32_t)lo, (uint32_t)hi + 1};
     }
     if (n > 1) {
         if (n <= 16) {
             for (size_t i = 1; i < n; i++) {
-                fiie_span v = s[i];
+                mask_span v = s[i];
                 size_t j = i;
                 for (; j > 0 && s[j - 1].x0 > v.x0; j--)
                     s[j] = s[j - 1];
@@ -344,17 +344,17 @@ int fiie_mask_pixel_count(const fiie_mask *m, uint64_t *count)
     if (!m || !count)
         return FIIE_E_INVALID_ARGUMENT;
     *count = 0;
-    fiie_mask_rows it;
-    if (fiie_mask_rows_init(&it, m) != FIIE_OK)
+    mask_rows it;
+    if (mask_rows_init(&it, m) != FIIE_OK)
         return FIIE_E_NO_MEMORY;
     uint64_t total = 0;
     for (uint32_t py = 0; py < m->height; py++) {
-        const fiie_span *s;
-        size_t n = fiie_mask_row_spans(&it, py, &s);
+        const mask_span *s;
+        size_t n = mask_row_spans(&it, py, &s);
         for (size_t i = 0; i < n; i++)
             total += s[i].x1 - s[i].x0;
     }
-    fiie_mask_rows_release(&it);
+    mask_rows_release(&it);
     *count = total;
     return FIIE_OK;
 }
@@ -367,17 +367,17 @@ int fiie_mask_rasterize(const fiie_mask *m, uint8_t *out, size_t stride)
         stride = m->width;
     if (stride < m->width)
         return FIIE_E_INVALID_ARGUMENT;
-    fiie_mask_rows it;
-    if (fiie_mask_rows_init(&it, m) != FIIE_OK)
+    mask_rows it;
+    if (mask_rows_init(&it, m) != FIIE_OK)
         return FIIE_E_NO_MEMORY;
     for (uint32_t py = 0; py < m->height; py++) {
         uint8_t *row = out + (size_t)py * stride;
         memset(row, 0, m->width);
-        const fiie_span *s;
-        size_t n = fiie_mask_row_spans(&it, py, &s);
+        const mask_span *s;
+        size_t n = mask_row_spans(&it, py, &s);
         for (size_t i = 0; i < n; i++)
             memset(row + s[i].x0, 255, s[i].x1 - s[i].x0);
     }
-    fiie_mask_rows_release(&it);
+    mask_rows_release(&it);
     return FIIE_OK;
 }

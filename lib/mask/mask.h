@@ -14,19 +14,19 @@
 #endif
 
 /** Half-open run [x0, x1) of protected pixels in one row. */
-typedef struct fiie_span {
+typedef struct mask_span {
     uint32_t x0;
     uint32_t x1;
-} fiie_span;
+} mask_span;
 
 /** Row walker. Work per row is bounded by the regions that cross the row
  *  (a sweep over regions sorted by first row; identical regions and
  *  regions missing the image dropped once), and a row that one region
  *  covers entirely is finished at once: a hostile header of 65535 regions
  *  cannot make every row test every region. */
-typedef struct fiie_mask_rows {
+typedef struct mask_rows {
     const fiie_mask *m;
-    fiie_span *spans;     /* scratch, one per region */
+    mask_span *spans;     /* scratch, one per region */
     fiie_region *order;   /* distinct regions meeting the image, by first row */
     uint32_t *active;     /* indices into order of regions crossing the row */
     size_t n_order;
@@ -34,16 +34,16 @@ typedef struct fiie_mask_rows {
     size_t n_active;
     int64_t last_row;     /* rows must not go backwards without a restart */
     uint64_t evaluated;   /* region/row evaluations so far (tests bound the work) */
-} fiie_mask_rows;
+} mask_rows;
 
 /* 0 or FIIE_E_NO_MEMORY. */
-int fiie_mask_rows_init(fiie_mask_rows *it, const fiie_mask *m);
-void fiie_mask_rows_release(fiie_mask_rows *it);
+int mask_rows_init(mask_rows *it, const fiie_mask *m);
+void mask_rows_release(mask_rows *it);
 
 /* Sorted, disjoint, non-adjacent spans of row py (< height); returns their
  * count and points *out at them (valid until the next call). Cheapest when
  * rows are visited in increasing order; any order is correct. */
-size_t fiie_mask_row_spans(fiie_mask_rows *it, uint32_t py, const fiie_span **out);
+size_t mask_row_spans(mask_rows *it, uint32_t py, const mask_span **out);
 
 /* ==== stream.h */
 /* The region stream of an image under a mask (format section 2): the R,
@@ -57,40 +57,40 @@ size_t fiie_mask_row_spans(fiie_mask_rows *it, uint32_t py, const fiie_span **ou
 #include "fiie/image.h"
 #include "mask/mask.h"
 
-typedef struct fiie_rs {
+typedef struct mask_stream {
     const fiie_mask *m;
     fiie_image *img;
     size_t ch;          /* bytes per pixel */
     size_t ro, bo;      /* offsets of R and B inside a pixel */
     uint64_t *row_px;   /* height + 1 prefix sums: protected pixels before row y */
     uint64_t pixels;    /* protected pixels in total */
-} fiie_rs;
+} mask_stream;
 
 /* One pass over the mask rows. 0 or FIIE_E_NO_MEMORY. The image must
  * have been validated and match the mask's size. */
-int fiie_rs_init(fiie_rs *rs, fiie_image *img, const fiie_mask *m);
-void fiie_rs_release(fiie_rs *rs);
+int mask_stream_init(mask_stream *rs, fiie_image *img, const fiie_mask *m);
+void mask_stream_release(mask_stream *rs);
 
-typedef struct fiie_rs_cursor {
-    const fiie_rs *rs;
-    fiie_mask_rows rows;
+typedef struct mask_cursor {
+    const mask_stream *rs;
+    mask_rows rows;
     uint32_t py;             /* current row */
-    const fiie_span *sp;     /* its spans */
+    const mask_span *sp;     /* its spans */
     size_t nsp;
     size_t si;               /* current span */
     uint32_t px;             /* current column inside span si */
-} fiie_rs_cursor;
+} mask_cursor;
 
 /* 0 or FIIE_E_NO_MEMORY; the cursor then stands at pixel 0. */
-int fiie_rs_cursor_init(fiie_rs_cursor *c, const fiie_rs *rs);
-void fiie_rs_cursor_release(fiie_rs_cursor *c);
+int mask_cursor_init(mask_cursor *c, const mask_stream *rs);
+void mask_cursor_release(mask_cursor *c);
 
 /* Move to protected pixel number `pixel` (< rs->pixels). */
-void fiie_rs_seek(fiie_rs_cursor *c, uint64_t pixel);
+void mask_cursor_seek(mask_cursor *c, uint64_t pixel);
 
 /* Copy the next npx protected pixels out of (gather) or into (scatter)
  * the image as 3*npx stream bytes, and advance. */
-void fiie_rs_gather(fiie_rs_cursor *c, uint8_t *dst, size_t npx);
-void fiie_rs_scatter(fiie_rs_cursor *c, const uint8_t *src, size_t npx);
+void mask_cursor_gather(mask_cursor *c, uint8_t *dst, size_t npx);
+void mask_cursor_scatter(mask_cursor *c, const uint8_t *src, size_t npx);
 
 #endif /* FIIE_LIB_MASK_MASK_H */

@@ -4,7 +4,7 @@
 
 #include "mask/mask.h"
 
-int fiie_rs_init(fiie_rs *rs, fiie_image *img, const fiie_mask *m)
+int mask_stream_init(mask_stream *rs, fiie_image *img, const fiie_mask *m)
 {
     memset(rs, 0, sizeof *rs);
     rs->m = m;
@@ -15,8 +15,8 @@ int fiie_rs_init(fiie_rs *rs, fiie_image *img, const fiie_mask *m)
     rs->ro = bgr ? 2 : 0;
     rs->bo = bgr ? 0 : 2;
     rs->row_px = malloc(((size_t)img->height + 1) * sizeof *rs->row_px);
-    fiie_mask_rows it;
-    if (!rs->row_px || fiie_mask_rows_init(&it, m) != FIIE_OK) {
+    mask_rows it;
+    if (!rs->row_px || mask_rows_init(&it, m) != FIIE_OK) {
         free(rs->row_px);
         rs->row_px = NULL;
         return FIIE_E_NO_MEMORY;
@@ -24,35 +24,35 @@ int fiie_rs_init(fiie_rs *rs, fiie_image *img, const fiie_mask *m)
     uint64_t total = 0;
     for (uint32_t y = 0; y < img->height; y++) {
         rs->row_px[y] = total;
-        const fiie_span *s;
-        size_t n = fiie_mask_row_spans(&it, y, &s);
+        const mask_span *s;
+        size_t n = mask_row_spans(&it, y, &s);
         for (size_t i = 0; i < n; i++)
             total += s[i].x1 - s[i].x0;
     }
     rs->row_px[img->height] = total;
     rs->pixels = total;
-    fiie_mask_rows_release(&it);
+    mask_rows_release(&it);
     return FIIE_OK;
 }
 
-void fiie_rs_release(fiie_rs *rs)
+void mask_stream_release(mask_stream *rs)
 {
     free(rs->row_px);
     rs->row_px = NULL;
 }
 
-static void load_row(fiie_rs_cursor *c, uint32_t y)
+static void load_row(mask_cursor *c, uint32_t y)
 {
     c->py = y;
-    c->nsp = fiie_mask_row_spans(&c->rows, y, &c->sp);
+    c->nsp = mask_row_spans(&c->rows, y, &c->sp);
     c->si = 0;
     c->px = c->nsp ? c->sp[0].x0 : 0;
 }
 
 /* Step to the next row that has protected pixels (if any is left). */
-static void next_row(fiie_rs_cursor *c)
+static void next_row(mask_cursor *c)
 {
-    const fiie_rs *rs = c->rs;
+    const mask_stream *rs = c->rs;
     uint32_t y = c->py + 1;
     while (y < rs->img->height && rs->row_px[y + 1] == rs->row_px[y])
         y++;
@@ -62,23 +62,23 @@ static void next_row(fiie_rs_cursor *c)
         c->py = y, c->nsp = 0;
 }
 
-int fiie_rs_cursor_init(fiie_rs_cursor *c, const fiie_rs *rs)
+int mask_cursor_init(mask_cursor *c, const mask_stream *rs)
 {
     memset(c, 0, sizeof *c);
     c->rs = rs;
-    if (fiie_mask_rows_init(&c->rows, rs->m) != FIIE_OK)
+    if (mask_rows_init(&c->rows, rs->m) != FIIE_OK)
         return FIIE_E_NO_MEMORY;
     if (rs->pixels > 0)
-        fiie_rs_seek(c, 0);
+        mask_cursor_seek(c, 0);
     return FIIE_OK;
 }
 
-void fiie_rs_cursor_release(fiie_rs_cursor *c)
+void mask_cursor_release(mask_cursor *c)
 {
-    fiie_mask_rows_release(&c->rows);
+    mask_rows_release(&c->rows);
 }
 
-void fiie_rs_seek(fiie_rs_cursor *c, uint64_t pixel)
+void mask_cursor_seek(mask_cursor *c, uint64_t pixel)
 {
     const uint64_t *r = c->rs->row_px;
     /* Last row y with r[y] <= pixel < r[y + 1]: binary search. */
@@ -100,14 +100,14 @@ void fiie_rs_seek(fiie_rs_cursor *c, uint64_t pixel)
 }
 
 /* Run of pixels available at the cursor: start pointer and count. */
-static uint8_t *run_at(const fiie_rs_cursor *c, size_t *avail)
+static uint8_t *run_at(const mask_cursor *c, size_t *avail)
 {
-    const fiie_rs *rs = c->rs;
+    const mask_stream *rs = c->rs;
     *avail = c->sp[c->si].x1 - c->px;
     return rs->img->data + (size_t)c->py * rs->img->stride + (size_t)c->px * rs->ch;
 }
 
-static void advance(fiie_rs_cursor *c, size_t n)
+static void advance(mask_cursor *c, size_t n)
 {
     c->px += (uint32_t)n;
     if (c->px == c->sp[c->si].x1) {
@@ -118,9 +118,9 @@ static void advance(fiie_rs_cursor *c, size_t n)
     }
 }
 
-void fiie_rs_gather(fiie_rs_cursor *c, uint8_t *dst, size_t npx)
+void mask_cursor_gather(mask_cursor *c, uint8_t *dst, size_t npx)
 {
-    const fiie_rs *rs = c->rs;
+    const mask_stream *rs = c->rs;
     const size_t ch = rs->ch, ro = rs->ro, bo = rs->bo;
     while (npx > 0) {
         size_t avail;
@@ -141,9 +141,9 @@ void fiie_rs_gather(fiie_rs_cursor *c, uint8_t *dst, size_t npx)
     }
 }
 
-void fiie_rs_scatter(fiie_rs_cursor *c, const uint8_t *src, size_t npx)
+void mask_cursor_scatter(mask_cursor *c, const uint8_t *src, size_t npx)
 {
-    const fiie_rs *rs = c->rs;
+    const mask_stream *rs = c->rs;
     const size_t ch = rs->ch, ro = rs->ro, bo = rs->bo;
     while (npx > 0) {
         size_t avail;
