@@ -1,18 +1,20 @@
-/* common/: the toolbox every other folder may use (interface of lib/common). */
+/* lib/common: the toolbox every other folder may use, and the only header of
+ * lib/common they include. It depends on nothing but the C library,
+ * pthreads and libsodium (file.c wipes nothing, but uses its CSPRNG for
+ * temporary names). */
 #ifndef FIIE_LIB_COMMON_COMMON_H
 #define FIIE_LIB_COMMON_COMMON_H
 
-#include "common/mem.h"
+#include <stddef.h>
+#include <stdint.h>
 
-/* ==== common/common.h */
-/* Helpers shared by every public options struct (internal).
- *
+#include "common/mem.h"
+#include "fiie/common.h"
+
+/* ---- options.c: checks shared by every public options struct -------------
  * Every options struct starts with `uint32_t abi_version` and ends with
  * reserved bytes that must stay zero; these functions hold the checks so
  * that the modules cannot drift apart. */
-
-#include <stddef.h>
-#include <stdint.h>
 
 /* Non-zero when an options struct stamped with `abi_version` has this
  * library's layout (same ABI major). */
@@ -27,18 +29,15 @@ int common_options_begin(void *options, size_t size, int abi_version);
  * that a field added later is never silently ignored by an older library). */
 int common_all_zero(const uint8_t *p, size_t n);
 
-/* ==== read_file.h */
-/* Reading a whole file into memory, with a size cap. */
-
-#include <stddef.h>
-#include <stdint.h>
+/* ---- files.c: whole-file reads and atomic writes ------------------------- */
 
 /* Largest file the image loader reads: a FIIE_MAX_PIXELS RGBA bitmap plus
  * generous room for headers and metadata. */
 #define COMMON_MAX_IMAGE_FILE_BYTES (((size_t)1 << 30) + ((size_t)1 << 24))
 
 /* Read all of `path` into a new malloc()ed buffer (*out, *out_size; the
- * buffer is never NULL on success, even for an empty file).
+ * buffer is never NULL on success, even for an empty file). A file of
+ * exactly max_size bytes is accepted.
  * Returns 0, FIIE_E_IO (cannot open or read, or a directory),
  * FIIE_E_TOO_LARGE (more than max_size bytes) or FIIE_E_NO_MEMORY. */
 int common_read_file(const char *path, size_t max_size, uint8_t **out, size_t *out_size);
@@ -47,12 +46,6 @@ int common_read_file(const char *path, size_t max_size, uint8_t **out, size_t *o
  * Returns the byte count (short only at end of file) or -1 on error. */
 long long common_read_full(int fd, void *buf, size_t size);
 
-/* ==== atomic_file.h */
-/* Atomic file output shared by every module that writes files (PNG
- * images, sidecar headers, key files). */
-
-#include <stddef.h>
-
 /* common_atomic_write() flag: never replace an existing file (FIIE_E_EXISTS). */
 #define COMMON_ATOMIC_NO_CLOBBER 1u
 
@@ -60,34 +53,42 @@ long long common_read_full(int fd, void *buf, size_t size);
  * of them or is untouched: the data goes to a new temporary file in the
  * same directory, is fsync()ed, then renamed over `path` (or, with
  * COMMON_ATOMIC_NO_CLOBBER, linked to it only if `path` does not exist).
- * The new file gets permission bits `mode & ~umask` (0666 for documents,
- * 0600 for secrets). On any failure the temporary file is removed.
- * A symbolic link at `path` is replaced, not followed.
+ * Every file the library writes goes through here (PNG images, sidecar
+ * headers). The new file gets permission bits `mode & ~umask` (0666 for
+ * documents, 0600 for secrets). On any failure the temporary file is
+ * removed. A symbolic link at `path` is replaced, not followed.
  * Returns 0, FIIE_E_INVALID_ARGUMENT, FIIE_E_EXISTS, FIIE_E_IO or
  * FIIE_E_NO_MEMORY. */
 int common_atomic_write(const char *path, const void *data, size_t size, unsigned flags,
-                      unsigned mode);
+                        unsigned mode);
 
-/* ==== parallel.h */
-/* Split a range of independent work items over threads. */
-
-#include <stdint.h>
+/* ---- threads.c: the one thread pool ---------------------------------------- */
 
 #define FIIE_MAX_THREADS 64u
+
+/* One task: returns 0, or a status that stops the tasks not yet started.
+ * `worker` (< the thread count) names the thread running it, for
+ * per-thread scratch. */
+typedef int (*common_task_fn)(void *arg, unsigned worker, size_t task);
+
+/* Run fn on tasks 0 .. ntasks-1, taken in order from a shared counter by up
+ * to `threads` threads (the caller's included; capped at FIIE_MAX_THREADS).
+ * A thread that cannot start leaves its share to the others, so the work
+ * done never depends on the threads available. Returns the first non-zero
+ * status of a task, or 0. */
+int common_run_tasks(size_t ntasks, unsigned threads, common_task_fn fn, void *arg);
 
 /* Number of parts common_parallel_for() uses for these arguments (>= 1). */
 unsigned common_parallel_parts(uint64_t items, unsigned threads);
 
-/* Call fn(arg, part, first, last) for part = 0 .. parts-1 on contiguous
- * sub-ranges covering [0, items), each part on its own thread (part 0 on
- * the caller's). Never fails: a part whose thread cannot start is run by
- * the caller, so the work done (and any output) never depends on the
- * threads available. */
-void common_parallel_for(uint64_t items, unsigned threads,
-                       void (*fn)(void *arg, unsigned part, uint64_t first, uint64_t last),
-                       void *arg);
+typedef void (*common_range_fn)(void *arg, unsigned part, uint64_t first, uint64_t last);
 
-/* ==== cpu.c */
+/* Call fn(arg, part, first, last) for part = 0 .. parts-1 on contiguous
+ * sub-ranges covering [0, items), spread over the threads of
+ * common_run_tasks(). Never fails. */
+void common_parallel_for(uint64_t items, unsigned threads, common_range_fn fn, void *arg);
+
+/* ---- cpu.c: the one CPU feature probe ------------------------------------ */
 /* CPU features the SIMD kernels need (x86; 0 elsewhere). */
 #define COMMON_CPU_AVX2_FMA 1u         /* AVX2 and FMA: nn kernels */
 #define COMMON_CPU_AVX512F 2u          /* AVX-512F: nn kernels */
