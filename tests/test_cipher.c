@@ -16,6 +16,7 @@
 #include "fiie/fiie.h"
 #include "cipher/cipher.h"
 #include "cipher/logistic.h"
+#include "lm_reference.h"
 #include "vectors_v1.h"
 
 /* ---- helpers -------------------------------------------------------------- */
@@ -363,15 +364,15 @@ static void stream_matches_kernels(void **state)
         const uint64_t starts[] = {0, 1, 3, 5};
         for (size_t k = 0; k < sizeof starts / sizeof *starts; k++) {
             size_t off = (size_t)starts[k] * CIPHER_LM_BLOCK;
-            cipher_lm_stream s;
-            cipher_lm_stream_start(&lm, &s, starts[k]);
+            lm_ref_stream s;
+            lm_ref_block_start(&lm, &s, starts[k]);
             memset(piece, 0, len - off);
             size_t done = 0;
             while (done < len - off) {
                 size_t m = 8 * (size_t)randombytes_uniform(40000);
                 if (m > len - off - done)
                     m = len - off - done;
-                cipher_lm_stream_xor(&lm, &s, piece + done, m);
+                lm_ref_stream_xor(&lm, &s, piece + done, m);
                 done += m;
             }
             assert_memory_equal(piece, ref + off, len - off);

@@ -176,26 +176,7 @@ static void lm_run(const cipher_lm_impl *impl, const cipher_lm *lm, uint64_t *x,
     impl->run(lm->q, x, nb, buf, steps);
 }
 
-void cipher_lm_block_start(const cipher_lm *lm, uint64_t j, cipher_lm_pos *pos)
-{
-    uint64_t x[CIPHER_LM_LANES];
-    lm_seed(lm, j, x);
-    lm_chain(lm->q, x, NULL, CIPHER_LM_WARMUP);
-    memcpy(pos->x, x, sizeof x);
-    sodium_memzero(x, sizeof x);
-}
 
-void cipher_lm_block_xor(const cipher_lm *lm, cipher_lm_pos *pos, uint8_t *buf, size_t len)
-{
-    size_t groups = len / 8;
-    lm_chain(lm->q, pos->x, buf, groups);
-    size_t tail = len % 8;
-    uint8_t *p = buf + 8 * groups;
-    for (size_t l = 0; l < tail; l++) {
-        pos->x[l] = lm_f(pos->x[l], lm->q[l]);
-        p[l] ^= (uint8_t)(pos->x[l] >> 24);
-    }
-}
 
 /* Blocks j .. j + nb - 1 at buf, all whole but the last (last_len
  * bytes), side by side: independent blocks hide the SIMD kernel's
@@ -232,33 +213,8 @@ void cipher_lm_blocks_impl(const cipher_lm_impl *impl, const cipher_lm *lm, uint
     lm_blocks(impl, lm, j, nb, buf, last_len);
 }
 
-void cipher_lm_xor_block(const cipher_lm *lm, uint64_t j, uint8_t *buf, size_t len)
-{
-    cipher_lm_pos pos;
-    cipher_lm_block_start(lm, j, &pos);
-    cipher_lm_block_xor(lm, &pos, buf, len);
-    sodium_memzero(&pos, sizeof pos);
-}
 
-void cipher_lm_stream_start(const cipher_lm *lm, cipher_lm_stream *s, uint64_t block)
-{
-    s->j = block;
-    s->used = 0;
-    cipher_lm_block_start(lm, block, &s->pos);
-}
 
-void cipher_lm_stream_xor(const cipher_lm *lm, cipher_lm_stream *s, uint8_t *buf, size_t len)
-{
-    while (len > 0) {
-        if (s->used == CIPHER_LM_BLOCK)
-            cipher_lm_stream_start(lm, s, s->j + 1);
-        size_t n = CIPHER_LM_BLOCK - s->used < len ? CIPHER_LM_BLOCK - s->used : len;
-        cipher_lm_block_xor(lm, &s->pos, buf, n);
-        s->used += n;
-        buf += n;
-        len -= n;
-    }
-}
 
 typedef struct lm_job {
     const cipher_lm_impl *impl;

@@ -32,35 +32,6 @@ int cipher_lm_init(cipher_lm *lm, const uint8_t k_lm[32]);
  * share done by the caller. */
 void cipher_lm_xor(const cipher_lm *lm, uint8_t *buf, size_t len, unsigned threads);
 
-/* Position inside one block: the eight lane states. */
-typedef struct cipher_lm_pos {
-    uint64_t x[CIPHER_LM_LANES];
-} cipher_lm_pos;
-
-/* Seed and warm up the lanes of block j. */
-void cipher_lm_block_start(const cipher_lm *lm, uint64_t j, cipher_lm_pos *pos);
-
-/* XOR the next len bytes of the block into buf and advance. len must be a
- * multiple of 8 except for the last piece of a block. */
-void cipher_lm_block_xor(const cipher_lm *lm, cipher_lm_pos *pos, uint8_t *buf, size_t len);
-
-/* Keystream position that crosses block boundaries by itself. */
-typedef struct cipher_lm_stream {
-    uint64_t j;      /* current block */
-    size_t used;     /* bytes of it already produced */
-    cipher_lm_pos pos;
-} cipher_lm_stream;
-
-/* Position s at the start of block `block`. */
-void cipher_lm_stream_start(const cipher_lm *lm, cipher_lm_stream *s, uint64_t block);
-
-/* XOR the next len bytes of L into buf. Every call but the last one of a
- * stream must end on a multiple of 8 bytes within its block. */
-void cipher_lm_stream_xor(const cipher_lm *lm, cipher_lm_stream *s, uint8_t *buf, size_t len);
-
-/* XOR the first len (<= CIPHER_LM_BLOCK) bytes of block j into buf. */
-void cipher_lm_xor_block(const cipher_lm *lm, uint64_t j, uint8_t *buf, size_t len);
-
 void cipher_lm_wipe(cipher_lm *lm);
 
 /* Keystream kernel: advance nb (1 .. CIPHER_LM_MAX_CHAINS) independent

@@ -140,9 +140,8 @@ int detect_run_tasks(detect_cascade *c, size_t n, detect_task_fn fn, void *arg)
     return common_run_tasks(n, (unsigned)c->nworkers, run_one, &j);
 }
 
-int detect_cascade_run(detect_cascade *c, const fiie_model *m, const detect_nn_kernels *k, const detect_params *p,
-                 const fiie_image *img, const detect_list **out, const detect_list **s1,
-                 const detect_list **s2)
+int detect_cascade_run(detect_cascade *c, const fiie_model *m, const detect_nn_kernels *k,
+                       const detect_params *p, const fiie_image *img, const detect_list **out)
 {
     detect_stage_arg arg = {.m = m, .k = k, .p = p};
     c->img = img;
@@ -156,9 +155,5 @@ int detect_cascade_run(detect_cascade *c, const fiie_model *m, const detect_nn_k
     if (rc)
         return rc;
     *out = &c->final;
-    if (s1)
-        *s1 = &c->stage1;
-    if (s2)
-        *s2 = &c->stage2;
     return 0;
 }

@@ -16,7 +16,6 @@ typedef struct detect_params {
     double min_face, factor;
     float th[3];
     int v1flip;
-    int threads;
 } detect_params;
 
 /* A candidate box in MATLAB 1-based coordinates (as detect_face.m). */
@@ -39,17 +38,15 @@ void detect_cascade_free(detect_cascade *c);
 
 /* Run the cascade. On success the final faces (best first, landmarks in
  * pts: x1..x5, y1..y5 already in 0-based image coordinates, boxes still
- * 1-based as detect_face.m) are in *out until the next call. The stage
- * outputs stay readable through *stage1 / *stage2 for debugging. */
-int detect_cascade_run(detect_cascade *c, const fiie_model *m, const detect_nn_kernels *k, const detect_params *p,
-                 const fiie_image *img, const detect_list **out, const detect_list **stage1,
-                 const detect_list **stage2);
+ * 1-based as detect_face.m) are in *out until the next call. */
+int detect_cascade_run(detect_cascade *c, const fiie_model *m, const detect_nn_kernels *k,
+                       const detect_params *p, const fiie_image *img, const detect_list **out);
 
 /* Greedy NMS of nms.m (stable ascending order, the last = best is taken
  * first). order and pick hold n entries each; the picked indices end up in
  * pick, best first; returns their count. */
-size_t detect_nms(const detect_box *b, size_t n, double thr, int use_min, size_t *order, size_t *pick);
-
+size_t detect_nms(const detect_box *b, size_t n, double thr, int use_min, size_t *order,
+                  size_t *pick);
 
 /* ---- cascade.c: per-call state, memory, tasks ---------------------------- */
 

@@ -4,14 +4,12 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "detect/detect.h"
-#include "fiie/detector.h"
-#include "detect/model.h"
-#include "detect/cascade.h"
-#include "detect/nn.h"
 #include "common/common.h"
+#include "detect/cascade.h"
+#include "detect/detect.h"
+#include "detect/model.h"
+#include "fiie/detector.h"
 
-#define MAX_THREADS 64
 /* Smallest accepted min_face: the first pyramid level is then up-sampled
  * by 12 / 6 = 2 per axis at most (4x the pixels; detect_cascade_run() refuses
  * levels above FIIE_MAX_PIXELS before allocating anything). */
@@ -51,7 +49,7 @@ static int check_options(const fiie_detector_options *o)
     for (int i = 0; i < 3; i++)
         if (!(o->thresholds[i] >= 0.0f && o->thresholds[i] <= 1.0f))
             return FIIE_E_INVALID_ARGUMENT;
-    if (o->threads > MAX_THREADS)
+    if (o->threads > FIIE_MAX_THREADS)
         return FIIE_E_INVALID_ARGUMENT;
     if (o->landmarks != FIIE_LANDMARKS_PLAIN && o->landmarks != FIIE_LANDMARKS_V1FLIP)
         return FIIE_E_INVALID_ARGUMENT;
@@ -65,7 +63,7 @@ static int resolve_threads(uint32_t t)
     if (t != 0)
         return (int)t;
     long n = sysconf(_SC_NPROCESSORS_ONLN);
-    return n < 1 ? 1 : n > MAX_THREADS ? MAX_THREADS : (int)n;
+    return n < 1 ? 1 : n > (long)FIIE_MAX_THREADS ? (int)FIIE_MAX_THREADS : (int)n;
 }
 
 int fiie_detector_new(fiie_detector **out, const fiie_model *model,
@@ -144,8 +142,7 @@ const char *detect_kernels_name(const fiie_detector *d)
     return d->kernels->name;
 }
 
-int detect_run_stages(fiie_detector *d, const fiie_image *img, const detect_list **out,
-                       const detect_list **s1, const detect_list **s2)
+static int run_cascade(fiie_detector *d, const fiie_image *img, const detect_list **out)
 {
     detect_params p = {
         .min_face = d->opt.min_face,
@@ -153,7 +150,7 @@ int detect_run_stages(fiie_detector *d, const fiie_image *img, const detect_list
         .th = {d->opt.thresholds[0], d->opt.thresholds[1], d->opt.thresholds[2]},
         .v1flip = d->opt.landmarks == FIIE_LANDMARKS_V1FLIP,
     };
-    return detect_cascade_run(d->ctx, d->model, d->kernels, &p, img, out, s1, s2);
+    return detect_cascade_run(d->ctx, d->model, d->kernels, &p, img, out);
 }
 
 int fiie_detector_detect(fiie_detector *d, const fiie_image *img, fiie_face *faces, size_t cap,
@@ -167,7 +164,7 @@ int fiie_detector_detect(fiie_detector *d, const fiie_image *img, fiie_face *fac
     if (rc != FIIE_OK)
         return rc;
     const detect_list *res;
-    if ((rc = detect_run_stages(d, img, &res, NULL, NULL)) != FIIE_OK)
+    if ((rc = run_cascade(d, img, &res)) != FIIE_OK)
         return rc;
     size_t total = res->n;
     if (d->opt.max_faces != 0 && total > d->opt.max_faces)
