@@ -1,41 +1,51 @@
-/* cipher/: internal interface (known-answer and kernel tests use it). */
+/* lib/cipher: keys, the Logistic keystream, the XChaCha20-Poly1305 layer
+ * and paper mode behind fiie/cipher.h. No other folder of the library
+ * uses it; this header joins its files and serves the known-answer and
+ * kernel tests. */
 #ifndef FIIE_LIB_CIPHER_CIPHER_H
 #define FIIE_LIB_CIPHER_CIPHER_H
-
-/* ==== cipher/cipher.h */
-/* Internal side of the cipher: subkey derivation (format section 1),
- * exposed for the known-answer tests. */
-
-#include <stdint.h>
-
-#include "fiie/cipher.h"
-#include "cipher/logistic.h"
-
-/* k_lm = BLAKE2b-256(key, "FIIE1 lm" || nonce), k_ae likewise with "ae". */
-void cipher_derive_subkeys(const uint8_t key[FIIE_KEY_BYTES],
-                         const uint8_t nonce[FIIE_NONCE_BYTES], uint8_t k_lm[32],
-                         uint8_t k_ae[32]);
-
-/* fiie_encrypt() / fiie_decrypt() with a given Logistic kernel set
- * (tests compare the kernels through the whole pipeline). */
-int cipher_encrypt_lm_impl(const cipher_lm_impl *impl, const fiie_key *k, fiie_image *img,
-                         const fiie_mask *m, const fiie_encrypt_options *o, uint8_t *header,
-                         size_t cap, size_t *header_len);
-int cipher_decrypt_lm_impl(const cipher_lm_impl *impl, const fiie_key *k, fiie_image *img,
-                         const uint8_t *header, size_t len, const fiie_decrypt_options *o);
-
-/* ==== v1.h */
-/* Algorithm 1 building blocks (format section 4): the XChaCha20-Poly1305
- * IETF construction assembled from libsodium's HChaCha20, ChaCha20-IETF
- * and Poly1305 primitives, byte for byte what
- * crypto_aead_xchacha20poly1305_ietf_*_detached compute, but usable piece
- * by piece (while a piece is in cache, between the Logistic layer and the
- * scatter into the image) and on several threads. */
 
 #include <stddef.h>
 #include <stdint.h>
 
 #include <sodium.h>
+
+#include "cipher/logistic.h"
+#include "fiie/cipher.h"
+
+/* ---- keys.c --------------------------------------------------------------- */
+
+/* Lives in sodium_malloc() memory (guarded, wiped by sodium_free). */
+struct fiie_key {
+    uint8_t k[FIIE_KEY_BYTES];
+    uint32_t has_kdf;
+    uint64_t opslimit;
+    uint64_t memlimit;
+    uint8_t salt[FIIE_SALT_BYTES];
+};
+
+/* ---- encrypt.c ------------------------------------------------------------ */
+
+/* k_lm = BLAKE2b-256(key, "FIIE1 lm" || nonce), k_ae likewise with "ae"
+ * (format section 1). */
+void cipher_derive_subkeys(const uint8_t key[FIIE_KEY_BYTES],
+                           const uint8_t nonce[FIIE_NONCE_BYTES], uint8_t k_lm[32],
+                           uint8_t k_ae[32]);
+
+/* fiie_encrypt() / fiie_decrypt() with a given Logistic kernel set
+ * (tests compare the kernels through the whole pipeline). */
+int cipher_encrypt_lm_impl(const cipher_lm_impl *impl, const fiie_key *k, fiie_image *img,
+                           const fiie_mask *m, const fiie_encrypt_options *o, uint8_t *header,
+                           size_t cap, size_t *header_len);
+int cipher_decrypt_lm_impl(const cipher_lm_impl *impl, const fiie_key *k, fiie_image *img,
+                           const uint8_t *header, size_t len, const fiie_decrypt_options *o);
+
+/* ---- v1.c: algorithm 1's XChaCha20-Poly1305 layer (format section 4) ------
+ * The IETF construction assembled from libsodium's HChaCha20, ChaCha20-IETF
+ * and Poly1305 primitives, byte for byte what
+ * crypto_aead_xchacha20poly1305_ietf_*_detached compute, but usable piece
+ * by piece (while a piece is in cache, between the Logistic layer and the
+ * scatter into the image) and on several threads. */
 
 typedef struct cipher_v1 {
     uint8_t key[32];  /* HChaCha20(k_ae, nonce[0..16]) */
@@ -61,12 +71,8 @@ void cipher_v1_mac_end(cipher_v1_mac *st, size_t alen, uint64_t mlen, uint8_t ta
  * stream offset off, a multiple of 64. */
 void cipher_v1_chacha(const cipher_v1 *c, uint8_t *p, size_t n, uint64_t off);
 
-/* ==== paper.h */
-/* Algorithm 0: keystream of the published (insecure) scheme, format
- * section 5. Binary64 arithmetic, exact evaluation order. */
-
-#include <stddef.h>
-#include <stdint.h>
+/* ---- paper.c: algorithm 0, the published (insecure) scheme ----------------
+ * Format section 5. Binary64 arithmetic, exact evaluation order. */
 
 #define CIPHER_PAPER_DISCARD 1000
 

@@ -4,7 +4,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "fiie/cipher.h"
 #include "fiie/container.h"
 #include "common/common.h"
 

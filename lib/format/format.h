@@ -2,7 +2,7 @@
 #ifndef FIIE_LIB_FORMAT_FORMAT_H
 #define FIIE_LIB_FORMAT_FORMAT_H
 
-#include "fiie/container.h"
+#include "fiie/format.h"
 
 #define FORMAT_HEADER_MAGIC "FIIE"
 #define FORMAT_HEADER_VERSION 1u

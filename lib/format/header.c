@@ -2,7 +2,7 @@
  * the bytes actually present before it is used. */
 #include <string.h>
 
-#include "fiie/cipher.h"
+#include "fiie/format.h"
 #include "format/format.h"
 #include "common/common.h"
 
