@@ -11,10 +11,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <cmocka.h>
 
 #include <sodium.h>
 
+#include "common/common.h"
 #include "detect/detect.h"
 #include "fiie/fiie.h"
 #include "detect/model.h"
@@ -568,6 +570,38 @@ static void model_sources_agree(void **state)
     assert_int_equal(fiie_model_new_from_file(&m, path), FIIE_E_MODEL);
 }
 
+/* A model of exactly the size limit is judged on its content, from a file
+ * as from memory; one byte more is refused (FIIE_E_TOO_LARGE from a file,
+ * before reading it; FIIE_E_MODEL from memory, as documented). */
+static void model_size_limit_same_from_file_and_memory(void **state)
+{
+    (void)state;
+    const size_t sizes[2] = {DETECT_MODEL_MAX_BYTES, (size_t)DETECT_MODEL_MAX_BYTES + 1};
+    const int want_memory[2] = {FIIE_E_MODEL, FIIE_E_MODEL};
+    const int want_file[2] = {FIIE_E_MODEL, FIIE_E_TOO_LARGE};
+    size_t len = 0;
+    unsigned char *model = model_bytes(&len);
+    unsigned char *buf = calloc(1, sizes[1]);
+    assert_non_null(buf);
+    memcpy(buf, model, len); /* a real model, padded: wrong size field */
+    free(model);
+    for (int i = 0; i < 2; i++) {
+        fiie_model *m = NULL;
+        assert_int_equal(fiie_model_new_from_memory(&m, buf, sizes[i]), want_memory[i]);
+        char path[] = "/tmp/fiie-test-model-XXXXXX";
+        int fd = mkstemp(path);
+        assert_true(fd >= 0);
+        FILE *fp = fdopen(fd, "wb");
+        assert_non_null(fp);
+        assert_int_equal(fwrite(buf, 1, sizes[i], fp), sizes[i]);
+        assert_int_equal(fclose(fp), 0);
+        assert_int_equal(fiie_model_new_from_file(&m, path), want_file[i]);
+        assert_null(m);
+        unlink(path);
+    }
+    free(buf);
+}
+
 static void expect_model_error(const unsigned char *buf, size_t len)
 {
     fiie_model *m = (fiie_model *)buf;
@@ -610,12 +644,6 @@ static void model_truncated_or_flipped(void **state)
     free(buf);
 }
 
-static void put32(unsigned char *p, uint32_t v)
-{
-    for (int i = 0; i < 4; i++)
-        p[i] = (unsigned char)(v >> (8 * i));
-}
-
 /* Structurally wrong files with a valid digest: the checks behind the
  * checksum must hold on their own. */
 static void model_bad_structure(void **state)
@@ -651,7 +679,7 @@ static void model_bad_structure(void **state)
     };
     for (size_t i = 0; i < sizeof edits / sizeof edits[0]; i++) {
         memcpy(buf, orig, len);
-        put32(buf + edits[i].off, edits[i].val);
+        mem_store_le32(buf + edits[i].off, edits[i].val);
         crypto_generichash(buf + len - 32, 32, buf, len - 32, NULL, 0);
         expect_model_error(buf, len);
     }
@@ -667,7 +695,7 @@ static void model_bad_structure(void **state)
     memcpy(buf, orig, len);
     uint32_t off0 = (uint32_t)buf[E + 84] | (uint32_t)buf[E + 85] << 8 |
                     (uint32_t)buf[E + 86] << 16 | (uint32_t)buf[E + 87] << 24;
-    put32(buf + off0 + 4, 0x7fc00000u);
+    mem_store_le32(buf + off0 + 4, 0x7fc00000u);
     crypto_generichash(buf + len - 32, 32, buf, len - 32, NULL, 0);
     expect_model_error(buf, len);
     /* the untouched copy with a recomputed digest still loads */
@@ -777,6 +805,7 @@ int main(void)
         cmocka_unit_test(model_sources_agree),
         cmocka_unit_test(model_truncated_or_flipped),
         cmocka_unit_test(model_bad_structure),
+        cmocka_unit_test(model_size_limit_same_from_file_and_memory),
         cmocka_unit_test(alignment_transform),
         cmocka_unit_test(alignment_warp),
     };

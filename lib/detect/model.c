@@ -2,7 +2,6 @@
 #include "detect/model.h"
 
 #include <math.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -304,36 +303,11 @@ int fiie_model_new_from_file(fiie_model **out, const char *path)
     *out = NULL;
     if (path == NULL)
         return FIIE_E_INVALID_ARGUMENT;
-    FILE *fp = fopen(path, "rb");
-    if (fp == NULL)
-        return FIIE_E_IO;
-    unsigned char *buf = NULL;
-    size_t len = 0, cap = 0;
-    int rc = FIIE_OK;
-    for (;;) {
-        if (len == cap) {
-            if (cap >= DETECT_MODEL_MAX_BYTES) {
-                rc = FIIE_E_TOO_LARGE;
-                break;
-            }
-            size_t ncap = cap ? cap * 2 : (size_t)1 << 21;
-            unsigned char *nb = realloc(buf, ncap);
-            if (nb == NULL) {
-                rc = FIIE_E_NO_MEMORY;
-                break;
-            }
-            buf = nb;
-            cap = ncap;
-        }
-        size_t got = fread(buf + len, 1, cap - len, fp);
-        len += got;
-        if (got == 0) {
-            if (ferror(fp))
-                rc = FIIE_E_IO;
-            break;
-        }
-    }
-    fclose(fp);
+    uint8_t *buf = NULL;
+    size_t len = 0;
+    /* The same size limit as fiie_model_new_from_memory(), checked before
+     * anything is read. */
+    int rc = common_read_file(path, DETECT_MODEL_MAX_BYTES, &buf, &len);
     if (rc == FIIE_OK)
         rc = fiie_model_new_from_memory(out, buf, len);
     free(buf);
