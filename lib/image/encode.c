@@ -7,7 +7,7 @@
 
 #include "common/common.h"
 #include "image/codec.h"
-#include "fiie/fiie.h"
+#include "fiie/image.h"
 #include "image/image.h"
 
 /* Signature plus the 13-byte IHDR chunk (length, type, data, CRC). */

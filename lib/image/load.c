@@ -10,7 +10,7 @@
 #include <string.h>
 
 #include "image/codec.h"
-#include "fiie/fiie.h"
+#include "fiie/image.h"
 #include "image/image.h"
 #include "common/common.h"
 

@@ -12,7 +12,7 @@
 #include <unistd.h>
 
 #include "image/codec.h"
-#include "fiie/fiie.h"
+#include "fiie/image.h"
 #include "common/common.h"
 
 const uint8_t image_png_signature[IMAGE_PNG_SIGNATURE_BYTES] = {0x89, 'P', 'N', 'G',
