@@ -499,6 +499,17 @@ static void check_lm_table(harness *h, const char *name, const cipher_lm_impl *i
     report(h, "lm.xor", name, check_lm_xor(h, impl), detail);
 }
 
+/* The table the library dispatches to is the portable one or a variant
+ * checked above: never one this CPU cannot run or that went unchecked. */
+static void check_dispatch(harness *h, const char *kernel, const char *name, int known)
+{
+    char detail[96];
+    snprintf(detail, sizeof detail, "(the library uses %s)", name);
+    if (!known)
+        mismatch(h, "the library uses %s, which was not checked here", name);
+    report(h, kernel, "dispatch", known, detail);
+}
+
 static int run_all(harness *h)
 {
     kernel_variant v[KERNEL_VARIANTS_MAX];
@@ -512,27 +523,33 @@ static int run_all(harness *h)
         check_nn_table(h, v[i].name, v[i].table, seen, nseen);
         seen[nseen++] = v[i].table;
     }
-    printf("  %-8s %-12s %s\n", "nn", "dispatch", detect_nn_kernels_best()->name);
+    int known = 0;
+    for (size_t i = 0; i < nseen; i++)
+        known |= seen[i] == detect_nn_kernels_best();
+    check_dispatch(h, "nn", detect_nn_kernels_best()->name, known);
 
     /* Logistic: the portable kernel against the map's definition, then
      * each SIMD set against the portable one. */
     report(h, "lm.run", "portable", check_lm_edges(h, cipher_lm_impl_portable.run),
            "(one step = cipher_lm_f on the edge states; the reference of the rows below)");
-    const cipher_lm_impl *lm_seen[KERNEL_VARIANTS_MAX];
-    size_t nlm = 0;
+    const cipher_lm_impl *lm_seen[1 + KERNEL_VARIANTS_MAX] = {&cipher_lm_impl_portable};
+    size_t nlm = 1;
     nv = lm_simd_variants(v);
     for (size_t i = 0; i < nv; i++) {
         if (!runs_here(h, "lm.*", &v[i]))
             continue;
         const cipher_lm_impl *impl = v[i].table;
         const char *same = NULL;
-        for (size_t j = 0; j < nlm; j++)
+        for (size_t j = 1; j < nlm; j++)
             if (lm_seen[j]->run == impl->run)
                 same = lm_seen[j]->name;
         check_lm_table(h, v[i].name, impl, same);
         lm_seen[nlm++] = impl;
     }
-    printf("  %-8s %-12s %s\n", "lm", "dispatch", cipher_lm_impl_best()->name);
+    known = 0;
+    for (size_t i = 0; i < nlm; i++)
+        known |= lm_seen[i] == cipher_lm_impl_best();
+    check_dispatch(h, "lm", cipher_lm_impl_best()->name, known);
     printf("checkasm: %d ok, %d skipped, %d failed\n", h->ok, h->skipped, h->failed);
     return h->failed ? 1 : 0;
 }
