@@ -23,6 +23,7 @@
 #include "fiie/fiie.h"
 
 #include "test_encoders.h"
+#include "test_util.h"
 
 /* ---------------------------------------------------------------- helpers */
 
@@ -55,16 +56,10 @@ static bytes encode(enum test_encoding kind, const uint8_t *px, int w, int h, in
     return b;
 }
 
-static const char *data_dir(void)
-{
-    const char *d = getenv("FIIE_TEST_DATA");
-    return d != NULL ? d : FIIE_TEST_DATA;
-}
-
 static char *image_path(const char *name)
 {
     static char path[4096];
-    snprintf(path, sizeof path, "%s/images/%s", data_dir(), name);
+    snprintf(path, sizeof path, "%s/images/%s", test_data_dir(), name);
     return path;
 }
 
@@ -193,13 +188,8 @@ static void write_file(const char *path, const void *data, size_t n)
 static bytes read_file_bytes(const char *path)
 {
     bytes b = {NULL, 0};
-    FILE *f = fopen(path, "rb");
-    assert_non_null(f);
-    uint8_t buf[65536];
-    size_t n;
-    while ((n = fread(buf, 1, sizeof buf, f)) > 0)
-        bytes_add(&b, buf, n);
-    fclose(f);
+    b.p = read_whole(path, &b.n);
+    assert_non_null(b.p);
     return b;
 }
 

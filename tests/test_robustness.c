@@ -20,6 +20,7 @@
 #include <cmocka.h>
 
 #include "fiie/fiie.h"
+#include "test_util.h"
 
 /* ---- helpers ---------------------------------------------------------- */
 
@@ -75,17 +76,9 @@ typedef struct bytes {
 static bytes read_all(const char *path)
 {
     bytes b = {NULL, 0};
-    FILE *f = fopen(path, "rb");
-    assert_non_null(f);
-    assert_int_equal(fseek(f, 0, SEEK_END), 0);
-    long n = ftell(f);
-    assert_true(n > 0);
-    rewind(f);
-    b.p = malloc((size_t)n);
+    b.p = read_whole(path, &b.n);
     assert_non_null(b.p);
-    b.n = fread(b.p, 1, (size_t)n, f);
-    assert_int_equal(b.n, (size_t)n);
-    fclose(f);
+    assert_true(b.n > 0);
     return b;
 }
 
