@@ -142,6 +142,31 @@ static int canary_intact(const void *p, size_t n)
     return 1;
 }
 
+/* The portable kernel's output and the checked kernel's, which is followed
+ * by a canary. */
+typedef struct outputs {
+    float *want, *got;
+    size_t n;
+} outputs;
+
+static outputs outputs_new(size_t n)
+{
+    outputs o = {xmalloc(n * sizeof(float)), xmalloc((n + CANARY_FLOATS) * sizeof(float)), n};
+    canary_fill(o.got, (n + CANARY_FLOATS) * sizeof(float));
+    return o;
+}
+
+static int outputs_canary_intact(const outputs *o)
+{
+    return canary_intact(o->got + o->n, CANARY_FLOATS * sizeof(float));
+}
+
+static void outputs_free(outputs *o)
+{
+    free(o->want);
+    free(o->got);
+}
+
 /* ---- nn.conv -------------------------------------------------------------- */
 
 /* Output channel counts around every vector width (8, 16) and tile of
@@ -175,11 +200,9 @@ static int check_conv(harness *h, detect_nn_conv_fn ref, detect_nn_conv_fn conv,
         }
         const int ih = oh + k - 1, iw = ow + k - 1;
         const size_t nw = (size_t)k * k * cin * cp, nin = (size_t)ih * iw * cin;
-        const size_t nout = (size_t)oh * ow * cout;
         float *w = xmalloc(nw * sizeof *w), *b = xmalloc(cp * sizeof *b);
         float *a = xmalloc(cp * sizeof *a), *in = xmalloc(nin * sizeof *in);
-        float *want = xmalloc(nout * sizeof *want);
-        float *got = xmalloc((nout + CANARY_FLOATS) * sizeof *got);
+        outputs o = outputs_new((size_t)oh * ow * cout);
         for (size_t i = 0; i < nw; i++)
             w[i] = rnd_float(h);
         for (int i = 0; i < cp; i++) {
@@ -190,18 +213,17 @@ static int check_conv(harness *h, detect_nn_conv_fn ref, detect_nn_conv_fn conv,
             in[i] = rnd_float(h);
         const detect_nn_layer l = {DETECT_NN_CONV, k, 1, cin, cout, cp, w, b,
                                    rnd_below(h, 2) ? a : NULL};
-        canary_fill(got, (nout + CANARY_FLOATS) * sizeof *got);
-        ref(&l, in, ih, iw, want);
-        conv(&l, in, ih, iw, got);
-        int ok = canary_intact(got + nout, CANARY_FLOATS * sizeof *got) ||
+        ref(&l, in, ih, iw, o.want);
+        conv(&l, in, ih, iw, o.got);
+        int ok = outputs_canary_intact(&o) ||
                  mismatch(h, "wrote past the output (k %d, cin %d, cout %d, %dx%d)", k, cin,
                           cout, ih, iw);
-        for (size_t i = 0; ok && i < nout; i++) {
-            const double err = fabs((double)got[i] - want[i]) / (1.0 + fabs(want[i]));
+        for (size_t i = 0; ok && i < o.n; i++) {
+            const double err = fabs((double)o.got[i] - o.want[i]) / (1.0 + fabs(o.want[i]));
             if (!(err <= CONV_TOLERANCE)) /* NaN fails too */
                 ok = mismatch(h, "k %d, cin %d, cout %d, %dx%d%s: out[%zu] = %.9g, portable %.9g",
-                              k, cin, cout, ih, iw, l.alpha ? " +PReLU" : "", i, got[i],
-                              want[i]);
+                              k, cin, cout, ih, iw, l.alpha ? " +PReLU" : "", i, o.got[i],
+                              o.want[i]);
             else if (err > *max_err)
                 *max_err = err;
         }
@@ -209,8 +231,7 @@ static int check_conv(harness *h, detect_nn_conv_fn ref, detect_nn_conv_fn conv,
         free(b);
         free(a);
         free(in);
-        free(want);
-        free(got);
+        outputs_free(&o);
         if (!ok)
             return 0;
     }
@@ -229,26 +250,22 @@ static int check_pool(harness *h, detect_nn_conv_fn ref, detect_nn_conv_fn pool)
         const int ih = k + rnd_below(h, 20), iw = k + rnd_below(h, 20);
         const detect_nn_layer l = {DETECT_NN_POOL, k, s, ch, ch, ch, NULL, NULL, NULL};
         const size_t nin = (size_t)ih * iw * ch;
-        const size_t nout = (size_t)detect_nn_out_side(&l, ih) * detect_nn_out_side(&l, iw) * ch;
-        float *in = xmalloc(nin * sizeof *in), *want = xmalloc(nout * sizeof *want);
-        float *got = xmalloc((nout + CANARY_FLOATS) * sizeof *got);
+        float *in = xmalloc(nin * sizeof *in);
+        outputs o = outputs_new((size_t)detect_nn_out_side(&l, ih) * detect_nn_out_side(&l, iw) * ch);
         /* Coarse values, so that windows hold ties. */
         for (size_t i = 0; i < nin; i++)
             in[i] = (float)(rnd_below(h, 64) - 32) / 8.0f + 0.0625f;
-        canary_fill(got, (nout + CANARY_FLOATS) * sizeof *got);
-        ref(&l, in, ih, iw, want);
-        pool(&l, in, ih, iw, got);
-        int ok = 1;
-        if (!canary_intact(got + nout, CANARY_FLOATS * sizeof *got))
-            ok = mismatch(h, "wrote past the output (k %d, stride %d, %d channels, %dx%d)", k, s,
+        ref(&l, in, ih, iw, o.want);
+        pool(&l, in, ih, iw, o.got);
+        int ok = outputs_canary_intact(&o) ||
+                 mismatch(h, "wrote past the output (k %d, stride %d, %d channels, %dx%d)", k, s,
                           ch, ih, iw);
-        for (size_t i = 0; ok && i < nout; i++)
-            if (memcmp(&got[i], &want[i], sizeof got[i]) != 0)
+        for (size_t i = 0; ok && i < o.n; i++)
+            if (memcmp(&o.got[i], &o.want[i], sizeof o.got[i]) != 0)
                 ok = mismatch(h, "k %d, stride %d, %d channels, %dx%d: out[%zu] = %.9g, portable %.9g",
-                              k, s, ch, ih, iw, i, got[i], want[i]);
+                              k, s, ch, ih, iw, i, o.got[i], o.want[i]);
         free(in);
-        free(want);
-        free(got);
+        outputs_free(&o);
         if (!ok)
             return 0;
     }
@@ -261,22 +278,19 @@ static int check_rgbx_one(harness *h, detect_nn_rgbx_fn ref, detect_nn_rgbx_fn r
                           int bpp, int bgr)
 {
     uint8_t *px = xmalloc((size_t)n * bpp);
-    float *want = xmalloc((size_t)n * 4 * sizeof *want);
-    float *got = xmalloc(((size_t)n * 4 + CANARY_FLOATS) * sizeof *got);
+    outputs o = outputs_new((size_t)n * 4);
     rnd_bytes(h, px, (size_t)n * bpp);
-    canary_fill(got, ((size_t)n * 4 + CANARY_FLOATS) * sizeof *got);
-    ref(px, n, bpp, bgr, want);
-    rgbx(px, n, bpp, bgr, got);
+    ref(px, n, bpp, bgr, o.want);
+    rgbx(px, n, bpp, bgr, o.got);
     int ok = 1;
-    if (!canary_intact(got + 4 * (size_t)n, CANARY_FLOATS * sizeof *got))
+    if (!outputs_canary_intact(&o))
         ok = mismatch(h, "%d pixels of %d bytes%s: wrote past the output", n, bpp,
                       bgr ? " (BGR)" : "");
-    else if (n > 0 && memcmp(got, want, (size_t)n * 4 * sizeof *got) != 0)
+    else if (n > 0 && memcmp(o.got, o.want, o.n * sizeof *o.got) != 0)
         ok = mismatch(h, "%d pixels of %d bytes%s differ from portable", n, bpp,
                       bgr ? " (BGR)" : "");
     free(px);
-    free(want);
-    free(got);
+    outputs_free(&o);
     return ok;
 }
 
