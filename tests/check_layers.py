@@ -17,8 +17,9 @@ include and which public headers belong to it. This script fails unless:
     of lower layers, and it lists exactly the folders of lib/;
   - every header of lib/<X>/ is guarded by FIIE_LIB_<X>_<NAME>_H;
   - with --archive: every global symbol the objects of lib/<X>/ define
-    starts with `fiie_` (public) or `<X>_` (read with nm from the
-    internal static archive, so macros and declarations cannot fool it).
+    starts with `<X>_`, or is a `fiie_` function declared (FIIE_API) in a
+    public header of X itself (read with nm from the internal static
+    archive, so macros and declarations cannot fool it).
 
 usage: check_layers.py [--root DIR] [--archive LIBFIIE_INTERNAL.a] [--nm NM]
        check_layers.py --self-test     (proves each check fails on a bad tree)
@@ -251,16 +252,36 @@ def parse_nm(out):
     return syms
 
 
-def check_symbols(syms, lib, folders):
+API_DECL = re.compile(r"FIIE_API\b[^;{}]*?\b(fiie_\w+)\s*\(", re.S)
+
+
+def public_functions(include):
+    """{fiie_name: "fiie/x.h"} of the FIIE_API declarations."""
+    out = {}
+    for h in sorted((include / "fiie").glob("*.h")):
+        for name in API_DECL.findall(strip_comments(h.read_text(errors="replace"))):
+            out[name] = "fiie/" + h.name
+    return out
+
+
+def check_symbols(syms, lib, folders, t, api):
     errors = []
     for obj, _kind, name in syms:
         folder = object_folder(obj, lib, folders)
+        where = "%s (lib/%s/)" % (os.path.basename(obj), folder)
         if folder is None:
             errors.append("%s: cannot tell which lib/ folder this object comes from" % obj)
-            continue
-        if not (name.startswith("fiie_") or name.startswith(folder + "_")):
-            errors.append("%s (lib/%s/): global symbol %s starts with neither fiie_ nor %s_"
-                          % (os.path.basename(obj), folder, name, folder))
+        elif name.startswith("fiie_"):
+            header = api.get(name)
+            if header is None:
+                errors.append("%s: global %s is declared in no public header; internal names "
+                              "start with %s_" % (where, name, folder))
+            elif t.public_owner.get(header) != folder:
+                errors.append("%s: defines %s of %s, which belongs to %s/"
+                              % (where, name, header, t.public_owner.get(header)))
+        elif not name.startswith(folder + "_"):
+            errors.append("%s: global symbol %s starts with neither fiie_ nor %s_"
+                          % (where, name, folder))
     return errors
 
 
@@ -284,7 +305,7 @@ def run(root, archive=None, nm="nm"):
         if not syms:
             errors.append("%s: nm lists no global symbol" % archive)
         n_sym = len(syms)
-        errors += check_symbols(syms, lib, folders)
+        errors += check_symbols(syms, lib, folders, t, public_functions(root / "include"))
     summary = "%d folders, %d includes, %d global symbols checked" % (len(folders), n_inc, n_sym)
     return errors, summary
 
@@ -366,6 +387,7 @@ SELF_CASES = [
 SELF_NM = """\
 {a}[{o}/libfiie_internal.a.p/common_cpu.c.o]:0000000000000000 T common_cpu_has
 {o}/libfiie_internal.a.p/common_cpu.c.o:0000000000000010 T fiie_version
+{o}/libfiie_internal.a.p/image_load.c.o:0000000000000010 T fiie_image_load
 {o}/lib/detect/libx.a.p/nn.c.o:0000000000000000 D detect_nn_kernels
 {o}/libfiie_internal.a.p/meson-generated_.._detect_model_embedded.S.o:0000000000000000 R detect_model
 """
@@ -389,20 +411,28 @@ def self_test():
                 failures.append("%s: not caught (errors: %s)" % (what, errors))
         lib = root / "lib"
         folders = ["common", "detect", "image", "mask"]
+        t = parse_table(SELF_TABLE)
+        api = {"fiie_version": "fiie/common.h", "fiie_image_load": "fiie/image.h"}
         good = parse_nm(SELF_NM.format(a="x.a", o="build"))
-        if len(good) != 4 or check_symbols(good, lib, folders):
-            failures.append("good nm output: %s" % check_symbols(good, lib, folders))
-        bad_nm = SELF_NM.replace("T common_cpu_has", "T cpu_has").replace("R detect_model", "R model")
-        errors = check_symbols(parse_nm(bad_nm.format(a="x.a", o="build")), lib, folders)
-        if len(errors) != 2 or "cpu_has" not in errors[0] or "model" not in errors[1]:
+        errors = check_symbols(good, lib, folders, t, api)
+        if len(good) != 5 or errors:
+            failures.append("good nm output: %s" % errors)
+        bad_nm = (SELF_NM.replace("T common_cpu_has", "T cpu_has")
+                  .replace("R detect_model", "R model")
+                  .replace("T fiie_version", "T fiie_hidden")
+                  .replace("T fiie_image_load", "T fiie_version"))
+        errors = check_symbols(parse_nm(bad_nm.format(a="x.a", o="build")), lib, folders, t, api)
+        want = ["neither fiie_ nor common_", "declared in no public header", "belongs to common/",
+                "neither fiie_ nor detect_"]
+        if len(errors) != len(want) or any(w not in e for w, e in zip(want, errors)):
             failures.append("badly named symbols not caught: %s" % errors)
-        errors = check_symbols([("elsewhere/other.c.o", "T", "other_f")], lib, folders)
+        errors = check_symbols([("elsewhere/other.c.o", "T", "other_f")], lib, folders, t, api)
         if not errors or "cannot tell" not in errors[0]:
             failures.append("object of unknown folder not caught: %s" % errors)
     for f in failures:
         print("self-test FAILED: " + f)
     if not failures:
-        print("self-test: %d bad trees and 2 bad symbol tables all caught, the good ones pass"
+        print("self-test: %d bad trees and 5 bad symbols all caught, the good ones pass"
               % len(SELF_CASES))
     return 1 if failures else 0
 
