@@ -23,6 +23,7 @@
 #include "fiie/fiie.h"
 
 #include "test_encoders.h"
+#include "test_tmpdir.h"
 #include "test_util.h"
 
 /* ---------------------------------------------------------------- helpers */
@@ -127,54 +128,6 @@ static void free_made_image(fiie_image *img)
 {
     free(img->data);
     memset(img, 0, sizeof *img);
-}
-
-typedef struct tmpdir {
-    char path[256];
-} tmpdir;
-
-static void tmpdir_make(tmpdir *t)
-{
-    snprintf(t->path, sizeof t->path, "/tmp/fiie-test-image-XXXXXX");
-    assert_non_null(mkdtemp(t->path));
-}
-
-static char *tmpdir_file(tmpdir *t, const char *name)
-{
-    static char path[512];
-    snprintf(path, sizeof path, "%s/%s", t->path, name);
-    return path;
-}
-
-/* Names in the directory other than . and .. */
-static int tmpdir_count(tmpdir *t)
-{
-    DIR *d = opendir(t->path);
-    assert_non_null(d);
-    int n = 0;
-    struct dirent *e;
-    while ((e = readdir(d)) != NULL)
-        if (strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0)
-            n++;
-    closedir(d);
-    return n;
-}
-
-static void tmpdir_remove(tmpdir *t)
-{
-    DIR *d = opendir(t->path);
-    assert_non_null(d);
-    struct dirent *e;
-    while ((e = readdir(d)) != NULL) {
-        if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
-            continue;
-        char p[600];
-        snprintf(p, sizeof p, "%s/%s", t->path, e->d_name);
-        if (unlink(p) != 0)
-            rmdir(p);
-    }
-    closedir(d);
-    assert_int_equal(rmdir(t->path), 0);
 }
 
 static void write_file(const char *path, const void *data, size_t n)
