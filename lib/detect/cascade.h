@@ -48,7 +48,7 @@ int detect_cascade_run(detect_cascade *c, const fiie_model *m, const detect_nn_k
 size_t detect_nms(const detect_box *b, size_t n, double thr, int use_min, size_t *order,
                   size_t *pick);
 
-/* ---- cascade.c: per-call state, memory, tasks ---------------------------- */
+/* ---- scratch.c: buffers, lists, axes, tasks ------------------------------- */
 
 /* Grow *p (capacity *cap elements of elem bytes) to hold n; 0,
  * FIIE_E_TOO_LARGE or FIIE_E_NO_MEMORY. Capacities only grow, so the
