@@ -19,7 +19,7 @@
  * O-Net into single crops. Every task writes its own output slot and the
  * slots are merged in task order, so the result never depends on the
  * thread count. */
-#include "detect/cascade.h"
+#include "detect/detect.h"
 
 #include <stdint.h>
 #include <stdlib.h>

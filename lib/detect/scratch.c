@@ -6,7 +6,7 @@
 #include <string.h>
 
 #include "common/common.h"
-#include "detect/cascade.h"
+#include "detect/detect.h"
 
 int detect_grow(void **p, size_t *cap, size_t n, size_t elem)
 {
