@@ -1,5 +1,5 @@
 /* Tests of the internal CNN kernels (detect/nn.h), the resampling
- * coefficients (detect/resample.h) and NMS (detect/cascade.h) on small
+ * coefficients (detect/resample.h) and NMS (detect/detect.h) on small
  * hand-computed cases. The portable kernels are the reference here;
  * tests/checkasm.c checks every SIMD kernel against them. */
 #include <math.h>
@@ -11,7 +11,7 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "detect/cascade.h"
+#include "detect/detect.h"
 #include "detect/nn.h"
 #include "detect/resample.h"
 
