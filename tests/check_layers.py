@@ -15,7 +15,8 @@ include and which public headers belong to it. This script fails unless:
     a public header), and every public header has a folder in the table;
   - the table itself is a layering: each folder may include only folders
     of lower layers, and it lists exactly the folders of lib/;
-  - every header of lib/<X>/ is guarded by FIIE_LIB_<X>_<NAME>_H;
+  - every header of lib/<X>/ is guarded by FIIE_LIB_<X>_<NAME>_H, and no
+    header includes itself through others (no include cycle);
   - with --archive: every global symbol the objects of lib/<X>/ define
     starts with `<X>_`, or is a `fiie_` function declared (FIIE_API) in a
     public header of X itself (read with nm from the internal static
@@ -176,8 +177,30 @@ def lib_sources(lib):
     return out
 
 
+def include_cycles(edges):
+    """Each cycle of the header graph {header: [headers it includes]}, once."""
+    cycles, state = [], {}
+
+    def visit(h, stack):
+        state[h] = "open"
+        stack.append(h)
+        for n in edges.get(h, ()):
+            if state.get(n) == "open":
+                cycles.append(stack[stack.index(n):] + [n])
+            elif n not in state:
+                visit(n, stack)
+        stack.pop()
+        state[h] = "done"
+
+    for h in sorted(edges):
+        if h not in state:
+            visit(h, [])
+    return cycles
+
+
 def check_sources(t, lib):
     errors = []
+    edges = {}
     n_inc = 0
     for folder, paths in sorted(lib_sources(lib).items()):
         for p in paths:
@@ -188,6 +211,8 @@ def check_sources(t, lib):
             text = p.read_text(errors="replace")
             for line, name in quoted_includes(text):
                 n_inc += 1
+                if p.suffix == ".h" and (lib / name).is_file():
+                    edges.setdefault("%s/%s" % (folder, p.name), []).append(name)
                 why = include_allowed(t, folder, name)
                 if why:
                     errors.append('%s:%d: #include "%s": %s' % (rel, line, name, why))
@@ -195,6 +220,8 @@ def check_sources(t, lib):
                 why = check_guard(text, folder, p.name)
                 if why:
                     errors.append("%s: %s" % (rel, why))
+    for cycle in include_cycles(edges):
+        errors.append("include cycle: %s" % " -> ".join(cycle))
     return errors, n_inc
 
 
@@ -340,10 +367,13 @@ def write_tree(root, files):
         p.write_text(text)
 
 
+def good_header(folder, name, body=""):
+    g = guard_of(folder, name)
+    return "/* doc */\n#ifndef %s\n#define %s\n%s\n#endif /* %s */\n" % (g, g, body, g)
+
+
 def good_tree():
-    def header(folder, name, body=""):
-        g = guard_of(folder, name)
-        return "/* doc */\n#ifndef %s\n#define %s\n%s\n#endif /* %s */\n" % (g, g, body, g)
+    header = good_header
     return {
         "docs/architecture.md": SELF_TABLE,
         "include/fiie/version.h": "#define V 1\n",
@@ -384,6 +414,9 @@ SELF_CASES = [
     ("wrong guard", {"lib/common/mem.h": "#ifndef MEM_H\n#define MEM_H\n#endif\n"},
      "include guard MEM_H, want FIIE_LIB_COMMON_MEM_H"),
     ("no guard", {"lib/common/mem.h": "int x;\n"}, "no include guard"),
+    ("include cycle", {"lib/detect/detect.h": good_header("detect", "detect.h", '#include "detect/nn-avx2.h"'),
+                       "lib/detect/nn-avx2.h": good_header("detect", "nn-avx2.h", '#include "detect/detect.h"')},
+     "include cycle: detect/detect.h -> detect/nn-avx2.h -> detect/detect.h"),
     ("public header reaching up", {"include/fiie/image.h": '#include "fiie/detector.h"\n'},
      "which may not include it"),
     ("public header not in the table", {"include/fiie/extra.h": "\n"}, "without a folder"),
