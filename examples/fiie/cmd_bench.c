@@ -11,6 +11,7 @@
 
 #include "cli.h"
 #include "common.h"
+#include "faces.h"
 #include "progress.h"
 
 enum { OPT_RUNS = 1001, OPT_SIZE };
@@ -141,7 +142,7 @@ static int bench_detect(bench_ctx *x, const char *path)
     size_t n = 0;
     for (int i = 0; i < 2; i++) {
         free(faces);
-        rc = detect_faces(det, &img, &faces, &n);
+        rc = faces_detect(det, &img, &faces, &n);
         if (rc) {
             cli_error("bench: detection failed: %s", fiie_strerror(rc));
             goto out;
@@ -150,7 +151,7 @@ static int bench_detect(bench_ctx *x, const char *path)
     free(faces);
     for (uint32_t i = 0; i < x->runs; i++) {
         double t0 = progress_now();
-        rc = detect_faces(det, &img, &faces, &n);
+        rc = faces_detect(det, &img, &faces, &n);
         t[i] = (progress_now() - t0) * 1000.0;
         free(faces);
         if (rc) {

@@ -13,6 +13,7 @@
 #include "cli.h"
 #include "common.h"
 #include "draw.h"
+#include "faces.h"
 #include "progress.h"
 #include "walk.h"
 
@@ -195,7 +196,7 @@ int cmd_demo(int argc, char **argv)
     if (det_probe(&ds, model, "demo") != 0)
         goto out;
     if ((rc = fiie_detector_new(&det, model, &ds.opts)) != 0 ||
-        (rc = detect_faces(det, &img, &faces, &nfaces)) != 0)
+        (rc = faces_detect(det, &img, &faces, &nfaces)) != 0)
         goto lib_error;
     printf("2. Detected %zu face%s with MTCNN in %.0f ms:\n", nfaces, nfaces == 1 ? "" : "s",
            (progress_now() - t0) * 1000);
@@ -228,7 +229,7 @@ int cmd_demo(int argc, char **argv)
         goto lib_error;
     static const uint8_t tint[3] = {255, 200, 0};
     draw_tint(&work, bitmap, img.width, tint, 96);
-    draw_faces(&work, faces, nfaces);
+    faces_draw(&work, faces, nfaces);
     if ((rc = fiie_image_save_png(&work, p_preview, NULL, NULL, 0, FIIE_SAVE_NO_CLOBBER)) != 0)
         goto lib_error;
     fiie_image_free(&work);

@@ -95,12 +95,6 @@ extern const char *const cli_png_exts[];
 int path_is_jpeg(const char *path);
 int path_is_png(const char *path);
 
-/* Detection helpers shared by detect, encrypt and demo (cmd_detect.c). */
-struct jbuf;
-int detect_faces(fiie_detector *d, const fiie_image *img, fiie_face **faces, size_t *n);
-void faces_to_json(struct jbuf *b, const fiie_face *faces, size_t n);
-void draw_faces(fiie_image *img, const fiie_face *faces, size_t n);
-
 /* Locate the bundled sample photo; returns NULL when it cannot be found. */
 const char *sample_image_path(void);
 
