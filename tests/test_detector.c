@@ -11,13 +11,15 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <cmocka.h>
 
 #include <sodium.h>
 
-#include "detector_internal.h"
+#include "common/common.h"
+#include "detect/detect.h"
 #include "fiie/fiie.h"
-#include "model.h"
+#include "detect/model.h"
 #include "test_util.h"
 
 #ifndef FIIE_MODEL_FILE
@@ -180,18 +182,18 @@ static void kernels_agree(void **state)
     fiie_detector *d = new_detector(FIIE_LANDMARKS_PLAIN, 2);
     const char *names[] = {"faces_640x480", "astronaut"};
     const char *kernels[] = {"portable", "avx2", "avx512"};
-    assert_int_equal(fiie_detector_use_kernels_(d, "nonexistent"), FIIE_E_UNSUPPORTED);
+    assert_int_equal(detect_use_kernels(d, "nonexistent"), FIIE_E_UNSUPPORTED);
     for (int i = 0; i < 2 * 3; i++) {
         fiie_image img = load_rgb(names[i % 2]);
         fiie_face a[MAX_FACES], b[MAX_FACES];
         size_t na, nb;
-        assert_int_equal(fiie_detector_use_kernels_(d, NULL), 0);
+        assert_int_equal(detect_use_kernels(d, NULL), 0);
         detect_all(d, &img, a, &na);
-        if (fiie_detector_use_kernels_(d, kernels[i / 2]) != 0) {
+        if (detect_use_kernels(d, kernels[i / 2]) != 0) {
             fiie_image_free(&img); /* CPU without it */
             continue;
         }
-        assert_string_equal(fiie_detector_kernels_name_(d), kernels[i / 2]);
+        assert_string_equal(detect_kernels_name(d), kernels[i / 2]);
         detect_all(d, &img, b, &nb);
         assert_int_equal(na, nb);
         for (size_t k = 0; k < na; k++) {
@@ -528,8 +530,8 @@ static void model_sources_agree(void **state)
     assert_int_equal(fiie_model_new_from_file(&b, FIIE_MODEL_FILE), 0);
     size_t len = 0;
     unsigned char *buf = model_bytes(&len);
-    assert_int_equal(len, (size_t)fiie_model_embedded_size);
-    assert_memory_equal(buf, fiie_model_embedded, len);
+    assert_int_equal(len, (size_t)detect_model_embedded_size);
+    assert_memory_equal(buf, detect_model_embedded, len);
     assert_int_equal(fiie_model_new_from_memory(&c, buf, len), 0);
     memset(buf, 0, len); /* the model must not reference the caller's bytes */
     free(buf);
@@ -559,13 +561,45 @@ static void model_sources_agree(void **state)
     assert_int_equal(fiie_model_new_from_file(NULL, FIIE_MODEL_FILE), FIIE_E_INVALID_ARGUMENT);
     assert_int_equal(fiie_model_new_from_file(&m, NULL), FIIE_E_INVALID_ARGUMENT);
     assert_int_equal(fiie_model_new_from_memory(&m, NULL, 10), FIIE_E_INVALID_ARGUMENT);
-    assert_int_equal(fiie_model_new_from_memory(NULL, fiie_model_embedded, 10),
+    assert_int_equal(fiie_model_new_from_memory(NULL, detect_model_embedded, 10),
                      FIIE_E_INVALID_ARGUMENT);
     assert_int_equal(fiie_model_new_default(NULL), FIIE_E_INVALID_ARGUMENT);
     /* a file that is not a model */
     char path[1024];
     snprintf(path, sizeof path, "%s/images/camera.png", test_data_dir());
     assert_int_equal(fiie_model_new_from_file(&m, path), FIIE_E_MODEL);
+}
+
+/* A model of exactly the size limit is judged on its content, from a file
+ * as from memory; one byte more is refused (FIIE_E_TOO_LARGE from a file,
+ * before reading it; FIIE_E_MODEL from memory, as documented). */
+static void model_size_limit_same_from_file_and_memory(void **state)
+{
+    (void)state;
+    const size_t sizes[2] = {DETECT_MODEL_MAX_BYTES, (size_t)DETECT_MODEL_MAX_BYTES + 1};
+    const int want_memory[2] = {FIIE_E_MODEL, FIIE_E_MODEL};
+    const int want_file[2] = {FIIE_E_MODEL, FIIE_E_TOO_LARGE};
+    size_t len = 0;
+    unsigned char *model = model_bytes(&len);
+    unsigned char *buf = calloc(1, sizes[1]);
+    assert_non_null(buf);
+    memcpy(buf, model, len); /* a real model, padded: wrong size field */
+    free(model);
+    for (int i = 0; i < 2; i++) {
+        fiie_model *m = NULL;
+        assert_int_equal(fiie_model_new_from_memory(&m, buf, sizes[i]), want_memory[i]);
+        char path[] = "/tmp/fiie-test-model-XXXXXX";
+        int fd = mkstemp(path);
+        assert_true(fd >= 0);
+        FILE *fp = fdopen(fd, "wb");
+        assert_non_null(fp);
+        assert_int_equal(fwrite(buf, 1, sizes[i], fp), sizes[i]);
+        assert_int_equal(fclose(fp), 0);
+        assert_int_equal(fiie_model_new_from_file(&m, path), want_file[i]);
+        assert_null(m);
+        unlink(path);
+    }
+    free(buf);
 }
 
 static void expect_model_error(const unsigned char *buf, size_t len)
@@ -610,12 +644,6 @@ static void model_truncated_or_flipped(void **state)
     free(buf);
 }
 
-static void put32(unsigned char *p, uint32_t v)
-{
-    for (int i = 0; i < 4; i++)
-        p[i] = (unsigned char)(v >> (8 * i));
-}
-
 /* Structurally wrong files with a valid digest: the checks behind the
  * checksum must hold on their own. */
 static void model_bad_structure(void **state)
@@ -624,8 +652,8 @@ static void model_bad_structure(void **state)
     size_t len = 0;
     unsigned char *orig = model_bytes(&len);
     unsigned char *buf = malloc(len);
-    const size_t E = FIIE_MODEL_HEADER_BYTES; /* first table entry */
-    const size_t ES = FIIE_MODEL_ENTRY_BYTES;
+    const size_t E = DETECT_MODEL_HEADER_BYTES; /* first table entry */
+    const size_t ES = DETECT_MODEL_ENTRY_BYTES;
     uint32_t count = (uint32_t)orig[12] | (uint32_t)orig[13] << 8;
     struct {
         size_t off;
@@ -651,7 +679,7 @@ static void model_bad_structure(void **state)
     };
     for (size_t i = 0; i < sizeof edits / sizeof edits[0]; i++) {
         memcpy(buf, orig, len);
-        put32(buf + edits[i].off, edits[i].val);
+        mem_store_le32(buf + edits[i].off, edits[i].val);
         crypto_generichash(buf + len - 32, 32, buf, len - 32, NULL, 0);
         expect_model_error(buf, len);
     }
@@ -667,7 +695,7 @@ static void model_bad_structure(void **state)
     memcpy(buf, orig, len);
     uint32_t off0 = (uint32_t)buf[E + 84] | (uint32_t)buf[E + 85] << 8 |
                     (uint32_t)buf[E + 86] << 16 | (uint32_t)buf[E + 87] << 24;
-    put32(buf + off0 + 4, 0x7fc00000u);
+    mem_store_le32(buf + off0 + 4, 0x7fc00000u);
     crypto_generichash(buf + len - 32, 32, buf, len - 32, NULL, 0);
     expect_model_error(buf, len);
     /* the untouched copy with a recomputed digest still loads */
@@ -777,6 +805,7 @@ int main(void)
         cmocka_unit_test(model_sources_agree),
         cmocka_unit_test(model_truncated_or_flipped),
         cmocka_unit_test(model_bad_structure),
+        cmocka_unit_test(model_size_limit_same_from_file_and_memory),
         cmocka_unit_test(alignment_transform),
         cmocka_unit_test(alignment_warp),
     };

@@ -32,6 +32,7 @@
 #define FIIE_CIPHER_H
 
 #include "fiie/common.h"
+#include "fiie/format.h"
 #include "fiie/image.h"
 #include "fiie/mask.h"
 
@@ -41,19 +42,6 @@ extern "C" {
 
 /** Master key size in bytes. */
 #define FIIE_KEY_BYTES 32u
-/** Per-image nonce size in bytes. */
-#define FIIE_NONCE_BYTES 24u
-/** Authentication tag size in bytes (algorithm 1). */
-#define FIIE_TAG_BYTES 16u
-/** Argon2id salt size in bytes. */
-#define FIIE_SALT_BYTES 16u
-
-/** Algorithm numbers stored in the header (frozen). */
-typedef enum fiie_alg {
-    FIIE_ALG_PAPER = 0,  /**< insecure paper reproduction (no nonce, no tag) */
-    FIIE_ALG_V1 = 1,     /**< Logistic keystream + XChaCha20-Poly1305 (default) */
-} fiie_alg;
-
 /** Largest Argon2id opslimit accepted, from a header or a caller (anti-DoS:
  *  a hostile file must not make a reader hash for minutes). libsodium's
  *  SENSITIVE level is 4. */

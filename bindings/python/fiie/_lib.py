@@ -137,7 +137,7 @@ class fiie_decrypt_options(Structure):
 
 
 class fiie_header_info(Structure):
-    """struct fiie_header_info (container.h)."""
+    """struct fiie_header_info (format.h)."""
     _fields_ = [
         ("version", c_uint32),
         ("alg", c_uint32),
@@ -164,7 +164,7 @@ STRUCT_HEADERS = {
     "fiie_face": "detector.h", "fiie_detector_options": "detector.h",
     "fiie_kdf_params": "cipher.h", "fiie_encrypt_options": "cipher.h",
     "fiie_decrypt_options": "cipher.h",
-    "fiie_header_info": "container.h",
+    "fiie_header_info": "format.h",
 }
 
 # ------------------------------------------------------------- prototypes
@@ -263,12 +263,15 @@ HEADERS["cipher.h"] = {
     "fiie_paper_keystream": (c_int, [c_double, c_double, c_void_p, c_size_t]),
 }
 
-HEADERS["container.h"] = {
+HEADERS["format.h"] = {
     "fiie_header_size": (c_size_t, [c_int, c_size_t, c_int]),
     "fiie_header_parse": (c_int, [POINTER(fiie_header_info), c_void_p, c_size_t]),
     "fiie_header_get_region": (c_int, [c_void_p, c_size_t, c_size_t,
                                        POINTER(fiie_region)]),
     "fiie_mask_from_header": (c_int, [c_void_pp, c_void_p, c_size_t]),
+}
+
+HEADERS["container.h"] = {
     "fiie_protected_png_save": (c_int, [fiie_image_p, c_void_p, c_size_t, c_char_p,
                                         c_uint]),
     "fiie_protected_png_load": (c_int, [fiie_image_p, c_char_p, c_void_p, c_size_t,
