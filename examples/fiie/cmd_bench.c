@@ -50,8 +50,8 @@ static int on_opt(void *c, int id, const char *value, char *err, size_t errlen)
         return r < 0 ? -1 : 0;
     switch (id) {
     case OPT_THREADS:
-        if (cli_parse_u32(value, 1, 64, &x->threads)) {
-            snprintf(err, errlen, "--threads: expected 1..64");
+        if (cli_parse_u32(value, 1, FIIE_MAX_THREADS, &x->threads)) {
+            snprintf(err, errlen, "--threads: expected 1..%u", FIIE_MAX_THREADS);
             return -1;
         }
         return 0;
@@ -182,6 +182,7 @@ out:
 
 /* XChaCha20 over a buffer split among threads: each part continues the
  * stream at its own block counter, so the result equals one call. */
+#define XC_BLOCK 64 /* bytes per XChaCha20 block (one counter step) */
 typedef struct xc_part {
     uint8_t *buf;
     size_t len;
@@ -199,15 +200,16 @@ static void *xc_run(void *a)
 static void xchacha_threads(uint8_t *buf, size_t len, const uint8_t *nonce, const uint8_t *key,
                             unsigned threads)
 {
-    xc_part parts[64];
-    pthread_t th[64];
-    int created[64] = {0};
-    size_t chunk = (len / threads + 63) / 64 * 64;
-    for (unsigned i = 0; i < threads && i < 64; i++) {
+    xc_part parts[FIIE_MAX_THREADS];
+    pthread_t th[FIIE_MAX_THREADS];
+    int created[FIIE_MAX_THREADS] = {0};
+    size_t chunk = (len / threads + XC_BLOCK - 1) / XC_BLOCK * XC_BLOCK;
+    for (unsigned i = 0; i < threads && i < FIIE_MAX_THREADS; i++) {
         size_t off = (size_t)i * chunk;
         if (off >= len)
             break;
-        parts[i] = (xc_part){buf + off, off + chunk > len ? len - off : chunk, off / 64, nonce, key};
+        parts[i] = (xc_part){buf + off, off + chunk > len ? len - off : chunk, off / XC_BLOCK,
+                             nonce, key};
         if (i > 0 && pthread_create(&th[i], NULL, xc_run, &parts[i]) == 0)
             created[i] = 1;
         else if (i > 0)
@@ -215,7 +217,7 @@ static void xchacha_threads(uint8_t *buf, size_t len, const uint8_t *nonce, cons
     }
     if (len)
         xc_run(&parts[0]);
-    for (unsigned i = 1; i < threads && i < 64; i++)
+    for (unsigned i = 1; i < threads && i < FIIE_MAX_THREADS; i++)
         if (created[i])
             pthread_join(th[i], NULL);
 }

@@ -42,8 +42,9 @@ static int on_opt(void *c, int id, const char *value, char *err, size_t errlen)
         return r < 0 ? -1 : 0;
     switch (id) {
     case OPT_THREADS:
-        if (cli_parse_u32(value, 0, 64, &x->threads)) {
-            snprintf(err, errlen, "--threads: expected 0..64 (0: one per CPU), got '%s'", value);
+        if (cli_parse_u32(value, 0, FIIE_MAX_THREADS, &x->threads)) {
+            snprintf(err, errlen, "--threads: expected 0..%u (0: one per CPU), got '%s'",
+                     FIIE_MAX_THREADS, value);
             return -1;
         }
         return 0;
@@ -185,7 +186,7 @@ int cmd_detect(int argc, char **argv)
     if (x.draw && (npos != 1 || x.recursive))
         return cli_usage_error("detect", "--draw needs exactly one input image");
     if (x.threads == 0)
-        x.threads = batch_cpu_count();
+        x.threads = cli_threads_for_cpus(batch_cpu_count());
     if (det_load_model(&x.det, &x.model, err, sizeof err) != 0) {
         cli_error("detect: %s", err);
         return CLI_EXIT_FAIL;

@@ -323,22 +323,6 @@ out:
     crypt_image_wipe(&img); /* the plain pixels of the faces are in img */
 }
 
-/* The high-recall preset unless --fast; explicit options win. */
-static void apply_preset(encrypt_ctx *x)
-{
-    if (x->fast)
-        return;
-    if (!x->det.set_min_face)
-        x->det.opts.min_face = CLI_RECALL_MIN_FACE;
-    if (!x->det.set_factor)
-        x->det.opts.factor = CLI_RECALL_FACTOR;
-    if (!x->det.set_thresholds) {
-        x->det.opts.thresholds[0] = CLI_RECALL_T0;
-        x->det.opts.thresholds[1] = CLI_RECALL_T1;
-        x->det.opts.thresholds[2] = CLI_RECALL_T2;
-    }
-}
-
 /* Usage checks of encrypt's own options. @return CRYPT_GO_ON or 64. */
 static int check_usage(const encrypt_ctx *x, size_t npos)
 {
@@ -384,7 +368,13 @@ int cmd_encrypt(int argc, char **argv)
     if (status != CRYPT_GO_ON)
         goto out;
     status = CLI_EXIT_FAIL;
-    apply_preset(&x);
+    /* The high-recall preset unless --fast; explicit options win. */
+    rc = det_apply_preset(&x.det, x.fast ? FIIE_DETECTOR_PRESET_FAST
+                                         : FIIE_DETECTOR_PRESET_HIGH_RECALL);
+    if (rc) {
+        cli_error("encrypt: %s", fiie_strerror(rc));
+        goto out;
+    }
     if (x.args.key.paper)
         fprintf(stderr, "fiie encrypt: WARNING: --paper uses the published, INSECURE scheme "
                         "(no nonce, no authentication); for comparisons only\n");

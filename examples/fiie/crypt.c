@@ -8,7 +8,6 @@
 #include <sodium.h>
 
 #include "cli.h"
-#include "keycache.h"
 #include "walk.h"
 
 void crypt_args_init(crypt_args *a, const char *suffix, const char *const *exts)
@@ -52,12 +51,13 @@ static int batch_option(batch_options *bo, int id, const char *value, char *err,
     case OPT_FORCE: bo->force = 1; return 1;
     case OPT_IN_PLACE: bo->in_place = 1; return 1;
     case OPT_THREADS:
-        if (cli_parse_u32(value, 0, 64, &bo->threads)) {
-            snprintf(err, errlen, "--threads: expected 0..64 (0: one per CPU), got '%s'", value);
+        if (cli_parse_u32(value, 0, FIIE_MAX_THREADS, &bo->threads)) {
+            snprintf(err, errlen, "--threads: expected 0..%u (0: one per CPU), got '%s'",
+                     FIIE_MAX_THREADS, value);
             return -1;
         }
         if (bo->threads == 0) /* capped like an explicit N (keycache.h relies on it) */
-            bo->threads = batch_cpu_count() < KEYCACHE_SLOTS ? batch_cpu_count() : KEYCACHE_SLOTS;
+            bo->threads = cli_threads_for_cpus(batch_cpu_count());
         return 1;
     case OPT_QUIET: bo->quiet = 1; return 1;
     case OPT_JSON: bo->json = 1; return 1;
