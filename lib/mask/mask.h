@@ -2,7 +2,7 @@
 #ifndef FIIE_LIB_MASK_MASK_H
 #define FIIE_LIB_MASK_MASK_H
 
-/* ==== mask/mask.h */
+/* ---- mask.c: row spans ------------------------------------------------------ */
 /* Internal view of a mask: per-row spans of protected pixels, in raster
  * order. The cipher walks these spans to gather and scatter the region
  * stream without testing pixels one by one. */
@@ -45,7 +45,7 @@ void mask_rows_release(mask_rows *it);
  * rows are visited in increasing order; any order is correct. */
 size_t mask_row_spans(mask_rows *it, uint32_t py, const mask_span **out);
 
-/* ==== stream.h */
+/* ---- stream.c: the region stream -------------------------------------------- */
 /* The region stream of an image under a mask (format section 2): the R,
  * G, B bytes of the protected pixels in raster order, read and written
  * piecewise through cursors, so that the cipher never needs a copy of
