@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <cmocka.h>
 
 #include <sodium.h>
@@ -1190,6 +1191,85 @@ static void key_bad_inputs(void **state)
     assert_int_equal(fiie_kdf_params_init_v(&p, 0x20000), FIIE_E_VERSION);
 }
 
+/* ---- bounded work before the tag check (issue 14) ---------------------------- */
+
+static double seconds_now(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)t.tv_sec + (double)t.tv_nsec * 1e-9;
+}
+
+/* An algorithm-1 header written by hand from format.md section 6: n thin
+ * ellipses of full height, all distinct, and a random tag. */
+static uint8_t *thin_ellipses_header(uint32_t W, uint32_t H, uint32_t n, size_t *len)
+{
+    *len = FIIE_HEADER_FIXED_BYTES + FIIE_HEADER_REGION_BYTES * (size_t)n + FIIE_TAG_BYTES;
+    uint8_t *h = calloc(1, *len);
+    assert_non_null(h);
+    memcpy(h, "FIIE", 4);
+    h[4] = 1;
+    h[5] = FIIE_ALG_V1;
+    h[7] = 3;
+    mem_store_le32(h + 8, W);
+    mem_store_le32(h + 12, H);
+    randombytes_buf(h + 16, FIIE_NONCE_BYTES);
+    mem_store_le16(h + 40, (uint16_t)n);
+    uint8_t *r = h + FIIE_HEADER_FIXED_BYTES;
+    for (uint32_t i = 0; i < n; i++, r += FIIE_HEADER_REGION_BYTES) {
+        r[0] = FIIE_SHAPE_ELLIPSE;
+        mem_store_le32(r + 4, i % W);
+        mem_store_le32(r + 8, 0);
+        mem_store_le32(r + 12, 1 + i / W);
+        mem_store_le32(r + 16, H);
+    }
+    randombytes_buf(r, FIIE_TAG_BYTES);
+    return h;
+}
+
+/* The file of issue 14 (4096 x 65535 pixels, 65535 thin full-height
+ * ellipses, a random tag) kept fiie_decrypt busy for about 300 s before
+ * FIIE_E_AUTH. It must now be refused before any row is walked (the
+ * pixels are never read). */
+static void hostile_region_list_fails_fast(void **state)
+{
+    (void)state;
+    const uint32_t W = 4096, rows[] = {65535, 1024};
+    fiie_key *k = key_of(v_ks_key);
+    for (size_t t = 0; t < 2; t++) {
+        uint32_t H = rows[t];
+        size_t bytes = (size_t)W * H * 3, hlen;
+        uint8_t *px = calloc(1, bytes); /* fresh zero pages: never touched */
+        assert_non_null(px);
+        fiie_image img;
+        assert_int_equal(fiie_image_wrap(&img, px, W, H, (size_t)W * 3, FIIE_PIXEL_RGB8),
+                         FIIE_OK);
+        uint8_t *h = thin_ellipses_header(W, H, FIIE_MAX_REGIONS, &hlen);
+        double t0 = seconds_now();
+        assert_int_equal(fiie_decrypt(k, &img, h, hlen, NULL), FIIE_E_TOO_LARGE);
+        fiie_mask *m = NULL;
+        uint64_t count;
+        assert_int_equal(fiie_mask_from_header(&m, h, hlen), FIIE_OK);
+        assert_int_equal(fiie_mask_pixel_count(m, &count), FIIE_E_TOO_LARGE);
+        /* encrypting with that mask is refused the same way */
+        uint8_t small[64];
+        size_t need;
+        assert_int_equal(fiie_encrypt(k, &img, m, NULL, small, 0, &need),
+                         FIIE_E_BUFFER_TOO_SMALL);
+        uint8_t *out = malloc(need);
+        assert_non_null(out);
+        assert_int_equal(fiie_encrypt(k, &img, m, NULL, out, need, &need), FIIE_E_TOO_LARGE);
+        double spent = seconds_now() - t0;
+        print_message("%ux%u, %u ellipses: refused in %.3f s\n", W, H, FIIE_MAX_REGIONS, spent);
+        assert_true(spent < 0.5);
+        free(out);
+        fiie_mask_free(m);
+        free(h);
+        free(px);
+    }
+    fiie_key_free(k);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1218,6 +1298,7 @@ int main(void)
         cmocka_unit_test(empty_stream_header),
         cmocka_unit_test(encrypt_bad_inputs),
         cmocka_unit_test(key_bad_inputs),
+        cmocka_unit_test(hostile_region_list_fails_fast),
     };
     return cmocka_run_group_tests_name("cipher", tests, NULL, NULL);
 }
