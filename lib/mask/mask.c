@@ -161,17 +161,6 @@ int fiie_mask_contains(const fiie_mask *m, int64_t px, int64_t py)
     return 0;
 }
 
-static uint64_t isqrt64(uint64_t v)
-{
-    uint64_t r = (uint64_t)sqrt((double)v);
-    /* The double estimate is within a few units; fix it exactly. */
-    while (r > 0 && (u128)r * r > v)
-        r--;
-    while ((u128)(r + 1) * (r + 1) <= v)
-        r++;
-    return r;
-}
-
 /* Columns [*lo, *hi] (inclusive, unclipped) of region r in row py, or 0
  * when the row misses it. */
 static int region_row(const fiie_region *r, int64_t py, int64_t *lo, int64_t *hi)
@@ -185,13 +174,20 @@ static int region_row(const fiie_region *r, int64_t py, int64_t *lo, int64_t *hi
         return 1;
     }
     /* Largest |dx| with dx^2 h^2 <= w^2 (h^2 - dy^2) and dx of the parity
-     * every dx of this region has (that of w + 1). */
+     * every dx of this region has (that of w + 1). A double gives it to
+     * within a unit or two; exact 128-bit comparisons settle it (every
+     * product is under 2^128: d <= w + 1, rest < h^2). */
     int64_t dy = 2 * py + 1 - (2 * y + h);
     uint64_t ady = (uint64_t)(dy < 0 ? -dy : dy);
     u128 h2 = (u128)(uint64_t)h * (uint64_t)h;
-    u128 rest = h2 - (u128)ady * ady; /* ady <= h inside the box */
-    u128 limit = ((u128)(uint64_t)w * (uint64_t)w * rest) / h2;
-    int64_t d = (int64_t)isqrt64((uint64_t)limit);
+    uint64_t rest = (uint64_t)(h2 - (u128)ady * ady); /* ady <= h inside the box */
+    u128 bound = (u128)(uint64_t)w * (uint64_t)w * rest;
+    double est = sqrt((double)rest) * (double)w / (double)h;
+    int64_t d = est < (double)w ? (int64_t)est : w;
+    while (d > 0 && (u128)(uint64_t)d * (uint64_t)d * h2 > bound)
+        d--;
+    while ((u128)(uint64_t)(d + 1) * (uint64_t)(d + 1) * h2 <= bound)
+        d++;
     if (((uint64_t)d ^ (uint64_t)(w + 1)) & 1u)
         d--;
     if (d < 0)
@@ -304,6 +300,13 @@ int mask_rows_init(mask_rows *it, const fiie_mask *m)
         }
     it->n_order = u;
     it->last_row = -1;
+    if (u > 16 && u * 8 > m->width) {
+        it->edges = malloc(((size_t)m->width + 1) * sizeof *it->edges);
+        if (!it->edges) {
+            mask_rows_release(it);
+            return FIIE_E_NO_MEMORY;
+        }
+    }
     /* The sweep evaluates each remaining region once per row it crosses:
      * refuse, before any row is walked, a list that would cost more than
      * the budget (format.md section 10). */
@@ -320,6 +323,8 @@ void mask_rows_release(mask_rows *it)
     free(it->order);
     free(it->active);
     free(it->full);
+    free(it->edges);
+    it->edges = NULL;
     it->spans = NULL;
     it->order = NULL;
     it->active = NULL;
@@ -330,6 +335,32 @@ static int span_cmp(const void *a, const void *b)
 {
     const mask_span *p = a, *q = b;
     return (p->x0 > q->x0) - (p->x0 < q->x0);
+}
+
+/* Union of n spans in O(n + width) (instead of sorting them) when there
+ * are many per row: count how many start and end at each column. */
+static size_t merge_by_count(mask_rows *it, mask_span *s, size_t n)
+{
+    uint32_t width = it->m->width;
+    int32_t *edge = it->edges;
+    memset(edge, 0, ((size_t)width + 1) * sizeof *edge);
+    for (size_t i = 0; i < n; i++) {
+        edge[s[i].x0]++;
+        edge[s[i].x1]--;
+    }
+    size_t k = 0;
+    int32_t depth = 0;
+    for (uint32_t x = 0; x < width; x++) {
+        int32_t before = depth;
+        depth += edge[x];
+        if (before == 0 && depth > 0)
+            s[k].x0 = x;
+        else if (before > 0 && depth == 0)
+            s[k++].x1 = x;
+    }
+    if (depth > 0)
+        s[k++].x1 = width;
+    return k;
 }
 
 /* Bring the active list to row py: add regions starting at or above it,
@@ -390,6 +421,8 @@ size_t mask_row_spans(mask_rows *it, uint32_t py, const mask_span **out)
                     s[j] = s[j - 1];
                 s[j] = v;
             }
+        } else if (n * 8 > m->width) {
+            return merge_by_count(it, s, n);
         } else {
             qsort(s, n, sizeof *s, span_cmp);
         }

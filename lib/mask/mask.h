@@ -32,6 +32,7 @@ typedef struct mask_rows {
     fiie_region *order;   /* distinct regions meeting the image, by first row */
     uint32_t *active;     /* indices into order of regions crossing the row */
     uint8_t *full;        /* per row: 1 when a full-width rectangle covers it */
+    int32_t *edges;       /* width + 1 counters (many spans per row), or NULL */
     size_t n_order;
     size_t next;          /* first region of order not yet activated */
     size_t n_active;
