@@ -1191,6 +1191,75 @@ static void key_bad_inputs(void **state)
     assert_int_equal(fiie_kdf_params_init_v(&p, 0x20000), FIIE_E_VERSION);
 }
 
+/* Issue 14: a v1 header rewritten as algorithm 0 (tag dropped, nonce
+ * zeroed) must not decrypt without authentication through the API. A key
+ * means algorithm 1 only; key and paper key together are refused; and a
+ * paper header with a nonce or a KDF block is malformed. */
+static void no_downgrade_to_paper(void **state)
+{
+    (void)state;
+    const v_image *v = &v_images[0];
+    fiie_image img = image_of(v->plain, v->width, v->height, FIIE_PIXEL_RGB8);
+    fiie_mask *m = mask_of(v);
+    fiie_key *k = key_of(v_ks_key);
+    uint8_t hdr[512];
+    size_t hlen;
+    assert_int_equal(fiie_encrypt(k, &img, m, NULL, hdr, sizeof hdr, &hlen), FIIE_OK);
+    uint8_t *enc = malloc(image_bytes(&img));
+    assert_non_null(enc);
+    memcpy(enc, img.data, image_bytes(&img));
+
+    /* the attacker's rewrite: algorithm 0, no tag, nonce zero */
+    uint8_t down[512];
+    size_t dlen = hlen - FIIE_TAG_BYTES;
+    memcpy(down, hdr, dlen);
+    down[5] = FIIE_ALG_PAPER;
+    memset(down + 16, 0, FIIE_NONCE_BYTES);
+    fiie_header_info info;
+    assert_int_equal(fiie_header_parse(&info, down, dlen), FIIE_OK);
+
+    fiie_decrypt_options d;
+    fiie_decrypt_options_init(&d);
+    assert_int_equal(fiie_decrypt(k, &img, down, dlen, &d), FIIE_E_MISMATCH);
+    assert_int_equal(fiie_decrypt(k, &img, down, dlen, NULL), FIIE_E_MISMATCH);
+    d.paper_x0 = v_paper_x0;
+    d.paper_mu = v_paper_mu;
+    assert_int_equal(fiie_decrypt(k, &img, down, dlen, &d), FIIE_E_INVALID_ARGUMENT);
+    assert_int_equal(fiie_decrypt(k, &img, hdr, hlen, &d), FIIE_E_INVALID_ARGUMENT);
+    assert_memory_equal(img.data, enc, image_bytes(&img));
+    /* a paper key without a key expects algorithm 0: a v1 header is refused */
+    assert_int_equal(fiie_decrypt(NULL, &img, hdr, hlen, &d), FIIE_E_MISMATCH);
+    assert_memory_equal(img.data, enc, image_bytes(&img));
+
+    /* algorithm 0 with a nonce, or with a KDF block: malformed */
+    down[16] = 1;
+    assert_int_equal(fiie_header_parse(&info, down, dlen), FIIE_E_HEADER);
+    assert_int_equal(fiie_decrypt(NULL, &img, down, dlen, &d), FIIE_E_HEADER);
+    down[16] = 0;
+    uint8_t kdf[512];
+    size_t klen = dlen + FIIE_HEADER_KDF_BYTES;
+    memcpy(kdf, down, FIIE_HEADER_FIXED_BYTES);
+    kdf[6] = 1; /* KDF block present */
+    memset(kdf + FIIE_HEADER_FIXED_BYTES, 0, FIIE_HEADER_KDF_BYTES);
+    kdf[FIIE_HEADER_FIXED_BYTES] = 1;
+    mem_store_le64(kdf + FIIE_HEADER_FIXED_BYTES + 4, 2);
+    mem_store_le64(kdf + FIIE_HEADER_FIXED_BYTES + 12, 65536);
+    memcpy(kdf + FIIE_HEADER_FIXED_BYTES + FIIE_HEADER_KDF_BYTES, down + FIIE_HEADER_FIXED_BYTES,
+           dlen - FIIE_HEADER_FIXED_BYTES);
+    assert_int_equal(fiie_header_parse(&info, kdf, klen), FIIE_E_HEADER);
+    kdf[5] = FIIE_ALG_V1; /* the same block is fine in a v1 header (with a tag) */
+    memset(kdf + klen, 0, FIIE_TAG_BYTES);
+    assert_int_equal(fiie_header_parse(&info, kdf, klen + FIIE_TAG_BYTES), FIIE_OK);
+
+    /* the untouched header still decrypts with the key alone */
+    assert_int_equal(fiie_decrypt(k, &img, hdr, hlen, NULL), FIIE_OK);
+    assert_memory_equal(img.data, v->plain, v->plain_len);
+    free(enc);
+    fiie_key_free(k);
+    fiie_mask_free(m);
+    free(img.data);
+}
+
 /* ---- bounded work before the tag check (issue 14) ---------------------------- */
 
 static double seconds_now(void)
@@ -1299,6 +1368,7 @@ int main(void)
         cmocka_unit_test(encrypt_bad_inputs),
         cmocka_unit_test(key_bad_inputs),
         cmocka_unit_test(hostile_region_list_fails_fast),
+        cmocka_unit_test(no_downgrade_to_paper),
     };
     return cmocka_run_group_tests_name("cipher", tests, NULL, NULL);
 }

@@ -231,7 +231,8 @@ FIIE_API int fiie_decrypt_options_init_v(fiie_decrypt_options *o, int abi_versio
  * @return 0, FIIE_E_INVALID_ARGUMENT (NULL img, m or header_len, NULL k
  *         for algorithm 1, bad image or options, bad paper key),
  *         FIIE_E_VERSION (options of another ABI major), FIIE_E_TOO_LARGE
- *         (image over the size limits), FIIE_E_MISMATCH (mask made for
+ *         (image over the size limits, or a mask whose regions exceed the
+ *         work budget of docs/format.md section 10), FIIE_E_MISMATCH (mask made for
  *         another size), FIIE_E_EMPTY_MASK (no region, or no region pixel
  *         inside the image), FIIE_E_BUFFER_TOO_SMALL, FIIE_E_NO_MEMORY or
  *         FIIE_E_CRYPTO.
@@ -244,21 +245,29 @@ FIIE_API int fiie_encrypt(const fiie_key *k, fiie_image *img, const fiie_mask *m
  * @brief Restore the protected pixels of an image in place.
  *
  * The header is validated strictly, then checked against the image
- * (width, height, channels), then (algorithm 1) the tag is verified before
- * any pixel is written. Algorithm 0 images need `o->paper_x0/paper_mu`
- * and cannot detect a wrong key or tampering.
- * @param k      key (may be NULL for FIIE_ALG_PAPER)
+ * (width, height, channels) and against the algorithm the caller expects,
+ * then (algorithm 1) the tag is verified before any pixel is written.
+ *
+ * The arguments say which algorithm is expected, and a header of the
+ * other one is refused with FIIE_E_MISMATCH: with a key, only algorithm 1
+ * (then `o->paper_x0/paper_mu` must be zero); with `k` NULL and a paper
+ * key in `o->paper_x0/paper_mu`, only algorithm 0, which cannot detect a
+ * wrong key or tampering. So a v1 header rewritten as algorithm 0 never
+ * decrypts without authentication.
+ * @param k      key for algorithm 1, or NULL for FIIE_ALG_PAPER
  * @param img    protected image (RGB8, RGBA8, BGR8 or BGRA8)
  * @param header header bytes
  * @param len    their count
  * @param o      options, or NULL for the defaults (required for paper mode)
- * @return 0, FIIE_E_INVALID_ARGUMENT (NULL img or header, NULL k for
- *         algorithm 1, missing or invalid paper key, bad image or
+ * @return 0, FIIE_E_INVALID_ARGUMENT (NULL img or header, both a key
+ *         and a paper key, NULL k without a valid paper key, bad image or
  *         options), FIIE_E_VERSION (options of another ABI major),
- *         FIIE_E_TOO_LARGE (image over the size limits), FIIE_E_HEADER
+ *         FIIE_E_TOO_LARGE (image over the size limits, or regions over
+ *         the work budget of docs/format.md section 10), FIIE_E_HEADER
  *         (malformed header), FIIE_E_MISMATCH (header made for another
- *         image size or channel count), FIIE_E_AUTH (wrong key or tampered
- *         data; image untouched), FIIE_E_NO_MEMORY or FIIE_E_CRYPTO.
+ *         image size or channel count, or of another algorithm than the
+ *         arguments ask for), FIIE_E_AUTH (wrong key or tampered data;
+ *         image untouched), FIIE_E_NO_MEMORY or FIIE_E_CRYPTO.
  */
 FIIE_API int fiie_decrypt(const fiie_key *k, fiie_image *img, const uint8_t *header,
                           size_t len, const fiie_decrypt_options *o);

@@ -428,11 +428,17 @@ int cipher_decrypt_lm_impl(const cipher_lm_impl *impl, const fiie_key *k, fiie_i
     rc = fiie_header_parse(&info, header, len);
     if (rc != FIIE_OK)
         return rc;
-    if (info.width != img->width || info.height != img->height || info.channels != ch)
-        return FIIE_E_MISMATCH;
-    int paper = info.alg == FIIE_ALG_PAPER;
-    if (paper ? !cipher_paper_key_valid(o->paper_x0, o->paper_mu) : !k)
+    /* The caller's arguments say which algorithm it expects: a key means
+     * algorithm 1 only, no key and a paper key means algorithm 0 only. A
+     * header of the other algorithm is refused, so rewriting a v1 header
+     * as algorithm 0 cannot turn off authentication (a downgrade). */
+    int paper = !k;
+    int paper_given = o->paper_x0 != 0.0 || o->paper_mu != 0.0;
+    if (paper ? !cipher_paper_key_valid(o->paper_x0, o->paper_mu) : paper_given)
         return FIIE_E_INVALID_ARGUMENT;
+    if (info.width != img->width || info.height != img->height || info.channels != ch ||
+        info.alg != (paper ? FIIE_ALG_PAPER : FIIE_ALG_V1))
+        return FIIE_E_MISMATCH;
     if (sodium_init() < 0)
         return FIIE_E_CRYPTO;
 

@@ -51,6 +51,10 @@ int fiie_header_parse(fiie_header_info *info, const uint8_t *h, size_t len)
     int has_kdf = (v.flags & FORMAT_HEADER_FLAG_KDF) != 0;
     if (len != fiie_header_size((int)v.alg, v.n_regions, has_kdf))
         return FIIE_E_HEADER;
+    /* Algorithm 0 has no nonce and no passphrase (section 6): a paper
+     * header carrying either is a rewritten v1 header, not a paper one. */
+    if (v.alg == FIIE_ALG_PAPER && (has_kdf || !all_zero(v.nonce, sizeof v.nonce)))
+        return FIIE_E_HEADER;
     if (has_kdf) {
         const uint8_t *k = h + FIIE_HEADER_FIXED_BYTES;
         if (k[0] != FORMAT_KDF_ARGON2ID13 || !all_zero(k + 1, 3))

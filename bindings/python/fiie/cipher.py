@@ -212,10 +212,15 @@ def decrypt(image, header, key=None, *, threads=0, paper=None):
 
     Raises AuthenticationError (image untouched) for a wrong key or
     tampered pixels/header, HeaderError for a malformed header,
-    MismatchError for a header made for another image size. Paper-mode
-    images need ``paper=(x0, mu)`` and detect nothing.
+    MismatchError for a header made for another image size or of another
+    algorithm than asked for: with ``key`` only algorithm-1 headers are
+    accepted; paper-mode images need ``paper=(x0, mu)`` and no key, and
+    detect nothing. Giving both is refused (a v1 header rewritten as
+    paper mode must never decrypt without authentication).
     """
     _check_key(key)
+    if key is not None and paper is not None:
+        raise InvalidArgumentError("give key= (algorithm 1) or paper= (algorithm 0), not both")
     img, tmp_img = as_image(image, in_place=True)
     try:
         h = bytes(header)

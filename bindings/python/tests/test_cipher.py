@@ -133,6 +133,28 @@ class TestVectors(unittest.TestCase):
             fiie.decrypt(img, header, None, paper=(p["x0"], p["mu"]))
             self.assertEqual(bytes(buf), plain)
 
+    def test_no_downgrade_to_paper(self):
+        """A v1 header rewritten as algorithm 0 (issue 14) never decrypts."""
+        p = V["paper"]
+        img, buf = pattern_image(20, 10)
+        with img, fiie.Key.generate() as key:
+            header = fiie.encrypt(img, [(0, 0, 0, 20, 10)], key)
+            enc = bytes(buf)
+            down = bytearray(header[:-16])
+            down[5] = fiie.Alg.PAPER
+            down[16:40] = bytes(24)
+            with self.assertRaises(fiie.InvalidArgumentError):
+                fiie.decrypt(img, bytes(down), key, paper=(p["x0"], p["mu"]))
+            with self.assertRaises(fiie.MismatchError):
+                fiie.decrypt(img, bytes(down), key)
+            with self.assertRaises(fiie.MismatchError):
+                fiie.decrypt(img, header, None, paper=(p["x0"], p["mu"]))
+            self.assertEqual(bytes(buf), enc)
+            down[16] = 1   # a paper header with a nonce is malformed
+            with self.assertRaises(fiie.HeaderError):
+                fiie.decrypt(img, bytes(down), None, paper=(p["x0"], p["mu"]))
+            fiie.decrypt(img, header, key)
+
 
 @needs(*CIPHER_FUNCS)
 class TestEncryptDecrypt(unittest.TestCase):
