@@ -658,6 +658,36 @@ static void passphrase_round_trip(void **state)
     evil[44 + 4] = FIIE_KDF_MAX_OPSLIMIT + 1;
     assert_int_equal(fiie_key_from_header_passphrase(&bad, evil, hlen, pass, 4),
                      FIIE_E_TOO_LARGE);
+    /* Issue 14: opslimit 16 (four times SENSITIVE) is over the reader's
+     * default cap, accepted only when the caller raises it; SENSITIVE
+     * itself (4) is accepted. */
+    memcpy(evil, hdr, hlen);
+    memset(evil + 44 + 4, 0, 8);
+    evil[44 + 4] = 16;
+    assert_int_equal(fiie_key_from_header_passphrase(&bad, evil, hlen, pass, 4),
+                     FIIE_E_TOO_LARGE);
+    assert_int_equal(fiie_key_from_header_passphrase_limits(&bad, evil, hlen, pass, 4, 15,
+                                                            FIIE_KDF_MAX_MEMLIMIT),
+                     FIIE_E_TOO_LARGE);
+    assert_int_equal(fiie_key_from_header_passphrase_limits(&bad, evil, hlen, pass, 4, 16,
+                                                            FIIE_KDF_MAX_MEMLIMIT + 1),
+                     FIIE_E_INVALID_ARGUMENT);
+    assert_int_equal(fiie_key_from_header_passphrase_limits(&bad, evil, hlen, pass, 4, 17,
+                                                            65536),
+                     FIIE_E_INVALID_ARGUMENT);
+    assert_int_equal(fiie_key_from_header_passphrase_limits(&bad, evil, hlen, pass, 4, 16,
+                                                            65535),
+                     FIIE_E_TOO_LARGE);
+    assert_int_equal(fiie_key_from_header_passphrase_limits(&bad, evil, hlen, pass, 4, 16,
+                                                            65536),
+                     FIIE_OK);
+    fiie_key_free(bad);
+    assert_int_equal(fiie_key_from_header_passphrase_limits(NULL, evil, hlen, pass, 4, 16,
+                                                            65536),
+                     FIIE_E_INVALID_ARGUMENT);
+    evil[44 + 4] = FIIE_KDF_READ_MAX_OPSLIMIT;
+    assert_int_equal(fiie_key_from_header_passphrase(&bad, evil, hlen, pass, 4), FIIE_OK);
+    fiie_key_free(bad);
     memcpy(evil, hdr, hlen);
     memset(evil + 44 + 4, 0, 8); /* opslimit 0 */
     assert_int_equal(fiie_key_from_header_passphrase(&bad, evil, hlen, pass, 4),

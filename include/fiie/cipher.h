@@ -42,13 +42,18 @@ extern "C" {
 
 /** Master key size in bytes. */
 #define FIIE_KEY_BYTES 32u
-/** Largest Argon2id opslimit accepted, from a header or a caller (anti-DoS:
- *  a hostile file must not make a reader hash for minutes). libsodium's
- *  SENSITIVE level is 4. */
+/** Largest Argon2id opslimit the library ever uses, for writing keys or
+ *  as a reader's raised cap (fiie_key_from_header_passphrase_limits()). */
 #define FIIE_KDF_MAX_OPSLIMIT 16u
-/** Largest Argon2id memory limit accepted, in bytes: 1 GiB, libsodium's
- *  SENSITIVE level (anti-DoS, as FIIE_KDF_MAX_OPSLIMIT). */
+/** Largest Argon2id memory limit the library ever uses, in bytes: 1 GiB. */
 #define FIIE_KDF_MAX_MEMLIMIT (UINT64_C(1) << 30)
+/** Largest opslimit a reader accepts from a header unless its caller
+ *  raises the cap: 4, libsodium's SENSITIVE level (anti-DoS: a hostile
+ *  file must not make a reader hash for long; ABI 1.1). */
+#define FIIE_KDF_READ_MAX_OPSLIMIT 4u
+/** Largest memory limit a reader accepts from a header unless its caller
+ *  raises the cap: 1 GiB, libsodium's SENSITIVE level (ABI 1.1). */
+#define FIIE_KDF_READ_MAX_MEMLIMIT (UINT64_C(1) << 30)
 /** Smallest Argon2id opslimit accepted (libsodium's minimum for Argon2id). */
 #define FIIE_KDF_MIN_OPSLIMIT 1u
 /** Smallest Argon2id memory limit accepted, in bytes (libsodium's minimum). */
@@ -127,8 +132,11 @@ FIIE_API int fiie_key_from_passphrase(fiie_key **out, const char *pass, size_t l
  * @brief Re-derive the key of a passphrase-protected image from its header.
  *
  * The header is fully validated, then its KDF block (salt, limits) is used.
- * Limits above FIIE_KDF_MAX_* are refused before any work is done, so a
- * hostile file cannot make the reader spend minutes or gigabytes.
+ * Limits above FIIE_KDF_READ_MAX_* (libsodium's SENSITIVE level: 4 passes,
+ * 1 GiB, a few seconds) are refused before any work is done, so a hostile
+ * file cannot make the reader spend minutes or gigabytes; a caller that
+ * expects files made with higher limits raises the caps explicitly with
+ * fiie_key_from_header_passphrase_limits().
  * @param out     receives the key (NULL on error)
  * @param header  header bytes (fiIE chunk or sidecar contents)
  * @param hlen    their count
@@ -136,11 +144,34 @@ FIIE_API int fiie_key_from_passphrase(fiie_key **out, const char *pass, size_t l
  * @param passlen their count, >= 1
  * @return 0, FIIE_E_INVALID_ARGUMENT, FIIE_E_HEADER (malformed),
  *         FIIE_E_NOT_FOUND (no KDF block: the image used a raw key),
- *         FIIE_E_TOO_LARGE (limits over the caps), FIIE_E_NO_MEMORY or
+ *         FIIE_E_TOO_LARGE (limits over FIIE_KDF_READ_MAX_*), FIIE_E_NO_MEMORY or
  *         FIIE_E_CRYPTO.
  */
 FIIE_API int fiie_key_from_header_passphrase(fiie_key **out, const uint8_t *header,
                                              size_t hlen, const char *pass, size_t passlen);
+
+/**
+ * @brief fiie_key_from_header_passphrase() with caps chosen by the caller
+ *        (ABI 1.1).
+ *
+ * Headers whose Argon2id limits exceed `max_opslimit` or `max_memlimit`
+ * are refused with FIIE_E_TOO_LARGE before any hashing. The caps may be
+ * anything up to FIIE_KDF_MAX_OPSLIMIT and FIIE_KDF_MAX_MEMLIMIT; each
+ * derivation takes about as long and as much memory as the header asks.
+ * @param out          receives the key (NULL on error)
+ * @param header       header bytes (fiIE chunk or sidecar contents)
+ * @param hlen         their count
+ * @param pass         passphrase bytes
+ * @param passlen      their count, >= 1
+ * @param max_opslimit largest opslimit accepted, <= FIIE_KDF_MAX_OPSLIMIT
+ * @param max_memlimit largest memlimit accepted in bytes, <= FIIE_KDF_MAX_MEMLIMIT
+ * @return as fiie_key_from_header_passphrase(); FIIE_E_INVALID_ARGUMENT
+ *         also for caps over FIIE_KDF_MAX_*.
+ */
+FIIE_API int fiie_key_from_header_passphrase_limits(fiie_key **out, const uint8_t *header,
+                                                    size_t hlen, const char *pass,
+                                                    size_t passlen, uint64_t max_opslimit,
+                                                    uint64_t max_memlimit);
 
 /**
  * @brief Export the secret master key (e.g. to store it in a key file).

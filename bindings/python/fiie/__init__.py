@@ -26,8 +26,10 @@ from .image import (MAX_DIMENSION, MAX_PIXELS, Image, PixelFormat,  # noqa: F401
                     find_png_chunk, read_png_chunk)
 from .mask import Mask, Region, Shape  # noqa: F401
 from .detector import HIGH_RECALL, Detector, Face, Landmarks, Model  # noqa: F401
-from .cipher import (KEY_BYTES, NONCE_BYTES, SALT_BYTES, Alg, Key,  # noqa: F401
-                     decrypt, encrypt, paper_keystream)
+from .cipher import (KDF_MAX_MEMLIMIT, KDF_MAX_OPSLIMIT,  # noqa: F401
+                     KDF_READ_MAX_MEMLIMIT, KDF_READ_MAX_OPSLIMIT, KEY_BYTES,
+                     NONCE_BYTES, SALT_BYTES, Alg, Key, decrypt, encrypt,
+                     paper_keystream)
 from .container import (HeaderInfo, header_size, load_protected_png,  # noqa: F401
                         mask_from_header, parse_header, read_sidecar,
                         save_protected_png, write_sidecar)
@@ -50,7 +52,8 @@ __all__ = [
     "Detector", "Face", "Landmarks", "Model", "HIGH_RECALL",
     # cipher
     "Key", "Alg", "encrypt", "decrypt", "paper_keystream", "KEY_BYTES", "NONCE_BYTES",
-    "SALT_BYTES",
+    "SALT_BYTES", "KDF_MAX_OPSLIMIT", "KDF_MAX_MEMLIMIT", "KDF_READ_MAX_OPSLIMIT",
+    "KDF_READ_MAX_MEMLIMIT",
     # container
     "HeaderInfo", "header_size", "parse_header", "mask_from_header", "save_protected_png",
     "load_protected_png", "write_sidecar", "read_sidecar",

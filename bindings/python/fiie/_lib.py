@@ -30,7 +30,7 @@ from ._errors import InvalidArgumentError, TooLargeError, UnsupportedError, erro
 #: ABI major of the C headers these bindings mirror (FIIE_ABI_VERSION_MAJOR).
 ABI_MAJOR = 1
 #: ABI minor the bindings were written against (FIIE_ABI_VERSION_MINOR).
-ABI_MINOR = 0
+ABI_MINOR = 1
 #: FIIE_ABI_VERSION of the headers mirrored here, passed to *_options_init_v.
 ABI_VERSION = (ABI_MAJOR << 16) | ABI_MINOR
 
@@ -250,6 +250,9 @@ HEADERS["cipher.h"] = {
                                          POINTER(fiie_kdf_params)]),
     "fiie_key_from_header_passphrase": (c_int, [c_void_pp, c_void_p, c_size_t,
                                                 c_char_p, c_size_t]),
+    "fiie_key_from_header_passphrase_limits": (c_int, [c_void_pp, c_void_p, c_size_t,
+                                                       c_char_p, c_size_t, c_uint64,
+                                                       c_uint64]),
     "fiie_key_get_bytes": (c_int, [c_void_p, c_void_p, c_size_t]),
     "fiie_key_free": (None, [c_void_p]),
     "fiie_encrypt_options_init_v": (c_int, [POINTER(fiie_encrypt_options), c_int]),

@@ -14,6 +14,10 @@ KEY_BYTES = 32    #: FIIE_KEY_BYTES
 NONCE_BYTES = 24  #: FIIE_NONCE_BYTES
 SALT_BYTES = 16   #: FIIE_SALT_BYTES
 TAG_BYTES = 16    #: FIIE_TAG_BYTES
+KDF_MAX_OPSLIMIT = 16               #: FIIE_KDF_MAX_OPSLIMIT
+KDF_MAX_MEMLIMIT = 1 << 30          #: FIIE_KDF_MAX_MEMLIMIT
+KDF_READ_MAX_OPSLIMIT = 4           #: FIIE_KDF_READ_MAX_OPSLIMIT (SENSITIVE)
+KDF_READ_MAX_MEMLIMIT = 1 << 30     #: FIIE_KDF_READ_MAX_MEMLIMIT (SENSITIVE)
 
 _KDF_FIXED_SALT = 1        # FIIE_KDF_FIXED_SALT
 _ENCRYPT_FIXED_NONCE = 1   # FIIE_ENCRYPT_FIXED_NONCE
@@ -100,12 +104,22 @@ class Key(Handle):
         return cls._make("fiie_key_from_passphrase", pw, len(pw), ctypes.byref(p))
 
     @classmethod
-    def from_header_passphrase(cls, header, passphrase):
+    def from_header_passphrase(cls, header, passphrase, *, max_opslimit=None,
+                               max_memlimit=None):
         """Re-derive the key of a passphrase-protected image from its
-        header (salt and limits come from the header)."""
+        header (salt and limits come from the header). Headers asking for
+        more than libsodium's SENSITIVE level (KDF_READ_MAX_OPSLIMIT,
+        KDF_READ_MAX_MEMLIMIT) raise TooLargeError before any hashing unless
+        ``max_opslimit``/``max_memlimit`` raise the caps (at most
+        KDF_MAX_OPSLIMIT and KDF_MAX_MEMLIMIT)."""
         h = bytes(header)
         pw = _secret(passphrase, "passphrase")
-        return cls._make("fiie_key_from_header_passphrase", h, len(h), pw, len(pw))
+        if max_opslimit is None and max_memlimit is None:
+            return cls._make("fiie_key_from_header_passphrase", h, len(h), pw, len(pw))
+        ops = KDF_READ_MAX_OPSLIMIT if max_opslimit is None else max_opslimit
+        mem = KDF_READ_MAX_MEMLIMIT if max_memlimit is None else max_memlimit
+        return cls._make("fiie_key_from_header_passphrase_limits", h, len(h), pw, len(pw),
+                         as_int(ops, "u64", "max_opslimit"), as_int(mem, "u64", "max_memlimit"))
 
     def to_bytes(self):
         """The 32 secret bytes (handle as a secret)."""

@@ -286,6 +286,32 @@ class TestEncryptDecrypt(unittest.TestCase):
                 fiie.Key.from_header_passphrase(header2, "open sesame")  # raw-key image
 
     @needs_numpy
+
+    def test_header_kdf_limits_capped(self):
+        """A header may not make a reader hash past libsodium's SENSITIVE
+        level unless the caller raises the cap (issue 14)."""
+        import struct
+        import time
+        img, buf = pattern_image(8, 8)
+        with img, fiie.Key.from_passphrase("pw", opslimit=1, memlimit=8192) as k:
+            header = bytearray(fiie.encrypt(img, [(0, 0, 0, 8, 8)], k))
+        struct.pack_into("<Q", header, 48, 16)          # opslimit 16 (4 x SENSITIVE)
+        t = time.perf_counter()
+        with self.assertRaises(fiie.TooLargeError):
+            fiie.Key.from_header_passphrase(bytes(header), "pw")
+        self.assertLess(time.perf_counter() - t, 0.1)
+        with fiie.Key.from_header_passphrase(bytes(header), "pw", max_opslimit=16):
+            pass
+        struct.pack_into("<Q", header, 48, 4)
+        with fiie.Key.from_header_passphrase(bytes(header), "pw"):
+            pass
+        with self.assertRaises(fiie.TooLargeError):
+            fiie.Key.from_header_passphrase(bytes(header), "pw", max_opslimit=3)
+        with self.assertRaises(fiie.InvalidArgumentError):
+            fiie.Key.from_header_passphrase(bytes(header), "pw", max_opslimit=17)
+        with self.assertRaises(fiie.InvalidArgumentError):
+            fiie.Key.from_header_passphrase(bytes(header), "pw",
+                                            max_memlimit=fiie.KDF_MAX_MEMLIMIT + 1)
     def test_numpy_in_place(self):
         a = numpy.random.default_rng(3).integers(0, 256, (30, 40, 3), dtype=numpy.uint8)
         plain = a.copy()
