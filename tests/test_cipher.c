@@ -622,8 +622,8 @@ static void passphrase_round_trip(void **state)
     assert_int_equal(fiie_key_from_header_passphrase(&k2, hdr, hlen, pass, strlen(pass)),
                      FIIE_OK);
     uint8_t a[32], b[32];
-    fiie_key_get_bytes(k, a, 32);
-    fiie_key_get_bytes(k2, b, 32);
+    assert_int_equal(fiie_key_get_bytes(k, a, 32), FIIE_OK);
+    assert_int_equal(fiie_key_get_bytes(k2, b, 32), FIIE_OK);
     assert_memory_equal(a, b, 32);
     fiie_key *bad = NULL;
     assert_int_equal(fiie_key_from_header_passphrase(&bad, hdr, hlen, "open sesamE", 11),
@@ -732,8 +732,8 @@ static void passphrase_round_trip(void **state)
     fiie_key *r1 = NULL, *r2 = NULL;
     assert_int_equal(fiie_key_from_passphrase(&r1, pass, 4, &p), FIIE_OK);
     assert_int_equal(fiie_key_from_passphrase(&r2, pass, 4, &p), FIIE_OK);
-    fiie_key_get_bytes(r1, a, 32);
-    fiie_key_get_bytes(r2, b, 32);
+    assert_int_equal(fiie_key_get_bytes(r1, a, 32), FIIE_OK);
+    assert_int_equal(fiie_key_get_bytes(r2, b, 32), FIIE_OK);
     assert_memory_not_equal(a, b, 32);
     fiie_key_free(r1);
     fiie_key_free(r2);
@@ -1208,8 +1208,8 @@ static void key_bad_inputs(void **state)
     assert_int_equal(fiie_key_generate(&g1), FIIE_OK);
     assert_int_equal(fiie_key_generate(&g2), FIIE_OK);
     uint8_t a[32], b[32];
-    fiie_key_get_bytes(g1, a, 32);
-    fiie_key_get_bytes(g2, b, 32);
+    assert_int_equal(fiie_key_get_bytes(g1, a, 32), FIIE_OK);
+    assert_int_equal(fiie_key_get_bytes(g2, b, 32), FIIE_OK);
     assert_memory_not_equal(a, b, 32);
     fiie_key_free(g1);
     fiie_key_free(g2);

@@ -504,7 +504,8 @@ static int child_write(int which, const char *path)
             return 101;
         /* many regions: a header of about 100 kB for the sidecar */
         for (int i = 0; i < 5000; i++)
-            fiie_mask_add_region(m, i & 1, i % 300, i % 200, 10, 10);
+            if (fiie_mask_add_region(m, i & 1, i % 300, i % 200, 10, 10))
+                return 101;
         if (fiie_encrypt(k, &img, m, NULL, h, FIIE_HEADER_MAX_BYTES, &len))
             return 102;
         rc = which == W_PROTECTED ? fiie_protected_png_save(&img, h, len, path, 0)

@@ -97,6 +97,7 @@ FIIE_API size_t fiie_salt_bytes(void);
  * @param out receives the key (NULL on error)
  * @return 0, FIIE_E_INVALID_ARGUMENT, FIIE_E_CRYPTO or FIIE_E_NO_MEMORY.
  */
+FIIE_NODISCARD
 FIIE_API int fiie_key_generate(fiie_key **out);
 
 /**
@@ -106,6 +107,7 @@ FIIE_API int fiie_key_generate(fiie_key **out);
  * @param len   must be FIIE_KEY_BYTES
  * @return 0, FIIE_E_INVALID_ARGUMENT, FIIE_E_CRYPTO or FIIE_E_NO_MEMORY.
  */
+FIIE_NODISCARD
 FIIE_API int fiie_key_from_bytes(fiie_key **out, const uint8_t *bytes, size_t len);
 
 /**
@@ -125,6 +127,7 @@ FIIE_API int fiie_key_from_bytes(fiie_key **out, const uint8_t *bytes, size_t le
  *         FIIE_E_NO_MEMORY (also when Argon2id cannot get its memory) or
  *         FIIE_E_CRYPTO.
  */
+FIIE_NODISCARD
 FIIE_API int fiie_key_from_passphrase(fiie_key **out, const char *pass, size_t len,
                                       const fiie_kdf_params *p);
 
@@ -147,6 +150,7 @@ FIIE_API int fiie_key_from_passphrase(fiie_key **out, const char *pass, size_t l
  *         FIIE_E_TOO_LARGE (limits over FIIE_KDF_READ_MAX_*), FIIE_E_NO_MEMORY or
  *         FIIE_E_CRYPTO.
  */
+FIIE_NODISCARD
 FIIE_API int fiie_key_from_header_passphrase(fiie_key **out, const uint8_t *header,
                                              size_t hlen, const char *pass, size_t passlen);
 
@@ -168,6 +172,7 @@ FIIE_API int fiie_key_from_header_passphrase(fiie_key **out, const uint8_t *head
  * @return as fiie_key_from_header_passphrase(); FIIE_E_INVALID_ARGUMENT
  *         also for caps over FIIE_KDF_MAX_*.
  */
+FIIE_NODISCARD
 FIIE_API int fiie_key_from_header_passphrase_limits(fiie_key **out, const uint8_t *header,
                                                     size_t hlen, const char *pass,
                                                     size_t passlen, uint64_t max_opslimit,
@@ -182,6 +187,7 @@ FIIE_API int fiie_key_from_header_passphrase_limits(fiie_key **out, const uint8_
  * @param cap capacity of out, >= FIIE_KEY_BYTES
  * @return 0, FIIE_E_INVALID_ARGUMENT or FIIE_E_BUFFER_TOO_SMALL.
  */
+FIIE_NODISCARD
 FIIE_API int fiie_key_get_bytes(const fiie_key *k, uint8_t *out, size_t cap);
 
 /**
@@ -268,6 +274,7 @@ FIIE_API int fiie_decrypt_options_init_v(fiie_decrypt_options *o, int abi_versio
  *         inside the image), FIIE_E_BUFFER_TOO_SMALL, FIIE_E_NO_MEMORY or
  *         FIIE_E_CRYPTO.
  */
+FIIE_NODISCARD
 FIIE_API int fiie_encrypt(const fiie_key *k, fiie_image *img, const fiie_mask *m,
                           const fiie_encrypt_options *o, uint8_t *header, size_t cap,
                           size_t *header_len);
@@ -300,6 +307,7 @@ FIIE_API int fiie_encrypt(const fiie_key *k, fiie_image *img, const fiie_mask *m
  *         arguments ask for), FIIE_E_AUTH (wrong key or tampered data;
  *         image untouched), FIIE_E_NO_MEMORY or FIIE_E_CRYPTO.
  */
+FIIE_NODISCARD
 FIIE_API int fiie_decrypt(const fiie_key *k, fiie_image *img, const uint8_t *header,
                           size_t len, const fiie_decrypt_options *o);
 
@@ -317,6 +325,7 @@ FIIE_API int fiie_decrypt(const fiie_key *k, fiie_image *img, const uint8_t *hea
  * @return 0, FIIE_E_INVALID_ARGUMENT or FIIE_E_CRYPTO. Threads that cannot
  *         be started are replaced by the calling thread (same output).
  */
+FIIE_NODISCARD
 FIIE_API int fiie_keystream(const fiie_key *k, const uint8_t *nonce, uint8_t *out, size_t len,
                             unsigned threads);
 
@@ -329,6 +338,7 @@ FIIE_API int fiie_keystream(const fiie_key *k, const uint8_t *nonce, uint8_t *ou
  * @param len bytes to write (0 is allowed)
  * @return 0 or FIIE_E_INVALID_ARGUMENT (NULL output, NaN or out-of-range key).
  */
+FIIE_NODISCARD
 FIIE_API int fiie_paper_keystream(double x0, double mu, uint8_t *out, size_t len);
 
 #ifdef __cplusplus

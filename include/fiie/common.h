@@ -39,6 +39,17 @@ extern "C" {
 #define FIIE_API
 #endif
 
+/** Marks functions whose status must not be ignored (a caller that drops
+ *  a failed fiie_encrypt() keeps a plaintext image it may then save): GCC
+ *  and clang warn when the result is discarded. GCC warns even through a
+ *  `(void)` cast, so test or store the status. Expands to nothing on other
+ *  compilers; it changes no ABI. Define FIIE_NO_NODISCARD to turn it off. */
+#if (defined(__GNUC__) || defined(__clang__)) && !defined(FIIE_NO_NODISCARD)
+#define FIIE_NODISCARD __attribute__((warn_unused_result))
+#else
+#define FIIE_NODISCARD
+#endif
+
 /** Status codes. 0 is success, every error is negative. Values are frozen. */
 enum fiie_status {
     FIIE_OK = 0,                   /**< success */

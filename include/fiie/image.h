@@ -71,6 +71,7 @@ FIIE_API int fiie_pixel_format_channels(int32_t format);
  * @param img image to check, or NULL (FIIE_E_INVALID_ARGUMENT)
  * @return 0, FIIE_E_INVALID_ARGUMENT or FIIE_E_TOO_LARGE.
  */
+FIIE_NODISCARD
 FIIE_API int fiie_image_validate(const fiie_image *img);
 
 /**
@@ -88,6 +89,7 @@ FIIE_API int fiie_image_validate(const fiie_image *img);
  *         FIIE_E_TOO_LARGE (width, height or pixel count over the limits,
  *         or the last row not addressable). img is zeroed on error.
  */
+FIIE_NODISCARD
 FIIE_API int fiie_image_wrap(fiie_image *img, uint8_t *data, uint32_t width,
                              uint32_t height, size_t stride, int32_t format);
 
@@ -100,6 +102,7 @@ FIIE_API int fiie_image_wrap(fiie_image *img, uint8_t *data, uint32_t width,
  * @return 0, FIIE_E_INVALID_ARGUMENT, FIIE_E_TOO_LARGE (checked before any
  *         allocation) or FIIE_E_NO_MEMORY. img is zeroed on error.
  */
+FIIE_NODISCARD
 FIIE_API int fiie_image_alloc(fiie_image *img, uint32_t width, uint32_t height,
                               int32_t format);
 
@@ -123,6 +126,7 @@ FIIE_API void fiie_image_free(fiie_image *img);
  *         over the limits) or FIIE_E_NO_MEMORY. dst is zeroed on error,
  *         unless it is src.
  */
+FIIE_NODISCARD
 FIIE_API int fiie_image_convert(fiie_image *dst, const fiie_image *src, int32_t format);
 
 /**
@@ -175,6 +179,7 @@ FIIE_API int fiie_load_options_init_v(fiie_load_options *o, int abi_version);
  *         truncated or corrupt), FIIE_E_TOO_LARGE (file or image over the
  *         limits) or FIIE_E_NO_MEMORY. out is zeroed on error.
  */
+FIIE_NODISCARD
 FIIE_API int fiie_image_load(fiie_image *out, const char *path,
                              const fiie_load_options *o);
 
@@ -192,6 +197,7 @@ FIIE_API int fiie_image_load(fiie_image *out, const char *path,
  *         FIIE_E_TOO_LARGE (more than 1 GiB + 16 MiB of data, or image
  *         over the limits) or FIIE_E_NO_MEMORY. out is zeroed on error.
  */
+FIIE_NODISCARD
 FIIE_API int fiie_image_load_memory(fiie_image *out, const void *data, size_t size,
                                     const fiie_load_options *o);
 
@@ -217,6 +223,7 @@ FIIE_API int fiie_image_load_memory(fiie_image *out, const void *data, size_t si
  *         limits, chunk too large) or FIIE_E_NO_MEMORY (*out is NULL and
  *         *out_size 0 on error).
  */
+FIIE_NODISCARD
 FIIE_API int fiie_image_encode_png(const fiie_image *img, const char *chunk_type,
                                    const void *chunk_data, size_t chunk_size,
                                    uint8_t **out, size_t *out_size);
@@ -243,6 +250,7 @@ FIIE_API int fiie_image_encode_png(const fiie_image *img, const char *chunk_type
  *         FIIE_SAVE_NO_CLOBBER), FIIE_E_IO, FIIE_E_TOO_LARGE or
  *         FIIE_E_NO_MEMORY.
  */
+FIIE_NODISCARD
 FIIE_API int fiie_image_save_png(const fiie_image *img, const char *path,
                                  const char *chunk_type, const void *chunk_data,
                                  size_t chunk_size, unsigned flags);
@@ -261,6 +269,7 @@ FIIE_API int fiie_image_save_png(const fiie_image *img, const char *path,
  * @return 0, FIIE_E_INVALID_ARGUMENT, FIIE_E_IMAGE_FORMAT (not a PNG, bad
  *         CRC, truncated) or FIIE_E_NOT_FOUND.
  */
+FIIE_NODISCARD
 FIIE_API int fiie_png_find_chunk(const void *png, size_t png_size, const char *chunk_type,
                                  const uint8_t **data, size_t *size);
 
@@ -279,6 +288,7 @@ FIIE_API int fiie_png_find_chunk(const void *png, size_t png_size, const char *c
  * @return 0, FIIE_E_INVALID_ARGUMENT, FIIE_E_IO, FIIE_E_IMAGE_FORMAT,
  *         FIIE_E_NOT_FOUND or FIIE_E_BUFFER_TOO_SMALL.
  */
+FIIE_NODISCARD
 FIIE_API int fiie_png_read_chunk(const char *path, const char *chunk_type,
                                  uint8_t *buf, size_t cap, size_t *size);
 

@@ -148,8 +148,9 @@ void format_header_write(uint8_t *out, const fiie_header_info *info, const fiie_
     }
     uint8_t *r = out + regions_offset(info);
     for (size_t i = 0; i < n; i++, r += FIIE_HEADER_REGION_BYTES) {
-        fiie_region g;
-        fiie_mask_get_region(m, i, &g);
+        fiie_region g = {0};
+        int rc = fiie_mask_get_region(m, i, &g); /* i < count: cannot fail */
+        (void)rc;
         memset(r, 0, FIIE_HEADER_REGION_BYTES);
         r[0] = (uint8_t)g.shape;
         mem_store_le32(r + 4, (uint32_t)g.x);
