@@ -62,7 +62,10 @@ extern "C" {
 /** Opaque key. The secret lives in guarded memory and is wiped on free. */
 typedef struct fiie_key fiie_key;
 
-/** fiie_kdf_params::flags bit: use `salt` instead of a random one (tests only). */
+/** fiie_kdf_params::flags bit: use `salt` instead of a random one. For
+ *  known-answer tests only: honoured only by a library built with
+ *  `meson -Dtest_hooks=true`; a release library refuses it with
+ *  FIIE_E_UNSUPPORTED. */
 #define FIIE_KDF_FIXED_SALT 1u
 
 /** Passphrase hashing parameters. Initialise with fiie_kdf_params_init(). */
@@ -124,6 +127,7 @@ FIIE_API int fiie_key_from_bytes(fiie_key **out, const uint8_t *bytes, size_t le
  * @return 0, FIIE_E_INVALID_ARGUMENT (NULL, bad length, unknown flags,
  *         non-zero reserved bytes), FIIE_E_VERSION, FIIE_E_TOO_LARGE
  *         (limits outside FIIE_KDF_MIN_* .. FIIE_KDF_MAX_*),
+ *         FIIE_E_UNSUPPORTED (FIIE_KDF_FIXED_SALT in a release build),
  *         FIIE_E_NO_MEMORY (also when Argon2id cannot get its memory) or
  *         FIIE_E_CRYPTO.
  */
@@ -198,7 +202,9 @@ FIIE_API void fiie_key_free(fiie_key *k);
 
 /** fiie_encrypt_options::flags bit: use `nonce` instead of a random one.
  *  For known-answer tests only: reusing a nonce with the same key leaks
- *  the XOR of two images' protected bytes. */
+ *  the XOR of two images' protected bytes. Honoured only by a library
+ *  built with `meson -Dtest_hooks=true`; a release library refuses it with
+ *  FIIE_E_UNSUPPORTED. */
 #define FIIE_ENCRYPT_FIXED_NONCE 1u
 
 /** Options of fiie_encrypt(). Initialise with fiie_encrypt_options_init(). */
@@ -271,7 +277,8 @@ FIIE_API int fiie_decrypt_options_init_v(fiie_decrypt_options *o, int abi_versio
  *         (image over the size limits, or a mask whose regions exceed the
  *         work budget of docs/format.md section 10), FIIE_E_MISMATCH (mask made for
  *         another size), FIIE_E_EMPTY_MASK (no region, or no region pixel
- *         inside the image), FIIE_E_BUFFER_TOO_SMALL, FIIE_E_NO_MEMORY or
+ *         inside the image), FIIE_E_UNSUPPORTED (FIIE_ENCRYPT_FIXED_NONCE in
+ *         a release build), FIIE_E_BUFFER_TOO_SMALL, FIIE_E_NO_MEMORY or
  *         FIIE_E_CRYPTO.
  */
 FIIE_NODISCARD

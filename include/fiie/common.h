@@ -33,6 +33,8 @@
 extern "C" {
 #endif
 
+/** Marks the exported functions (default visibility while the library
+ *  itself is built; everything else is hidden). */
 #if defined(FIIE_BUILDING_LIBRARY) && defined(__GNUC__)
 #define FIIE_API __attribute__((visibility("default")))
 #else

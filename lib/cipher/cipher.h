@@ -13,6 +13,14 @@
 #include "cipher/logistic.h"
 #include "fiie/cipher.h"
 
+/* 1 when caller-chosen nonces and salts are honoured (meson -Dtest_hooks,
+ * and the white-box test archive); otherwise they are FIIE_E_UNSUPPORTED. */
+#ifdef FIIE_TEST_HOOKS
+#define CIPHER_TEST_HOOKS 1
+#else
+#define CIPHER_TEST_HOOKS 0
+#endif
+
 /* ---- keys.c --------------------------------------------------------------- */
 
 /* Lives in sodium_malloc() memory (guarded, wiped by sodium_free). */

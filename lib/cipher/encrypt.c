@@ -321,6 +321,8 @@ int cipher_encrypt_lm_impl(const cipher_lm_impl *impl, const fiie_key *k, fiie_i
         (o->flags & ~FIIE_ENCRYPT_FIXED_NONCE) != 0 ||
         !common_all_zero(o->reserved, sizeof o->reserved))
         return FIIE_E_INVALID_ARGUMENT;
+    if ((o->flags & FIIE_ENCRYPT_FIXED_NONCE) && !CIPHER_TEST_HOOKS)
+        return FIIE_E_UNSUPPORTED;
     int paper = o->alg == FIIE_ALG_PAPER;
     if (paper ? !cipher_paper_key_valid(o->paper_x0, o->paper_mu) : !k)
         return FIIE_E_INVALID_ARGUMENT;

@@ -125,6 +125,8 @@ int fiie_key_from_passphrase(fiie_key **out, const char *pass, size_t len,
         return FIIE_E_VERSION;
     if ((p->flags & ~FIIE_KDF_FIXED_SALT) != 0 || !common_all_zero(p->reserved, sizeof p->reserved))
         return FIIE_E_INVALID_ARGUMENT;
+    if ((p->flags & FIIE_KDF_FIXED_SALT) && !CIPHER_TEST_HOOKS)
+        return FIIE_E_UNSUPPORTED;
     if (!kdf_limits_ok(p->opslimit, p->memlimit))
         return FIIE_E_TOO_LARGE;
     if (sodium_init() < 0)

@@ -9,7 +9,7 @@ import unittest
 
 import fiie
 
-from support import image_path, needs, needs_numpy, numpy, vectors
+from support import image_path, needs, needs_numpy, numpy, vectors, test_hooks
 
 CIPHER_FUNCS = ("fiie_key_generate", "fiie_key_from_bytes", "fiie_key_get_bytes",
                 "fiie_encrypt", "fiie_decrypt", "fiie_keystream", "fiie_mask_new")
@@ -51,6 +51,12 @@ class TestKeys(unittest.TestCase):
 
     def test_argon2id_vector(self):
         a = V["argon2id"]
+        if not test_hooks():
+            # A release library refuses caller-chosen salts (issue 14).
+            with self.assertRaises(fiie.UnsupportedError):
+                fiie.Key.from_passphrase(a["passphrase"], opslimit=a["opslimit"],
+                                         memlimit=a["memlimit"], salt=bytes.fromhex(a["salt"]))
+            self.skipTest("known answer needs a -Dtest_hooks library (fixed salt)")
         with fiie.Key.from_passphrase(a["passphrase"], opslimit=a["opslimit"],
                                       memlimit=a["memlimit"],
                                       salt=bytes.fromhex(a["salt"])) as k:
@@ -114,8 +120,18 @@ class TestVectors(unittest.TestCase):
                 with img, fiie.Key.from_hex(v["key"]) as key, \
                         fiie.Mask(v["width"], v["height"], regions) as mask:
                     self.assertEqual(3 * mask.pixel_count, v["protected_bytes"])
-                    header = fiie.encrypt(img, mask, key, nonce=bytes.fromhex(v["nonce"]))
-                    self.assertEqual(header.hex(), v["header"])
+                    nonce = bytes.fromhex(v["nonce"])
+                    if test_hooks():
+                        header = fiie.encrypt(img, mask, key, nonce=nonce)
+                        self.assertEqual(header.hex(), v["header"])
+                    else:
+                        # A release library refuses caller-chosen nonces
+                        # (issue 14), image untouched; decrypt the vector.
+                        with self.assertRaises(fiie.UnsupportedError):
+                            fiie.encrypt(img, mask, key, nonce=nonce)
+                        self.assertEqual(bytes(buf).hex(), v["plain"])
+                        buf[:] = bytes.fromhex(v["cipher"])
+                        header = bytes.fromhex(v["header"])
                     self.assertEqual(bytes(buf).hex(), v["cipher"])
                     fiie.decrypt(img, header, key)
                     self.assertEqual(bytes(buf).hex(), v["plain"])
