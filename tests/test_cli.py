@@ -248,6 +248,8 @@ class CliTest(unittest.TestCase):
         rc, _, err = run("decrypt", prot, rest, "--key-file", self.key)
         self.assertEqual(rc, 0, err)
         self.assertEqual(png_decode(rest)[3], self.faces_pixels)
+        # The restored faces are secret: owner-only file (issue 14).
+        self.assertEqual(stat.S_IMODE(os.stat(rest).st_mode) & 0o077, 0)
         # Wrong key: exit 3, nothing written.
         other = self.p("other.key")
         with open(other, "wb") as f:

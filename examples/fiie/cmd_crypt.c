@@ -564,7 +564,9 @@ static void run_decrypt(void *c, void *ws, const batch_job *job, batch_result *r
         res->pixels = 0;
         goto out;
     }
-    rc = fiie_image_save_png(&img, job->output, NULL, NULL, 0, save_flags(x, job));
+    /* The restored faces are secret: owner-only file (0600). */
+    rc = fiie_image_save_png(&img, job->output, NULL, NULL, 0,
+                             save_flags(x, job) | FIIE_SAVE_PRIVATE);
     if (save_checked(x, job, res, rc) == 0) {
         res->status = BATCH_OK;
         snprintf(res->msg, sizeof res->msg, "%llu pixels restored", (unsigned long long)res->pixels);

@@ -108,7 +108,8 @@ FIIE_API int fiie_image_alloc(fiie_image *img, uint32_t width, uint32_t height,
 
 /**
  * @brief Release an image's pixels if libfiie owns them (flags has
- *        FIIE_IMAGE_OWNS_DATA) and zero the struct.
+ *        FIIE_IMAGE_OWNS_DATA), wiping them first (they may be faces), and
+ *        zero the struct. Wrapped (caller-owned) pixels are left as they are.
  * @param img image, or NULL (then nothing happens)
  */
 FIIE_API void fiie_image_free(fiie_image *img);
@@ -203,6 +204,10 @@ FIIE_API int fiie_image_load_memory(fiie_image *out, const void *data, size_t si
 
 /** fiie_image_save_png() flag: fail with FIIE_E_EXISTS instead of replacing a file. */
 #define FIIE_SAVE_NO_CLOBBER 1u
+/** fiie_image_save_png() flag: create the file with mode 0600 (owner only),
+ *  for pixels that are secret, e.g. a decrypted image holding the faces
+ *  (ABI 1.1; older libraries refuse it with FIIE_E_INVALID_ARGUMENT). */
+#define FIIE_SAVE_PRIVATE 2u
 
 /**
  * @brief Encode an image as PNG in memory.
@@ -216,7 +221,9 @@ FIIE_API int fiie_image_load_memory(fiie_image *out, const void *data, size_t si
  * @param chunk_type four ASCII letters as above, or NULL for no extra chunk
  * @param chunk_data chunk payload (may be NULL when chunk_size is 0)
  * @param chunk_size payload size, at most 2^31 - 1 (else FIIE_E_TOO_LARGE)
- * @param out        receives a buffer to release with fiie_free()
+ * @param out        receives a buffer to release with fiie_free(); it holds
+ *                   the pixels (compressed): wipe it first when they are
+ *                   secret (the library wipes its own copies)
  * @param out_size   receives its size
  * @return 0, FIIE_E_INVALID_ARGUMENT (NULL pointers, invalid image, chunk
  *         type not ancillary/valid), FIIE_E_TOO_LARGE (image over the
@@ -233,7 +240,8 @@ FIIE_API int fiie_image_encode_png(const fiie_image *img, const char *chunk_type
  *
  * The image and chunk are encoded as by fiie_image_encode_png(). The file
  * appears complete or not at all; with FIIE_SAVE_NO_CLOBBER an existing file is never replaced
- * (race-free). A new file gets mode 0666 & ~umask; a symbolic link at
+ * (race-free). A new file gets mode 0666 & ~umask (0600 & ~umask with
+ * FIIE_SAVE_PRIVATE); a symbolic link at
  * `path` is replaced, not followed. The temporary file
  * (`.fiie-XXXXXXXXXXXXXXXX.tmp` in the same directory) is removed on
  * every failure.
@@ -244,8 +252,8 @@ FIIE_API int fiie_image_encode_png(const fiie_image *img, const char *chunk_type
  *                   extra chunk
  * @param chunk_data chunk payload (may be NULL when chunk_size is 0)
  * @param chunk_size payload size, at most 2^31 - 1 (else FIIE_E_TOO_LARGE)
- * @param flags      0 or FIIE_SAVE_NO_CLOBBER (other bits give
- *                   FIIE_E_INVALID_ARGUMENT)
+ * @param flags      0, or FIIE_SAVE_NO_CLOBBER and/or FIIE_SAVE_PRIVATE
+ *                   (other bits give FIIE_E_INVALID_ARGUMENT)
  * @return 0, FIIE_E_INVALID_ARGUMENT, FIIE_E_EXISTS (only with
  *         FIIE_SAVE_NO_CLOBBER), FIIE_E_IO, FIIE_E_TOO_LARGE or
  *         FIIE_E_NO_MEMORY.

@@ -257,3 +257,15 @@ int common_atomic_write(const char *path, const void *data, size_t size, unsigne
     free(tmp);
     return rc;
 }
+
+void common_wipe(void *p, size_t n)
+{
+    if (p != NULL && n > 0)
+        sodium_memzero(p, n);
+}
+
+void common_free_wiped(void *p, size_t n)
+{
+    common_wipe(p, n);
+    free(p);
+}
