@@ -1290,6 +1290,58 @@ static void no_downgrade_to_paper(void **state)
     free(img.data);
 }
 
+/* Issue 14: decryption reads the ciphertext twice (tag pass, decrypt
+ * pass). Pixels changed in between (a buffer another process writes) must
+ * give FIIE_E_AUTH, never a "verified" plaintext of other ciphertext, on
+ * one thread and on several. */
+static void flip_pixel(void *arg)
+{
+    uint8_t *p = arg;
+    *p ^= 0x40;
+}
+
+static void changed_between_passes(void **state)
+{
+    (void)state;
+    const uint32_t W = 1024, H = 1024; /* 3 MiB of stream: two parts */
+    fiie_image img = image_of(NULL, W, H, FIIE_PIXEL_RGB8);
+    uint8_t *plain = malloc(image_bytes(&img));
+    assert_non_null(plain);
+    memcpy(plain, img.data, image_bytes(&img));
+    fiie_mask *m = NULL;
+    assert_int_equal(fiie_mask_new(&m, W, H), FIIE_OK);
+    assert_int_equal(fiie_mask_add_region(m, FIIE_SHAPE_RECT, 0, 0, W, H), FIIE_OK);
+    fiie_key *k = key_of(v_ks_key);
+    uint8_t hdr[128];
+    size_t hlen;
+    assert_int_equal(fiie_encrypt(k, &img, m, NULL, hdr, sizeof hdr, &hlen), FIIE_OK);
+    uint8_t *enc = malloc(image_bytes(&img));
+    assert_non_null(enc);
+    memcpy(enc, img.data, image_bytes(&img));
+    const size_t where[] = {7, image_bytes(&img) - 2}; /* first and second part */
+    for (unsigned threads = 1; threads <= 2; threads++) {
+        fiie_decrypt_options o;
+        assert_int_equal(fiie_decrypt_options_init(&o), FIIE_OK);
+        o.threads = threads;
+        for (size_t i = 0; i < 2; i++) {
+            memcpy(img.data, enc, image_bytes(&img));
+            assert_int_equal(cipher_decrypt_hooked(cipher_lm_impl_best(), k, &img, hdr, hlen, &o,
+                                                   flip_pixel, img.data + where[i]),
+                             FIIE_E_AUTH);
+        }
+        memcpy(img.data, enc, image_bytes(&img));
+        assert_int_equal(cipher_decrypt_hooked(cipher_lm_impl_best(), k, &img, hdr, hlen, &o,
+                                               NULL, NULL),
+                         FIIE_OK);
+        assert_memory_equal(img.data, plain, image_bytes(&img));
+    }
+    free(enc);
+    free(plain);
+    fiie_key_free(k);
+    fiie_mask_free(m);
+    free(img.data);
+}
+
 /* ---- bounded work before the tag check (issue 14) ---------------------------- */
 
 static double seconds_now(void)
@@ -1399,6 +1451,7 @@ int main(void)
         cmocka_unit_test(key_bad_inputs),
         cmocka_unit_test(hostile_region_list_fails_fast),
         cmocka_unit_test(no_downgrade_to_paper),
+        cmocka_unit_test(changed_between_passes),
     };
     return cmocka_run_group_tests_name("cipher", tests, NULL, NULL);
 }

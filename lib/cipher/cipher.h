@@ -47,6 +47,11 @@ int cipher_encrypt_lm_impl(const cipher_lm_impl *impl, const fiie_key *k, fiie_i
                            size_t cap, size_t *header_len);
 int cipher_decrypt_lm_impl(const cipher_lm_impl *impl, const fiie_key *k, fiie_image *img,
                            const uint8_t *header, size_t len, const fiie_decrypt_options *o);
+/* cipher_decrypt_lm_impl() calling between(arg) after the tag pass and
+ * before the decrypt pass (tests change pixels there; NULL: no call). */
+int cipher_decrypt_hooked(const cipher_lm_impl *impl, const fiie_key *k, fiie_image *img,
+                          const uint8_t *header, size_t len, const fiie_decrypt_options *o,
+                          void (*between)(void *arg), void *arg);
 
 /* ---- v1.c: algorithm 1's XChaCha20-Poly1305 layer (format section 4) ------
  * The IETF construction assembled from libsodium's HChaCha20, ChaCha20-IETF
