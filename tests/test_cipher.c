@@ -870,6 +870,30 @@ static void header_must_match_image(void **state)
     sample_free(&s);
 }
 
+/* The cipher accepts exactly the images fiie_image_validate() accepts:
+ * unknown flag bits are refused by both directions before any work. */
+static void image_flags_are_validated(void **state)
+{
+    (void)state;
+    sample s;
+    sample_make(&s, FIIE_PIXEL_RGB8);
+    size_t n = image_bytes(&s.img);
+    fiie_image img = s.img;
+    img.flags = 0x80u;
+    assert_int_equal(fiie_image_validate(&img), FIIE_E_INVALID_ARGUMENT);
+    assert_int_equal(fiie_decrypt(s.key, &img, s.header, s.hlen, NULL), FIIE_E_INVALID_ARGUMENT);
+    assert_memory_equal(s.img.data, s.cipher, n);
+    fiie_mask *m = NULL;
+    assert_int_equal(fiie_mask_from_header(&m, s.header, s.hlen), FIIE_OK);
+    uint8_t header[512];
+    size_t hlen = 0;
+    assert_int_equal(fiie_encrypt(s.key, &img, m, NULL, header, sizeof header, &hlen),
+                     FIIE_E_INVALID_ARGUMENT);
+    assert_memory_equal(s.img.data, s.cipher, n);
+    fiie_mask_free(m);
+    sample_free(&s);
+}
+
 /* A fresh random nonce per call: same key, image and mask, different output. */
 static void nonce_is_fresh(void **state)
 {
@@ -1442,6 +1466,7 @@ int main(void)
         cmocka_unit_test(tampered_pixels),
         cmocka_unit_test(tampered_header_bytes),
         cmocka_unit_test(header_must_match_image),
+        cmocka_unit_test(image_flags_are_validated),
         cmocka_unit_test(nonce_is_fresh),
         cmocka_unit_test(threads_do_not_change_output),
         cmocka_unit_test(kernels_agree_through_pipeline),
