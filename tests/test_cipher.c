@@ -53,6 +53,15 @@ static size_t image_bytes(const fiie_image *img)
     return img->stride * img->height;
 }
 
+/* A malloc()ed copy of a packed image's pixels. */
+static uint8_t *pixels_copy(const fiie_image *img)
+{
+    uint8_t *p = malloc(image_bytes(img));
+    assert_non_null(p);
+    memcpy(p, img->data, image_bytes(img));
+    return p;
+}
+
 static fiie_mask *mask_of(const v_image *v)
 {
     fiie_mask *m = NULL;
@@ -601,9 +610,7 @@ static void passphrase_round_trip(void **state)
     fiie_key *k = NULL;
     assert_int_equal(fiie_key_from_passphrase(&k, pass, strlen(pass), &p), FIIE_OK);
     fiie_image img = image_of(NULL, 16, 12, FIIE_PIXEL_RGBA8);
-    uint8_t *plain = malloc(image_bytes(&img));
-    assert_non_null(plain);
-    memcpy(plain, img.data, image_bytes(&img));
+    uint8_t *plain = pixels_copy(&img);
     fiie_mask *m = NULL;
     assert_int_equal(fiie_mask_new(&m, 16, 12), FIIE_OK);
     assert_int_equal(fiie_mask_add_region(m, FIIE_SHAPE_ELLIPSE, 2, 2, 10, 8), FIIE_OK);
@@ -1259,9 +1266,7 @@ static void no_downgrade_to_paper(void **state)
     uint8_t hdr[512];
     size_t hlen;
     assert_int_equal(fiie_encrypt(k, &img, m, NULL, hdr, sizeof hdr, &hlen), FIIE_OK);
-    uint8_t *enc = malloc(image_bytes(&img));
-    assert_non_null(enc);
-    memcpy(enc, img.data, image_bytes(&img));
+    uint8_t *enc = pixels_copy(&img);
 
     /* the attacker's rewrite: algorithm 0, no tag, nonce zero */
     uint8_t down[512];
@@ -1329,9 +1334,7 @@ static void changed_between_passes(void **state)
     (void)state;
     const uint32_t W = 1024, H = 1024; /* 3 MiB of stream: two parts */
     fiie_image img = image_of(NULL, W, H, FIIE_PIXEL_RGB8);
-    uint8_t *plain = malloc(image_bytes(&img));
-    assert_non_null(plain);
-    memcpy(plain, img.data, image_bytes(&img));
+    uint8_t *plain = pixels_copy(&img);
     fiie_mask *m = NULL;
     assert_int_equal(fiie_mask_new(&m, W, H), FIIE_OK);
     assert_int_equal(fiie_mask_add_region(m, FIIE_SHAPE_RECT, 0, 0, W, H), FIIE_OK);
@@ -1339,9 +1342,7 @@ static void changed_between_passes(void **state)
     uint8_t hdr[128];
     size_t hlen;
     assert_int_equal(fiie_encrypt(k, &img, m, NULL, hdr, sizeof hdr, &hlen), FIIE_OK);
-    uint8_t *enc = malloc(image_bytes(&img));
-    assert_non_null(enc);
-    memcpy(enc, img.data, image_bytes(&img));
+    uint8_t *enc = pixels_copy(&img);
     const size_t where[] = {7, image_bytes(&img) - 2}; /* first and second part */
     for (unsigned threads = 1; threads <= 2; threads++) {
         fiie_decrypt_options o;

@@ -186,6 +186,25 @@ static void seal_begin(const pipeline *pl, uint64_t p, crypto_onetimeauth_poly13
     sodium_memzero(key, sizeof key);
 }
 
+/* Finish a seal into out[16] and wipe the state. */
+static void seal_end(crypto_onetimeauth_poly1305_state *st, uint8_t out[16])
+{
+    crypto_onetimeauth_poly1305_final(st, out);
+    sodium_memzero(st, sizeof *st);
+}
+
+/* End of part p of the stream, or limit if that comes first. */
+static uint64_t part_end(uint64_t p, uint64_t limit)
+{
+    return (p + 1) * PART_BYTES < limit ? (p + 1) * PART_BYTES : limit;
+}
+
+/* Bytes of the chunk starting at off in a part ending at end. */
+static size_t chunk_len(uint64_t off, uint64_t end)
+{
+    return (size_t)(end - off < CHUNK_BYTES ? end - off : CHUNK_BYTES);
+}
+
 static int seals_init(pipeline *pl)
 {
     pl->seals = calloc(part_count(pl) ? part_count(pl) : 1, sizeof *pl->seals);
@@ -304,12 +323,12 @@ static void pipeline_part(void *arg, unsigned t, uint64_t first, uint64_t last)
     else
         w->ks0 = w->ks1 = b0; /* b0 is block aligned: the first group starts there */
     for (uint64_t p = first; p < last; p++) {
-        uint64_t p0 = p * PART_BYTES, p1 = p0 + PART_BYTES < b1 ? p0 + PART_BYTES : b1;
+        uint64_t p1 = part_end(p, b1);
         crypto_onetimeauth_poly1305_state seal;
         if (pl->seals)
             seal_begin(pl, p, &seal);
-        for (uint64_t off = p0; off < p1; off += CHUNK_BYTES) {
-            size_t n = (size_t)(p1 - off < CHUNK_BYTES ? p1 - off : CHUNK_BYTES);
+        for (uint64_t off = p * PART_BYTES; off < p1; off += CHUNK_BYTES) {
+            size_t n = chunk_len(off, p1);
             mask_cursor_gather(&w->rd, w->buf, n / 3);
             if (pl->paper) {
                 cipher_paper_stream_xor(&x, pl->mu, w->buf, n);
@@ -328,9 +347,8 @@ static void pipeline_part(void *arg, unsigned t, uint64_t first, uint64_t last)
         }
         if (pl->seals) {
             uint8_t tag[16];
-            crypto_onetimeauth_poly1305_final(&seal, tag);
+            seal_end(&seal, tag);
             w->changed |= crypto_verify_16(tag, pl->seals[p]) != 0;
-            sodium_memzero(&seal, sizeof seal);
         }
     }
 }
@@ -354,21 +372,19 @@ static void pipeline_mac(pipeline *pl, cipher_v1_mac *st)
         return;
     mask_cursor_seek(&w->rd, 0);
     for (uint64_t p = 0; p < part_count(pl); p++) {
-        uint64_t p0 = p * PART_BYTES, p1 = p0 + PART_BYTES < pl->len ? p0 + PART_BYTES : pl->len;
+        uint64_t p1 = part_end(p, pl->len);
         crypto_onetimeauth_poly1305_state seal;
         if (pl->seals)
             seal_begin(pl, p, &seal);
-        for (uint64_t off = p0; off < p1; off += CHUNK_BYTES) {
-            size_t n = (size_t)(p1 - off < CHUNK_BYTES ? p1 - off : CHUNK_BYTES);
+        for (uint64_t off = p * PART_BYTES; off < p1; off += CHUNK_BYTES) {
+            size_t n = chunk_len(off, p1);
             mask_cursor_gather(&w->rd, w->buf, n / 3);
             cipher_v1_mac_update(st, w->buf, n);
             if (pl->seals)
                 crypto_onetimeauth_poly1305_update(&seal, w->buf, n);
         }
-        if (pl->seals) {
-            crypto_onetimeauth_poly1305_final(&seal, pl->seals[p]);
-            sodium_memzero(&seal, sizeof seal);
-        }
+        if (pl->seals)
+            seal_end(&seal, pl->seals[p]);
     }
 }
 
