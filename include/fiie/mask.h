@@ -158,7 +158,8 @@ FIIE_NODISCARD
 FIIE_API int fiie_mask_get_region(const fiie_mask *m, size_t index, fiie_region *out);
 
 /**
- * @brief Test one pixel with the exact membership rule.
+ * @brief Test one pixel with the exact membership rule (exact also for
+ *        ellipses whose products pass 2^128; it costs one test per region).
  * @param m  mask (NULL gives 0)
  * @param px column
  * @param py row
@@ -174,8 +175,9 @@ FIIE_API int fiie_mask_contains(const fiie_mask *m, int64_t px, int64_t py);
  * bytes.
  * @param m     mask
  * @param count receives the number of protected pixels
- * @return 0, FIIE_E_INVALID_ARGUMENT (NULL m or count) or
- *         FIIE_E_NO_MEMORY.
+ * @return 0, FIIE_E_INVALID_ARGUMENT (NULL m or count), FIIE_E_TOO_LARGE
+ *         (regions over the work budget, docs/format.md section 10:
+ *         refused before any row is walked) or FIIE_E_NO_MEMORY.
  */
 FIIE_NODISCARD
 FIIE_API int fiie_mask_pixel_count(const fiie_mask *m, uint64_t *count);
@@ -187,8 +189,9 @@ FIIE_API int fiie_mask_pixel_count(const fiie_mask *m, uint64_t *count);
  * @param out    first byte of a width x height bitmap
  * @param stride bytes between bitmap rows, >= width (0 means width)
  * @return 0, FIIE_E_INVALID_ARGUMENT (NULL m or out, stride smaller than
- *         the width) or FIIE_E_NO_MEMORY. Padding bytes beyond `width` in
- *         each row are not written.
+ *         the width), FIIE_E_TOO_LARGE (regions over the work budget,
+ *         docs/format.md section 10) or FIIE_E_NO_MEMORY. Padding bytes
+ *         beyond `width` in each row are not written.
  */
 FIIE_NODISCARD
 FIIE_API int fiie_mask_rasterize(const fiie_mask *m, uint8_t *out, size_t stride);
