@@ -116,9 +116,9 @@ int fiie_image_save_png(const fiie_image *img, const char *path, const char *chu
     int rc = fiie_image_encode_png(img, chunk_type, chunk_data, chunk_size, &png, &size);
     if (rc < 0)
         return rc;
-    unsigned aflags = (flags & FIIE_SAVE_NO_CLOBBER) != 0 ? COMMON_ATOMIC_NO_CLOBBER : 0;
-    rc = common_atomic_write(path, png, size, aflags,
-                             (flags & FIIE_SAVE_PRIVATE) != 0 ? 0600 : 0666);
+    unsigned fflags = ((flags & FIIE_SAVE_NO_CLOBBER) ? FIIE_FILE_NO_CLOBBER : 0u) |
+                      ((flags & FIIE_SAVE_PRIVATE) ? FIIE_FILE_PRIVATE : 0u);
+    rc = fiie_file_write_atomic(path, png, size, fflags);
     common_wipe(png, size); /* the pixels, compressed */
     image_stb_free(png);
     return rc;
