@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <cmocka.h>
 
 #include <sodium.h>
@@ -50,6 +51,15 @@ static fiie_image image_of(const uint8_t *pixels, uint32_t w, uint32_t h, int32_
 static size_t image_bytes(const fiie_image *img)
 {
     return img->stride * img->height;
+}
+
+/* A malloc()ed copy of a packed image's pixels. */
+static uint8_t *pixels_copy(const fiie_image *img)
+{
+    uint8_t *p = malloc(image_bytes(img));
+    assert_non_null(p);
+    memcpy(p, img->data, image_bytes(img));
+    return p;
 }
 
 static fiie_mask *mask_of(const v_image *v)
@@ -449,9 +459,7 @@ static void passphrase_round_trip(void **state)
     fiie_key *k = NULL;
     assert_int_equal(fiie_key_from_passphrase(&k, pass, strlen(pass), &p), FIIE_OK);
     fiie_image img = image_of(NULL, 16, 12, FIIE_PIXEL_RGBA8);
-    uint8_t *plain = malloc(image_bytes(&img));
-    assert_non_null(plain);
-    memcpy(plain, img.data, image_bytes(&img));
+    uint8_t *plain = pixels_copy(&img);
     fiie_mask *m = NULL;
     assert_int_equal(fiie_mask_new(&m, 16, 12), FIIE_OK);
     assert_int_equal(fiie_mask_add_region(m, FIIE_SHAPE_ELLIPSE, 2, 2, 10, 8), FIIE_OK);
@@ -470,8 +478,8 @@ static void passphrase_round_trip(void **state)
     assert_int_equal(fiie_key_from_header_passphrase(&k2, hdr, hlen, pass, strlen(pass)),
                      FIIE_OK);
     uint8_t a[32], b[32];
-    fiie_key_get_bytes(k, a, 32);
-    fiie_key_get_bytes(k2, b, 32);
+    assert_int_equal(fiie_key_get_bytes(k, a, 32), FIIE_OK);
+    assert_int_equal(fiie_key_get_bytes(k2, b, 32), FIIE_OK);
     assert_memory_equal(a, b, 32);
     fiie_key *bad = NULL;
     assert_int_equal(fiie_key_from_header_passphrase(&bad, hdr, hlen, "open sesamE", 11),
@@ -506,6 +514,36 @@ static void passphrase_round_trip(void **state)
     evil[44 + 4] = FIIE_KDF_MAX_OPSLIMIT + 1;
     assert_int_equal(fiie_key_from_header_passphrase(&bad, evil, hlen, pass, 4),
                      FIIE_E_TOO_LARGE);
+    /* Issue 14: opslimit 16 (four times SENSITIVE) is over the reader's
+     * default cap, accepted only when the caller raises it; SENSITIVE
+     * itself (4) is accepted. */
+    memcpy(evil, hdr, hlen);
+    memset(evil + 44 + 4, 0, 8);
+    evil[44 + 4] = 16;
+    assert_int_equal(fiie_key_from_header_passphrase(&bad, evil, hlen, pass, 4),
+                     FIIE_E_TOO_LARGE);
+    assert_int_equal(fiie_key_from_header_passphrase_limits(&bad, evil, hlen, pass, 4, 15,
+                                                            FIIE_KDF_MAX_MEMLIMIT),
+                     FIIE_E_TOO_LARGE);
+    assert_int_equal(fiie_key_from_header_passphrase_limits(&bad, evil, hlen, pass, 4, 16,
+                                                            FIIE_KDF_MAX_MEMLIMIT + 1),
+                     FIIE_E_INVALID_ARGUMENT);
+    assert_int_equal(fiie_key_from_header_passphrase_limits(&bad, evil, hlen, pass, 4, 17,
+                                                            65536),
+                     FIIE_E_INVALID_ARGUMENT);
+    assert_int_equal(fiie_key_from_header_passphrase_limits(&bad, evil, hlen, pass, 4, 16,
+                                                            65535),
+                     FIIE_E_TOO_LARGE);
+    assert_int_equal(fiie_key_from_header_passphrase_limits(&bad, evil, hlen, pass, 4, 16,
+                                                            65536),
+                     FIIE_OK);
+    fiie_key_free(bad);
+    assert_int_equal(fiie_key_from_header_passphrase_limits(NULL, evil, hlen, pass, 4, 16,
+                                                            65536),
+                     FIIE_E_INVALID_ARGUMENT);
+    evil[44 + 4] = FIIE_KDF_READ_MAX_OPSLIMIT;
+    assert_int_equal(fiie_key_from_header_passphrase(&bad, evil, hlen, pass, 4), FIIE_OK);
+    fiie_key_free(bad);
     memcpy(evil, hdr, hlen);
     memset(evil + 44 + 4, 0, 8); /* opslimit 0 */
     assert_int_equal(fiie_key_from_header_passphrase(&bad, evil, hlen, pass, 4),
@@ -550,8 +588,8 @@ static void passphrase_round_trip(void **state)
     fiie_key *r1 = NULL, *r2 = NULL;
     assert_int_equal(fiie_key_from_passphrase(&r1, pass, 4, &p), FIIE_OK);
     assert_int_equal(fiie_key_from_passphrase(&r2, pass, 4, &p), FIIE_OK);
-    fiie_key_get_bytes(r1, a, 32);
-    fiie_key_get_bytes(r2, b, 32);
+    assert_int_equal(fiie_key_get_bytes(r1, a, 32), FIIE_OK);
+    assert_int_equal(fiie_key_get_bytes(r2, b, 32), FIIE_OK);
     assert_memory_not_equal(a, b, 32);
     fiie_key_free(r1);
     fiie_key_free(r2);
@@ -1050,8 +1088,8 @@ static void key_bad_inputs(void **state)
     assert_int_equal(fiie_key_generate(&g1), FIIE_OK);
     assert_int_equal(fiie_key_generate(&g2), FIIE_OK);
     uint8_t a[32], b[32];
-    fiie_key_get_bytes(g1, a, 32);
-    fiie_key_get_bytes(g2, b, 32);
+    assert_int_equal(fiie_key_get_bytes(g1, a, 32), FIIE_OK);
+    assert_int_equal(fiie_key_get_bytes(g2, b, 32), FIIE_OK);
     assert_memory_not_equal(a, b, 32);
     fiie_key_free(g1);
     fiie_key_free(g2);
@@ -1061,6 +1099,206 @@ static void key_bad_inputs(void **state)
     fiie_kdf_params p;
     assert_int_equal(fiie_kdf_params_init(NULL), FIIE_E_INVALID_ARGUMENT);
     assert_int_equal(fiie_kdf_params_init_v(&p, 0x20000), FIIE_E_VERSION);
+}
+
+/* Issue 14: a v1 header rewritten as algorithm 0 (tag dropped, nonce
+ * zeroed) must not decrypt without authentication through the API. A key
+ * means algorithm 1 only; key and paper key together are refused; and a
+ * paper header with a nonce or a KDF block is malformed. */
+static void no_downgrade_to_paper(void **state)
+{
+    (void)state;
+    const v_image *v = &v_images[0];
+    fiie_image img = image_of(v->plain, v->width, v->height, FIIE_PIXEL_RGB8);
+    fiie_mask *m = mask_of(v);
+    fiie_key *k = key_of(v_ks_key);
+    uint8_t hdr[512];
+    size_t hlen;
+    assert_int_equal(fiie_encrypt(k, &img, m, NULL, hdr, sizeof hdr, &hlen), FIIE_OK);
+    uint8_t *enc = pixels_copy(&img);
+
+    /* the attacker's rewrite: algorithm 0, no tag, nonce zero */
+    uint8_t down[512];
+    size_t dlen = hlen - FIIE_TAG_BYTES;
+    memcpy(down, hdr, dlen);
+    down[5] = FIIE_ALG_PAPER;
+    memset(down + 16, 0, FIIE_NONCE_BYTES);
+    fiie_header_info info;
+    assert_int_equal(fiie_header_parse(&info, down, dlen), FIIE_OK);
+
+    fiie_decrypt_options d;
+    fiie_decrypt_options_init(&d);
+    assert_int_equal(fiie_decrypt(k, &img, down, dlen, &d), FIIE_E_MISMATCH);
+    assert_int_equal(fiie_decrypt(k, &img, down, dlen, NULL), FIIE_E_MISMATCH);
+    d.paper_x0 = v_paper_x0;
+    d.paper_mu = v_paper_mu;
+    assert_int_equal(fiie_decrypt(k, &img, down, dlen, &d), FIIE_E_INVALID_ARGUMENT);
+    assert_int_equal(fiie_decrypt(k, &img, hdr, hlen, &d), FIIE_E_INVALID_ARGUMENT);
+    assert_memory_equal(img.data, enc, image_bytes(&img));
+    /* a paper key without a key expects algorithm 0: a v1 header is refused */
+    assert_int_equal(fiie_decrypt(NULL, &img, hdr, hlen, &d), FIIE_E_MISMATCH);
+    assert_memory_equal(img.data, enc, image_bytes(&img));
+
+    /* algorithm 0 with a nonce, or with a KDF block: malformed */
+    down[16] = 1;
+    assert_int_equal(fiie_header_parse(&info, down, dlen), FIIE_E_HEADER);
+    assert_int_equal(fiie_decrypt(NULL, &img, down, dlen, &d), FIIE_E_HEADER);
+    down[16] = 0;
+    uint8_t kdf[512];
+    size_t klen = dlen + FIIE_HEADER_KDF_BYTES;
+    memcpy(kdf, down, FIIE_HEADER_FIXED_BYTES);
+    kdf[6] = 1; /* KDF block present */
+    memset(kdf + FIIE_HEADER_FIXED_BYTES, 0, FIIE_HEADER_KDF_BYTES);
+    kdf[FIIE_HEADER_FIXED_BYTES] = 1;
+    mem_store_le64(kdf + FIIE_HEADER_FIXED_BYTES + 4, 2);
+    mem_store_le64(kdf + FIIE_HEADER_FIXED_BYTES + 12, 65536);
+    memcpy(kdf + FIIE_HEADER_FIXED_BYTES + FIIE_HEADER_KDF_BYTES, down + FIIE_HEADER_FIXED_BYTES,
+           dlen - FIIE_HEADER_FIXED_BYTES);
+    assert_int_equal(fiie_header_parse(&info, kdf, klen), FIIE_E_HEADER);
+    kdf[5] = FIIE_ALG_V1; /* the same block is fine in a v1 header (with a tag) */
+    memset(kdf + klen, 0, FIIE_TAG_BYTES);
+    assert_int_equal(fiie_header_parse(&info, kdf, klen + FIIE_TAG_BYTES), FIIE_OK);
+
+    /* the untouched header still decrypts with the key alone */
+    assert_int_equal(fiie_decrypt(k, &img, hdr, hlen, NULL), FIIE_OK);
+    assert_memory_equal(img.data, v->plain, v->plain_len);
+    free(enc);
+    fiie_key_free(k);
+    fiie_mask_free(m);
+    free(img.data);
+}
+
+/* Issue 14: decryption reads the ciphertext twice (tag pass, decrypt
+ * pass). Pixels changed in between (a buffer another process writes) must
+ * give FIIE_E_AUTH, never a "verified" plaintext of other ciphertext, on
+ * one thread and on several. */
+static void flip_pixel(void *arg)
+{
+    uint8_t *p = arg;
+    *p ^= 0x40;
+}
+
+static void changed_between_passes(void **state)
+{
+    (void)state;
+    const uint32_t W = 1024, H = 1024; /* 3 MiB of stream: two parts */
+    fiie_image img = image_of(NULL, W, H, FIIE_PIXEL_RGB8);
+    uint8_t *plain = pixels_copy(&img);
+    fiie_mask *m = NULL;
+    assert_int_equal(fiie_mask_new(&m, W, H), FIIE_OK);
+    assert_int_equal(fiie_mask_add_region(m, FIIE_SHAPE_RECT, 0, 0, W, H), FIIE_OK);
+    fiie_key *k = key_of(v_ks_key);
+    uint8_t hdr[128];
+    size_t hlen;
+    assert_int_equal(fiie_encrypt(k, &img, m, NULL, hdr, sizeof hdr, &hlen), FIIE_OK);
+    uint8_t *enc = pixels_copy(&img);
+    const size_t where[] = {7, image_bytes(&img) - 2}; /* first and second part */
+    for (unsigned threads = 1; threads <= 2; threads++) {
+        fiie_decrypt_options o;
+        assert_int_equal(fiie_decrypt_options_init(&o), FIIE_OK);
+        o.threads = threads;
+        for (size_t i = 0; i < 2; i++) {
+            memcpy(img.data, enc, image_bytes(&img));
+            assert_int_equal(cipher_decrypt_hooked(cipher_lm_impl_best(), k, &img, hdr, hlen, &o,
+                                                   flip_pixel, img.data + where[i]),
+                             FIIE_E_AUTH);
+        }
+        memcpy(img.data, enc, image_bytes(&img));
+        assert_int_equal(cipher_decrypt_hooked(cipher_lm_impl_best(), k, &img, hdr, hlen, &o,
+                                               NULL, NULL),
+                         FIIE_OK);
+        assert_memory_equal(img.data, plain, image_bytes(&img));
+    }
+    free(enc);
+    free(plain);
+    fiie_key_free(k);
+    fiie_mask_free(m);
+    free(img.data);
+}
+
+/* ---- bounded work before the tag check (issue 14) ---------------------------- */
+
+static double seconds_now(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)t.tv_sec + (double)t.tv_nsec * 1e-9;
+}
+
+/* An algorithm-1 header written by hand from format.md section 6: n thin
+ * ellipses of full height, all distinct, and a random tag. */
+static uint8_t *thin_ellipses_header(uint32_t W, uint32_t H, uint32_t n, size_t *len)
+{
+    *len = FIIE_HEADER_FIXED_BYTES + FIIE_HEADER_REGION_BYTES * (size_t)n + FIIE_TAG_BYTES;
+    uint8_t *h = calloc(1, *len);
+    assert_non_null(h);
+    memcpy(h, "FIIE", 4);
+    h[4] = 1;
+    h[5] = FIIE_ALG_V1;
+    h[7] = 3;
+    mem_store_le32(h + 8, W);
+    mem_store_le32(h + 12, H);
+    randombytes_buf(h + 16, FIIE_NONCE_BYTES);
+    mem_store_le16(h + 40, (uint16_t)n);
+    uint8_t *r = h + FIIE_HEADER_FIXED_BYTES;
+    for (uint32_t i = 0; i < n; i++, r += FIIE_HEADER_REGION_BYTES) {
+        r[0] = FIIE_SHAPE_ELLIPSE;
+        mem_store_le32(r + 4, i % W);
+        mem_store_le32(r + 8, 0);
+        mem_store_le32(r + 12, 1 + i / W);
+        mem_store_le32(r + 16, H);
+    }
+    randombytes_buf(r, FIIE_TAG_BYTES);
+    return h;
+}
+
+/* The file of issue 14 (4096 x 65535 pixels, 65535 thin full-height
+ * ellipses, a random tag) kept fiie_decrypt busy for about 300 s before
+ * FIIE_E_AUTH. It must now be refused before any row is walked (the
+ * pixels are never read). */
+#if defined(__SANITIZE_THREAD__)
+#define SLOW_BUILD_FACTOR 20.0 /* ThreadSanitizer: everything 5-40x slower */
+#else
+#define SLOW_BUILD_FACTOR 1.0
+#endif
+
+static void hostile_region_list_fails_fast(void **state)
+{
+    (void)state;
+    const uint32_t W = 4096, rows[] = {65535, 1024};
+    fiie_key *k = key_of(v_ks_key);
+    for (size_t t = 0; t < 2; t++) {
+        uint32_t H = rows[t];
+        size_t bytes = (size_t)W * H * 3, hlen;
+        uint8_t *px = calloc(1, bytes); /* fresh zero pages: never touched */
+        assert_non_null(px);
+        fiie_image img;
+        assert_int_equal(fiie_image_wrap(&img, px, W, H, (size_t)W * 3, FIIE_PIXEL_RGB8),
+                         FIIE_OK);
+        uint8_t *h = thin_ellipses_header(W, H, FIIE_MAX_REGIONS, &hlen);
+        double t0 = seconds_now();
+        assert_int_equal(fiie_decrypt(k, &img, h, hlen, NULL), FIIE_E_TOO_LARGE);
+        fiie_mask *m = NULL;
+        uint64_t count;
+        assert_int_equal(fiie_mask_from_header(&m, h, hlen), FIIE_OK);
+        assert_int_equal(fiie_mask_pixel_count(m, &count), FIIE_E_TOO_LARGE);
+        /* encrypting with that mask is refused the same way */
+        uint8_t small[64];
+        size_t need;
+        assert_int_equal(fiie_encrypt(k, &img, m, NULL, small, 0, &need),
+                         FIIE_E_BUFFER_TOO_SMALL);
+        uint8_t *out = malloc(need);
+        assert_non_null(out);
+        assert_int_equal(fiie_encrypt(k, &img, m, NULL, out, need, &need), FIIE_E_TOO_LARGE);
+        double spent = seconds_now() - t0;
+        print_message("%ux%u, %u ellipses: refused in %.3f s\n", W, H, FIIE_MAX_REGIONS, spent);
+        assert_true(spent < 0.5 * SLOW_BUILD_FACTOR); /* was about 300 s */
+        free(out);
+        fiie_mask_free(m);
+        free(h);
+        free(px);
+    }
+    fiie_key_free(k);
 }
 
 int main(void)
@@ -1089,6 +1327,9 @@ int main(void)
         cmocka_unit_test(empty_stream_header),
         cmocka_unit_test(encrypt_bad_inputs),
         cmocka_unit_test(key_bad_inputs),
+        cmocka_unit_test(hostile_region_list_fails_fast),
+        cmocka_unit_test(no_downgrade_to_paper),
+        cmocka_unit_test(changed_between_passes),
     };
     return cmocka_run_group_tests_name("cipher", tests, NULL, NULL);
 }

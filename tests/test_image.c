@@ -688,6 +688,16 @@ static void save_png_atomically(void **state)
     struct stat st;
     assert_int_equal(stat(path, &st), 0);
     assert_int_equal(st.st_mode & 0777, 0640); /* 0666 & ~umask */
+    /* secret pixels (decrypted faces): owner only, also when replacing */
+    old_mask = umask(022);
+    assert_int_equal(fiie_image_save_png(&a, path, NULL, NULL, 0, FIIE_SAVE_PRIVATE), 0);
+    umask(old_mask);
+    assert_int_equal(stat(path, &st), 0);
+    assert_int_equal(st.st_mode & 0777, 0600);
+    assert_int_equal(fiie_image_save_png(&a, path, NULL, NULL, 0, FIIE_SAVE_PRIVATE |
+                                         FIIE_SAVE_NO_CLOBBER),
+                     FIIE_E_EXISTS);
+    assert_int_equal(fiie_image_save_png(&a, path, NULL, NULL, 0, 4u), FIIE_E_INVALID_ARGUMENT);
     fiie_image back;
     assert_int_equal(fiie_image_load(&back, path, NULL), 0);
     assert_same_pixels(&a, &back);
@@ -741,7 +751,7 @@ static void save_png_atomically(void **state)
     /* bad arguments */
     assert_int_equal(fiie_image_save_png(&a, NULL, NULL, NULL, 0, 0), FIIE_E_INVALID_ARGUMENT);
     assert_int_equal(fiie_image_save_png(&a, "", NULL, NULL, 0, 0), FIIE_E_INVALID_ARGUMENT);
-    assert_int_equal(fiie_image_save_png(&a, path2, NULL, NULL, 0, 2), FIIE_E_INVALID_ARGUMENT);
+    assert_int_equal(fiie_image_save_png(&a, path2, NULL, NULL, 0, 8), FIIE_E_INVALID_ARGUMENT);
     assert_int_equal(fiie_image_save_png(NULL, path2, NULL, NULL, 0, 0),
                      FIIE_E_INVALID_ARGUMENT);
     assert_int_equal(fiie_image_save_png(&a, tmpdir_file(&t, "x.png"), "bad", NULL, 0, 0),

@@ -454,7 +454,8 @@ static int child_write(int which, const char *path)
             return 101;
         /* many regions: a header of about 100 kB for the sidecar */
         for (int i = 0; i < 5000; i++)
-            fiie_mask_add_region(m, i & 1, i % 300, i % 200, 10, 10);
+            if (fiie_mask_add_region(m, i & 1, i % 300, i % 200, 10, 10))
+                return 101;
         if (fiie_encrypt(k, &img, m, NULL, h, FIIE_HEADER_MAX_BYTES, &len))
             return 102;
         rc = which == W_PROTECTED ? fiie_protected_png_save(&img, h, len, path, 0)
@@ -549,6 +550,45 @@ static void model_file_truncated(void **state)
     tmpdir_remove(&t);
 }
 
+/* Issue 14: caller-chosen nonces and salts (known-answer tests) are out of
+ * reach of ordinary callers: the installed library refuses them unless it
+ * was built with -Dtest_hooks=true (FIIE_LIB_TEST_HOOKS tells this test
+ * which build it runs against). */
+static void fixed_nonce_and_salt_need_test_build(void **state)
+{
+    (void)state;
+    const int expect = FIIE_LIB_TEST_HOOKS ? FIIE_OK : FIIE_E_UNSUPPORTED;
+    fiie_kdf_params p;
+    assert_int_equal(fiie_kdf_params_init(&p), FIIE_OK);
+    p.opslimit = 1;
+    p.memlimit = 8192;
+    p.flags = FIIE_KDF_FIXED_SALT;
+    fiie_key *k = NULL;
+    assert_int_equal(fiie_key_from_passphrase(&k, "pw", 2, &p), expect);
+    fiie_key_free(k);
+    assert_int_equal(fiie_key_generate(&k), FIIE_OK);
+    uint8_t px[4 * 4 * 3] = {1, 2, 3};
+    fiie_image img;
+    assert_int_equal(fiie_image_wrap(&img, px, 4, 4, 12, FIIE_PIXEL_RGB8), FIIE_OK);
+    fiie_mask *m = NULL;
+    assert_int_equal(fiie_mask_new(&m, 4, 4), FIIE_OK);
+    assert_int_equal(fiie_mask_add_region(m, FIIE_SHAPE_RECT, 0, 0, 4, 4), FIIE_OK);
+    fiie_encrypt_options o;
+    assert_int_equal(fiie_encrypt_options_init(&o), FIIE_OK);
+    o.flags = FIIE_ENCRYPT_FIXED_NONCE;
+    uint8_t h[FIIE_HEADER_FIXED_BYTES + FIIE_HEADER_REGION_BYTES + FIIE_TAG_BYTES];
+    size_t hlen;
+    uint8_t before[sizeof px];
+    memcpy(before, px, sizeof px);
+    assert_int_equal(fiie_encrypt(k, &img, m, &o, h, sizeof h, &hlen), expect);
+    if (expect != FIIE_OK)
+        assert_memory_equal(px, before, sizeof px); /* image untouched */
+    o.flags = 0;
+    assert_int_equal(fiie_encrypt(k, &img, m, &o, h, sizeof h, &hlen), FIIE_OK);
+    fiie_mask_free(m);
+    fiie_key_free(k);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -562,6 +602,7 @@ int main(void)
         cmocka_unit_test(output_directory_not_writable),
         cmocka_unit_test(disk_full_write_fails_cleanly),
         cmocka_unit_test(model_file_truncated),
+        cmocka_unit_test(fixed_nonce_and_salt_need_test_build),
     };
     return cmocka_run_group_tests_name("robustness", tests, NULL, NULL);
 }

@@ -127,6 +127,9 @@ int image_stb_inflate(const uint8_t *in, int in_size, uint8_t *out, int cap);
  * NULL on failure. */
 uint8_t *image_stb_encode_png(const uint8_t *pixels, int stride, int width, int height,
                              int channels, int *out_size);
+/* Wipe and release a buffer of image_stb_encode_png() (all of its block:
+ * stb's output may be shorter than what it allocated). */
+void image_stb_free(void *p);
 
 /* ---- crc32.c --------------------------------------------------------------- */
 /* CRC-32 of ISO 3309 / ITU-T V.42 (the PNG and zlib polynomial). */

@@ -69,7 +69,7 @@ int fiie_image_encode_png(const fiie_image *img, const char *chunk_type,
     uint8_t *png = NULL;
     int png_size = 0;
     if ((rc = encode_pixels(img, &png, &png_size)) < 0) {
-        free(png);
+        image_stb_free(png);
         return rc;
     }
     if (chunk_type == NULL) {
@@ -81,12 +81,12 @@ int fiie_image_encode_png(const fiie_image *img, const char *chunk_type,
      * whenever size_t has 32 or more bits, which POSIX guarantees. */
     size_t total = (size_t)png_size + 12 + chunk_size;
     if (total < chunk_size) {
-        free(png);
+        image_stb_free(png);
         return FIIE_E_TOO_LARGE;
     }
     uint8_t *buf = malloc(total);
     if (buf == NULL) {
-        free(png);
+        image_stb_free(png);
         return FIIE_E_NO_MEMORY;
     }
     uint8_t *p = buf;
@@ -99,7 +99,7 @@ int fiie_image_encode_png(const fiie_image *img, const char *chunk_type,
     mem_store_be32(p + 8 + chunk_size, image_crc32(p + 4, chunk_size + 4));
     p += 12 + chunk_size;
     memcpy(p, png + IHDR_END, (size_t)png_size - IHDR_END);
-    free(png);
+    image_stb_free(png);
     *out = buf;
     *out_size = total;
     return 0;
@@ -108,15 +108,18 @@ int fiie_image_encode_png(const fiie_image *img, const char *chunk_type,
 int fiie_image_save_png(const fiie_image *img, const char *path, const char *chunk_type,
                         const void *chunk_data, size_t chunk_size, unsigned flags)
 {
-    if (path == NULL || path[0] == '\0' || (flags & ~FIIE_SAVE_NO_CLOBBER) != 0)
+    if (path == NULL || path[0] == '\0' ||
+        (flags & ~(FIIE_SAVE_NO_CLOBBER | FIIE_SAVE_PRIVATE)) != 0)
         return FIIE_E_INVALID_ARGUMENT;
     uint8_t *png = NULL;
     size_t size = 0;
     int rc = fiie_image_encode_png(img, chunk_type, chunk_data, chunk_size, &png, &size);
     if (rc < 0)
         return rc;
-    rc = fiie_file_write_atomic(path, png, size,
-                                (flags & FIIE_SAVE_NO_CLOBBER) ? FIIE_FILE_NO_CLOBBER : 0u);
-    free(png);
+    unsigned fflags = ((flags & FIIE_SAVE_NO_CLOBBER) ? FIIE_FILE_NO_CLOBBER : 0u) |
+                      ((flags & FIIE_SAVE_PRIVATE) ? FIIE_FILE_PRIVATE : 0u);
+    rc = fiie_file_write_atomic(path, png, size, fflags);
+    common_wipe(png, size); /* the pixels, compressed */
+    image_stb_free(png);
     return rc;
 }

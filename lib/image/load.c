@@ -192,7 +192,8 @@ static int load(fiie_image *out, const uint8_t *d, size_t n, const load_settings
     if (px == NULL)
         return FIIE_E_IMAGE_FORMAT; /* stb gives no reason; corrupt data is likeliest */
     if ((uint32_t)w != pr.width || (uint32_t)h != pr.height) {
-        free(px); /* stb disagreeing with its own header parse: corrupt */
+        common_free_wiped(px, (size_t)w * (size_t)h * (size_t)channels);
+        /* stb disagreeing with its own header parse: corrupt */
         return FIIE_E_IMAGE_FORMAT;
     }
     image_adopt(out, px, (uint32_t)w, (uint32_t)h,
@@ -234,6 +235,6 @@ int fiie_image_load(fiie_image *out, const char *path, const fiie_load_options *
     if ((rc = common_read_file(path, COMMON_MAX_IMAGE_FILE_BYTES, &buf, &size)) < 0)
         return rc;
     rc = size == 0 ? FIIE_E_IMAGE_FORMAT : load(out, buf, size, &s);
-    free(buf);
+    common_free_wiped(buf, size); /* a compressed copy of the pixels */
     return rc;
 }

@@ -185,8 +185,8 @@ int image_png_check_data_size(const uint8_t *png, size_t size, const image_png_h
     uint8_t *z = malloc(zsize);
     uint8_t *out = malloc((size_t)want + 1);
     if (z == NULL || out == NULL) {
-        free(z);
-        free(out);
+        common_free_wiped(z, zsize);
+        common_free_wiped(out, (size_t)want + 1);
         return FIIE_E_NO_MEMORY;
     }
     size_t at = 0;
@@ -198,8 +198,8 @@ int image_png_check_data_size(const uint8_t *png, size_t size, const image_png_h
         }
     /* One spare byte: a stream that fills it has surplus data. */
     int got = image_stb_inflate(z, (int)zsize, out, (int)want + 1);
-    free(z);
-    free(out);
+    common_free_wiped(z, zsize); /* compressed and raw scanlines: pixels */
+    common_free_wiped(out, (size_t)want + 1);
     return got >= 0 && (uint64_t)got == want ? 0 : FIIE_E_IMAGE_FORMAT;
 }
 

@@ -9,8 +9,52 @@
  * defaults and are never written: changing them at run time would be
  * process-wide mutable state. */
 #include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+#if defined(__GLIBC__) || defined(__linux__)
+#include <malloc.h> /* malloc_usable_size */
+#define STB_HAVE_USABLE_SIZE 1
+#endif
 
+#include "common/common.h"
 #include "image/codec.h"
+
+/* stb's working buffers hold pixels (inflated scanlines, filtered rows,
+ * the compressed output): every one is wiped before it goes back to the
+ * allocator. Its realloc calls pass the old size; its frees do not, so the
+ * usable size of the block is asked for (it is at least what was asked). */
+static void *stb_alloc(size_t n)
+{
+    return malloc(n);
+}
+
+static void *stb_realloc_wiped(void *p, size_t old_size, size_t new_size)
+{
+    void *q = malloc(new_size ? new_size : 1);
+    if (q == NULL)
+        return NULL; /* p stays valid, as after a failed realloc() */
+    if (p != NULL) {
+        memcpy(q, p, old_size < new_size ? old_size : new_size);
+        common_free_wiped(p, old_size);
+    }
+    return q;
+}
+
+static void stb_free_wiped(void *p)
+{
+#ifdef STB_HAVE_USABLE_SIZE
+    if (p != NULL)
+        common_wipe(p, malloc_usable_size(p));
+#endif
+    free(p);
+}
+
+#define STBI_MALLOC(n) stb_alloc(n)
+#define STBI_REALLOC_SIZED(p, old_size, new_size) stb_realloc_wiped(p, old_size, new_size)
+#define STBI_FREE(p) stb_free_wiped(p)
+#define STBIW_MALLOC(n) stb_alloc(n)
+#define STBIW_REALLOC_SIZED(p, old_size, new_size) stb_realloc_wiped(p, old_size, new_size)
+#define STBIW_FREE(p) stb_free_wiped(p)
 
 #define STB_IMAGE_STATIC
 #define STB_IMAGE_IMPLEMENTATION
@@ -66,4 +110,9 @@ uint8_t *image_stb_encode_png(const uint8_t *pixels, int stride, int width, int 
                              int channels, int *out_size)
 {
     return stbi_write_png_to_mem(pixels, stride, width, height, channels, out_size);
+}
+
+void image_stb_free(void *p)
+{
+    stb_free_wiped(p);
 }
