@@ -119,6 +119,8 @@ def _parser():
         where.add_argument("--local", type=_positive, metavar="N",
                            help="start a local cluster of N worker processes (default: one "
                                 "per CPU)")
+        g.add_argument("--connect-timeout", type=float, default=30, metavar="S",
+                       help="give up reaching the scheduler after S seconds (default 30)")
         g.add_argument("--batch-size", type=_positive, default=1, metavar="N",
                        help="files per task (default 1)")
         g.add_argument("--tls-ca-file", metavar="F", help="CA certificate (PEM)")
@@ -228,7 +230,7 @@ def main(argv=None):
     if args.scheduler and args.scheduler.startswith("tls://") and sec is None:
         return usage("a tls:// scheduler needs --tls-ca-file, --tls-cert and --tls-key")
     try:
-        client, cluster = connect(args.scheduler, args.local, sec)
+        client, cluster = connect(args.scheduler, args.local, sec, args.connect_timeout)
     except (OSError, ValueError, TimeoutError) as e:
         sys.stderr.write("%s: cannot reach the cluster: %s\n" % (prog, e))
         return B.EXIT_FAIL
