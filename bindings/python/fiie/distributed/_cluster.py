@@ -44,7 +44,7 @@ def connect(scheduler=None, local=None, sec=None, timeout=30):
     if sec is not None:
         kwargs.update(security=sec, protocol="tls://")
     cluster = distributed.LocalCluster(n_workers=n, threads_per_worker=1, processes=True,
-                                       host="127.0.0.1", dashboard_address=None, **kwargs)
+                                       host="127.0.0.1", dashboard_address="127.0.0.1:0", **kwargs)
     try:
         client = distributed.Client(cluster, security=sec, timeout=timeout)
     except BaseException:

@@ -31,13 +31,15 @@ DATA = pathlib.Path(os.environ.get("FIIE_TEST_DATA", HERE.parents[3] / "tests" /
 
 needs_dask = unittest.skipIf(distributed is None, "python3-distributed not installed")
 
-faulthandler.dump_traceback_later(200, exit=True)  # under meson's 300 s
+#: Longest a test may take (seconds) before its stacks are dumped and the
+#: run ends; sanitizer builds scale it like meson's timeout.
+TEST_SECONDS = 120 * float(os.environ.get("FIIE_TEST_TIMEOUT_SCALE", "1"))
 
 
 def local_cluster(n=2, **kw):
     """n worker processes, one thread each, loopback only, no dashboard."""
     return LocalCluster(n_workers=n, threads_per_worker=1, processes=True, host="127.0.0.1",
-                        dashboard_address=None, silence_logs=50, **kw)
+                        dashboard_address="127.0.0.1:0", silence_logs=50, **kw)
 
 
 def crop_to_png(img, box, path):
@@ -97,14 +99,23 @@ def leftovers(root):
     return [p for p in pathlib.Path(root).rglob("*") if p.name.endswith(".tmp")]
 
 
+def bound(test):
+    """End the whole run with the stacks of every thread if ``test``
+    takes longer than TEST_SECONDS (a hung cluster never hangs CI)."""
+    faulthandler.dump_traceback_later(TEST_SECONDS, exit=True)
+    test.addCleanup(faulthandler.cancel_dump_traceback_later)
+
+
 class ClusterCase(unittest.TestCase):
     n_workers = 2
 
     @classmethod
     def setUpClass(cls):
+        faulthandler.dump_traceback_later(TEST_SECONDS, exit=True)
         cls.cluster = local_cluster(cls.n_workers)
         cls.client = Client(cls.cluster, timeout=60)
         cls.client.wait_for_workers(cls.n_workers, timeout=60)
+        faulthandler.cancel_dump_traceback_later()
 
     @classmethod
     def tearDownClass(cls):
@@ -112,6 +123,7 @@ class ClusterCase(unittest.TestCase):
         cls.cluster.close()
 
     def setUp(self):
+        bound(self)
         self.tmp = tempfile.TemporaryDirectory()
         self.d = pathlib.Path(self.tmp.name)
         self.key = os.urandom(32)
@@ -364,6 +376,7 @@ def make_certificates(d, name="fiie-test"):
 @needs_dask
 class TestTLS(unittest.TestCase):
     def test_tls_cluster(self):
+        bound(self)
         with tempfile.TemporaryDirectory() as t:
             d = pathlib.Path(t)
             certs = make_certificates(d)

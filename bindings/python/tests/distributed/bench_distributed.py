@@ -1,0 +1,153 @@
+"""Throughput of fiie.distributed on this machine (asserts nothing).
+
+Protects the same generated folder (640x480 crops of the composed test
+photo, several faces each) in rounds, each round running, one after the
+other:
+  - serial: the task function in this process, no Dask (the peer);
+  - 1 worker / 2 workers: fiie.distributed.encrypt on local clusters of
+    one and of two worker processes (one thread each);
+and the same three with --regions (no detection: a cheap task, where the
+scheduler's cost shows). Medians over the rounds; scheduler overhead per
+file = (1-worker time - serial time) / files. Also the bare Dask cost of
+an empty task, and the bytes read and written per file.
+
+    meson test -C build --benchmark distributed
+    # or: FIIE_LIBRARY=build/lib/libfiie.so.1 PYTHONPATH=bindings/python \\
+    #     python3 bindings/python/tests/distributed/bench_distributed.py --files 48
+"""
+
+import argparse
+import json
+import os
+import pathlib
+import shutil
+import statistics
+import sys
+import tempfile
+import time
+
+HERE = pathlib.Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+
+import fiie  # noqa: E402
+import fiie.distributed as fd  # noqa: E402
+from fiie.distributed import _tasks  # noqa: E402
+from test_cluster import crop_to_png, local_cluster, write_key, DATA  # noqa: E402
+
+
+def make_folder(root, n):
+    """n 640x480 crops at different offsets of faces_1280x720.png."""
+    root.mkdir(parents=True)
+    with fiie.Image.open(DATA / "images" / "faces_1280x720.png") as img:
+        for i in range(n):
+            x = (i * 97) % (img.width - 640)
+            y = (i * 53) % (img.height - 480)
+            crop_to_png(img, (x, y, 640, 480), root / ("p%03d.png" % i))
+    return sorted(root.iterdir())
+
+
+def noop(i):
+    return i
+
+
+def timed(fn):
+    t = time.perf_counter()
+    out = fn()
+    return time.perf_counter() - t, out
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--files", type=int, default=48)
+    ap.add_argument("--rounds", type=int, default=3)
+    args = ap.parse_args()
+    from distributed import Client
+
+    with tempfile.TemporaryDirectory() as t:
+        d = pathlib.Path(t)
+        files = make_folder(d / "in", args.files)
+        key_file = write_key(d / "k.key", os.urandom(32))
+        n = len(files)
+        regions = [("ellipse", 200, 120, 180, 220)]
+        settings = {
+            "detect": _tasks.Settings("encrypt", key_file=key_file,
+                                      detector=_tasks.detector_settings()),
+            "regions": _tasks.Settings("encrypt", key_file=key_file,
+                                       regions=tuple(regions)),
+        }
+        clusters = {w: local_cluster(w) for w in (1, 2)}
+        clients = {w: Client(c, timeout=60) for w, c in clusters.items()}
+        for w, c in clients.items():
+            c.wait_for_workers(w, timeout=60)
+        times = {}
+        out = d / "out"
+
+        def fresh():
+            shutil.rmtree(out, ignore_errors=True)
+            return str(out)
+
+        def serial(mode):
+            s = settings[mode]
+            s.run_id = "bench"
+            o = fresh()
+            jobs = [(i, str(p), os.path.join(o, p.stem + "_fiie.png"), str(p), "")
+                    for i, p in enumerate(files)]
+            res = _tasks.run_batch(s, jobs)
+            assert all(r.status == "ok" for r in res), [r.message for r in res]
+
+        def cluster(mode, w):
+            kw = {"regions": regions} if mode == "regions" else {}
+            s = fd.encrypt([str(d / "in")], recursive=True, out_dir=fresh(), key_file=key_file,
+                           client=clients[w], **kw)
+            assert s.counts["ok"] == n, s.counts
+
+        # Warm-up: models, detectors and keys loaded everywhere.
+        for mode in settings:
+            serial(mode)
+            for w in clients:
+                cluster(mode, w)
+        load_before = os.getloadavg()
+        for _ in range(args.rounds):
+            for mode in settings:
+                for name, fn in (("serial", lambda: serial(mode)),
+                                 ("1 worker", lambda: cluster(mode, 1)),
+                                 ("2 workers", lambda: cluster(mode, 2))):
+                    times.setdefault((mode, name), []).append(timed(fn)[0])
+            # Dask alone: empty tasks through one worker.
+            dt, futs = timed(lambda: clients[1].gather(clients[1].map(noop, range(n), pure=False)))
+            times.setdefault(("noop", "1 worker"), []).append(dt)
+        load_after = os.getloadavg()
+        in_bytes = sum(p.stat().st_size for p in files)
+        cluster("detect", 2)
+        out_bytes = sum(p.stat().st_size for p in out.rglob("*.png"))
+        for c in clients.values():
+            c.close()
+        for c in clusters.values():
+            c.close()
+
+    med = {k: statistics.median(v) for k, v in times.items()}
+    report = {"files": n, "rounds": args.rounds, "cpus": os.cpu_count(),
+              "load_avg_before": load_before, "load_avg_after": load_after,
+              "bytes_read_per_file": in_bytes // n, "bytes_written_per_file": out_bytes // n,
+              "noop_task_ms": 1e3 * med[("noop", "1 worker")] / n}
+    for mode in settings:
+        row = {}
+        for name in ("serial", "1 worker", "2 workers"):
+            row[name + " files/s"] = n / med[(mode, name)]
+            row[name + " all s"] = times[(mode, name)]
+        row["speedup 2/1 workers"] = med[(mode, "1 worker")] / med[(mode, "2 workers")]
+        row["overhead ms/file"] = 1e3 * (med[(mode, "1 worker")] - med[(mode, "serial")]) / n
+        row["serial ms/file"] = 1e3 * med[(mode, "serial")] / n
+        report[mode] = row
+    print(json.dumps(report, indent=1))
+    for mode in settings:
+        r = report[mode]
+        print("%-8s serial %6.2f files/s | 1 worker %6.2f | 2 workers %6.2f | 2/1 = %.2fx | "
+              "overhead %.1f ms/file" % (mode, r["serial files/s"], r["1 worker files/s"],
+                                         r["2 workers files/s"], r["speedup 2/1 workers"],
+                                         r["overhead ms/file"]))
+    print("empty Dask task: %.2f ms each (1 worker)" % report["noop_task_ms"])
+
+
+if __name__ == "__main__":
+    main()
