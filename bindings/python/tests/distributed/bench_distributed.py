@@ -56,6 +56,11 @@ def timed(fn):
     return time.perf_counter() - t, out
 
 
+def cpu_seconds(client):
+    """CPU time used so far by the client's worker processes."""
+    return sum(client.run(time.process_time).values()) if client else time.process_time()
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--files", type=int, default=48)
@@ -80,6 +85,7 @@ def main():
         for w, c in clients.items():
             c.wait_for_workers(w, timeout=60)
         times = {}
+        cpu = {}
         out = d / "out"
 
         def fresh():
@@ -109,10 +115,12 @@ def main():
         load_before = os.getloadavg()
         for _ in range(args.rounds):
             for mode in settings:
-                for name, fn in (("serial", lambda: serial(mode)),
-                                 ("1 worker", lambda: cluster(mode, 1)),
-                                 ("2 workers", lambda: cluster(mode, 2))):
+                for name, fn, client in (("serial", lambda: serial(mode), None),
+                                         ("1 worker", lambda: cluster(mode, 1), clients[1]),
+                                         ("2 workers", lambda: cluster(mode, 2), clients[2])):
+                    c0 = cpu_seconds(client)
                     times.setdefault((mode, name), []).append(timed(fn)[0])
+                    cpu.setdefault((mode, name), []).append(cpu_seconds(client) - c0)
             # Dask alone: empty tasks through one worker.
             dt, futs = timed(lambda: clients[1].gather(clients[1].map(noop, range(n), pure=False)))
             times.setdefault(("noop", "1 worker"), []).append(dt)
@@ -135,6 +143,7 @@ def main():
         for name in ("serial", "1 worker", "2 workers"):
             row[name + " files/s"] = n / med[(mode, name)]
             row[name + " all s"] = times[(mode, name)]
+            row[name + " cpu ms/file"] = 1e3 * statistics.median(cpu[(mode, name)]) / n
         row["speedup 2/1 workers"] = med[(mode, "1 worker")] / med[(mode, "2 workers")]
         row["overhead ms/file"] = 1e3 * (med[(mode, "1 worker")] - med[(mode, "serial")]) / n
         row["serial ms/file"] = 1e3 * med[(mode, "serial")] / n
@@ -143,9 +152,10 @@ def main():
     for mode in settings:
         r = report[mode]
         print("%-8s serial %6.2f files/s | 1 worker %6.2f | 2 workers %6.2f | 2/1 = %.2fx | "
-              "overhead %.1f ms/file" % (mode, r["serial files/s"], r["1 worker files/s"],
-                                         r["2 workers files/s"], r["speedup 2/1 workers"],
-                                         r["overhead ms/file"]))
+              "overhead %.1f ms/file | worker CPU %.1f / %.1f ms/file"
+              % (mode, r["serial files/s"], r["1 worker files/s"], r["2 workers files/s"],
+                 r["speedup 2/1 workers"], r["overhead ms/file"], r["1 worker cpu ms/file"],
+                 r["2 workers cpu ms/file"]))
     print("empty Dask task: %.2f ms each (1 worker)" % report["noop_task_ms"])
 
 
