@@ -227,6 +227,45 @@ class TestWriting(unittest.TestCase):
             self.assertEqual(os.listdir(d), ["file"])
 
 
+@unittest.skipUnless(os.environ.get("FIIE_CLI"), "FIIE_CLI (the fiie tool) not given")
+class TestAgainstTheCli(unittest.TestCase):
+    """fiie.batch and `fiie encrypt -r` take the same inputs in the same
+    order and name the same outputs. (Decrypt names and the skip
+    statuses of issue 11 join this check when the tool has them.)"""
+
+    def test_walk_order_and_output_names_match_the_tool(self):
+        import subprocess
+        import fiie
+        with tempfile.TemporaryDirectory() as d:
+            root = os.path.join(d, "in")
+            names = ("b.png", "B.JPG", "a/z.bmp", "a/c.tga", "n.txt", "x_fiie.png", "a/d.jpeg",
+                     "\u00e9t\u00e9.png", "a.b.png", "dup.jpg", "dup.png", "deep/er/f.PNG",
+                     ".hidden.png")
+            for name in names:
+                path = os.path.join(root, name)
+                os.makedirs(os.path.dirname(path), exist_ok=True)
+                with fiie.Image.new(8, 8) as img:  # stb reads by content, not name
+                    img.save_png(path)
+            os.symlink(os.path.join(root, "a"), os.path.join(root, "a_link"))
+            key = os.path.join(d, "k.key")
+            with open(key, "w") as f:
+                f.write("11" * 32 + "\n")
+            os.chmod(key, 0o600)
+            out = os.path.join(d, "out")
+            planner = B.Planner("encrypt", out_dir=out, several_inputs=False)
+            ours = [planner.plan(i) for i in B.walk([root], command="encrypt", recursive=True,
+                                                    out_dir=out)]
+            p = subprocess.run([os.environ["FIIE_CLI"], "encrypt", "-r", root, "--out-dir", out,
+                                "-k", key, "--regions", "rect:0,0,4,4", "--json", "-q"],
+                               capture_output=True, text=True, timeout=120)
+            cli = json.loads(p.stdout)["files"]
+            self.assertEqual([f["input"] for f in cli], [x.item.path for x in ours])
+            self.assertEqual([f["output"] for f in cli],
+                             [x.output if x.status is None else None for x in ours])
+            self.assertEqual([f["status"] == "error" for f in cli],
+                             [x.status == B.ERROR for x in ours])
+
+
 class TestRegions(unittest.TestCase):
     def test_parse(self):
         self.assertEqual(parse_regions("rect:1,-2,3,4; ellipse:0,0,5,6"),

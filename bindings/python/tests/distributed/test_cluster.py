@@ -219,6 +219,27 @@ class TestFolders(ClusterCase):
         self.assertEqual((s.counts[B.AUTH_FAILED], s.exit_status), (3, B.EXIT_AUTH))
         self.assertFalse((self.d / "dec").exists() and any((self.d / "dec").rglob("*.png")))
 
+    def test_sidecar_restores_a_resaved_output(self):
+        src = self.d / "src"
+        paths = make_folder(src, n_faces=2, no_face=False)
+        out = self.d / "out"
+        s = fd.encrypt([str(src)], recursive=True, out_dir=str(out), key_file=self.key_file,
+                       sidecar=True, client=self.client)
+        self.assertEqual(s.counts[B.OK], 2)
+        sidecars = sorted(p.name for p in out.rglob("*.fiie"))
+        self.assertEqual(sidecars, ["face00_fiie.fiie", "face01_fiie.fiie"])
+        # Another program re-saves the outputs: the fiIE chunk is gone.
+        for p in out.rglob("*_fiie.png"):
+            with fiie.Image.open(p) as img:
+                img.save_png(p, overwrite=True)
+            with self.assertRaises(fiie.NotFoundError):
+                fiie.read_png_chunk(p, "fiIE")
+        s = fd.decrypt([str(out)], recursive=True, out_dir=str(self.d / "dec"),
+                       key_file=self.key_file, client=self.client)
+        self.assertEqual(s.counts[B.OK], 2)
+        for p in paths:
+            self.assertTrue(same_pixels(p, self.d / "dec" / p.relative_to(src)))
+
     def test_no_key_material_travels(self):
         from fiie_test_plugins import CaptureScheduler, CaptureWorker
         self.client.register_scheduler_plugin(CaptureScheduler(), name="fiie-test-capture")
@@ -289,10 +310,32 @@ class TestFolders(ClusterCase):
         self.assertEqual(doc["summary"]["no_face"], 1)
         self.assertEqual(doc["exit_status"], B.EXIT_NOFACE)
         self.assertIn("3 done", p.stderr)
-        # a re-run: everything written is skipped, exit 2 for the faceless one only
-        p = subprocess.run(cmd, capture_output=True, text=True, timeout=120, env=env)
+        # a re-run: everything written is skipped, exit 2 for the faceless
+        # one only; on a terminal, a progress line
+        import pty
+        master, slave = pty.openpty()
+        try:
+            p = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=slave, text=True,
+                               timeout=120, env=env)
+            os.close(slave)
+            slave = None
+            terminal = b""
+            while True:
+                try:
+                    chunk = os.read(master, 4096)
+                except OSError:  # EIO: the other side is closed
+                    break
+                if not chunk:
+                    break
+                terminal += chunk
+        finally:
+            os.close(master)
+            if slave is not None:
+                os.close(slave)
         doc = json.loads(p.stdout)
         self.assertEqual((doc["summary"]["skipped"], doc["summary"]["ok"]), (3, 0))
+        self.assertRegex(terminal.decode(), r"\r\d+ files: 0 done, \d skipped, \d failed, "
+                                            r"[0-9.]+ files/s")
         # usage errors: 64
         p = subprocess.run(cmd[:4] + ["--local", "0", "-k", self.key_file], capture_output=True,
                            text=True, timeout=60, env=env)
