@@ -149,14 +149,26 @@ class _Run:
         batch = []
         exhausted = False
 
+        batches = []          # made since the last submission
+
+        def close_batch():
+            if batch:
+                batches.append(list(batch))
+                batch.clear()
+
         def submit():
-            if not batch:
+            # One message to the scheduler for all the tasks made since
+            # the last one (a submit() per task costs the client more).
+            close_batch()
+            if not batches:
                 return
-            key = "fiie-%s-%s-%d" % (s.command, s.run_id, batch[0][0])
-            fut = self.client.submit(_tasks.run_batch, s, list(batch), key=key, pure=False)
-            jobs_of[fut.key] = list(batch)
-            ac.add(fut)
-            batch.clear()
+            keys = ["fiie-%s-%s-%d" % (s.command, s.run_id, b[0][0]) for b in batches]
+            futs = self.client.map(_tasks.run_batch, [s] * len(batches), batches, key=keys,
+                                   pure=False)
+            for fut, b in zip(futs, batches):
+                jobs_of[fut.key] = b
+                ac.add(fut)
+            batches.clear()
 
         while True:
             # Plan and submit while the window has room.
@@ -177,22 +189,27 @@ class _Run:
                 batch.append((it.index, os.path.abspath(it.path), os.path.abspath(plan.output),
                               it.path, shown_out))
                 if len(batch) >= self.batch_size:
-                    submit()
+                    close_batch()
             submit()
             if ac.is_empty() and exhausted:
                 break
             if ac.is_empty():
                 continue
-            fut = next(ac)
-            jobs = jobs_of.pop(fut.key)
-            if fut.status == "finished":
-                for r in fut.result():
+            # Whatever finished meanwhile, its results fetched in one go.
+            done = ac.next_batch(block=True)
+            ok = [f for f in done if f.status == "finished"]
+            for fut, results in zip(ok, self.client.gather(ok) if ok else ()):
+                jobs_of.pop(fut.key)
+                for r in results:
                     ready[r.index] = r
-            else:
+            for fut in done:
+                if fut.key not in jobs_of:
+                    continue
                 err = _task_error(fut)
-                for index, _, _, shown_in, shown_out in jobs:
+                for index, _, _, shown_in, shown_out in jobs_of.pop(fut.key):
                     ready[index] = B.Result(index, shown_in, shown_out, B.ERROR, message=err)
-            fut.release()
+            for fut in done:
+                fut.release()
             self._emit(ready)
         self._emit(ready)
         _tasks.sweep_temps(self.out_dirs, s.run_id)
