@@ -344,6 +344,7 @@ class Summary:
         self.command = command
         self.counts = dict.fromkeys(STATUSES, 0)
         self.faces = 0
+        self.ok_faces = 0   # faces of the files done (the closing line's count)
         self.pixels = 0
         self.input_errors = 0
 
@@ -354,6 +355,8 @@ class Summary:
     def add(self, result):
         self.counts[result.status] += 1
         self.faces += result.faces
+        if result.status == OK:
+            self.ok_faces += result.faces
         self.pixels += result.pixels
 
     @property
@@ -378,4 +381,4 @@ class Summary:
             return head + "%d restored, %d authentication failure%s, %s" % (
                 c[OK], a, "" if a == 1 else "s", tail)
         return head + "%d done (%d face%s), %d without faces, %s" % (
-            c[OK], self.faces, "" if self.faces == 1 else "s", c[NO_FACE], tail)
+            c[OK], self.ok_faces, "" if self.ok_faces == 1 else "s", c[NO_FACE], tail)

@@ -158,11 +158,11 @@ class TestSummary(unittest.TestCase):
         self.assertEqual(s.exit_status, B.EXIT_NOFACE)
         s.add(B.Result(3, "d.png", "o/d_fiie.png", B.AUTH_FAILED))
         self.assertEqual(s.exit_status, B.EXIT_AUTH)
-        s.add(B.Result(4, "e.png", "o/e_fiie.png", B.ERROR, message="cannot read image"))
+        s.add(B.Result(4, "e.png", "o/e_fiie.png", B.ERROR, 5, message="cannot write"))
         self.assertEqual(s.exit_status, B.EXIT_FAIL)
         self.assertEqual(s.summary_json(), {
             "files": 5, "ok": 1, "skipped": 1, "no_face": 1, "auth_failed": 1, "failed": 1,
-            "input_errors": 0, "faces": 2, "protected_pixels": 100})
+            "input_errors": 0, "faces": 7, "protected_pixels": 100})
         self.assertEqual(B.Result(0, "b", "o", B.SKIPPED, message="m").file_json(),
                          {"input": "b", "output": "o", "status": "skipped", "faces": 0,
                           "protected_pixels": 0, "note": "m"})
