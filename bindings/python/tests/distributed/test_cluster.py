@@ -218,6 +218,15 @@ class TestFolders(ClusterCase):
                        client=self.client)
         self.assertEqual((s.counts[B.AUTH_FAILED], s.exit_status), (3, B.EXIT_AUTH))
         self.assertFalse((self.d / "dec").exists() and any((self.d / "dec").rglob("*.png")))
+        # a passphrase for key-file images: says so, and what to pass
+        pw = self.d / "pw.txt"
+        pw.write_text("not the key\n")
+        seen = []
+        s = fd.decrypt([str(out)], recursive=True, out_dir=str(self.d / "dec"),
+                       passphrase_file=str(pw), client=self.client, on_result=seen.append)
+        self.assertEqual((s.counts[B.ERROR], s.exit_status), (3, B.EXIT_FAIL))
+        self.assertTrue(all("protected with a key file, not a passphrase (use --key-file)"
+                            in r.message for r in seen), [r.message for r in seen])
 
     def test_sidecar_restores_a_resaved_output(self):
         src = self.d / "src"
