@@ -91,8 +91,12 @@ def run(settings, inputs, *, out_dir=None, recursive=False, suffix=None, client=
         raise ValueError("batch_size must be >= 1, got %r" % (batch_size,))
     if suffix is not None and (not suffix or "/" in suffix):
         raise ValueError("suffix must be non-empty and contain no '/'")
-    if out_dir is not None and os.path.exists(out_dir) and not os.path.isdir(out_dir):
-        raise ValueError("out_dir %s is not a directory" % out_dir)
+    if out_dir is not None:
+        if os.path.exists(out_dir) and not os.path.isdir(out_dir):
+            raise ValueError("out_dir %s is not a directory" % out_dir)
+        # Made now: the walk is lazy (it goes on while workers write), and
+        # must recognise the output directory to never read it.
+        os.makedirs(out_dir, exist_ok=True)
     own = None
     if client is None:
         client, own = _default_client()

@@ -229,6 +229,8 @@ def main(argv=None):
         return usage(str(e))
     if args.scheduler and args.scheduler.startswith("tls://") and sec is None:
         return usage("a tls:// scheduler needs --tls-ca-file, --tls-cert and --tls-key")
+    if args.out_dir and os.path.exists(args.out_dir) and not os.path.isdir(args.out_dir):
+        return usage("--out-dir %s is not a directory" % args.out_dir)
     try:
         client, cluster = connect(args.scheduler, args.local, sec, args.connect_timeout)
     except (OSError, ValueError, TimeoutError) as e:
