@@ -354,14 +354,36 @@ class TestFolders(ClusterCase):
 
 @needs_dask
 class TestWorkerKilled(ClusterCase):
-    def test_killed_workers_cost_only_time(self):
+    def kill_twice(self, start_nth, end_nth):
+        """One worker dies as its start_nth task starts, one right after
+        its end_nth task wrote its output(s) but before the result went out."""
         from fiie_test_plugins import KillOnce
-        start_marker = self.d / "killed-at-start"
-        end_marker = self.d / "killed-after-write"
-        # One worker dies as its 3rd task starts, one right after its 5th
-        # task wrote its output but before the result went out.
-        self.client.register_worker_plugin(KillOnce(str(start_marker), "start", 3))
-        self.client.register_worker_plugin(KillOnce(str(end_marker), "end", 5))
+        markers = self.d / "killed-at-start", self.d / "killed-after-write"
+        plugins = KillOnce(str(markers[0]), "start", start_nth), \
+            KillOnce(str(markers[1]), "end", end_nth)
+        for p in plugins:
+            self.client.register_worker_plugin(p, name=p.name)
+            self.addCleanup(self.client.unregister_worker_plugin, p.name)
+        return markers
+
+    def test_killed_workers_with_several_files_per_task(self):
+        markers = self.kill_twice(1, 2)
+        src = self.d / "photos"
+        paths = make_folder(src, n_faces=18, no_face=False)  # 6 tasks of 3
+        results = []
+        s = fd.encrypt([str(src)], recursive=True, out_dir=str(self.d / "out"),
+                       key_file=self.key_file, client=self.client, batch_size=3,
+                       on_result=results.append)
+        self.assertTrue(all(m.exists() for m in markers), "no worker was killed")
+        self.assertEqual((s.files, s.counts[B.OK]), (len(paths), len(paths)),
+                         [r.message for r in results])
+        # the files of the task that died after writing: recognised, all of them
+        self.assertGreaterEqual(sum("already written by this run" in r.message
+                                    for r in results), 3)
+        self.assertEqual(leftovers(self.d), [])
+
+    def test_killed_workers_cost_only_time(self):
+        start_marker, end_marker = self.kill_twice(3, 5)
         src = self.d / "photos"
         paths = make_folder(src)
         out = self.d / "out"
