@@ -12,9 +12,11 @@
 
 #include <sodium.h>
 
+#include "common/common.h"
 #include "fiie/fiie.h"
-#include "cipher.h"
-#include "logistic.h"
+#include "cipher/cipher.h"
+#include "cipher/logistic.h"
+#include "lm_reference.h"
 #include "vectors_v1.h"
 
 /* ---- helpers -------------------------------------------------------------- */
@@ -116,7 +118,7 @@ static void kat_subkeys(void **state)
 {
     (void)state;
     uint8_t lm[32], ae[32];
-    fiie_derive_subkeys(v_sk_key, v_sk_nonce, lm, ae);
+    cipher_derive_subkeys(v_sk_key, v_sk_nonce, lm, ae);
     assert_memory_equal(lm, v_sk_k_lm, 32);
     assert_memory_equal(ae, v_sk_k_ae, 32);
 }
@@ -124,11 +126,11 @@ static void kat_subkeys(void **state)
 static void kat_lane_q(void **state)
 {
     (void)state;
-    fiie_lm lm;
-    assert_int_equal(fiie_lm_init(&lm, v_sk_k_lm), FIIE_OK);
+    cipher_lm lm;
+    assert_int_equal(cipher_lm_init(&lm, v_sk_k_lm), FIIE_OK);
     for (int l = 0; l < 8; l++)
         assert_true(lm.q[l] == v_lane_q[l]);
-    fiie_lm_wipe(&lm);
+    cipher_lm_wipe(&lm);
 }
 
 static void kat_map_step(void **state)
@@ -136,12 +138,12 @@ static void kat_map_step(void **state)
     (void)state;
     uint64_t x = v_f_x0;
     for (int i = 0; i < 5; i++) {
-        x = fiie_lm_f(x, v_f_q);
+        x = cipher_lm_f(x, v_f_q);
         assert_true(x == v_f_next5[i]);
     }
     /* Fixed points and extremes stay in range. */
-    assert_true(fiie_lm_f(0, UINT64_MAX) == 0);
-    assert_true(fiie_lm_f(UINT64_C(1) << 63, UINT64_MAX) == UINT64_MAX);
+    assert_true(cipher_lm_f(0, UINT64_MAX) == 0);
+    assert_true(cipher_lm_f(UINT64_C(1) << 63, UINT64_MAX) == UINT64_MAX);
 }
 
 static void kat_keystream(void **state)
@@ -188,14 +190,14 @@ static void kat_keystream(void **state)
 
 /* Kernel sets this CPU runs: the portable one, and the AVX-512 ones when
  * the library has them and the CPU supports them. */
-static size_t lm_impls(const fiie_lm_impl *out[3])
+static size_t lm_impls(const cipher_lm_impl *out[3])
 {
     size_t n = 0;
-    out[n++] = &fiie_lm_impl_portable;
+    out[n++] = &cipher_lm_impl_portable;
 #ifdef FIIE_HAVE_LM_AVX512
-    if (fiie_lm_cpu_has_avx512()) {
-        out[n++] = &fiie_lm_impl_avx512;
-        out[n++] = &fiie_lm_impl_avx512_only;
+    if (common_cpu_has(COMMON_CPU_AVX512_IFMA_VBMI)) {
+        out[n++] = &cipher_lm_impl_avx512;
+        out[n++] = &cipher_lm_impl_avx512_only;
     }
 #endif
     if (n == 1)
@@ -203,28 +205,28 @@ static size_t lm_impls(const fiie_lm_impl *out[3])
     return n;
 }
 
-static void random_lm(fiie_lm *lm)
+static void random_lm(cipher_lm *lm)
 {
     uint8_t k_lm[32];
     randombytes_buf(k_lm, sizeof k_lm);
-    assert_int_equal(fiie_lm_init(lm, k_lm), FIIE_OK);
+    assert_int_equal(cipher_lm_init(lm, k_lm), FIIE_OK);
 }
 
 static void kat_keystream_each_kernel(void **state)
 {
     (void)state;
     uint8_t k_lm[32], k_ae[32];
-    fiie_derive_subkeys(v_ks_key, v_ks_nonce, k_lm, k_ae);
-    fiie_lm lm;
-    assert_int_equal(fiie_lm_init(&lm, k_lm), FIIE_OK);
+    cipher_derive_subkeys(v_ks_key, v_ks_nonce, k_lm, k_ae);
+    cipher_lm lm;
+    assert_int_equal(cipher_lm_init(&lm, k_lm), FIIE_OK);
     uint8_t *ks = malloc(V_KS_LENGTH);
     assert_non_null(ks);
-    const fiie_lm_impl *impl[3];
+    const cipher_lm_impl *impl[3];
     size_t n = lm_impls(impl);
     for (size_t i = 0; i < n; i++)
         for (unsigned threads = 1; threads <= 2; threads++) {
             memset(ks, 0, V_KS_LENGTH);
-            fiie_lm_xor_impl(impl[i], &lm, ks, V_KS_LENGTH, threads);
+            cipher_lm_xor_impl(impl[i], &lm, ks, V_KS_LENGTH, threads);
             assert_memory_equal(ks, v_ks_first64, 64);
             assert_memory_equal(ks + 524280, v_ks_524280, 16);
             uint8_t h[32];
@@ -232,10 +234,10 @@ static void kat_keystream_each_kernel(void **state)
             assert_memory_equal(h, v_ks_sha256, 32);
         }
     free(ks);
-    fiie_lm_wipe(&lm);
+    cipher_lm_wipe(&lm);
 }
 
-/* One step of each kernel equals fiie_lm_f() on states where the carries
+/* One step of each kernel equals cipher_lm_f() on states where the carries
  * and the ceiling in the SIMD arithmetic have corner cases (low 32 bits
  * zero, all-ones halves, extremes), for extreme and random q. */
 static void kernels_edge_states(void **state)
@@ -260,36 +262,36 @@ static void kernels_edge_states(void **state)
                            UINT64_C(0x000fffffffffffff),
                            UINT64_C(0x0010000000000000)};
     const size_t nx = sizeof xs / sizeof *xs;
-    const fiie_lm_impl *impl[3];
+    const cipher_lm_impl *impl[3];
     size_t n = lm_impls(impl);
     for (int qk = 0; qk < 4; qk++) {
-        uint64_t q[FIIE_LM_LANES];
-        for (int l = 0; l < FIIE_LM_LANES; l++) {
+        uint64_t q[CIPHER_LM_LANES];
+        for (int l = 0; l < CIPHER_LM_LANES; l++) {
             uint64_t r;
             randombytes_buf(&r, sizeof r);
-            /* q = 2^64 - 1 - (r >> 8), as fiie_lm_init() makes them. */
+            /* q = 2^64 - 1 - (r >> 8), as cipher_lm_init() makes them. */
             q[l] = qk == 0   ? UINT64_MAX
                    : qk == 1 ? UINT64_MAX - (UINT64_MAX >> 8)
                              : UINT64_MAX - (r >> 8);
         }
-        for (size_t x0 = 0; x0 < nx; x0 += FIIE_LM_LANES) {
-            uint64_t in[FIIE_LM_MAX_CHAINS * FIIE_LM_LANES], want[FIIE_LM_LANES];
-            for (int l = 0; l < FIIE_LM_LANES; l++) {
+        for (size_t x0 = 0; x0 < nx; x0 += CIPHER_LM_LANES) {
+            uint64_t in[CIPHER_LM_MAX_CHAINS * CIPHER_LM_LANES], want[CIPHER_LM_LANES];
+            for (int l = 0; l < CIPHER_LM_LANES; l++) {
                 in[l] = xs[(x0 + (size_t)l) % nx];
-                want[l] = fiie_lm_f(in[l], q[l]);
+                want[l] = cipher_lm_f(in[l], q[l]);
             }
             for (size_t i = 0; i < n; i++) {
-                uint64_t x[FIIE_LM_MAX_CHAINS * FIIE_LM_LANES];
-                uint8_t out[FIIE_LM_MAX_CHAINS][8] = {{0}};
-                uint8_t *b[FIIE_LM_MAX_CHAINS];
-                for (int c = 0; c < FIIE_LM_MAX_CHAINS; c++) {
-                    memcpy(x + FIIE_LM_LANES * c, in, FIIE_LM_LANES * sizeof *in);
+                uint64_t x[CIPHER_LM_MAX_CHAINS * CIPHER_LM_LANES];
+                uint8_t out[CIPHER_LM_MAX_CHAINS][8] = {{0}};
+                uint8_t *b[CIPHER_LM_MAX_CHAINS];
+                for (int c = 0; c < CIPHER_LM_MAX_CHAINS; c++) {
+                    memcpy(x + CIPHER_LM_LANES * c, in, CIPHER_LM_LANES * sizeof *in);
                     b[c] = out[c];
                 }
-                impl[i]->run(q, x, FIIE_LM_MAX_CHAINS, b, 1);
-                for (int c = 0; c < FIIE_LM_MAX_CHAINS; c++)
-                    for (int l = 0; l < FIIE_LM_LANES; l++) {
-                        assert_true(x[FIIE_LM_LANES * c + l] == want[l]);
+                impl[i]->run(q, x, CIPHER_LM_MAX_CHAINS, b, 1);
+                for (int c = 0; c < CIPHER_LM_MAX_CHAINS; c++)
+                    for (int l = 0; l < CIPHER_LM_LANES; l++) {
+                        assert_true(x[CIPHER_LM_LANES * c + l] == want[l]);
                         assert_int_equal(out[c][l], (uint8_t)(want[l] >> 24));
                     }
             }
@@ -299,11 +301,11 @@ static void kernels_edge_states(void **state)
 
 /* Every kernel set XORs the same stream as the portable one into random
  * data: random keys; lengths around groups of 8, blocks and groups of
- * FIIE_LM_MAX_CHAINS blocks; 1 or 2 threads. */
+ * CIPHER_LM_MAX_CHAINS blocks; 1 or 2 threads. */
 static void kernels_match_portable(void **state)
 {
     (void)state;
-    const size_t B = FIIE_LM_BLOCK;
+    const size_t B = CIPHER_LM_BLOCK;
     const size_t lens[] = {0,         1,         7,         8,         9,
                            63,        4099,      B - 1,     B,         B + 1,
                            2 * B + 8, 3 * B - 5, 4 * B,     4 * B + 13, 5 * B + 777,
@@ -314,29 +316,29 @@ static void kernels_match_portable(void **state)
     assert_non_null(data);
     assert_non_null(want);
     assert_non_null(got);
-    const fiie_lm_impl *impl[3];
+    const cipher_lm_impl *impl[3];
     size_t n = lm_impls(impl);
     for (size_t t = 0; t < nl; t++) {
         /* The last two: random lengths up to six blocks. */
         size_t len = t + 2 < nl ? lens[t] : randombytes_uniform((uint32_t)(6 * B)) + 1;
-        fiie_lm lm;
+        cipher_lm lm;
         random_lm(&lm);
         randombytes_buf(data, len);
         memcpy(want, data, len);
-        fiie_lm_xor_impl(&fiie_lm_impl_portable, &lm, want, len, 1);
+        cipher_lm_xor_impl(&cipher_lm_impl_portable, &lm, want, len, 1);
         if (len >= 64)
             assert_memory_not_equal(want, data, len);
         for (size_t i = 0; i < n; i++)
             for (unsigned threads = 1; threads <= 2; threads++) {
                 memcpy(got, data, len);
-                fiie_lm_xor_impl(impl[i], &lm, got, len, threads);
+                cipher_lm_xor_impl(impl[i], &lm, got, len, threads);
                 assert_memory_equal(got, want, len);
             }
         /* And the default dispatch. */
         memcpy(got, data, len);
-        fiie_lm_xor(&lm, got, len, 1);
+        cipher_lm_xor(&lm, got, len, 1);
         assert_memory_equal(got, want, len);
-        fiie_lm_wipe(&lm);
+        cipher_lm_wipe(&lm);
     }
     free(data);
     free(want);
@@ -348,34 +350,34 @@ static void kernels_match_portable(void **state)
 static void stream_matches_kernels(void **state)
 {
     (void)state;
-    const size_t len = 6 * (size_t)FIIE_LM_BLOCK + 100;
+    const size_t len = 6 * (size_t)CIPHER_LM_BLOCK + 100;
     uint8_t *ref = malloc(len), *piece = malloc(len);
     assert_non_null(ref);
     assert_non_null(piece);
-    const fiie_lm_impl *impl[3];
+    const cipher_lm_impl *impl[3];
     size_t n = lm_impls(impl);
     for (size_t i = 0; i < n; i++) {
-        fiie_lm lm;
+        cipher_lm lm;
         random_lm(&lm);
         memset(ref, 0, len);
-        fiie_lm_xor_impl(impl[i], &lm, ref, len, 1);
+        cipher_lm_xor_impl(impl[i], &lm, ref, len, 1);
         const uint64_t starts[] = {0, 1, 3, 5};
         for (size_t k = 0; k < sizeof starts / sizeof *starts; k++) {
-            size_t off = (size_t)starts[k] * FIIE_LM_BLOCK;
-            fiie_lm_stream s;
-            fiie_lm_stream_start(&lm, &s, starts[k]);
+            size_t off = (size_t)starts[k] * CIPHER_LM_BLOCK;
+            lm_ref_stream s;
+            lm_ref_block_start(&lm, &s, starts[k]);
             memset(piece, 0, len - off);
             size_t done = 0;
             while (done < len - off) {
                 size_t m = 8 * (size_t)randombytes_uniform(40000);
                 if (m > len - off - done)
                     m = len - off - done;
-                fiie_lm_stream_xor(&lm, &s, piece + done, m);
+                lm_ref_stream_xor(&lm, &s, piece + done, m);
                 done += m;
             }
             assert_memory_equal(piece, ref + off, len - off);
         }
-        fiie_lm_wipe(&lm);
+        cipher_lm_wipe(&lm);
     }
     free(ref);
     free(piece);
@@ -837,6 +839,30 @@ static void header_must_match_image(void **state)
     sample_free(&s);
 }
 
+/* The cipher accepts exactly the images fiie_image_validate() accepts:
+ * unknown flag bits are refused by both directions before any work. */
+static void image_flags_are_validated(void **state)
+{
+    (void)state;
+    sample s;
+    sample_make(&s, FIIE_PIXEL_RGB8);
+    size_t n = image_bytes(&s.img);
+    fiie_image img = s.img;
+    img.flags = 0x80u;
+    assert_int_equal(fiie_image_validate(&img), FIIE_E_INVALID_ARGUMENT);
+    assert_int_equal(fiie_decrypt(s.key, &img, s.header, s.hlen, NULL), FIIE_E_INVALID_ARGUMENT);
+    assert_memory_equal(s.img.data, s.cipher, n);
+    fiie_mask *m = NULL;
+    assert_int_equal(fiie_mask_from_header(&m, s.header, s.hlen), FIIE_OK);
+    uint8_t header[512];
+    size_t hlen = 0;
+    assert_int_equal(fiie_encrypt(s.key, &img, m, NULL, header, sizeof header, &hlen),
+                     FIIE_E_INVALID_ARGUMENT);
+    assert_memory_equal(s.img.data, s.cipher, n);
+    fiie_mask_free(m);
+    sample_free(&s);
+}
+
 /* A fresh random nonce per call: same key, image and mask, different output. */
 static void nonce_is_fresh(void **state)
 {
@@ -897,7 +923,7 @@ static void threads_do_not_change_output(void **state)
 }
 
 /* Every Logistic kernel set gives the same image through the whole
- * pipeline, on 1 to 3 threads: a stream of more than FIIE_LM_MAX_CHAINS
+ * pipeline, on 1 to 3 threads: a stream of more than CIPHER_LM_MAX_CHAINS
  * blocks (whole groups, a short group, a partial last block) whose length
  * is not a multiple of 8, against the portable kernel on one thread. */
 static void kernels_agree_through_pipeline(void **state)
@@ -915,23 +941,23 @@ static void kernels_agree_through_pipeline(void **state)
     assert_int_equal(fiie_mask_add_region(m, FIIE_SHAPE_ELLIPSE, 900, 300, 1000, 1000), FIIE_OK);
     uint64_t px;
     assert_int_equal(fiie_mask_pixel_count(m, &px), FIIE_OK);
-    assert_true(px * 3 > (uint64_t)(FIIE_LM_MAX_CHAINS + 4) * FIIE_LM_BLOCK);
-    assert_true(px * 3 % 8 != 0 && px * 3 % FIIE_LM_BLOCK != 0);
+    assert_true(px * 3 > (uint64_t)(CIPHER_LM_MAX_CHAINS + 4) * CIPHER_LM_BLOCK);
+    assert_true(px * 3 % 8 != 0 && px * 3 % CIPHER_LM_BLOCK != 0);
     fiie_encrypt_options o = fixed_nonce(v_ks_nonce);
     uint8_t hdr0[128], hdr[128];
     size_t hlen0, hlen;
     o.threads = 1;
-    assert_int_equal(fiie_encrypt_lm_impl(&fiie_lm_impl_portable, k, &ref, m, &o, hdr0,
+    assert_int_equal(cipher_encrypt_lm_impl(&cipher_lm_impl_portable, k, &ref, m, &o, hdr0,
                                           sizeof hdr0, &hlen0),
                      FIIE_OK);
     assert_memory_not_equal(ref.data, plain, image_bytes(&ref));
-    const fiie_lm_impl *impl[3];
+    const cipher_lm_impl *impl[3];
     size_t ni = lm_impls(impl);
     for (size_t i = 0; i < ni; i++) {
         for (unsigned t = 1; t <= 3; t++) {
             fiie_image img = image_of(plain, w, h, FIIE_PIXEL_BGRA8);
             o.threads = t;
-            assert_int_equal(fiie_encrypt_lm_impl(impl[i], k, &img, m, &o, hdr, sizeof hdr,
+            assert_int_equal(cipher_encrypt_lm_impl(impl[i], k, &img, m, &o, hdr, sizeof hdr,
                                                   &hlen),
                              FIIE_OK);
             assert_int_equal(hlen, hlen0);
@@ -940,7 +966,7 @@ static void kernels_agree_through_pipeline(void **state)
             fiie_decrypt_options d;
             fiie_decrypt_options_init(&d);
             d.threads = t;
-            assert_int_equal(fiie_decrypt_lm_impl(impl[i], k, &img, hdr, hlen, &d), FIIE_OK);
+            assert_int_equal(cipher_decrypt_lm_impl(impl[i], k, &img, hdr, hlen, &d), FIIE_OK);
             assert_memory_equal(img.data, plain, image_bytes(&ref));
             free(img.data);
         }
@@ -977,7 +1003,7 @@ static void pipeline_matches_reference(void **state)
     for (size_t i = 0; i < n; i++)
         ref[i] ^= ks[i];
     uint8_t ae[32], lm[32], tag[16];
-    fiie_derive_subkeys(v_ks_key, v_ks_nonce, lm, ae);
+    cipher_derive_subkeys(v_ks_key, v_ks_nonce, lm, ae);
     assert_int_equal(crypto_aead_xchacha20poly1305_ietf_encrypt_detached(
                          ref, tag, NULL, ref, n, hdr, hlen - 16, NULL, v_ks_nonce, ae),
                      0);
@@ -1008,7 +1034,7 @@ static void empty_stream_header(void **state)
     }
     uint8_t lm[32], ae[32], nonce[24];
     memcpy(nonce, h + 16, 24);
-    fiie_derive_subkeys(v_ks_key, nonce, lm, ae);
+    cipher_derive_subkeys(v_ks_key, nonce, lm, ae);
     uint8_t dummy = 0;
     assert_int_equal(crypto_aead_xchacha20poly1305_ietf_encrypt_detached(
                          &dummy, h + s.hlen - 16, NULL, &dummy, 0, h, s.hlen - 16, NULL, nonce,
@@ -1209,6 +1235,7 @@ int main(void)
         cmocka_unit_test(tampered_pixels),
         cmocka_unit_test(tampered_header_bytes),
         cmocka_unit_test(header_must_match_image),
+        cmocka_unit_test(image_flags_are_validated),
         cmocka_unit_test(nonce_is_fresh),
         cmocka_unit_test(threads_do_not_change_output),
         cmocka_unit_test(kernels_agree_through_pipeline),

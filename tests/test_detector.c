@@ -11,13 +11,15 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <cmocka.h>
 
 #include <sodium.h>
 
-#include "detector_internal.h"
+#include "common/common.h"
+#include "detect/detect.h"
 #include "fiie/fiie.h"
-#include "model.h"
+#include "detect/model.h"
 #include "test_util.h"
 
 #ifndef FIIE_MODEL_FILE
@@ -180,18 +182,18 @@ static void kernels_agree(void **state)
     fiie_detector *d = new_detector(FIIE_LANDMARKS_PLAIN, 2);
     const char *names[] = {"faces_640x480", "astronaut"};
     const char *kernels[] = {"portable", "avx2", "avx512"};
-    assert_int_equal(fiie_detector_use_kernels_(d, "nonexistent"), FIIE_E_UNSUPPORTED);
+    assert_int_equal(detect_use_kernels(d, "nonexistent"), FIIE_E_UNSUPPORTED);
     for (int i = 0; i < 2 * 3; i++) {
         fiie_image img = load_rgb(names[i % 2]);
         fiie_face a[MAX_FACES], b[MAX_FACES];
         size_t na, nb;
-        assert_int_equal(fiie_detector_use_kernels_(d, NULL), 0);
+        assert_int_equal(detect_use_kernels(d, NULL), 0);
         detect_all(d, &img, a, &na);
-        if (fiie_detector_use_kernels_(d, kernels[i / 2]) != 0) {
+        if (detect_use_kernels(d, kernels[i / 2]) != 0) {
             fiie_image_free(&img); /* CPU without it */
             continue;
         }
-        assert_string_equal(fiie_detector_kernels_name_(d), kernels[i / 2]);
+        assert_string_equal(detect_kernels_name(d), kernels[i / 2]);
         detect_all(d, &img, b, &nb);
         assert_int_equal(na, nb);
         for (size_t k = 0; k < na; k++) {
@@ -368,7 +370,7 @@ static void options(void **state)
     REJECT(thresholds[0], -0.01f, FIIE_E_INVALID_ARGUMENT);
     REJECT(thresholds[1], 1.01f, FIIE_E_INVALID_ARGUMENT);
     REJECT(thresholds[2], NAN, FIIE_E_INVALID_ARGUMENT);
-    REJECT(threads, 65, FIIE_E_INVALID_ARGUMENT);
+    REJECT(threads, FIIE_MAX_THREADS + 1, FIIE_E_INVALID_ARGUMENT);
     REJECT(landmarks, 2, FIIE_E_INVALID_ARGUMENT);
     REJECT(reserved[5], 1, FIIE_E_INVALID_ARGUMENT);
 
@@ -399,17 +401,71 @@ static void options(void **state)
 
 /* ------------------------------------------------------------- high recall */
 
-/* The high-recall preset of `fiie encrypt` (issue 4): min face 10 (the
- * pyramid starts up-sampled by 1.2), factor 0.79, thresholds 0.5/0.5/0.3. */
+/* The library's presets: the contract of each (the one place a test
+ * states the numbers), names both ways, and bad inputs. */
+static void presets(void **state)
+{
+    (void)state;
+    fiie_detector_options o, def;
+    assert_int_equal(fiie_detector_options_init(&def), 0);
+    /* high-recall is issue 4's preset of `fiie encrypt`: the MTCNN
+     * authors' WIDER FACE settings; only these three fields change. */
+    assert_int_equal(fiie_detector_options_init(&o), 0);
+    o.threads = 3;
+    o.max_faces = 7;
+    o.landmarks = FIIE_LANDMARKS_V1FLIP;
+    assert_int_equal(fiie_detector_options_preset(&o, FIIE_DETECTOR_PRESET_HIGH_RECALL), 0);
+    assert_true(o.min_face == 10.0 && o.factor == 0.79);
+    assert_true(o.thresholds[0] == 0.5f && o.thresholds[1] == 0.5f && o.thresholds[2] == 0.3f);
+    assert_int_equal(o.threads, 3);
+    assert_int_equal(o.max_faces, 7);
+    assert_int_equal(o.landmarks, FIIE_LANDMARKS_V1FLIP);
+    /* default (and fast, today) give back what the init function sets */
+    const int back[] = {FIIE_DETECTOR_PRESET_DEFAULT, FIIE_DETECTOR_PRESET_FAST};
+    for (size_t i = 0; i < 2; i++) {
+        assert_int_equal(fiie_detector_options_preset(&o, FIIE_DETECTOR_PRESET_HIGH_RECALL), 0);
+        assert_int_equal(fiie_detector_options_preset(&o, back[i]), 0);
+        assert_true(o.min_face == def.min_face && o.factor == def.factor);
+        assert_memory_equal(o.thresholds, def.thresholds, sizeof o.thresholds);
+    }
+    /* names: numbered from 0 without gaps, each found by its name */
+    static const char *const names[] = {"default", "high-recall", "fast"};
+    int p = -1;
+    for (int i = 0; i < 3; i++) {
+        assert_string_equal(fiie_detector_preset_name(i), names[i]);
+        assert_int_equal(fiie_detector_preset_from_name(names[i], &p), 0);
+        assert_int_equal(p, i);
+    }
+    assert_null(fiie_detector_preset_name(3));
+    assert_null(fiie_detector_preset_name(-1));
+    /* bad inputs: clear status, nothing changed */
+    p = 42;
+    assert_int_equal(fiie_detector_preset_from_name("High-Recall", &p), FIIE_E_NOT_FOUND);
+    assert_int_equal(fiie_detector_preset_from_name("", &p), FIIE_E_NOT_FOUND);
+    assert_int_equal(p, 42);
+    assert_int_equal(fiie_detector_preset_from_name(NULL, &p), FIIE_E_INVALID_ARGUMENT);
+    assert_int_equal(fiie_detector_preset_from_name("fast", NULL), FIIE_E_INVALID_ARGUMENT);
+    o = def;
+    assert_int_equal(fiie_detector_options_preset(NULL, 0), FIIE_E_INVALID_ARGUMENT);
+    assert_int_equal(fiie_detector_options_preset(&o, 3), FIIE_E_INVALID_ARGUMENT);
+    assert_int_equal(fiie_detector_options_preset(&o, -1), FIIE_E_INVALID_ARGUMENT);
+    assert_memory_equal(&o, &def, sizeof o);
+    o.abi_version = 0; /* never initialised */
+    assert_int_equal(fiie_detector_options_preset(&o, FIIE_DETECTOR_PRESET_HIGH_RECALL),
+                     FIIE_E_VERSION);
+    assert_true(o.min_face == def.min_face);
+}
+
+/* A detector with the high-recall preset of `fiie encrypt` (min face 10:
+ * the pyramid starts up-sampled by 1.2); min_face > 0 replaces the
+ * preset's. */
 static fiie_detector *new_high_recall(uint32_t threads, double min_face)
 {
     fiie_detector_options o;
     assert_int_equal(fiie_detector_options_init(&o), 0);
-    o.min_face = min_face;
-    o.factor = 0.79;
-    o.thresholds[0] = 0.5f;
-    o.thresholds[1] = 0.5f;
-    o.thresholds[2] = 0.3f;
+    assert_int_equal(fiie_detector_options_preset(&o, FIIE_DETECTOR_PRESET_HIGH_RECALL), 0);
+    if (min_face > 0)
+        o.min_face = min_face;
     o.threads = threads;
     fiie_detector *d = NULL;
     assert_int_equal(fiie_detector_new(&d, NULL, &o), 0);
@@ -422,7 +478,7 @@ static fiie_detector *new_high_recall(uint32_t threads, double min_face)
 static void high_recall_matches_reference(void **state)
 {
     (void)state;
-    fiie_detector *d = new_high_recall(1, 10.0);
+    fiie_detector *d = new_high_recall(1, 0);
     for (size_t i = 0; i < sizeof images / sizeof images[0]; i++) {
         fiie_image img = load_rgb(images[i]);
         fiie_face f[MAX_FACES];
@@ -462,7 +518,7 @@ static void high_recall_finds_every_face(void **state)
     fiie_image img = load_rgb("faces_1280x720");
     fiie_face f[MAX_FACES];
     size_t n;
-    fiie_detector *d = new_high_recall(1, 10.0);
+    fiie_detector *d = new_high_recall(1, 0);
     detect_all(d, &img, f, &n);
     for (int g = 0; g < ngt; g++) {
         double best = 0;
@@ -480,7 +536,9 @@ static void high_recall_threads(void **state)
 {
     (void)state;
     fiie_image img = load_rgb("faces_640x480");
-    for (double mf = 10.0; mf >= 6.0; mf -= 4.0) {
+    const double min_faces[] = {0, 6.0}; /* the preset's (10), then the lower bound */
+    for (size_t i = 0; i < sizeof min_faces / sizeof min_faces[0]; i++) {
+        double mf = min_faces[i];
         fiie_face ref[MAX_FACES], f[MAX_FACES];
         size_t nref, n;
         fiie_detector *d1 = new_high_recall(1, mf);
@@ -528,8 +586,8 @@ static void model_sources_agree(void **state)
     assert_int_equal(fiie_model_new_from_file(&b, FIIE_MODEL_FILE), 0);
     size_t len = 0;
     unsigned char *buf = model_bytes(&len);
-    assert_int_equal(len, (size_t)fiie_model_embedded_size);
-    assert_memory_equal(buf, fiie_model_embedded, len);
+    assert_int_equal(len, (size_t)detect_model_embedded_size);
+    assert_memory_equal(buf, detect_model_embedded, len);
     assert_int_equal(fiie_model_new_from_memory(&c, buf, len), 0);
     memset(buf, 0, len); /* the model must not reference the caller's bytes */
     free(buf);
@@ -559,13 +617,45 @@ static void model_sources_agree(void **state)
     assert_int_equal(fiie_model_new_from_file(NULL, FIIE_MODEL_FILE), FIIE_E_INVALID_ARGUMENT);
     assert_int_equal(fiie_model_new_from_file(&m, NULL), FIIE_E_INVALID_ARGUMENT);
     assert_int_equal(fiie_model_new_from_memory(&m, NULL, 10), FIIE_E_INVALID_ARGUMENT);
-    assert_int_equal(fiie_model_new_from_memory(NULL, fiie_model_embedded, 10),
+    assert_int_equal(fiie_model_new_from_memory(NULL, detect_model_embedded, 10),
                      FIIE_E_INVALID_ARGUMENT);
     assert_int_equal(fiie_model_new_default(NULL), FIIE_E_INVALID_ARGUMENT);
     /* a file that is not a model */
     char path[1024];
     snprintf(path, sizeof path, "%s/images/camera.png", test_data_dir());
     assert_int_equal(fiie_model_new_from_file(&m, path), FIIE_E_MODEL);
+}
+
+/* A model of exactly the size limit is judged on its content, from a file
+ * as from memory; one byte more is refused (FIIE_E_TOO_LARGE from a file,
+ * before reading it; FIIE_E_MODEL from memory, as documented). */
+static void model_size_limit_same_from_file_and_memory(void **state)
+{
+    (void)state;
+    const size_t sizes[2] = {DETECT_MODEL_MAX_BYTES, (size_t)DETECT_MODEL_MAX_BYTES + 1};
+    const int want_memory[2] = {FIIE_E_MODEL, FIIE_E_MODEL};
+    const int want_file[2] = {FIIE_E_MODEL, FIIE_E_TOO_LARGE};
+    size_t len = 0;
+    unsigned char *model = model_bytes(&len);
+    unsigned char *buf = calloc(1, sizes[1]);
+    assert_non_null(buf);
+    memcpy(buf, model, len); /* a real model, padded: wrong size field */
+    free(model);
+    for (int i = 0; i < 2; i++) {
+        fiie_model *m = NULL;
+        assert_int_equal(fiie_model_new_from_memory(&m, buf, sizes[i]), want_memory[i]);
+        char path[] = "/tmp/fiie-test-model-XXXXXX";
+        int fd = mkstemp(path);
+        assert_true(fd >= 0);
+        FILE *fp = fdopen(fd, "wb");
+        assert_non_null(fp);
+        assert_int_equal(fwrite(buf, 1, sizes[i], fp), sizes[i]);
+        assert_int_equal(fclose(fp), 0);
+        assert_int_equal(fiie_model_new_from_file(&m, path), want_file[i]);
+        assert_null(m);
+        unlink(path);
+    }
+    free(buf);
 }
 
 static void expect_model_error(const unsigned char *buf, size_t len)
@@ -610,12 +700,6 @@ static void model_truncated_or_flipped(void **state)
     free(buf);
 }
 
-static void put32(unsigned char *p, uint32_t v)
-{
-    for (int i = 0; i < 4; i++)
-        p[i] = (unsigned char)(v >> (8 * i));
-}
-
 /* Structurally wrong files with a valid digest: the checks behind the
  * checksum must hold on their own. */
 static void model_bad_structure(void **state)
@@ -624,8 +708,8 @@ static void model_bad_structure(void **state)
     size_t len = 0;
     unsigned char *orig = model_bytes(&len);
     unsigned char *buf = malloc(len);
-    const size_t E = FIIE_MODEL_HEADER_BYTES; /* first table entry */
-    const size_t ES = FIIE_MODEL_ENTRY_BYTES;
+    const size_t E = DETECT_MODEL_HEADER_BYTES; /* first table entry */
+    const size_t ES = DETECT_MODEL_ENTRY_BYTES;
     uint32_t count = (uint32_t)orig[12] | (uint32_t)orig[13] << 8;
     struct {
         size_t off;
@@ -651,7 +735,7 @@ static void model_bad_structure(void **state)
     };
     for (size_t i = 0; i < sizeof edits / sizeof edits[0]; i++) {
         memcpy(buf, orig, len);
-        put32(buf + edits[i].off, edits[i].val);
+        mem_store_le32(buf + edits[i].off, edits[i].val);
         crypto_generichash(buf + len - 32, 32, buf, len - 32, NULL, 0);
         expect_model_error(buf, len);
     }
@@ -667,7 +751,7 @@ static void model_bad_structure(void **state)
     memcpy(buf, orig, len);
     uint32_t off0 = (uint32_t)buf[E + 84] | (uint32_t)buf[E + 85] << 8 |
                     (uint32_t)buf[E + 86] << 16 | (uint32_t)buf[E + 87] << 24;
-    put32(buf + off0 + 4, 0x7fc00000u);
+    mem_store_le32(buf + off0 + 4, 0x7fc00000u);
     crypto_generichash(buf + len - 32, 32, buf, len - 32, NULL, 0);
     expect_model_error(buf, len);
     /* the untouched copy with a recomputed digest still loads */
@@ -770,6 +854,7 @@ int main(void)
         cmocka_unit_test(cap_max_faces_and_query),
         cmocka_unit_test(bad_arguments),
         cmocka_unit_test(options),
+        cmocka_unit_test(presets),
         cmocka_unit_test(high_recall_matches_reference),
         cmocka_unit_test(high_recall_finds_every_face),
         cmocka_unit_test(high_recall_threads),
@@ -777,6 +862,7 @@ int main(void)
         cmocka_unit_test(model_sources_agree),
         cmocka_unit_test(model_truncated_or_flipped),
         cmocka_unit_test(model_bad_structure),
+        cmocka_unit_test(model_size_limit_same_from_file_and_memory),
         cmocka_unit_test(alignment_transform),
         cmocka_unit_test(alignment_warp),
     };

@@ -10,8 +10,7 @@
 #include <cmocka.h>
 
 #include "fiie/fiie.h"
-#include "mask.h"
-#include "stream.h"
+#include "mask/mask.h"
 #include "vectors_v1.h"
 
 /* Literal format rule for one region, written independently of lib/mask.c
@@ -341,19 +340,19 @@ static void stream_cursor(void **state)
                     expect[3 * np + 2] = p[bgr ? 0 : 2];
                     np++;
                 }
-        fiie_rs rs;
-        assert_int_equal(fiie_rs_init(&rs, &img, m), FIIE_OK);
+        mask_stream rs;
+        assert_int_equal(mask_stream_init(&rs, &img, m), FIIE_OK);
         assert_true(rs.pixels == np);
-        fiie_rs_cursor c;
-        assert_int_equal(fiie_rs_cursor_init(&c, &rs), FIIE_OK);
+        mask_cursor c;
+        assert_int_equal(mask_cursor_init(&c, &rs), FIIE_OK);
         uint8_t *got = malloc(np * 3 + 1);
         assert_non_null(got);
-        fiie_rs_gather(&c, got, np);
+        mask_cursor_gather(&c, got, np);
         assert_memory_equal(got, expect, np * 3);
         for (size_t i = 0; i < np; i += 1 + i / 7) {
             size_t n = np - i < 5 ? np - i : 5;
-            fiie_rs_seek(&c, i);
-            fiie_rs_gather(&c, got, n);
+            mask_cursor_seek(&c, i);
+            mask_cursor_gather(&c, got, n);
             assert_memory_equal(got, expect + 3 * i, 3 * n);
         }
         /* Scatter writes exactly the protected R, G, B bytes. */
@@ -363,8 +362,8 @@ static void stream_cursor(void **state)
         for (size_t i = 0; i < np * 3; i++)
             got[i] = (uint8_t)~expect[i];
         if (np > 0) {
-            fiie_rs_seek(&c, 0);
-            fiie_rs_scatter(&c, got, np);
+            mask_cursor_seek(&c, 0);
+            mask_cursor_scatter(&c, got, np);
         }
         for (uint32_t y = 0; y < H; y++)
             for (size_t b = 0; b < stride; b++) {
@@ -373,8 +372,8 @@ static void stream_cursor(void **state)
                 uint8_t v = before[y * stride + b];
                 assert_int_equal(data[y * stride + b], changed ? (uint8_t)~v : v);
             }
-        fiie_rs_cursor_release(&c);
-        fiie_rs_release(&rs);
+        mask_cursor_release(&c);
+        mask_stream_release(&rs);
         fiie_mask_free(m);
         free(before);
         free(got);
@@ -385,20 +384,20 @@ static void stream_cursor(void **state)
 
 /* Span building does work bounded by the regions crossing each row, not
  * regions x rows: a hostile header of 65535 regions stays cheap. Counted,
- * not timed (fiie_mask_rows::evaluated). */
+ * not timed (mask_rows::evaluated). */
 static uint64_t sweep_work(const fiie_mask *m, uint64_t *pixels)
 {
-    fiie_mask_rows it;
-    assert_int_equal(fiie_mask_rows_init(&it, m), FIIE_OK);
+    mask_rows it;
+    assert_int_equal(mask_rows_init(&it, m), FIIE_OK);
     uint64_t total = 0;
     for (uint32_t y = 0; y < fiie_mask_height(m); y++) {
-        const fiie_span *s;
-        size_t n = fiie_mask_row_spans(&it, y, &s);
+        const mask_span *s;
+        size_t n = mask_row_spans(&it, y, &s);
         for (size_t i = 0; i < n; i++)
             total += s[i].x1 - s[i].x0;
     }
     uint64_t work = it.evaluated;
-    fiie_mask_rows_release(&it);
+    mask_rows_release(&it);
     *pixels = total;
     return work;
 }
@@ -468,18 +467,18 @@ static void spans_any_row_order(void **state)
     uint8_t *fwd = calloc(97 * 61, 1);
     assert_non_null(fwd);
     assert_int_equal(fiie_mask_rasterize(m, fwd, 0), FIIE_OK);
-    fiie_mask_rows it;
-    assert_int_equal(fiie_mask_rows_init(&it, m), FIIE_OK);
+    mask_rows it;
+    assert_int_equal(mask_rows_init(&it, m), FIIE_OK);
     const uint32_t rows[] = {60, 0, 30, 29, 31, 5, 59, 1, 45, 12};
     for (size_t k = 0; k < sizeof rows / sizeof rows[0]; k++) {
-        const fiie_span *s;
-        size_t n = fiie_mask_row_spans(&it, rows[k], &s);
+        const mask_span *s;
+        size_t n = mask_row_spans(&it, rows[k], &s);
         uint8_t line[97] = {0};
         for (size_t i = 0; i < n; i++)
             memset(line + s[i].x0, 255, s[i].x1 - s[i].x0);
         assert_memory_equal(line, fwd + (size_t)rows[k] * 97, 97);
     }
-    fiie_mask_rows_release(&it);
+    mask_rows_release(&it);
     free(fwd);
     fiie_mask_free(m);
 }

@@ -10,9 +10,10 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "mtcnn.h"
-#include "nn.h"
-#include "resample.h"
+#include "common/common.h"
+#include "detect/detect.h"
+#include "detect/nn.h"
+#include "detect/resample.h"
 
 static void conv_hand_computed(void **state)
 {
@@ -30,36 +31,36 @@ static void conv_hand_computed(void **state)
     b[1] = 1.0f;
     alpha[0] = 0.25f;
     alpha[1] = 0.25f;
-    nn_layer l = {NN_CONV, 2, 1, 1, 2, 8, w, b, alpha};
+    detect_nn_layer l = {DETECT_NN_CONV, 2, 1, 1, 2, 8, w, b, alpha};
     float out[2 * 2 * 2];
     /* o0 = 0.5 + a - d = -3.5 -> PReLU * 0.25; o1 = 1 - (a+b+c+d) */
     const float expect[8] = {-3.5f * 0.25f, (1 - 12) * 0.25f, -3.5f * 0.25f, (1 - 16) * 0.25f,
                              -3.5f * 0.25f, (1 - 24) * 0.25f, -3.5f * 0.25f, (1 - 28) * 0.25f};
-    nn_conv_portable(&l, in, 3, 3, out);
+    detect_nn_conv_portable(&l, in, 3, 3, out);
     for (int i = 0; i < 8; i++)
         assert_true(fabsf(out[i] - expect[i]) < 1e-6f);
 #ifdef FIIE_HAVE_AVX2
-    if (nn_cpu_has_avx2()) {
+    if (common_cpu_has(COMMON_CPU_AVX2_FMA)) {
         memset(out, 0, sizeof out);
-        nn_conv_avx2(&l, in, 3, 3, out);
+        detect_nn_conv_avx2(&l, in, 3, 3, out);
         for (int i = 0; i < 8; i++)
             assert_true(fabsf(out[i] - expect[i]) < 1e-6f);
     }
-    if (nn_cpu_has_avx512()) {
+    if (common_cpu_has(COMMON_CPU_AVX2_FMA | COMMON_CPU_AVX512F)) {
         memset(out, 0, sizeof out);
-        nn_conv_avx512(&l, in, 3, 3, out);
+        detect_nn_conv_avx512(&l, in, 3, 3, out);
         for (int i = 0; i < 8; i++)
             assert_true(fabsf(out[i] - expect[i]) < 1e-6f);
     }
 #endif
     /* without PReLU the negative values pass */
     l.alpha = NULL;
-    nn_conv_portable(&l, in, 3, 3, out);
+    detect_nn_conv_portable(&l, in, 3, 3, out);
     assert_true(fabsf(out[0] + 3.5f) < 1e-6f && fabsf(out[1] + 11.0f) < 1e-6f);
     alpha[0] = 0; /* positive values are never scaled */
     b[0] = 100;
     l.alpha = alpha;
-    nn_conv_portable(&l, in, 3, 3, out);
+    detect_nn_conv_portable(&l, in, 3, 3, out);
     assert_true(fabsf(out[0] - 96.0f) < 1e-5f);
 }
 
@@ -68,16 +69,16 @@ static void maxpool_ceil(void **state)
     (void)state;
     /* 6x6 -> k3 s2: Caffe gives ceil(3/2)+1 = 3 (last window clipped);
      * floor rounding would give 2 */
-    nn_layer l = {NN_POOL, 3, 2, 1, 1, 1, NULL, NULL, NULL};
-    assert_int_equal(nn_out_side(&l, 6), 3);
-    assert_int_equal(nn_out_side(&l, 5), 2);
-    assert_int_equal(nn_out_side(&l, 2), 0);
-    nn_layer l2 = {NN_POOL, 2, 2, 1, 1, 1, NULL, NULL, NULL};
-    assert_int_equal(nn_out_side(&l2, 5), 3);
+    detect_nn_layer l = {DETECT_NN_POOL, 3, 2, 1, 1, 1, NULL, NULL, NULL};
+    assert_int_equal(detect_nn_out_side(&l, 6), 3);
+    assert_int_equal(detect_nn_out_side(&l, 5), 2);
+    assert_int_equal(detect_nn_out_side(&l, 2), 0);
+    detect_nn_layer l2 = {DETECT_NN_POOL, 2, 2, 1, 1, 1, NULL, NULL, NULL};
+    assert_int_equal(detect_nn_out_side(&l2, 5), 3);
     float in[36], out[9];
     for (int i = 0; i < 36; i++)
         in[i] = (float)((i * 7) % 36) - 10.0f; /* a permutation */
-    nn_maxpool(&l, in, 6, 6, out);
+    detect_nn_maxpool(&l, in, 6, 6, out);
     for (int oy = 0; oy < 3; oy++)
         for (int ox = 0; ox < 3; ox++) {
             float m = -1e9f;
@@ -88,8 +89,8 @@ static void maxpool_ceil(void **state)
         }
     /* channels are pooled independently */
     float in2[2 * 2 * 2] = {1, -1, 3, -5, 2, 8, 0, 0}, out2[2];
-    nn_layer l3 = {NN_POOL, 2, 2, 2, 2, 2, NULL, NULL, NULL};
-    nn_maxpool(&l3, in2, 2, 2, out2);
+    detect_nn_layer l3 = {DETECT_NN_POOL, 2, 2, 2, 2, 2, NULL, NULL, NULL};
+    detect_nn_maxpool(&l3, in2, 2, 2, out2);
     assert_true(out2[0] == 3 && out2[1] == 8);
 }
 
@@ -100,7 +101,7 @@ static float frand(uint32_t *s)
 }
 
 /* Every output-channel count and pixel tail of the SIMD tilings. */
-static void simd_matches(const nn_kernels *kern)
+static void simd_matches(const detect_nn_kernels *kern)
 {
     const int couts[] = {1, 6, 10, 16, 28, 32, 48, 64, 128, 256};
     uint32_t seed = 1;
@@ -120,17 +121,17 @@ static void simd_matches(const nn_kernels *kern)
             }
             for (int i = 0; i < ih * iw * cin; i++)
                 in[i] = frand(&seed);
-            nn_layer l = {NN_CONV, k, 1, cin, cout, cp, w, b, (ci & 1) ? a : NULL};
-            nn_conv_portable(&l, in, ih, iw, o1);
+            detect_nn_layer l = {DETECT_NN_CONV, k, 1, cin, cout, cp, w, b, (ci & 1) ? a : NULL};
+            detect_nn_conv_portable(&l, in, ih, iw, o1);
             kern->conv(&l, in, ih, iw, o2);
             for (size_t i = 0; i < on; i++)
                 assert_true(fabsf(o1[i] - o2[i]) <= 1e-4f * (1 + fabsf(o1[i])));
             /* max-pool is exact in every implementation */
-            nn_layer pl = {NN_POOL, k + 1, 2, cin, cin, cin, NULL, NULL, NULL};
-            size_t pn = (size_t)nn_out_side(&pl, ih) * nn_out_side(&pl, iw) * cin;
+            detect_nn_layer pl = {DETECT_NN_POOL, k + 1, 2, cin, cin, cin, NULL, NULL, NULL};
+            size_t pn = (size_t)detect_nn_out_side(&pl, ih) * detect_nn_out_side(&pl, iw) * cin;
             assert_true(pn > 0);
             float *q1 = malloc(sizeof(float) * pn), *q2 = malloc(sizeof(float) * pn);
-            nn_maxpool(&pl, in, ih, iw, q1);
+            detect_nn_maxpool(&pl, in, ih, iw, q1);
             kern->pool(&pl, in, ih, iw, q2);
             assert_memory_equal(q1, q2, sizeof(float) * pn);
             free(q1);
@@ -147,9 +148,9 @@ static void avx2_matches_portable(void **state)
 {
     (void)state;
 #ifdef FIIE_HAVE_AVX2
-    if (!nn_cpu_has_avx2())
+    if (!common_cpu_has(COMMON_CPU_AVX2_FMA))
         skip();
-    simd_matches(&nn_kernels_avx2);
+    simd_matches(&detect_nn_kernels_avx2);
 #else
     skip();
 #endif
@@ -159,9 +160,9 @@ static void avx512_matches_portable(void **state)
 {
     (void)state;
 #ifdef FIIE_HAVE_AVX2
-    if (!nn_cpu_has_avx512())
+    if (!common_cpu_has(COMMON_CPU_AVX2_FMA | COMMON_CPU_AVX512F))
         skip();
-    simd_matches(&nn_kernels_avx512);
+    simd_matches(&detect_nn_kernels_avx512);
 #else
     skip();
 #endif
@@ -173,12 +174,12 @@ static void avx512_matches_portable(void **state)
 static void rgbx_kernels(void **state)
 {
     (void)state;
-    const nn_kernels *sets[3] = {&nn_kernels_portable, NULL, NULL};
+    const detect_nn_kernels *sets[3] = {&detect_nn_kernels_portable, NULL, NULL};
 #ifdef FIIE_HAVE_AVX2
-    if (nn_cpu_has_avx2())
-        sets[1] = &nn_kernels_avx2;
-    if (nn_cpu_has_avx512())
-        sets[2] = &nn_kernels_avx512;
+    if (common_cpu_has(COMMON_CPU_AVX2_FMA))
+        sets[1] = &detect_nn_kernels_avx2;
+    if (common_cpu_has(COMMON_CPU_AVX2_FMA | COMMON_CPU_AVX512F))
+        sets[2] = &detect_nn_kernels_avx512;
 #endif
     for (int n = 0; n <= 23; n++)
         for (int bpp = 3; bpp <= 4; bpp++)
@@ -213,22 +214,22 @@ static void resample_coefficients(void **state)
     (void)state;
     int idx[64], ntap[8];
     float wt[64];
-    rs_axis a = {0, 0, idx, wt, ntap};
+    detect_resample_axis a = {0, 0, idx, wt, ntap};
     /* 4 -> 2: area weights, 0.5 each over two samples */
-    assert_true(rs_taps(4, 2) * 2 <= 64);
-    rs_axis_compute(&a, 4, 2, 1);
+    assert_true(detect_resample_taps(4, 2) * 2 <= 64);
+    detect_resample_axis_compute(&a, 4, 2, 1);
     assert_int_equal(ntap[0], 2);
     assert_int_equal(idx[0], 0);
     assert_int_equal(idx[1], 1);
     assert_true(fabsf(wt[0] - 0.5f) < 1e-6f && fabsf(wt[1] - 0.5f) < 1e-6f);
     assert_int_equal(idx[a.K], 2);
     /* 3 -> 2: the middle sample is shared, weights 2/3 and 1/3 */
-    rs_axis_compute(&a, 3, 2, 0);
+    detect_resample_axis_compute(&a, 3, 2, 0);
     assert_int_equal(ntap[0], 2);
     assert_true(fabsf(wt[0] - 2.0f / 3) < 1e-6f && fabsf(wt[1] - 1.0f / 3) < 1e-6f);
     assert_int_equal(idx[a.K], 1);
     /* 2 -> 4: half-pixel bilinear, clamped at the edges */
-    rs_axis_compute(&a, 2, 4, 1);
+    detect_resample_axis_compute(&a, 2, 4, 1);
     assert_int_equal(ntap[0], 1);
     assert_int_equal(idx[0], 0);
     assert_int_equal(ntap[1], 2);
@@ -238,9 +239,9 @@ static void resample_coefficients(void **state)
     /* weights of every output sum to 1 */
     int idx2[2000], ntap2[20];
     float wt2[2000];
-    rs_axis b = {0, 0, idx2, wt2, ntap2};
-    assert_true(rs_taps(500, 17) * 17 <= 2000);
-    rs_axis_compute(&b, 500, 17, 0);
+    detect_resample_axis b = {0, 0, idx2, wt2, ntap2};
+    assert_true(detect_resample_taps(500, 17) * 17 <= 2000);
+    detect_resample_axis_compute(&b, 500, 17, 0);
     for (int y = 0; y < 17; y++) {
         for (int t = 1; t < ntap2[y]; t++) /* consecutive taps */
             assert_int_equal(idx2[y * b.K + t], idx2[y * b.K] + t);
@@ -254,7 +255,7 @@ static void resample_coefficients(void **state)
 static void nms_order_and_ties(void **state)
 {
     (void)state;
-    mt_box b[5] = {0};
+    detect_box b[5] = {0};
     /* two overlapping boxes, a separate one, and a tie in score */
     double boxes[5][5] = {{0, 0, 9, 9, 0.8}, {1, 1, 10, 10, 0.9}, {50, 50, 59, 59, 0.8},
                           {100, 0, 109, 9, 0.8}, {0, 0, 9, 9, 0.1}};
@@ -266,7 +267,7 @@ static void nms_order_and_ties(void **state)
         b[i].score = boxes[i][4];
     }
     size_t order[5], pick[10];
-    size_t n = mtcnn_nms(b, 5, 0.5, 0, order, pick);
+    size_t n = detect_nms(b, 5, 0.5, 0, order, pick);
     /* best first; among equal scores the later box first (stable sort,
      * taken from the end); boxes 0 and 4 overlap box 1 with IoU > 0.5 */
     assert_int_equal(n, 3);
@@ -274,10 +275,10 @@ static void nms_order_and_ties(void **state)
     assert_int_equal(pick[1], 3);
     assert_int_equal(pick[2], 2);
     /* "Min": a box inside another is suppressed even when IoU is small */
-    mt_box c[2] = {{0, 0, 99, 99, 0.9, {0}, {0}, 0}, {10, 10, 19, 19, 0.5, {0}, {0}, 0}};
-    assert_int_equal(mtcnn_nms(c, 2, 0.7, 0, order, pick), 2);
-    assert_int_equal(mtcnn_nms(c, 2, 0.7, 1, order, pick), 1);
-    assert_int_equal(mtcnn_nms(c, 0, 0.7, 1, order, pick), 0);
+    detect_box c[2] = {{0, 0, 99, 99, 0.9, {0}, {0}, 0}, {10, 10, 19, 19, 0.5, {0}, {0}, 0}};
+    assert_int_equal(detect_nms(c, 2, 0.7, 0, order, pick), 2);
+    assert_int_equal(detect_nms(c, 2, 0.7, 1, order, pick), 1);
+    assert_int_equal(detect_nms(c, 0, 0.7, 1, order, pick), 0);
 }
 
 int main(void)

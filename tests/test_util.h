@@ -1,6 +1,6 @@
-/* Helpers shared by the detector tests: PNG loading through stb (test-local,
- * independent of the image module) and a minimal reader of the expected
- * detection JSON files. */
+/* Helpers shared by the tests: the test data folder, the tests' one
+ * whole-file reader, and a minimal reader of the expected detection JSON
+ * files. Public API only, so benchmarks and public-API tests use it too. */
 #ifndef FIIE_TEST_UTIL_H
 #define FIIE_TEST_UTIL_H
 

@@ -16,6 +16,7 @@
 #include "fiie/common.h"
 #include "fiie/image.h"
 #include "fiie/mask.h"
+#include "fiie/format.h"
 #include "fiie/cipher.h"
 #include "fiie/container.h"
 #include "fiie/detector.h"

@@ -4,7 +4,6 @@ worker-side pieces of fiie.distributed that need no cluster."""
 import json
 import os
 import pathlib
-import stat
 import tempfile
 import unittest
 
@@ -193,38 +192,6 @@ class TestKeyFiles(unittest.TestCase):
         for bad in (b"", b"\n", b"x" * (_tasks.PASSPHRASE_MAX + 1)):
             with self.assertRaises(ValueError):
                 _tasks.decode_passphrase_file(bad)
-
-
-class TestWriting(unittest.TestCase):
-    def test_publish_is_atomic_no_clobber_and_sweep_removes_only_this_runs_temps(self):
-        with tempfile.TemporaryDirectory() as d:
-            out = os.path.join(d, "sub", "a.png")
-            _tasks.publish(b"one", out, run_id="r1", force=False, mode=0o600)
-            self.assertEqual(pathlib.Path(out).read_bytes(), b"one")
-            self.assertEqual(stat.S_IMODE(os.stat(out).st_mode), 0o600)
-            with self.assertRaises(FileExistsError):
-                _tasks.publish(b"two", out, run_id="r1", force=False, mode=0o600)
-            self.assertEqual(pathlib.Path(out).read_bytes(), b"one")
-            _tasks.publish(b"two", out, run_id="r1", force=True, mode=0o600)
-            self.assertEqual(pathlib.Path(out).read_bytes(), b"two")
-            self.assertEqual(sorted(os.listdir(os.path.dirname(out))), ["a.png"])
-            # what a killed worker leaves, and what others left
-            sub = os.path.dirname(out)
-            touch(os.path.join(sub, _tasks.temp_prefix("r1") + "abc.tmp"))
-            touch(os.path.join(sub, _tasks.temp_prefix("r2") + "abc.tmp"))
-            touch(os.path.join(sub, ".fiie-0123456789abcdef.tmp"))
-            self.assertEqual(_tasks.sweep_temps([sub, os.path.join(d, "none")], "r1"), 1)
-            self.assertEqual(sorted(os.listdir(sub)),
-                             [".fiie-0123456789abcdef.tmp", _tasks.temp_prefix("r2") + "abc.tmp",
-                              "a.png"])
-
-    def test_publish_failure_leaves_nothing(self):
-        with tempfile.TemporaryDirectory() as d:
-            blocker = touch(os.path.join(d, "file"))
-            with self.assertRaises(OSError):
-                _tasks.publish(b"x", os.path.join(blocker, "a.png"), run_id="r", force=False,
-                               mode=0o600)
-            self.assertEqual(os.listdir(d), ["file"])
 
 
 @unittest.skipUnless(os.environ.get("FIIE_CLI"), "FIIE_CLI (the fiie tool) not given")

@@ -129,7 +129,6 @@ class _Run:
         self.on_result = on_result
         self.on_problem = on_problem
         self.summary = B.Summary(settings.command)
-        self.out_dirs = set()
 
     def go(self, inputs, out_dir, recursive, suffix):
         from distributed import as_completed
@@ -189,7 +188,6 @@ class _Run:
                                                message=plan.message)
                     self._emit(ready)
                     continue
-                self.out_dirs.add(os.path.dirname(os.path.abspath(plan.output)))
                 batch.append((it.index, os.path.abspath(it.path), os.path.abspath(plan.output),
                               it.path, shown_out))
                 if len(batch) >= self.batch_size:
@@ -216,7 +214,6 @@ class _Run:
                 fut.release()
             self._emit(ready)
         self._emit(ready)
-        _tasks.sweep_temps(self.out_dirs, s.run_id)
         return self.summary
 
     def _emit(self, ready):

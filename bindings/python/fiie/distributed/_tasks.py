@@ -6,11 +6,10 @@ same path on every machine), and kept in this process: a raw key once per
 file version, a passphrase key once per worker process when encrypting and
 once per (salt, limits) when decrypting. Nothing secret is returned.
 
-Outputs are written to a temporary file in the output's directory and
-renamed (or, without --force, linked: never replacing a file) into place,
-so an output is complete or absent. A worker killed mid-write leaves a
-temporary named after the run (``.fiie-RUN-*.tmp``), which the client
-removes at the end of the run.
+Outputs are written by libfiie's atomic writer (fiie_file_write_atomic:
+a temporary file in the output's directory, flushed, then renamed, or
+without --force moved there only if nothing is there), so an output is
+complete or absent; restored images are private (0600) from the start.
 """
 
 import os
@@ -18,10 +17,12 @@ import secrets
 import threading
 
 from .. import batch as B
-from .._errors import AuthenticationError, Error, NotFoundError
+from .._errors import AuthenticationError, Error, ExistsError, NotFoundError
 from ..cipher import Key, decrypt, encrypt
-from ..container import load_protected_png, mask_from_header, parse_header, read_sidecar
-from ..detector import HIGH_RECALL, Detector
+from ..common import write_file_atomic
+from ..container import (load_protected_png, mask_from_header, parse_header, read_sidecar,
+                         write_sidecar)
+from ..detector import Detector
 from .._lib import strerror
 from ..image import Image, read_png_chunk
 from ..mask import Mask
@@ -67,9 +68,10 @@ class Settings:
 
 
 def detector_settings(fast=False, model=None, **overrides):
-    """The detector options of encrypt as a hashable tuple: the high-recall
-    preset unless ``fast``, explicit options winning."""
-    opts = {} if fast else dict(HIGH_RECALL)
+    """The detector options of encrypt as a hashable tuple: the library's
+    high-recall preset, or its fast one with ``fast`` (as ``fiie encrypt
+    --fast``), explicit options winning."""
+    opts = {"preset": "fast" if fast else "high-recall"}
     opts.update({k: v for k, v in overrides.items() if v is not None})
     if "thresholds" in opts:
         opts["thresholds"] = tuple(opts["thresholds"])
@@ -223,82 +225,16 @@ def _detector(s):
 
 # ---------------------------------------------------------------- writing
 
-def temp_prefix(run_id):
-    """Name prefix of the temporary files of one run."""
-    return ".fiie-%s-" % run_id
-
-
-def publish(data, path, *, run_id, force, mode):
-    """Write ``data`` to ``path`` atomically. Without ``force`` an
-    existing ``path`` is never replaced (FileExistsError)."""
-    directory = os.path.dirname(path) or "."
-    os.makedirs(directory, exist_ok=True)
-    tmp = os.path.join(directory, temp_prefix(run_id) + secrets.token_hex(6) + ".tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC | os.O_NOFOLLOW, mode)
+def _write(s, data, output, r, *, private, verify):
+    """Write ``data`` to ``output`` (``private``: mode 0600, for restored
+    faces); when the output appeared since the run planned it (a previous
+    attempt of this task on a worker that died after writing), accept it if
+    ``verify()`` says it is a right output for this input."""
+    os.makedirs(os.path.dirname(output) or ".", exist_ok=True)
     try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        if force:
-            os.replace(tmp, path)
-        else:
-            # link() never replaces: the existence check and the
-            # publication are one step.
-            os.link(tmp, path)
-    finally:
-        try:
-            os.unlink(tmp)
-        except FileNotFoundError:
-            pass
-    _fsync_dir(directory)
-
-
-def _fsync_dir(directory):
-    try:
-        fd = os.open(directory, os.O_RDONLY | os.O_DIRECTORY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass  # best effort: some file systems refuse
-    finally:
-        os.close(fd)
-
-
-def sweep_temps(directories, run_id):
-    """Remove the temporaries a killed worker of run ``run_id`` left in
-    these directories. Returns how many were removed."""
-    prefix = temp_prefix(run_id)
-    removed = 0
-    for d in directories:
-        try:
-            names = os.listdir(d)
-        except OSError:
-            continue
-        for name in names:
-            if name.startswith(prefix) and name.endswith(".tmp"):
-                try:
-                    os.unlink(os.path.join(d, name))
-                    removed += 1
-                except FileNotFoundError:
-                    pass
-    return removed
-
-
-ENCRYPTED_MODE = 0o666   # & ~umask, like any new file
-RESTORED_MODE = 0o600    # restored faces: never readable by others
-
-
-def _write(s, data, output, r, *, mode, verify):
-    """Publish ``data``; when the output appeared since the run planned it
-    (a previous attempt of this task on a worker that died after writing),
-    accept it if ``verify()`` says it is a right output for this input."""
-    try:
-        publish(data, output, run_id=s.run_id, force=s.force, mode=mode)
+        write_file_atomic(output, data, overwrite=s.force, private=private)
         return True
-    except FileExistsError:
+    except ExistsError:
         pass
     if verify():
         r.message = (r.message + "; " if r.message else "") + "already written by this run"
@@ -356,7 +292,7 @@ def _encrypt_one(s, path, output, r):
                     r.status, r.message = B.NO_FACE, why + "; nothing written"
                     return
                 r.status, r.message = B.OK, why + "; unprotected copy written (--allow-empty)"
-                _write(s, img.encode_png(), output, r, mode=ENCRYPTED_MODE,
+                _write(s, img.encode_png(), output, r, private=False,
                        verify=lambda: _verify_copy(path, output))
                 return
             header = encrypt(img, mask, key)
@@ -365,7 +301,7 @@ def _encrypt_one(s, path, output, r):
         n = len(s.regions) if s.regions is not None else r.faces
         r.message = "%d %s%s, %d pixels protected" % (n, what, "" if n == 1 else "s", pixels)
         png = img.encode_png(chunk=("fiIE", header))
-    if _write(s, png, output, r, mode=ENCRYPTED_MODE,
+    if _write(s, png, output, r, private=False,
               verify=lambda: _verify_encrypted(s, path, output)) and s.sidecar:
         _write_sidecar(s, output)
 
@@ -373,8 +309,7 @@ def _encrypt_one(s, path, output, r):
 def _write_sidecar(s, output):
     """The sidecar of ``output`` from the header it holds (so that it
     matches the output even when an earlier attempt wrote that)."""
-    header = read_png_chunk(output, "fiIE")
-    publish(header, B.sidecar_path(output), run_id=s.run_id, force=True, mode=ENCRYPTED_MODE)
+    write_sidecar(B.sidecar_path(output), read_png_chunk(output, "fiIE"), overwrite=True)
 
 
 def _verify_copy(path, output):
@@ -463,4 +398,4 @@ def _decrypt_one(s, path, output, r):
                     return _same_pixels(existing, img)
             except Error:
                 return False
-        _write(s, png, output, r, mode=RESTORED_MODE, verify=verify)
+        _write(s, png, output, r, private=True, verify=verify)

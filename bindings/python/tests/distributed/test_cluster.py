@@ -24,7 +24,6 @@ except ImportError:  # pragma: no cover - CI installs python3-distributed
     distributed = None
 
 import fiie.distributed as fd
-from fiie.distributed import _tasks
 
 HERE = pathlib.Path(__file__).resolve().parent
 DATA = pathlib.Path(os.environ.get("FIIE_TEST_DATA", HERE.parents[3] / "tests" / "data"))

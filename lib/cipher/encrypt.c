@@ -1,0 +1,488 @@
+/* FIIE v1 encrypt/decrypt and the keystreams (fiie/cipher.h).
+ *
+ * Both directions stream the region stream through cache-sized chunks
+ * (gather, transform, scatter; see "the pipeline" below) instead of
+ * copying it whole. Decryption verifies the tag in a read-only pass first
+ * and encryption checks everything that can fail before its first write,
+ * so an error never leaves a half-written image. */
+#include <stdlib.h>
+#include <string.h>
+
+#include <sodium.h>
+
+#include "cipher/cipher.h"
+#include "cipher/logistic.h"
+#include "common/common.h"
+#include "format/format.h"
+#include "mask/mask.h"
+
+/* ---- options --------------------------------------------------------------- */
+
+int fiie_encrypt_options_init_v(fiie_encrypt_options *o, int abi_version)
+{
+    int rc = common_options_begin(o, sizeof *o, abi_version);
+    if (rc)
+        return rc;
+    o->alg = FIIE_ALG_V1;
+    o->threads = 1;
+    return FIIE_OK;
+}
+
+int fiie_decrypt_options_init_v(fiie_decrypt_options *o, int abi_version)
+{
+    int rc = common_options_begin(o, sizeof *o, abi_version);
+    if (rc)
+        return rc;
+    o->threads = 1;
+    return FIIE_OK;
+}
+
+/* ---- subkeys and keystream ----------------------------------------------- */
+
+static void subkey(uint8_t out[32], const uint8_t key[FIIE_KEY_BYTES], const char label[8],
+                   const uint8_t nonce[FIIE_NONCE_BYTES])
+{
+    uint8_t msg[8 + FIIE_NONCE_BYTES];
+    memcpy(msg, label, 8);
+    memcpy(msg + 8, nonce, FIIE_NONCE_BYTES);
+    crypto_generichash(out, 32, msg, sizeof msg, key, FIIE_KEY_BYTES);
+}
+
+void cipher_derive_subkeys(const uint8_t key[FIIE_KEY_BYTES],
+                         const uint8_t nonce[FIIE_NONCE_BYTES], uint8_t k_lm[32],
+                         uint8_t k_ae[32])
+{
+    subkey(k_lm, key, "FIIE1 lm", nonce);
+    subkey(k_ae, key, "FIIE1 ae", nonce);
+}
+
+typedef struct subkeys {
+    uint8_t ae[32];
+    cipher_lm lm;
+} subkeys;
+
+static int subkeys_derive(subkeys *s, const fiie_key *k, const uint8_t nonce[FIIE_NONCE_BYTES])
+{
+    uint8_t k_lm[32];
+    cipher_derive_subkeys(k->k, nonce, k_lm, s->ae);
+    int rc = cipher_lm_init(&s->lm, k_lm);
+    sodium_memzero(k_lm, sizeof k_lm);
+    return rc;
+}
+
+static void subkeys_wipe(subkeys *s)
+{
+    sodium_memzero(s, sizeof *s);
+}
+
+int fiie_keystream(const fiie_key *k, const uint8_t *nonce, uint8_t *out, size_t len,
+                   unsigned threads)
+{
+    if (!k || !nonce || (!out && len > 0))
+        return FIIE_E_INVALID_ARGUMENT;
+    if (sodium_init() < 0)
+        return FIIE_E_CRYPTO;
+    subkeys s;
+    int rc = subkeys_derive(&s, k, nonce);
+    if (rc == FIIE_OK && len > 0) {
+        memset(out, 0, len);
+        cipher_lm_xor(&s.lm, out, len, threads);
+    }
+    subkeys_wipe(&s);
+    return rc;
+}
+
+int fiie_paper_keystream(double x0, double mu, uint8_t *out, size_t len)
+{
+    if ((!out && len > 0) || !cipher_paper_key_valid(x0, mu))
+        return FIIE_E_INVALID_ARGUMENT;
+    if (len > 0) {
+        memset(out, 0, len);
+        cipher_paper_xor(x0, mu, out, len);
+    }
+    return FIIE_OK;
+}
+
+/* ---- image checks --------------------------------------------------------- */
+
+/* fiie_image_validate() (the one definition of a valid image, flags
+ * included), then the channel count the stream needs. */
+static int image_check(const fiie_image *img, size_t *channels)
+{
+    int rc = fiie_image_validate(img);
+    if (rc == FIIE_OK)
+        *channels = (size_t)fiie_pixel_format_channels(img->format);
+    return rc;
+}
+
+/* ---- the pipeline ---------------------------------------------------------- *
+ *
+ * The region stream is processed in chunks that stay in cache: gather a
+ * chunk from the image, apply the layers, scatter it back. Threads take
+ * contiguous parts of the stream; a part boundary falls on a Logistic
+ * block boundary and on a pixel boundary (3 blocks = 524288 pixels), so
+ * each thread seeks its own cursors and starts its own lanes. Poly1305
+ * runs over the ciphertext in order: fused into the loop on one thread,
+ * otherwise as a separate read-only pass. Everything that can fail
+ * (allocation, parameter derivation, the tag check) happens before the
+ * first pixel is written.
+ *
+ * The Logistic keystream is made ahead, CIPHER_LM_MAX_CHAINS blocks at a
+ * time into a per-worker scratch buffer: the SIMD kernel needs several
+ * independent blocks side by side to hide its latency, which a chunk of
+ * one block cannot offer. The chunks then XOR their slice of it. */
+
+#define CHUNK_BYTES 65472u /* 341 * 192: whole pixels, whole ChaCha20 and lane groups */
+#define PART_BYTES ((uint64_t)3 * CIPHER_LM_BLOCK)
+
+typedef struct worker {
+    mask_cursor rd;
+    mask_cursor wr;
+    uint8_t *buf;
+    uint8_t *ks;           /* Logistic keystream scratch (key material) */
+    uint64_t ks0, ks1;     /* stream bytes it holds */
+} worker;
+
+typedef struct pipeline {
+    mask_stream rs;
+    uint64_t len;          /* M */
+    int decrypt;
+    int paper;
+    const cipher_lm *lm;     /* algorithm 1 */
+    const cipher_lm_impl *impl;
+    size_t ks_bytes;       /* size of each worker's keystream scratch */
+    const cipher_v1 *v1;
+    cipher_v1_mac *mac;      /* fused MAC (one thread, encryption) or NULL */
+    double x0, mu;         /* algorithm 0 */
+    unsigned parts;
+    worker *w;
+} pipeline;
+
+static void pipeline_release(pipeline *pl)
+{
+    if (pl->w) {
+        for (unsigned t = 0; t < pl->parts; t++) {
+            mask_cursor_release(&pl->w[t].rd);
+            mask_cursor_release(&pl->w[t].wr);
+            if (pl->w[t].buf) {
+                sodium_memzero(pl->w[t].buf, CHUNK_BYTES);
+                free(pl->w[t].buf);
+            }
+            if (pl->w[t].ks) {
+                sodium_memzero(pl->w[t].ks, pl->ks_bytes);
+                free(pl->w[t].ks);
+            }
+        }
+        free(pl->w);
+        pl->w = NULL;
+    }
+    mask_stream_release(&pl->rs);
+}
+
+/* Count the stream and allocate every worker's cursors and chunk, and
+ * with lm_impl (algorithm 1) its keystream scratch. */
+static int pipeline_init(pipeline *pl, fiie_image *img, const fiie_mask *m, unsigned threads,
+                         const cipher_lm_impl *lm_impl)
+{
+    memset(pl, 0, sizeof *pl);
+    int rc = mask_stream_init(&pl->rs, img, m);
+    if (rc != FIIE_OK)
+        return rc;
+    pl->len = pl->rs.pixels * 3;
+    if (!cipher_v1_len_ok(pl->len)) {
+        mask_stream_release(&pl->rs);
+        return FIIE_E_TOO_LARGE;
+    }
+    pl->parts = common_parallel_parts((pl->len + PART_BYTES - 1) / PART_BYTES, threads);
+    pl->impl = lm_impl;
+    if (lm_impl) {
+        uint64_t group = (uint64_t)CIPHER_LM_MAX_CHAINS * CIPHER_LM_BLOCK;
+        pl->ks_bytes = (size_t)(pl->len < group ? pl->len : group);
+    }
+    pl->w = calloc(pl->parts, sizeof *pl->w);
+    if (!pl->w) {
+        pipeline_release(pl);
+        return FIIE_E_NO_MEMORY;
+    }
+    for (unsigned t = 0; t < pl->parts; t++) {
+        worker *w = &pl->w[t];
+        w->buf = malloc(CHUNK_BYTES);
+        if (pl->ks_bytes > 0)
+            w->ks = malloc(pl->ks_bytes);
+        if (!w->buf || (pl->ks_bytes > 0 && !w->ks) || mask_cursor_init(&w->rd, &pl->rs) != FIIE_OK ||
+            mask_cursor_init(&w->wr, &pl->rs) != FIIE_OK) {
+            pipeline_release(pl);
+            return FIIE_E_NO_MEMORY;
+        }
+    }
+    return FIIE_OK;
+}
+
+/* XOR the Logistic keystream of stream bytes [off, off + n) into p; the
+ * worker's part ends at b1. Groups start on block boundaries, at the
+ * part's start and every CIPHER_LM_MAX_CHAINS blocks after it. */
+static void ks_xor(const pipeline *pl, worker *w, uint64_t b1, uint8_t *p, uint64_t off, size_t n)
+{
+    while (n > 0) {
+        if (off >= w->ks1) {
+            uint64_t end = b1 - off < pl->ks_bytes ? b1 : off + pl->ks_bytes;
+            size_t glen = (size_t)(end - off);
+            unsigned nb = (unsigned)((glen + CIPHER_LM_BLOCK - 1) / CIPHER_LM_BLOCK);
+            memset(w->ks, 0, glen);
+            cipher_lm_blocks_impl(pl->impl, pl->lm, off / CIPHER_LM_BLOCK, nb, w->ks,
+                                glen - (size_t)(nb - 1) * CIPHER_LM_BLOCK);
+            w->ks0 = off;
+            w->ks1 = end;
+        }
+        size_t k = (size_t)(w->ks1 - off < n ? w->ks1 - off : n);
+        const uint8_t *s = w->ks + (off - w->ks0);
+        for (size_t i = 0; i < k; i++)
+            p[i] ^= s[i];
+        p += k;
+        off += k;
+        n -= k;
+    }
+}
+
+/* Transform parts [first, last) of the stream in place in the image. */
+static void pipeline_part(void *arg, unsigned t, uint64_t first, uint64_t last)
+{
+    const pipeline *pl = arg;
+    worker *w = &pl->w[t];
+    uint64_t b0 = first * PART_BYTES;
+    uint64_t b1 = last * PART_BYTES < pl->len ? last * PART_BYTES : pl->len;
+    mask_cursor_seek(&w->rd, b0 / 3);
+    mask_cursor_seek(&w->wr, b0 / 3);
+    double x = 0;
+    if (pl->paper)
+        x = cipher_paper_start(pl->x0, pl->mu); /* one part only: no thread split */
+    else
+        w->ks0 = w->ks1 = b0; /* b0 is block aligned: the first group starts there */
+    for (uint64_t off = b0; off < b1; off += CHUNK_BYTES) {
+        size_t n = (size_t)(b1 - off < CHUNK_BYTES ? b1 - off : CHUNK_BYTES);
+        mask_cursor_gather(&w->rd, w->buf, n / 3);
+        if (pl->paper) {
+            cipher_paper_stream_xor(&x, pl->mu, w->buf, n);
+        } else if (pl->decrypt) {
+            cipher_v1_chacha(pl->v1, w->buf, n, off);
+            ks_xor(pl, w, b1, w->buf, off, n);
+        } else {
+            ks_xor(pl, w, b1, w->buf, off, n);
+            cipher_v1_chacha(pl->v1, w->buf, n, off);
+            if (pl->mac)
+                cipher_v1_mac_update(pl->mac, w->buf, n);
+        }
+        mask_cursor_scatter(&w->wr, w->buf, n / 3);
+    }
+}
+
+static void pipeline_run(pipeline *pl, unsigned threads)
+{
+    if (pl->len == 0)
+        return;
+    if (pl->paper || pl->mac)
+        pipeline_part(pl, 0, 0, (pl->len + PART_BYTES - 1) / PART_BYTES);
+    else
+        common_parallel_for((pl->len + PART_BYTES - 1) / PART_BYTES, threads, pipeline_part, pl);
+}
+
+/* Read-only pass: Poly1305 over the ciphertext now in the image. */
+static void pipeline_mac(pipeline *pl, cipher_v1_mac *st)
+{
+    worker *w = &pl->w[0];
+    if (pl->len == 0)
+        return;
+    mask_cursor_seek(&w->rd, 0);
+    for (uint64_t off = 0; off < pl->len; off += CHUNK_BYTES) {
+        size_t n = (size_t)(pl->len - off < CHUNK_BYTES ? pl->len - off : CHUNK_BYTES);
+        mask_cursor_gather(&w->rd, w->buf, n / 3);
+        cipher_v1_mac_update(st, w->buf, n);
+    }
+}
+
+/* ---- encrypt / decrypt --------------------------------------------------- */
+
+int cipher_encrypt_lm_impl(const cipher_lm_impl *impl, const fiie_key *k, fiie_image *img,
+                         const fiie_mask *m, const fiie_encrypt_options *o, uint8_t *header,
+                         size_t cap, size_t *header_len)
+{
+    if (header_len)
+        *header_len = 0;
+    if (!img || !m || !header_len)
+        return FIIE_E_INVALID_ARGUMENT;
+    fiie_encrypt_options def;
+    if (!o) {
+        fiie_encrypt_options_init(&def);
+        o = &def;
+    }
+    if (!common_abi_compatible(o->abi_version))
+        return FIIE_E_VERSION;
+    if ((o->alg != FIIE_ALG_V1 && o->alg != FIIE_ALG_PAPER) ||
+        (o->flags & ~FIIE_ENCRYPT_FIXED_NONCE) != 0 ||
+        !common_all_zero(o->reserved, sizeof o->reserved))
+        return FIIE_E_INVALID_ARGUMENT;
+    int paper = o->alg == FIIE_ALG_PAPER;
+    if (paper ? !cipher_paper_key_valid(o->paper_x0, o->paper_mu) : !k)
+        return FIIE_E_INVALID_ARGUMENT;
+    size_t ch;
+    int rc = image_check(img, &ch);
+    if (rc != FIIE_OK)
+        return rc;
+    if (fiie_mask_width(m) != img->width || fiie_mask_height(m) != img->height)
+        return FIIE_E_MISMATCH;
+    size_t nreg = fiie_mask_region_count(m);
+    if (nreg == 0)
+        return FIIE_E_EMPTY_MASK;
+
+    fiie_header_info info = {0};
+    info.version = FORMAT_HEADER_VERSION;
+    info.alg = o->alg;
+    info.channels = (uint32_t)ch;
+    info.width = img->width;
+    info.height = img->height;
+    info.n_regions = (uint32_t)nreg;
+    if (!paper && k->has_kdf) {
+        info.kdf = FORMAT_KDF_ARGON2ID13;
+        info.flags = FORMAT_HEADER_FLAG_KDF;
+        info.opslimit = k->opslimit;
+        info.memlimit = k->memlimit;
+        memcpy(info.salt, k->salt, FIIE_SALT_BYTES);
+    }
+    size_t hlen = fiie_header_size((int)info.alg, nreg, info.kdf != 0);
+    *header_len = hlen;
+    if (!header || cap < hlen)
+        return FIIE_E_BUFFER_TOO_SMALL;
+    if (sodium_init() < 0)
+        return FIIE_E_CRYPTO;
+
+    pipeline pl;
+    rc = pipeline_init(&pl, img, m, paper ? 1 : o->threads, paper ? NULL : impl);
+    if (rc != FIIE_OK)
+        return rc;
+    if (pl.len == 0) {
+        pipeline_release(&pl);
+        return FIIE_E_EMPTY_MASK;
+    }
+    if (paper) {
+        format_header_write(header, &info, m);
+        pl.paper = 1;
+        pl.x0 = o->paper_x0;
+        pl.mu = o->paper_mu;
+        pipeline_run(&pl, 1);
+        pipeline_release(&pl);
+        return FIIE_OK;
+    }
+    if (o->flags & FIIE_ENCRYPT_FIXED_NONCE)
+        memcpy(info.nonce, o->nonce, FIIE_NONCE_BYTES);
+    else
+        randombytes_buf(info.nonce, FIIE_NONCE_BYTES);
+    subkeys s;
+    rc = subkeys_derive(&s, k, info.nonce);
+    if (rc == FIIE_OK) {
+        cipher_v1 v1;
+        cipher_v1_mac st;
+        size_t alen = hlen - FIIE_TAG_BYTES;
+        format_header_write(header, &info, m);
+        cipher_v1_init(&v1, s.ae, info.nonce);
+        cipher_v1_mac_begin(&v1, &st, header, alen);
+        pl.lm = &s.lm;
+        pl.v1 = &v1;
+        pl.mac = pl.parts == 1 ? &st : NULL;
+        pipeline_run(&pl, o->threads);
+        if (!pl.mac)
+            pipeline_mac(&pl, &st);
+        cipher_v1_mac_end(&st, alen, pl.len, header + alen);
+        cipher_v1_wipe(&v1);
+    }
+    subkeys_wipe(&s);
+    pipeline_release(&pl);
+    return rc;
+}
+
+int fiie_encrypt(const fiie_key *k, fiie_image *img, const fiie_mask *m,
+                 const fiie_encrypt_options *o, uint8_t *header, size_t cap,
+                 size_t *header_len)
+{
+    return cipher_encrypt_lm_impl(cipher_lm_impl_best(), k, img, m, o, header, cap, header_len);
+}
+
+int cipher_decrypt_lm_impl(const cipher_lm_impl *impl, const fiie_key *k, fiie_image *img,
+                         const uint8_t *header, size_t len, const fiie_decrypt_options *o)
+{
+    if (!img || !header)
+        return FIIE_E_INVALID_ARGUMENT;
+    fiie_decrypt_options def;
+    if (!o) {
+        fiie_decrypt_options_init(&def);
+        o = &def;
+    }
+    if (!common_abi_compatible(o->abi_version))
+        return FIIE_E_VERSION;
+    if (!common_all_zero(o->reserved, sizeof o->reserved))
+        return FIIE_E_INVALID_ARGUMENT;
+    size_t ch;
+    int rc = image_check(img, &ch);
+    if (rc != FIIE_OK)
+        return rc;
+    fiie_header_info info;
+    rc = fiie_header_parse(&info, header, len);
+    if (rc != FIIE_OK)
+        return rc;
+    if (info.width != img->width || info.height != img->height || info.channels != ch)
+        return FIIE_E_MISMATCH;
+    int paper = info.alg == FIIE_ALG_PAPER;
+    if (paper ? !cipher_paper_key_valid(o->paper_x0, o->paper_mu) : !k)
+        return FIIE_E_INVALID_ARGUMENT;
+    if (sodium_init() < 0)
+        return FIIE_E_CRYPTO;
+
+    fiie_mask *m;
+    rc = fiie_mask_from_header(&m, header, len);
+    if (rc != FIIE_OK)
+        return rc;
+    pipeline pl;
+    rc = pipeline_init(&pl, img, m, paper ? 1 : o->threads, paper ? NULL : impl);
+    if (rc != FIIE_OK) {
+        fiie_mask_free(m);
+        return rc;
+    }
+    pl.decrypt = 1;
+    if (paper) {
+        pl.paper = 1;
+        pl.x0 = o->paper_x0;
+        pl.mu = o->paper_mu;
+        pipeline_run(&pl, 1);
+    } else {
+        subkeys s;
+        rc = subkeys_derive(&s, k, info.nonce);
+        if (rc == FIIE_OK) {
+            cipher_v1 v1;
+            cipher_v1_mac st;
+            uint8_t tag[FIIE_TAG_BYTES];
+            size_t alen = len - FIIE_TAG_BYTES;
+            cipher_v1_init(&v1, s.ae, info.nonce);
+            cipher_v1_mac_begin(&v1, &st, header, alen);
+            /* The tag is checked before a single pixel is written. */
+            pipeline_mac(&pl, &st);
+            cipher_v1_mac_end(&st, alen, pl.len, tag);
+            if (crypto_verify_16(tag, header + alen) != 0) {
+                rc = FIIE_E_AUTH;
+            } else {
+                pl.lm = &s.lm;
+                pl.v1 = &v1;
+                pipeline_run(&pl, o->threads);
+            }
+            cipher_v1_wipe(&v1);
+        }
+        subkeys_wipe(&s);
+    }
+    pipeline_release(&pl);
+    fiie_mask_free(m);
+    return rc;
+}
+
+int fiie_decrypt(const fiie_key *k, fiie_image *img, const uint8_t *header, size_t len,
+                 const fiie_decrypt_options *o)
+{
+    return cipher_decrypt_lm_impl(cipher_lm_impl_best(), k, img, header, len, o);
+}

@@ -1,0 +1,163 @@
+/* Keys (fiie/cipher.h): random, raw, and derived from a passphrase with
+ * Argon2id. Key bytes live only in libsodium's guarded memory and are
+ * wiped when freed. */
+#include <string.h>
+
+#include <sodium.h>
+
+#include "cipher/cipher.h"
+#include "common/common.h"
+#include "format/format.h"
+
+size_t fiie_key_bytes(void)
+{
+    return FIIE_KEY_BYTES;
+}
+
+size_t fiie_nonce_bytes(void)
+{
+    return FIIE_NONCE_BYTES;
+}
+
+size_t fiie_salt_bytes(void)
+{
+    return FIIE_SALT_BYTES;
+}
+
+int fiie_kdf_params_init_v(fiie_kdf_params *p, int abi_version)
+{
+    int rc = common_options_begin(p, sizeof *p, abi_version);
+    if (rc)
+        return rc;
+    p->opslimit = crypto_pwhash_argon2id_OPSLIMIT_INTERACTIVE;
+    p->memlimit = crypto_pwhash_argon2id_MEMLIMIT_INTERACTIVE;
+    return FIIE_OK;
+}
+
+/* ---- keys --------------------------------------------------------------- */
+
+static int key_alloc(fiie_key **out)
+{
+    *out = NULL;
+    if (sodium_init() < 0)
+        return FIIE_E_CRYPTO;
+    /* Guarded, locked (where allowed) memory; sodium_free wipes it. */
+    fiie_key *k = sodium_malloc(sizeof *k);
+    if (!k)
+        return FIIE_E_NO_MEMORY;
+    memset(k, 0, sizeof *k);
+    *out = k;
+    return FIIE_OK;
+}
+
+void fiie_key_free(fiie_key *k)
+{
+    if (k)
+        sodium_free(k);
+}
+
+int fiie_key_generate(fiie_key **out)
+{
+    if (!out)
+        return FIIE_E_INVALID_ARGUMENT;
+    int rc = key_alloc(out);
+    if (rc == FIIE_OK)
+        randombytes_buf((*out)->k, FIIE_KEY_BYTES);
+    return rc;
+}
+
+int fiie_key_from_bytes(fiie_key **out, const uint8_t *bytes, size_t len)
+{
+    if (out)
+        *out = NULL;
+    if (!out || !bytes || len != FIIE_KEY_BYTES)
+        return FIIE_E_INVALID_ARGUMENT;
+    int rc = key_alloc(out);
+    if (rc == FIIE_OK)
+        memcpy((*out)->k, bytes, FIIE_KEY_BYTES);
+    return rc;
+}
+
+static int kdf_limits_ok(uint64_t ops, uint64_t mem)
+{
+    return ops >= FIIE_KDF_MIN_OPSLIMIT && ops <= FIIE_KDF_MAX_OPSLIMIT &&
+           mem >= FIIE_KDF_MIN_MEMLIMIT && mem <= FIIE_KDF_MAX_MEMLIMIT && mem <= SIZE_MAX;
+}
+
+static int derive(fiie_key **out, const char *pass, size_t len, uint64_t ops, uint64_t mem,
+                  const uint8_t salt[FIIE_SALT_BYTES])
+{
+    fiie_key *k;
+    int rc = key_alloc(&k);
+    if (rc != FIIE_OK)
+        return rc;
+    if (crypto_pwhash(k->k, FIIE_KEY_BYTES, pass, len, salt, (unsigned long long)ops,
+                      (size_t)mem, crypto_pwhash_ALG_ARGON2ID13) != 0) {
+        fiie_key_free(k);
+        /* libsodium fails here mainly when it cannot get the memory. */
+        return FIIE_E_NO_MEMORY;
+    }
+    k->has_kdf = 1;
+    k->opslimit = ops;
+    k->memlimit = mem;
+    memcpy(k->salt, salt, FIIE_SALT_BYTES);
+    *out = k;
+    return FIIE_OK;
+}
+
+int fiie_key_from_passphrase(fiie_key **out, const char *pass, size_t len,
+                             const fiie_kdf_params *p)
+{
+    if (out)
+        *out = NULL;
+    if (!out || !pass || len == 0 || len > crypto_pwhash_PASSWD_MAX)
+        return FIIE_E_INVALID_ARGUMENT;
+    fiie_kdf_params def;
+    if (!p) {
+        fiie_kdf_params_init(&def);
+        p = &def;
+    }
+    if (!common_abi_compatible(p->abi_version))
+        return FIIE_E_VERSION;
+    if ((p->flags & ~FIIE_KDF_FIXED_SALT) != 0 || !common_all_zero(p->reserved, sizeof p->reserved))
+        return FIIE_E_INVALID_ARGUMENT;
+    if (!kdf_limits_ok(p->opslimit, p->memlimit))
+        return FIIE_E_TOO_LARGE;
+    if (sodium_init() < 0)
+        return FIIE_E_CRYPTO;
+    uint8_t salt[FIIE_SALT_BYTES];
+    if (p->flags & FIIE_KDF_FIXED_SALT)
+        memcpy(salt, p->salt, sizeof salt);
+    else
+        randombytes_buf(salt, sizeof salt);
+    return derive(out, pass, len, p->opslimit, p->memlimit, salt);
+}
+
+int fiie_key_from_header_passphrase(fiie_key **out, const uint8_t *header, size_t hlen,
+                                    const char *pass, size_t passlen)
+{
+    if (out)
+        *out = NULL;
+    if (!out || !header || !pass || passlen == 0 || passlen > crypto_pwhash_PASSWD_MAX)
+        return FIIE_E_INVALID_ARGUMENT;
+    fiie_header_info info;
+    int rc = fiie_header_parse(&info, header, hlen);
+    if (rc != FIIE_OK)
+        return rc;
+    if (!info.kdf)
+        return FIIE_E_NOT_FOUND;
+    if (!kdf_limits_ok(info.opslimit, info.memlimit))
+        return FIIE_E_TOO_LARGE;
+    return derive(out, pass, passlen, info.opslimit, info.memlimit, info.salt);
+}
+
+int fiie_key_get_bytes(const fiie_key *k, uint8_t *out, size_t cap)
+{
+    if (!k || !out)
+        return FIIE_E_INVALID_ARGUMENT;
+    if (cap < FIIE_KEY_BYTES)
+        return FIIE_E_BUFFER_TOO_SMALL;
+    memcpy(out, k->k, FIIE_KEY_BYTES);
+    return FIIE_OK;
+}
+

@@ -1,0 +1,276 @@
+/* File helpers shared by every folder: whole-file reads with a size cap,
+ * and atomic writes.
+ *
+ * Reads are tolerant of EINTR, short reads and files that change size
+ * while being read (pipes, growing files).
+ *
+ * Atomic file replacement: temporary file in the destination directory,
+ * write, fsync, rename (or link for no-clobber), fsync the directory.
+ *
+ * The temporary file is created with open(O_CREAT | O_EXCL, mode) under a
+ * random name rather than with mkstemp(): mkstemp() always creates 0600,
+ * and restoring `mode & ~umask` with fchmod() would need the umask, which
+ * can only be read by setting it, a process-wide race with other threads.
+ * open() lets the kernel apply the umask (and default ACLs) itself. A
+ * private file is created 0600 (so never readable by others) and then
+ * set to exactly 0600 with fchmod(), which needs no umask. */
+#define _GNU_SOURCE /* renameat2, RENAME_NOREPLACE */
+
+#include <errno.h>
+#include <fcntl.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "common/common.h"
+#include "fiie/common.h"
+
+long long common_read_full(int fd, void *buf, size_t size)
+{
+    uint8_t *p = buf;
+    size_t done = 0;
+    while (done < size) {
+        size_t want = size - done;
+        if (want > ((size_t)1 << 30))
+            want = (size_t)1 << 30; /* read() may refuse larger requests */
+        ssize_t n = read(fd, p + done, want);
+        if (n < 0) {
+            if (errno == EINTR)
+                continue;
+            return -1;
+        }
+        if (n == 0)
+            break;
+        done += (size_t)n;
+    }
+    return (long long)done;
+}
+
+static int read_fd(int fd, size_t max_size, uint8_t **out, size_t *out_size)
+{
+    struct stat st;
+    if (fstat(fd, &st) != 0 || S_ISDIR(st.st_mode))
+        return FIIE_E_IO;
+    /* Start at the announced size (+1 to notice growth); grow for pipes. */
+    size_t cap = 65536;
+    if (S_ISREG(st.st_mode) && st.st_size >= 0) {
+        if ((unsigned long long)st.st_size > max_size)
+            return FIIE_E_TOO_LARGE;
+        cap = (size_t)st.st_size + 1;
+    }
+    uint8_t *buf = malloc(cap);
+    if (buf == NULL)
+        return FIIE_E_NO_MEMORY;
+    size_t len = 0;
+    for (;;) {
+        long long n = common_read_full(fd, buf + len, cap - len);
+        if (n < 0) {
+            free(buf);
+            return FIIE_E_IO;
+        }
+        len += (size_t)n;
+        if (len > max_size) {
+            free(buf);
+            return FIIE_E_TOO_LARGE;
+        }
+        if (len < cap)
+            break; /* end of file */
+        size_t grow = cap < max_size / 2 ? cap * 2 : max_size + 1;
+        if (grow <= cap) {
+            free(buf);
+            return FIIE_E_TOO_LARGE;
+        }
+        uint8_t *nb = realloc(buf, grow);
+        if (nb == NULL) {
+            free(buf);
+            return FIIE_E_NO_MEMORY;
+        }
+        buf = nb;
+        cap = grow;
+    }
+    *out = buf;
+    *out_size = len;
+    return 0;
+}
+
+int common_read_file(const char *path, size_t max_size, uint8_t **out, size_t *out_size)
+{
+    *out = NULL;
+    *out_size = 0;
+    int fd;
+    do {
+        fd = open(path, O_RDONLY | O_CLOEXEC);
+    } while (fd < 0 && errno == EINTR);
+    if (fd < 0)
+        return FIIE_E_IO;
+    int rc = read_fd(fd, max_size, out, out_size);
+    close(fd);
+    return rc;
+}
+
+/* ---- atomic writes ------------------------------------------------------ */
+
+#define TEMP_PREFIX "/.fiie-"
+#define TEMP_RANDOM_BYTES 8
+#define TEMP_SUFFIX ".tmp"
+#define TEMP_ATTEMPTS 32
+
+static int write_all(int fd, const uint8_t *p, size_t size)
+{
+    while (size > 0) {
+        size_t want = size < ((size_t)1 << 30) ? size : ((size_t)1 << 30);
+        ssize_t n = write(fd, p, want);
+        if (n < 0) {
+            if (errno == EINTR)
+                continue;
+            return -1;
+        }
+        if (n == 0) {
+            errno = EIO;
+            return -1;
+        }
+        p += n;
+        size -= (size_t)n;
+    }
+    return 0;
+}
+
+/* The directory part of path ("." when there is none); *dir_len is the
+ * number of bytes of path that name it. */
+static const char *directory_of(const char *path, size_t *dir_len)
+{
+    const char *slash = strrchr(path, '/');
+    if (slash == NULL) {
+        *dir_len = 1;
+        return ".";
+    }
+    *dir_len = slash == path ? 1 : (size_t)(slash - path);
+    return path;
+}
+
+/* Create "<dir>/.fiie-<16 hex>.tmp" exclusively; returns the fd or -1. */
+static int create_temp(const char *dir, size_t dir_len, unsigned mode, char **name)
+{
+    size_t len = dir_len + sizeof TEMP_PREFIX - 1 + 2 * TEMP_RANDOM_BYTES +
+                 sizeof TEMP_SUFFIX; /* includes the NUL */
+    char *tmp = malloc(len);
+    if (tmp == NULL) {
+        errno = ENOMEM;
+        return -1;
+    }
+    for (int attempt = 0; attempt < TEMP_ATTEMPTS; attempt++) {
+        uint8_t rnd[TEMP_RANDOM_BYTES];
+        randombytes_buf(rnd, sizeof rnd);
+        char hex[2 * TEMP_RANDOM_BYTES + 1];
+        sodium_bin2hex(hex, sizeof hex, rnd, sizeof rnd);
+        memcpy(tmp, dir, dir_len);
+        snprintf(tmp + dir_len, len - dir_len, "%s%s%s", TEMP_PREFIX, hex, TEMP_SUFFIX);
+        int fd;
+        do {
+            fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW,
+                      (mode_t)(mode & 07777u));
+        } while (fd < 0 && errno == EINTR);
+        if (fd >= 0) {
+            *name = tmp;
+            return fd;
+        }
+        if (errno != EEXIST)
+            break;
+    }
+    free(tmp);
+    return -1;
+}
+
+/* Move tmp to path unless path exists. */
+static int publish_no_clobber(const char *tmp, const char *path)
+{
+    if (renameat2(AT_FDCWD, tmp, AT_FDCWD, path, RENAME_NOREPLACE) == 0)
+        return 0;
+    if (errno == EEXIST)
+        return FIIE_E_EXISTS;
+    if (errno != EINVAL && errno != ENOSYS && errno != ENOTSUP)
+        return FIIE_E_IO;
+    /* File system without RENAME_NOREPLACE: link() never replaces either. */
+    if (link(tmp, path) != 0)
+        return errno == EEXIST ? FIIE_E_EXISTS : FIIE_E_IO;
+    unlink(tmp);
+    return 0;
+}
+
+/* Make the rename itself durable; best effort (some file systems refuse). */
+static void sync_directory(const char *dir, size_t dir_len)
+{
+    char *d = malloc(dir_len + 1);
+    if (d == NULL)
+        return;
+    memcpy(d, dir, dir_len);
+    d[dir_len] = '\0';
+    int fd = open(d, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    free(d);
+    if (fd < 0)
+        return;
+    (void)fsync(fd);
+    close(fd);
+}
+
+/* The file's bytes, permission bits and flush, on the open temporary
+ * file; closes it. Returns 0 or -1 with errno set. */
+static int fill_temp(int fd, const void *data, size_t size, int private_mode)
+{
+    int rc = 0;
+    if ((private_mode && fchmod(fd, 0600) != 0) || write_all(fd, data, size) != 0 ||
+        fsync(fd) != 0)
+        rc = -1;
+    int saved = errno;
+    if (close(fd) != 0 && rc == 0)
+        return -1; /* NFS reports write errors at close */
+    errno = saved;
+    return rc;
+}
+
+int fiie_file_write_atomic(const char *path, const void *data, size_t size, unsigned flags)
+{
+    if (path == NULL || path[0] == '\0' || (data == NULL && size != 0) ||
+        (flags & ~(FIIE_FILE_NO_CLOBBER | FIIE_FILE_PRIVATE)) != 0)
+        return FIIE_E_INVALID_ARGUMENT;
+    size_t plen = strlen(path);
+    if (path[plen - 1] == '/')
+        return FIIE_E_INVALID_ARGUMENT; /* names a directory, not a file */
+    if (sodium_init() < 0)
+        return FIIE_E_IO;
+    int no_clobber = (flags & FIIE_FILE_NO_CLOBBER) != 0;
+    int private_mode = (flags & FIIE_FILE_PRIVATE) != 0;
+    struct stat st;
+    /* Early answer only (no temporary file); the link below is the real
+     * race-free check. */
+    if (no_clobber && lstat(path, &st) == 0)
+        return FIIE_E_EXISTS;
+
+    size_t dir_len;
+    const char *dir = directory_of(path, &dir_len);
+    char *tmp = NULL;
+    int fd = create_temp(dir, dir_len, private_mode ? 0600u : 0666u, &tmp);
+    if (fd < 0)
+        return errno == ENOMEM ? FIIE_E_NO_MEMORY : FIIE_E_IO;
+
+    int rc = fill_temp(fd, data, size, private_mode) == 0 ? 0 : FIIE_E_IO;
+    if (rc == 0) {
+        if (no_clobber)
+            rc = publish_no_clobber(tmp, path);
+        else if (rename(tmp, path) != 0)
+            rc = FIIE_E_IO;
+    }
+    /* errno tells the caller why a system call failed: keep it across
+     * the clean-up. */
+    int saved = errno;
+    if (rc < 0)
+        unlink(tmp);
+    else
+        sync_directory(dir, dir_len);
+    free(tmp);
+    errno = saved;
+    return rc;
+}

@@ -1,0 +1,94 @@
+/* MTCNN cascade, following the MTCNNv1 detect_face.m conventions listed in
+ * the project's reference notes: RGB input in [0, 255] resampled with
+ * Piotr's imResample, normalised as (v - 127.5) * 0.0078125, P-Net on a
+ * pyramid (cells of 12 px, stride 2), NMS 0.5 per scale then 0.7 across
+ * scales, regression with width x2-x1 (P-Net) or x2-x1+1 (R/O-Net),
+ * squaring (rerec), truncation (fix), zero-padded crops, R-Net (24 px),
+ * O-Net (48 px) with "Min" NMS, landmarks relative to the O-Net input box.
+ *
+ * The nets were trained on transposed images; the model loader transposes
+ * the kernels instead, so everything here runs on upright images (rows =
+ * image y) and the P-Net map comes out in raster order directly.
+ *
+ * Memory: the image is never converted whole. Each P-Net band resamples
+ * its own rows of the pyramid level straight from the caller's 8-bit
+ * pixels (one source row at a time, as floats), so the scratch memory per
+ * worker is one band, whatever the image size.
+ *
+ * Parallelism: P-Net work is split into fixed bands of map rows, R-Net and
+ * O-Net into single crops. Every task writes its own output slot and the
+ * slots are merged in task order, so the result never depends on the
+ * thread count. */
+#include "detect/detect.h"
+
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/common.h"
+
+int detect_cascade_new(detect_cascade **out, int threads)
+{
+    *out = NULL;
+    if (threads < 1 || (unsigned)threads > FIIE_MAX_THREADS)
+        return FIIE_E_INVALID_ARGUMENT;
+    detect_cascade *c = calloc(1, sizeof *c);
+    if (c == NULL)
+        return FIIE_E_NO_MEMORY;
+    c->nworkers = threads;
+    *out = c;
+    return 0;
+}
+
+void detect_cascade_free(detect_cascade *c)
+{
+    if (c == NULL)
+        return;
+    for (unsigned i = 0; i < FIIE_MAX_THREADS; i++) {
+        detect_worker *w = &c->w[i];
+        free(w->in);
+        free(w->b0);
+        free(w->b1);
+        free(w->rows);
+        free(w->acc);
+        free(w->flip);
+        free(w->src);
+        detect_axis_free(&w->ax);
+        detect_axis_free(&w->ay);
+    }
+    for (size_t i = 0; i < c->scales_cap; i++) {
+        detect_axis_free(&c->scales[i].ax);
+        detect_axis_free(&c->scales[i].ay);
+    }
+    free(c->scales);
+    for (size_t i = 0; i < c->bands_cap; i++)
+        free(c->bands[i].v);
+    free(c->bands);
+    free(c->tmp.v);
+    free(c->stage1.v);
+    free(c->stage2.v);
+    free(c->final.v);
+    free(c->crops);
+    free(c->feat);
+    free(c->order);
+    free(c->pick);
+    free(c);
+}
+
+int detect_cascade_run(detect_cascade *c, const fiie_model *m, const detect_nn_kernels *k,
+                       const detect_params *p, const fiie_image *img, const detect_list **out)
+{
+    detect_stage_arg arg = {.m = m, .k = k, .p = p};
+    c->img = img;
+    c->k = k;
+    c->stage1.n = c->stage2.n = c->final.n = 0;
+    int rc = detect_stage1(c, &arg, (int)img->height, (int)img->width);
+    if (!rc)
+        rc = detect_stage2(c, &arg);
+    if (!rc)
+        rc = detect_stage3(c, &arg);
+    if (rc)
+        return rc;
+    *out = &c->final;
+    return 0;
+}

@@ -1,0 +1,91 @@
+/* Tiny CNN runtime for the MTCNN nets (internal).
+ *
+ * Activations are HWC float32 (rows = image y, channels innermost, tightly
+ * packed). Every layer is a valid (unpadded) stride-1 convolution with an
+ * optional fused PReLU, or a max-pool with Caffe's ceil rounding. Fully
+ * connected layers are convolutions whose kernel covers the whole input.
+ */
+#ifndef FIIE_LIB_DETECT_NN_H
+#define FIIE_LIB_DETECT_NN_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+enum { DETECT_NN_CONV = 1, DETECT_NN_POOL = 2 };
+
+/* Largest output channel count of a conv (for stack accumulators). */
+#define DETECT_NN_MAX_COUT 256
+
+typedef struct detect_nn_layer {
+    int kind;       /* DETECT_NN_CONV or DETECT_NN_POOL */
+    int k;          /* kernel side */
+    int stride;     /* pool stride (convs are stride 1) */
+    int cin, cout;  /* channels in / out (pool: equal) */
+    int cout_pad;   /* cout rounded up to a multiple of 8 */
+    const float *w; /* [k][k][cin][cout_pad]: ky (image y), kx (image x) */
+    const float *b; /* [cout_pad] */
+    const float *alpha; /* [cout_pad] PReLU slopes, or NULL */
+} detect_nn_layer;
+
+#define DETECT_NN_MAX_LAYERS 12
+
+typedef struct detect_nn_net {
+    int n;
+    int in_c;
+    detect_nn_layer layer[DETECT_NN_MAX_LAYERS];
+} detect_nn_net;
+
+/* One conv layer: in is ih x iw x cin, out (ih-k+1) x (iw-k+1) x cout. */
+typedef void (*detect_nn_conv_fn)(const detect_nn_layer *l, const float *in, int ih, int iw, float *out);
+
+/* n 8-bit pixels of bpp (3 or 4) bytes, R, G, B in that order (bgr 0) or
+ * B, G, R (bgr 1), to RGBX floats (4 per pixel, X = 0). Exact, so every
+ * kernel set gives the same floats. Reads only the n * bpp bytes. */
+typedef void (*detect_nn_rgbx_fn)(const uint8_t *p, int n, int bpp, int bgr, float *dst);
+
+typedef struct detect_nn_kernels {
+    detect_nn_conv_fn conv;
+    detect_nn_conv_fn pool;
+    const char *name;
+    detect_nn_rgbx_fn rgbx;
+} detect_nn_kernels;
+
+/* Output size of a layer for an input side, 0 if the input is too small. */
+int detect_nn_out_side(const detect_nn_layer *l, int in);
+
+/* Largest activation (floats) any layer of `net` produces for an h x w
+ * input (input itself included); 0 if too small or on overflow. */
+size_t detect_nn_max_activation(const detect_nn_net *net, int h, int w);
+
+/* Run `net` on in (h x w x in_c) using two scratch buffers of
+ * detect_nn_max_activation() floats each. Returns the buffer holding the output
+ * (oh x ow x cout of the last layer) and sets *oh, *ow. */
+const float *detect_nn_forward(const detect_nn_kernels *k, const detect_nn_net *net, const float *in, int h, int w,
+                        float *buf0, float *buf1, int *oh, int *ow);
+
+/* As detect_nn_forward() for layers [first, last) of `net` only. */
+const float *detect_nn_forward_layers(const detect_nn_kernels *k, const detect_nn_net *net, int first, int last,
+                               const float *in, int h, int w, float *buf0, float *buf1, int *oh,
+                               int *ow);
+
+void detect_nn_maxpool(const detect_nn_layer *l, const float *in, int ih, int iw, float *out);
+
+/* Portable kernels (C11, auto-vectorised). */
+void detect_nn_rgbx_portable(const uint8_t *p, int n, int bpp, int bgr, float *dst);
+void detect_nn_conv_portable(const detect_nn_layer *l, const float *in, int ih, int iw, float *out);
+extern const detect_nn_kernels detect_nn_kernels_portable;
+
+/* Best kernels for this CPU (AVX2+FMA when available). */
+const detect_nn_kernels *detect_nn_kernels_best(void);
+
+#ifdef FIIE_HAVE_AVX2
+void detect_nn_conv_avx2(const detect_nn_layer *l, const float *in, int ih, int iw, float *out);
+void detect_nn_conv_avx512(const detect_nn_layer *l, const float *in, int ih, int iw, float *out);
+void detect_nn_maxpool_avx512(const detect_nn_layer *l, const float *in, int ih, int iw, float *out);
+void detect_nn_rgbx_avx2(const uint8_t *p, int n, int bpp, int bgr, float *dst);
+/* Kernel tables of the AVX2+FMA and AVX-512F builds (common_cpu_has()
+ * says whether this CPU runs them). */
+extern const detect_nn_kernels detect_nn_kernels_avx2, detect_nn_kernels_avx512;
+#endif
+
+#endif /* FIIE_LIB_DETECT_NN_H */
