@@ -197,6 +197,17 @@ FIIE_API int fiie_image_load_memory(fiie_image *out, const void *data, size_t si
 
 /** fiie_image_save_png() flag: fail with FIIE_E_EXISTS instead of replacing a file. */
 #define FIIE_SAVE_NO_CLOBBER 1u
+/**
+ * fiie_image_save_png() / fiie_protected_png_save() flags: PNG compression
+ * level 1 (fastest) .. 9 (smallest); 0, or no such flag, is the default
+ * (6). Levels above 9 give FIIE_E_INVALID_ARGUMENT. The pixels stored are
+ * the same at every level; only the file size and the time differ (and
+ * they depend on the build's deflate library: docs/performance.md).
+ * Libraries before ABI 1.1 refuse these bits with FIIE_E_INVALID_ARGUMENT.
+ */
+#define FIIE_SAVE_COMPRESSION(level) (((unsigned)(level) & 15u) << 4)
+/** The bits of FIIE_SAVE_COMPRESSION() in a flags word. */
+#define FIIE_SAVE_COMPRESSION_MASK 0xf0u
 
 /**
  * @brief Encode an image as PNG in memory.
@@ -237,8 +248,8 @@ FIIE_API int fiie_image_encode_png(const fiie_image *img, const char *chunk_type
  *                   extra chunk
  * @param chunk_data chunk payload (may be NULL when chunk_size is 0)
  * @param chunk_size payload size, at most 2^31 - 1 (else FIIE_E_TOO_LARGE)
- * @param flags      0 or FIIE_SAVE_NO_CLOBBER (other bits give
- *                   FIIE_E_INVALID_ARGUMENT)
+ * @param flags      0, FIIE_SAVE_NO_CLOBBER and/or FIIE_SAVE_COMPRESSION(1..9)
+ *                   (other bits give FIIE_E_INVALID_ARGUMENT)
  * @return 0, FIIE_E_INVALID_ARGUMENT, FIIE_E_EXISTS (only with
  *         FIIE_SAVE_NO_CLOBBER), FIIE_E_IO, FIIE_E_TOO_LARGE or
  *         FIIE_E_NO_MEMORY.

@@ -9,6 +9,8 @@
  * defaults and are never written: changing them at run time would be
  * process-wide mutable state. */
 #include <limits.h>
+#include <stdlib.h>
+#include <string.h>
 
 #include "image/codec.h"
 
@@ -28,6 +30,24 @@
 #define STB_IMAGE_WRITE_STATIC
 #define STB_IMAGE_WRITE_IMPLEMENTATION
 #define STBI_WRITE_NO_STDIO
+/* stb_image_write's hooks: PNG checksums by the one CRC-32 of image/, and
+ * (fast codec builds) deflate by libdeflate or zlib at the level its caller
+ * passes (image/deflate.c). */
+#define STBIW_CRC32(buffer, len) image_crc32((buffer), (size_t)(len))
+#if defined(FIIE_HAVE_LIBDEFLATE) || defined(FIIE_HAVE_ZLIB)
+static unsigned char *zlib_hook(unsigned char *data, int data_len, int *out_len, int level)
+{
+    size_t n = 0;
+    uint8_t *z = image_zlib_compress(data, (size_t)data_len, level, &n);
+    if (z != NULL && n > INT_MAX) {
+        free(z);
+        z = NULL;
+    }
+    *out_len = (int)n;
+    return z;
+}
+#define STBIW_ZLIB_COMPRESS zlib_hook
+#endif
 
 /* Third-party code. Two of its warnings would trip -Werror; GCC reports
  * them at the end of the file or after inlining, where a push/pop around
@@ -62,8 +82,113 @@ int image_stb_inflate(const uint8_t *in, int in_size, uint8_t *out, int cap)
     return stbi_zlib_decode_buffer((char *)out, cap, (const char *)in, in_size);
 }
 
-uint8_t *image_stb_encode_png(const uint8_t *pixels, int stride, int width, int height,
-                             int channels, int *out_size)
+/* Filtered scanlines of 8-bit rows (a filter byte, then the row): stb's
+ * five filters, and per row the one whose bytes, read as signed, have the
+ * least sum of magnitudes (stb's choice, and libpng's default). */
+static void filter_rows(const uint8_t *pixels, int stride, int width, int y0, int y1,
+                        int height, int channels, uint8_t *filt, signed char *line)
 {
-    return stbi_write_png_to_mem(pixels, stride, width, height, channels, out_size);
+    size_t row = (size_t)width * (size_t)channels;
+    unsigned char *px = (unsigned char *)pixels; /* stb does not write through it */
+    for (int y = y0; y < y1; y++) {
+        int best = 0;
+        long best_sum = LONG_MAX;
+        for (int f = 0; f < 5; f++) {
+            stbiw__encode_png_line(px, stride, width, height, y, channels, f, line);
+            long sum = 0;
+            for (size_t i = 0; i < row; i++)
+                sum += abs(line[i]);
+            if (sum < best_sum) {
+                best_sum = sum;
+                best = f;
+            }
+        }
+        uint8_t *out = filt + (size_t)(y - y0) * (row + 1);
+        stbiw__encode_png_line(px, stride, width, height, y, channels, best, (signed char *)out + 1);
+        out[0] = (uint8_t)best;
+    }
+}
+
+uint8_t *image_stb_encode_png(const uint8_t *pixels, int stride, int width, int height,
+                             int channels, int level, size_t room, size_t *out_size)
+{
+    size_t row = (size_t)width * (size_t)channels;
+    size_t filt_size = (row + 1) * (size_t)height;
+    if (filt_size > INT_MAX)
+        return NULL;
+    uint8_t *filt = malloc(filt_size);
+    signed char *line = malloc(row);
+    if (filt == NULL || line == NULL) {
+        free(filt);
+        free(line);
+        return NULL;
+    }
+    filter_rows(pixels, stride, width, 0, height, height, channels, filt, line);
+    free(line);
+    int zlen = 0;
+    /* stb_image_write's compressor entry: the hook above in fast builds,
+     * stb's own deflate (quality 5..9) otherwise */
+    uint8_t *z = stbi_zlib_compress(filt, (int)filt_size, &zlen, level);
+    free(filt);
+    if (z == NULL)
+        return NULL;
+    size_t head = IMAGE_PNG_SIGNATURE_BYTES + 12 + 13;
+    size_t total = head + room + 12 + (size_t)zlen + 12;
+    uint8_t *out = malloc(total);
+    if (out == NULL) {
+        STBIW_FREE(z);
+        return NULL;
+    }
+    static const int color_type[5] = {-1, 0, 4, 2, 6};
+    unsigned char *o = out;
+    memcpy(o, image_png_signature, IMAGE_PNG_SIGNATURE_BYTES);
+    o += IMAGE_PNG_SIGNATURE_BYTES;
+    stbiw__wp32(o, 13);
+    stbiw__wptag(o, "IHDR");
+    stbiw__wp32(o, width);
+    stbiw__wp32(o, height);
+    *o++ = 8;
+    *o++ = (unsigned char)color_type[channels];
+    *o++ = 0;
+    *o++ = 0;
+    *o++ = 0;
+    stbiw__wpcrc(&o, 13);
+    o += room;
+    stbiw__wp32(o, zlen);
+    stbiw__wptag(o, "IDAT");
+    memcpy(o, z, (size_t)zlen);
+    o += zlen;
+    stbiw__wpcrc(&o, zlen);
+    stbiw__wp32(o, 0);
+    stbiw__wptag(o, "IEND");
+    stbiw__wpcrc(&o, 0);
+    STBIW_FREE(z);
+    *out_size = total;
+    return out;
+}
+
+uint8_t *image_stb_png_from_data(uint8_t *data, size_t size, int width, int height,
+                                 int file_channels, int channels)
+{
+    if (size > UINT32_MAX || (file_channels != 3 && file_channels != 4))
+        return NULL;
+    stbi__context s;
+    memset(&s, 0, sizeof s);
+    s.img_x = (stbi__uint32)width;
+    s.img_y = (stbi__uint32)height;
+    s.img_n = file_channels;
+    stbi__png p;
+    memset(&p, 0, sizeof p);
+    p.s = &s;
+    p.depth = 8;
+    /* colour type 2 (RGB) or 6 (RGBA): stb's colour argument is unused
+     * for 8-bit data without palette */
+    if (!stbi__create_png_image(&p, data, (stbi__uint32)size, file_channels, 8,
+                                file_channels == 4 ? 6 : 2, 0)) {
+        STBI_FREE(p.out);
+        return NULL;
+    }
+    if (channels == file_channels)
+        return p.out;
+    return stbi__convert_format(p.out, file_channels, channels, (unsigned)width, (unsigned)height);
 }
