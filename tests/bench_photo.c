@@ -17,7 +17,6 @@
 #include <time.h>
 
 #include "fiie/fiie.h"
-#include "detect/cascade.h"
 #include "detect/detect.h"
 
 enum { PH_DECODE, PH_STAGE1, PH_STAGE2, PH_STAGE3, PH_MASK, PH_ENCRYPT, PH_ENCODE,

@@ -42,7 +42,7 @@ typedef struct det_settings {
 } det_settings;
 
 /* The high-recall preset of `fiie encrypt` (MTCNN authors' WIDER FACE settings). */
-#define CLI_RECALL_MIN_FACE 10.0f
+#define CLI_RECALL_MIN_FACE FIIE_MIN_FACE_BY_SIZE /* 10 px up to 3 MP, 20 px from 12 MP */
 #define CLI_RECALL_FACTOR 0.79f
 #define CLI_RECALL_T0 0.5f
 #define CLI_RECALL_T1 0.5f

@@ -82,30 +82,80 @@ int image_stb_inflate(const uint8_t *in, int in_size, uint8_t *out, int cap)
     return stbi_zlib_decode_buffer((char *)out, cap, (const char *)in, in_size);
 }
 
-/* Filtered scanlines of 8-bit rows (a filter byte, then the row): stb's
- * five filters, and per row the one whose bytes, read as signed, have the
- * least sum of magnitudes (stb's choice, and libpng's default). */
-static void filter_rows(const uint8_t *pixels, int stride, int width, int y0, int y1,
-                        int height, int channels, uint8_t *filt, signed char *line)
+/* stb_image_write's filter choice, made in one pass: per row, the PNG
+ * filter (none, sub, up, average, Paeth) whose output bytes, read as
+ * signed, have the least sum of magnitudes, the first on ties (stb's and
+ * libpng's heuristic). stb filters the row five times to compare them;
+ * here the five sums come out of one loop the compiler vectorises, and
+ * the first row sees a zero row above, which gives exactly stb's
+ * first-row variants. The output is the same bytes as stb's. */
+static int paeth(int a, int b, int c)
+{
+    int pa = abs(b - c), pb = abs(a - c), pc = abs(a + b - 2 * c);
+    return pa <= pb && pa <= pc ? a : pb <= pc ? b : c;
+}
+
+static int mag(int v)
+{
+    return abs((int)(signed char)(uint8_t)v);
+}
+
+static int best_filter(const uint8_t *x, const uint8_t *up, size_t row, int bpp)
+{
+    uint32_t s0 = 0, s1 = 0, s2 = 0, s3 = 0, s4 = 0;
+    for (int i = 0; i < bpp; i++) {
+        s0 += (uint32_t)mag(x[i]);
+        s1 += (uint32_t)mag(x[i]);
+        s2 += (uint32_t)mag(x[i] - up[i]);
+        s3 += (uint32_t)mag(x[i] - (up[i] >> 1));
+        s4 += (uint32_t)mag(x[i] - paeth(0, up[i], 0));
+    }
+    for (size_t i = (size_t)bpp; i < row; i++) {
+        int a = x[i - (size_t)bpp], b = up[i], c = up[i - (size_t)bpp], v = x[i];
+        s0 += (uint32_t)mag(v);
+        s1 += (uint32_t)mag(v - a);
+        s2 += (uint32_t)mag(v - b);
+        s3 += (uint32_t)mag(v - ((a + b) >> 1));
+        s4 += (uint32_t)mag(v - paeth(a, b, c));
+    }
+    uint32_t sum[5] = {s0, s1, s2, s3, s4};
+    int best = 0;
+    for (int f = 1; f < 5; f++)
+        if (sum[f] < sum[best])
+            best = f;
+    return best;
+}
+
+static void apply_filter(uint8_t *out, const uint8_t *x, const uint8_t *up, size_t row, int bpp,
+                         int f)
+{
+    for (size_t i = 0; i < row; i++) {
+        int a = i >= (size_t)bpp ? x[i - (size_t)bpp] : 0;
+        int c = i >= (size_t)bpp ? up[i - (size_t)bpp] : 0;
+        int b = up[i], pred;
+        switch (f) {
+        case 1: pred = a; break;
+        case 2: pred = b; break;
+        case 3: pred = (a + b) >> 1; break;
+        case 4: pred = paeth(a, b, c); break;
+        default: pred = 0; break;
+        }
+        out[i] = (uint8_t)(x[i] - pred);
+    }
+}
+
+/* Filtered scanlines (a filter byte, then the row) of rows [y0, y1). */
+static void filter_rows(const uint8_t *pixels, size_t stride, int width, int y0, int y1,
+                        int channels, const uint8_t *zero_row, uint8_t *filt)
 {
     size_t row = (size_t)width * (size_t)channels;
-    unsigned char *px = (unsigned char *)pixels; /* stb does not write through it */
     for (int y = y0; y < y1; y++) {
-        int best = 0;
-        long best_sum = LONG_MAX;
-        for (int f = 0; f < 5; f++) {
-            stbiw__encode_png_line(px, stride, width, height, y, channels, f, line);
-            long sum = 0;
-            for (size_t i = 0; i < row; i++)
-                sum += abs(line[i]);
-            if (sum < best_sum) {
-                best_sum = sum;
-                best = f;
-            }
-        }
+        const uint8_t *x = pixels + (size_t)y * stride;
+        const uint8_t *up = y > 0 ? x - stride : zero_row;
         uint8_t *out = filt + (size_t)(y - y0) * (row + 1);
-        stbiw__encode_png_line(px, stride, width, height, y, channels, best, (signed char *)out + 1);
-        out[0] = (uint8_t)best;
+        int f = best_filter(x, up, row, channels);
+        out[0] = (uint8_t)f;
+        apply_filter(out + 1, x, up, row, channels, f);
     }
 }
 
@@ -117,14 +167,14 @@ uint8_t *image_stb_encode_png(const uint8_t *pixels, int stride, int width, int 
     if (filt_size > INT_MAX)
         return NULL;
     uint8_t *filt = malloc(filt_size);
-    signed char *line = malloc(row);
-    if (filt == NULL || line == NULL) {
+    uint8_t *zero_row = calloc(1, row);
+    if (filt == NULL || zero_row == NULL) {
         free(filt);
-        free(line);
+        free(zero_row);
         return NULL;
     }
-    filter_rows(pixels, stride, width, 0, height, height, channels, filt, line);
-    free(line);
+    filter_rows(pixels, (size_t)stride, width, 0, height, channels, zero_row, filt);
+    free(zero_row);
     int zlen = 0;
     /* stb_image_write's compressor entry: the hook above in fast builds,
      * stb's own deflate (quality 5..9) otherwise */

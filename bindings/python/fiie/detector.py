@@ -13,9 +13,14 @@ from .image import Image, as_image
 #: FIIE_ALIGN_SIZE: side of the aligned face crop.
 ALIGN_SIZE = 112
 
+#: FIIE_MIN_FACE_BY_SIZE: a ``min_face`` that follows the image size, 10 px
+#: up to 3 megapixels growing with the image side to 20 px at 12 megapixels.
+MIN_FACE_BY_SIZE = 0.0
+
 #: Options used by ``fiie encrypt`` by default: a missed face is a leaked
-#: face, so detect with the settings the MTCNN authors used on WIDER FACE.
-HIGH_RECALL = {"min_face": 10, "factor": 0.79, "thresholds": (0.5, 0.5, 0.3)}
+#: face, so detect with the settings the MTCNN authors used on WIDER FACE
+#: (min face 10 px), the floor growing with the image size above 3 MP.
+HIGH_RECALL = {"min_face": MIN_FACE_BY_SIZE, "factor": 0.79, "thresholds": (0.5, 0.5, 0.3)}
 
 
 class Landmarks(enum.IntEnum):
@@ -179,7 +184,8 @@ class Detector(Handle):
     @classmethod
     def high_recall(cls, model=None, **options):
         """A detector with the high-recall preset of ``fiie encrypt``
-        (HIGH_RECALL: min face 10 px, factor 0.79, thresholds 0.5, 0.5, 0.3);
+        (HIGH_RECALL: min face 10 px up to 3 MP then growing with the image side
+        to 20 px at 12 MP, factor 0.79, thresholds 0.5, 0.5, 0.3);
         ``options`` override single values. The library accepts minimum
         faces down to 6 px (it up-samples the first pyramid levels)."""
         opts = dict(HIGH_RECALL)

@@ -92,15 +92,16 @@ class TestDetector(unittest.TestCase):
             self.assertGreater(min(f.width for f in big), 1.5 * min(f.width for f in all_faces))
 
     def test_high_recall_preset(self):
-        # Issue contract of `fiie encrypt`: min face 10 px, factor 0.79,
-        # thresholds 0.5, 0.5, 0.3 (the MTCNN authors' WIDER FACE settings).
-        self.assertEqual(fiie.HIGH_RECALL, {"min_face": 10, "factor": 0.79,
+        # Issue contract of `fiie encrypt`: min face 10 px (growing with
+        # the image above 3 MP, issue 12), factor 0.79, thresholds 0.5,
+        # 0.5, 0.3 (the MTCNN authors' WIDER FACE settings).
+        self.assertEqual(fiie.HIGH_RECALL, {"min_face": fiie.MIN_FACE_BY_SIZE, "factor": 0.79,
                                             "thresholds": (0.5, 0.5, 0.3)})
         # the library takes min face 10 itself: no fallback, no warning
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
             d = fiie.Detector.high_recall()
-        self.assertEqual(d.options["min_face"], 10)
+        self.assertEqual(d.options["min_face"], 0)
         self.assertEqual(len(caught), 0)
         with fiie.Detector.high_recall(min_face=6) as d6:
             self.assertEqual(d6.options["min_face"], 6)
