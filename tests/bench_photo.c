@@ -28,7 +28,7 @@ static const char *const phase_name[PH_COUNT] = {
 typedef struct settings {
     int runs;
     unsigned threads;
-    double min_face; /* 0: the size rule of fiie_detector_min_face() */
+    double min_face; /* FIIE_MIN_FACE_BY_SIZE (0): the size rule */
     const char *path;
 } settings;
 
@@ -128,8 +128,8 @@ static int one_run(const settings *s, const uint8_t *file, size_t file_size, con
     if (rc)
         return rc;
     detect_params p = {.min_face = s->min_face, .factor = 0.79, .th = {0.5f, 0.5f, 0.3f}};
-    if (p.min_face == 0)
-        p.min_face = 10.0;
+    if (p.min_face == FIIE_MIN_FACE_BY_SIZE) /* the fiie encrypt preset */
+        p.min_face = detect_min_face_by_size(img.width, img.height);
     r->min_face = p.min_face;
     const detect_list *faces;
     if ((rc = detect_stages(c, m, &p, &img, t, &faces)) != 0)

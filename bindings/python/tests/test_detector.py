@@ -97,7 +97,7 @@ class TestDetector(unittest.TestCase):
         # 0.5, 0.3 (the MTCNN authors' WIDER FACE settings).
         self.assertEqual(fiie.HIGH_RECALL, {"min_face": fiie.MIN_FACE_BY_SIZE, "factor": 0.79,
                                             "thresholds": (0.5, 0.5, 0.3)})
-        # the library takes min face 10 itself: no fallback, no warning
+        # the library takes the size rule itself: no fallback, no warning
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
             d = fiie.Detector.high_recall()
@@ -106,7 +106,7 @@ class TestDetector(unittest.TestCase):
         with fiie.Detector.high_recall(min_face=6) as d6:
             self.assertEqual(d6.options["min_face"], 6)
         with self.assertRaises(fiie.InvalidArgumentError):
-            fiie.Detector.high_recall(min_face=0)  # an explicit value is never changed
+            fiie.Detector.high_recall(min_face=5)  # an explicit value is never changed
         with d, fiie.Image.open(image_path("faces_640x480.png")) as img:
             self.assertAlmostEqual(d.options["factor"], 0.79)
             for got, want in zip(d.options["thresholds"], (0.5, 0.5, 0.3)):
