@@ -632,7 +632,7 @@ static void png_compression_levels(void **state)
         assert_same_pixels(&img, &back);
         fiie_image_free(&back);
     }
-    assert_int_equal(size[0], size[IMAGE_ZLIB_DEFAULT_LEVEL]);
+    assert_int_equal(size[0], size[image_zlib_default_level]);
     assert_true(size[9] <= size[1]);
     remove(path);
     assert_int_equal(fiie_image_save_png(&img, path, NULL, NULL, 0, FIIE_SAVE_COMPRESSION(10)),

@@ -14,11 +14,11 @@
 #endif
 
 #if defined(FIIE_HAVE_LIBDEFLATE) || defined(FIIE_HAVE_ZLIB)
-/* Level 1..9 of the caller (0: IMAGE_ZLIB_DEFAULT_LEVEL), clamped. */
+/* Level 1..9 of the caller (0: the default), clamped. */
 static int effective_level(int level)
 {
     if (level <= 0)
-        return IMAGE_ZLIB_DEFAULT_LEVEL;
+        return image_zlib_default_level;
     return level > 9 ? 9 : level;
 }
 #endif
@@ -26,6 +26,7 @@ static int effective_level(int level)
 #if defined(FIIE_HAVE_LIBDEFLATE)
 
 const char *const image_zlib_name = "libdeflate";
+const int image_zlib_default_level = 4;
 
 uint8_t *image_zlib_compress(const uint8_t *data, size_t size, int level, size_t *out_size)
 {
@@ -66,6 +67,7 @@ uint32_t image_crc32_update(uint32_t crc, const void *data, size_t size)
 #elif defined(FIIE_HAVE_ZLIB)
 
 const char *const image_zlib_name = "zlib";
+const int image_zlib_default_level = 6;
 
 uint8_t *image_zlib_compress(const uint8_t *data, size_t size, int level, size_t *out_size)
 {
@@ -116,6 +118,7 @@ uint32_t image_crc32_update(uint32_t crc, const void *data, size_t size)
 
 /* Compression is stb_image_write's own (image_stb_encode_png). */
 const char *const image_zlib_name = "stb";
+const int image_zlib_default_level = 8;
 
 long long image_zlib_decompress(const uint8_t *in, size_t in_size, uint8_t *out, size_t cap)
 {

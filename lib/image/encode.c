@@ -46,8 +46,10 @@ static int encode_pixels(const fiie_image *img, int level, size_t room, uint8_t 
             return rc;
         src = &rgb;
     }
+    if (level == 0)
+        level = image_zlib_default_level;
     *png = image_stb_encode_png(src->data, (int)src->stride, (int)src->width, (int)src->height,
-                                ch, level != 0 ? level : IMAGE_ZLIB_DEFAULT_LEVEL, room, png_size);
+                                ch, level, room, png_size);
     if (src == &rgb)
         fiie_image_free(&rgb);
     if (*png == NULL) /* out of memory, or filtered data beyond stb's int sizes */
