@@ -11,7 +11,9 @@
  * random name rather than with mkstemp(): mkstemp() always creates 0600,
  * and restoring `mode & ~umask` with fchmod() would need the umask, which
  * can only be read by setting it, a process-wide race with other threads.
- * open() lets the kernel apply the umask (and default ACLs) itself. */
+ * open() lets the kernel apply the umask (and default ACLs) itself. A
+ * private file is created 0600 (so never readable by others) and then
+ * set to exactly 0600 with fchmod(), which needs no umask. */
 #define _GNU_SOURCE /* renameat2, RENAME_NOREPLACE */
 
 #include <errno.h>
@@ -214,18 +216,33 @@ static void sync_directory(const char *dir, size_t dir_len)
     close(fd);
 }
 
-int common_atomic_write(const char *path, const void *data, size_t size, unsigned flags,
-                      unsigned mode)
+/* The file's bytes, permission bits and flush, on the open temporary
+ * file; closes it. Returns 0 or -1 with errno set. */
+static int fill_temp(int fd, const void *data, size_t size, int private_mode)
+{
+    int rc = 0;
+    if ((private_mode && fchmod(fd, 0600) != 0) || write_all(fd, data, size) != 0 ||
+        fsync(fd) != 0)
+        rc = -1;
+    int saved = errno;
+    if (close(fd) != 0 && rc == 0)
+        return -1; /* NFS reports write errors at close */
+    errno = saved;
+    return rc;
+}
+
+int fiie_file_write_atomic(const char *path, const void *data, size_t size, unsigned flags)
 {
     if (path == NULL || path[0] == '\0' || (data == NULL && size != 0) ||
-        (flags & ~COMMON_ATOMIC_NO_CLOBBER) != 0 || (mode & ~07777u) != 0)
+        (flags & ~(FIIE_FILE_NO_CLOBBER | FIIE_FILE_PRIVATE)) != 0)
         return FIIE_E_INVALID_ARGUMENT;
     size_t plen = strlen(path);
     if (path[plen - 1] == '/')
         return FIIE_E_INVALID_ARGUMENT; /* names a directory, not a file */
     if (sodium_init() < 0)
         return FIIE_E_IO;
-    int no_clobber = (flags & COMMON_ATOMIC_NO_CLOBBER) != 0;
+    int no_clobber = (flags & FIIE_FILE_NO_CLOBBER) != 0;
+    int private_mode = (flags & FIIE_FILE_PRIVATE) != 0;
     struct stat st;
     /* Early answer only (no temporary file); the link below is the real
      * race-free check. */
@@ -235,25 +252,25 @@ int common_atomic_write(const char *path, const void *data, size_t size, unsigne
     size_t dir_len;
     const char *dir = directory_of(path, &dir_len);
     char *tmp = NULL;
-    int fd = create_temp(dir, dir_len, mode, &tmp);
+    int fd = create_temp(dir, dir_len, private_mode ? 0600u : 0666u, &tmp);
     if (fd < 0)
         return errno == ENOMEM ? FIIE_E_NO_MEMORY : FIIE_E_IO;
 
-    int rc = 0;
-    if (write_all(fd, data, size) != 0 || fsync(fd) != 0)
-        rc = FIIE_E_IO;
-    if (close(fd) != 0 && rc == 0)
-        rc = FIIE_E_IO; /* NFS reports write errors at close */
+    int rc = fill_temp(fd, data, size, private_mode) == 0 ? 0 : FIIE_E_IO;
     if (rc == 0) {
         if (no_clobber)
             rc = publish_no_clobber(tmp, path);
         else if (rename(tmp, path) != 0)
             rc = FIIE_E_IO;
     }
+    /* errno tells the caller why a system call failed: keep it across
+     * the clean-up. */
+    int saved = errno;
     if (rc < 0)
         unlink(tmp);
     else
         sync_directory(dir, dir_len);
     free(tmp);
+    errno = saved;
     return rc;
 }

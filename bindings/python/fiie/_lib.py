@@ -30,7 +30,7 @@ from ._errors import InvalidArgumentError, TooLargeError, UnsupportedError, erro
 #: ABI major of the C headers these bindings mirror (FIIE_ABI_VERSION_MAJOR).
 ABI_MAJOR = 1
 #: ABI minor the bindings were written against (FIIE_ABI_VERSION_MINOR).
-ABI_MINOR = 0
+ABI_MINOR = 1
 #: FIIE_ABI_VERSION of the headers mirrored here, passed to *_options_init_v.
 ABI_VERSION = (ABI_MAJOR << 16) | ABI_MINOR
 
@@ -181,6 +181,7 @@ HEADERS["common.h"] = {
     "fiie_strerror": (c_char_p, [c_int]),
     "fiie_version_number": (c_int, []),
     "fiie_version_string": (c_char_p, []),
+    "fiie_file_write_atomic": (c_int, [c_char_p, c_void_p, c_size_t, c_uint]),
 }
 
 HEADERS["image.h"] = {
@@ -227,6 +228,9 @@ HEADERS["mask.h"] = {
 
 HEADERS["detector.h"] = {
     "fiie_detector_options_init_v": (c_int, [POINTER(fiie_detector_options), c_int]),
+    "fiie_detector_options_preset": (c_int, [POINTER(fiie_detector_options), c_int]),
+    "fiie_detector_preset_from_name": (c_int, [c_char_p, POINTER(c_int)]),
+    "fiie_detector_preset_name": (c_char_p, [c_int]),
     "fiie_model_new_default": (c_int, [c_void_pp]),
     "fiie_model_new_from_file": (c_int, [c_void_pp, c_char_p]),
     "fiie_model_new_from_memory": (c_int, [c_void_pp, c_void_p, c_size_t]),
