@@ -4,12 +4,16 @@
 Uses the Python bindings (bindings/python) over a built libfiie; python3
 standard library only. Run from the source tree, e.g.
 
-    meson setup build && ninja -C build
+    meson setup build -Dtest_hooks=true && ninja -C build
     export FIIE_LIBRARY=$PWD/build/lib/libfiie.so PYTHONPATH=$PWD/bindings/python
     python3 docs/measure_security.py keystream v1 1073741824 /tmp/ks_v1.bin
     python3 docs/measure_security.py keystream paper 1073741824 /tmp/ks_paper.bin
     dieharder -g 201 -f /tmp/ks_v1.bin -d 0     # and -d 2, 15, 100, 205
     python3 docs/measure_security.py images
+
+The 'full' keystream and the same-nonce case of 'images' choose nonces,
+which only a library built with -Dtest_hooks=true accepts (a release
+library refuses caller-chosen nonces with UnsupportedError).
 
 Subcommands:
 

@@ -57,11 +57,13 @@ static int bench(const char *path, unsigned threads, int runs)
     fiie_face faces[64];
     size_t n = 0;
     for (int i = 0; i < 3; i++)
-        fiie_detector_detect(d, &img, faces, 64, &n);
+        if (fiie_detector_detect(d, &img, faces, 64, &n) != FIIE_OK)
+            return 1;
     double *t = malloc(sizeof *t * 2 * (size_t)runs), *c = t + runs;
     for (int i = 0; i < runs; i++) {
         double t0 = now_ms(), c0 = cpu_ms();
-        fiie_detector_detect(d, &img, faces, 64, &n);
+        if (fiie_detector_detect(d, &img, faces, 64, &n) != FIIE_OK)
+            return 1;
         t[i] = now_ms() - t0;
         c[i] = cpu_ms() - c0;
     }

@@ -186,6 +186,55 @@ static void concurrent_same_identity(void **state)
     assert_int_equal(live, 0);
 }
 
+typedef struct mem_racer {
+    keycache *c;
+    int n;
+    uint64_t mem;
+} mem_racer;
+
+static void *mem_race(void *p)
+{
+    mem_racer *r = p;
+    uint8_t id[KEYCACHE_ID_BYTES], salt[16] = {(uint8_t)r->n, 0x5a};
+    keycache_id(id, salt, 2, r->mem);
+    make_arg m = {r->n, 0, 20000};
+    keycache_ref ref;
+    int rc = keycache_get(r->c, id, make, &m, &ref);
+    keycache_release(r->c, &ref);
+    return rc == 0 ? NULL : r;
+}
+
+/* Issue 14: eight workers deriving eight different 1 GiB keys run one at a
+ * time (1 GiB in use, not 8); 256 MiB keys run four at a time at most. */
+static void derivations_within_memory_budget(void **state)
+{
+    (void)state;
+    const uint64_t mems[] = {UINT64_C(1) << 30, UINT64_C(1) << 28, UINT64_C(1) << 40};
+    const unsigned most[] = {1, 4, 1};
+    for (int k = 0; k < 3; k++) {
+        keycache c;
+        assert_int_equal(keycache_init(&c, free_value), 0);
+        assert_true(c.mem_budget == KEYCACHE_MEM_BUDGET);
+        enum { N = 8 };
+        mem_racer r[N];
+        pthread_t t[N];
+        for (int i = 0; i < N; i++) {
+            r[i] = (mem_racer){&c, i, mems[k]};
+            assert_int_equal(pthread_create(&t[i], NULL, mem_race, &r[i]), 0);
+        }
+        for (int i = 0; i < N; i++) {
+            void *failed = &r[i];
+            pthread_join(t[i], &failed);
+            assert_null(failed);
+        }
+        assert_int_equal(c.made, N);
+        assert_true(c.most_making >= 1 && c.most_making <= most[k]);
+        assert_true(c.mem_in_use == 0 && c.making == 0);
+        keycache_destroy(&c);
+        assert_int_equal(live, 0);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -193,6 +242,7 @@ int main(void)
         cmocka_unit_test(failure_remembered),
         cmocka_unit_test(bounded_and_held_values_kept),
         cmocka_unit_test(concurrent_same_identity),
+        cmocka_unit_test(derivations_within_memory_budget),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

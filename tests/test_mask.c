@@ -14,7 +14,7 @@
 #include "vectors_v1.h"
 
 /* Literal format rule for one region, written independently of lib/mask.c
- * (exact 128-bit integers). */
+ * (exact: each product is under 2^128 and a sum that wraps is past c). */
 __extension__ typedef unsigned __int128 u128;
 __extension__ typedef __int128 i128;
 
@@ -29,7 +29,8 @@ static int rule(const fiie_region *r, int64_t px, int64_t py)
     u128 a = (u128)(dx * dx) * (u128)(h * (i128)h);
     u128 b = (u128)(dy * dy) * (u128)(w * (i128)w);
     u128 c = (u128)w * (u128)w * (u128)h * (u128)h;
-    return a + b <= c;
+    u128 sum = a + b;
+    return sum >= a && sum <= c;
 }
 
 /* Rasterised mask equals the per-pixel rule; pixel count agrees. */
@@ -483,6 +484,67 @@ static void spans_any_row_order(void **state)
     fiie_mask_free(m);
 }
 
+/* The region-row budget (mask_row_budget(): width x height + 2^20): a
+ * list exactly at it is walked, one region-row more is refused by every
+ * walker before any row is visited; full-width rectangles do not count. */
+static void region_row_budget(void **state)
+{
+    (void)state;
+    const uint32_t W = 64, H = 64;
+    uint64_t budget = mask_row_budget(W, H);
+    assert_int_equal(budget, (uint64_t)W * H + MASK_ROW_BUDGET_EXTRA);
+    assert_int_equal(budget % H, 0);
+    fiie_mask *m;
+    assert_int_equal(fiie_mask_new(&m, W, H), FIIE_OK);
+    /* distinct full-height ellipses (and their duplicates, counted once) */
+    for (uint32_t i = 0; i < budget / H; i++) {
+        assert_int_equal(fiie_mask_add_region(m, FIIE_SHAPE_ELLIPSE, (int32_t)(i % W), 0,
+                                              1 + i / W, H),
+                         FIIE_OK);
+        if (i % 7 == 0)
+            assert_int_equal(fiie_mask_add_region(m, FIIE_SHAPE_ELLIPSE, (int32_t)(i % W), 0,
+                                                  1 + i / W, H),
+                             FIIE_OK);
+    }
+    /* rows outside the image and full-width rectangles are free */
+    assert_int_equal(fiie_mask_add_region(m, FIIE_SHAPE_ELLIPSE, 3, -100, 9, 100), FIIE_OK);
+    for (int i = 0; i < 1000; i++)
+        assert_int_equal(fiie_mask_add_region(m, FIIE_SHAPE_RECT, -i, i % 50, W + 2u * (uint32_t)i,
+                                              5 + (uint32_t)i),
+                         FIIE_OK);
+    uint64_t px;
+    mask_rows it;
+    assert_int_equal(mask_rows_init(&it, m), FIIE_OK);
+    mask_rows_release(&it);
+    assert_true(sweep_work(m, &px) <= budget);
+    assert_int_equal(fiie_mask_pixel_count(m, &px), FIIE_OK);
+    /* one region-row more */
+    assert_int_equal(fiie_mask_add_region(m, FIIE_SHAPE_RECT, 5, H - 1, 3, 9), FIIE_OK);
+    assert_int_equal(mask_rows_init(&it, m), FIIE_E_TOO_LARGE);
+    assert_int_equal(fiie_mask_pixel_count(m, &px), FIIE_E_TOO_LARGE);
+    uint8_t *bits = malloc((size_t)W * H);
+    assert_non_null(bits);
+    assert_int_equal(fiie_mask_rasterize(m, bits, 0), FIIE_E_TOO_LARGE);
+    free(bits);
+    fiie_mask_free(m);
+}
+
+/* A 128-bit sum overflowed here (issue 14): dx²h² + dy²w² reaches 2^129
+ * for huge ellipses. Exact arithmetic says outside; so must both the point
+ * test and the spans. */
+static void contains_exact_at_extremes(void **state)
+{
+    (void)state;
+    fiie_mask *m;
+    assert_int_equal(fiie_mask_new(&m, 4, 4), FIIE_OK);
+    assert_int_equal(fiie_mask_add_region(m, FIIE_SHAPE_ELLIPSE, -77253349, -192856838,
+                                          4014233488u, 4057698077u),
+                     FIIE_OK);
+    assert_int_equal(fiie_mask_contains(m, 0, 0), 0);
+    check_against_rule(m);
+    fiie_mask_free(m);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -496,6 +558,8 @@ int main(void)
         cmocka_unit_test(stream_cursor),
         cmocka_unit_test(span_work_bounded),
         cmocka_unit_test(spans_any_row_order),
+        cmocka_unit_test(region_row_budget),
+        cmocka_unit_test(contains_exact_at_extremes),
     };
     return cmocka_run_group_tests_name("mask", tests, NULL, NULL);
 }

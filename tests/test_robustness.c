@@ -20,52 +20,10 @@
 #include <cmocka.h>
 
 #include "fiie/fiie.h"
+#include "test_tmpdir.h"
+#include "test_util.h"
 
 /* ---- helpers ---------------------------------------------------------- */
-
-typedef struct tmpdir {
-    char path[256];
-    char file[512];
-} tmpdir;
-
-static void tmpdir_make(tmpdir *t)
-{
-    const char *base = getenv("TMPDIR");
-    snprintf(t->path, sizeof t->path, "%s/fiie-robust-XXXXXX", base && *base ? base : "/tmp");
-    assert_non_null(mkdtemp(t->path));
-}
-
-static const char *tmpdir_file(tmpdir *t, const char *name)
-{
-    snprintf(t->file, sizeof t->file, "%s/%s", t->path, name);
-    return t->file;
-}
-
-/* Entries of the directory (besides . and ..): a failed write must leave
- * no file and no temporary behind. */
-static int tmpdir_count(const tmpdir *t)
-{
-    DIR *d = opendir(t->path);
-    assert_non_null(d);
-    int n = 0;
-    struct dirent *e;
-    while ((e = readdir(d)))
-        n += strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0;
-    closedir(d);
-    return n;
-}
-
-static void tmpdir_remove(tmpdir *t)
-{
-    DIR *d = opendir(t->path);
-    assert_non_null(d);
-    struct dirent *e;
-    while ((e = readdir(d)))
-        if (strcmp(e->d_name, ".") && strcmp(e->d_name, ".."))
-            remove(tmpdir_file(t, e->d_name));
-    closedir(d);
-    assert_int_equal(rmdir(t->path), 0);
-}
 
 typedef struct bytes {
     uint8_t *p;
@@ -75,17 +33,9 @@ typedef struct bytes {
 static bytes read_all(const char *path)
 {
     bytes b = {NULL, 0};
-    FILE *f = fopen(path, "rb");
-    assert_non_null(f);
-    assert_int_equal(fseek(f, 0, SEEK_END), 0);
-    long n = ftell(f);
-    assert_true(n > 0);
-    rewind(f);
-    b.p = malloc((size_t)n);
+    b.p = read_whole(path, &b.n);
     assert_non_null(b.p);
-    b.n = fread(b.p, 1, (size_t)n, f);
-    assert_int_equal(b.n, (size_t)n);
-    fclose(f);
+    assert_true(b.n > 0);
     return b;
 }
 
@@ -504,7 +454,8 @@ static int child_write(int which, const char *path)
             return 101;
         /* many regions: a header of about 100 kB for the sidecar */
         for (int i = 0; i < 5000; i++)
-            fiie_mask_add_region(m, i & 1, i % 300, i % 200, 10, 10);
+            if (fiie_mask_add_region(m, i & 1, i % 300, i % 200, 10, 10))
+                return 101;
         if (fiie_encrypt(k, &img, m, NULL, h, FIIE_HEADER_MAX_BYTES, &len))
             return 102;
         rc = which == W_PROTECTED ? fiie_protected_png_save(&img, h, len, path, 0)
@@ -599,6 +550,45 @@ static void model_file_truncated(void **state)
     tmpdir_remove(&t);
 }
 
+/* Issue 14: caller-chosen nonces and salts (known-answer tests) are out of
+ * reach of ordinary callers: the installed library refuses them unless it
+ * was built with -Dtest_hooks=true (FIIE_LIB_TEST_HOOKS tells this test
+ * which build it runs against). */
+static void fixed_nonce_and_salt_need_test_build(void **state)
+{
+    (void)state;
+    const int expect = FIIE_LIB_TEST_HOOKS ? FIIE_OK : FIIE_E_UNSUPPORTED;
+    fiie_kdf_params p;
+    assert_int_equal(fiie_kdf_params_init(&p), FIIE_OK);
+    p.opslimit = 1;
+    p.memlimit = 8192;
+    p.flags = FIIE_KDF_FIXED_SALT;
+    fiie_key *k = NULL;
+    assert_int_equal(fiie_key_from_passphrase(&k, "pw", 2, &p), expect);
+    fiie_key_free(k);
+    assert_int_equal(fiie_key_generate(&k), FIIE_OK);
+    uint8_t px[4 * 4 * 3] = {1, 2, 3};
+    fiie_image img;
+    assert_int_equal(fiie_image_wrap(&img, px, 4, 4, 12, FIIE_PIXEL_RGB8), FIIE_OK);
+    fiie_mask *m = NULL;
+    assert_int_equal(fiie_mask_new(&m, 4, 4), FIIE_OK);
+    assert_int_equal(fiie_mask_add_region(m, FIIE_SHAPE_RECT, 0, 0, 4, 4), FIIE_OK);
+    fiie_encrypt_options o;
+    assert_int_equal(fiie_encrypt_options_init(&o), FIIE_OK);
+    o.flags = FIIE_ENCRYPT_FIXED_NONCE;
+    uint8_t h[FIIE_HEADER_FIXED_BYTES + FIIE_HEADER_REGION_BYTES + FIIE_TAG_BYTES];
+    size_t hlen;
+    uint8_t before[sizeof px];
+    memcpy(before, px, sizeof px);
+    assert_int_equal(fiie_encrypt(k, &img, m, &o, h, sizeof h, &hlen), expect);
+    if (expect != FIIE_OK)
+        assert_memory_equal(px, before, sizeof px); /* image untouched */
+    o.flags = 0;
+    assert_int_equal(fiie_encrypt(k, &img, m, &o, h, sizeof h, &hlen), FIIE_OK);
+    fiie_mask_free(m);
+    fiie_key_free(k);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -612,6 +602,7 @@ int main(void)
         cmocka_unit_test(output_directory_not_writable),
         cmocka_unit_test(disk_full_write_fails_cleanly),
         cmocka_unit_test(model_file_truncated),
+        cmocka_unit_test(fixed_nonce_and_salt_need_test_build),
     };
     return cmocka_run_group_tests_name("robustness", tests, NULL, NULL);
 }

@@ -180,7 +180,9 @@ static int decrypt_and_save(decrypt_ctx *x, const crypt_worker *w, const fiie_ke
     }
     if (crypt_make_parents(job, res) != 0)
         return -1;
-    rc = fiie_image_save_png(img, job->output, NULL, NULL, 0, crypt_save_flags(&x->args, job));
+    /* The restored faces are secret: owner-only file (0600). */
+    rc = fiie_image_save_png(img, job->output, NULL, NULL, 0,
+                             crypt_save_flags(&x->args, job) | FIIE_SAVE_PRIVATE);
     return crypt_save_checked(job, res, rc);
 }
 

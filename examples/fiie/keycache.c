@@ -6,6 +6,7 @@ int keycache_init(keycache *c, keycache_free_fn free_value)
 {
     memset(c, 0, sizeof *c);
     c->free_value = free_value;
+    c->mem_budget = KEYCACHE_MEM_BUDGET;
     if (pthread_mutex_init(&c->lock, NULL) != 0)
         return -1;
     if (pthread_cond_init(&c->done, NULL) != 0) {
@@ -32,6 +33,16 @@ void keycache_id(uint8_t id[KEYCACHE_ID_BYTES], const uint8_t salt[16], uint64_t
         id[16 + i] = (uint8_t)(ops >> (8 * i));
         id[24 + i] = (uint8_t)(mem >> (8 * i));
     }
+}
+
+/* The memlimit an identity asks for (keycache_id()), at most the budget
+ * so that one derivation can always run. */
+static uint64_t mem_cost(const keycache *c, const uint8_t id[KEYCACHE_ID_BYTES])
+{
+    uint64_t mem = 0;
+    for (int i = 0; i < 8; i++)
+        mem |= (uint64_t)id[24 + i] << (8 * i);
+    return mem < c->mem_budget ? mem : c->mem_budget;
 }
 
 /* An empty slot, else the least recently used idle finished one; -1 when
@@ -91,6 +102,12 @@ int keycache_get(keycache *c, const uint8_t id[KEYCACHE_ID_BYTES], keycache_make
         s->state = 1;
     }
     c->made++;
+    uint64_t cost = mem_cost(c, id);
+    while (c->making > 0 && c->mem_in_use + cost > c->mem_budget)
+        pthread_cond_wait(&c->done, &c->lock);
+    c->mem_in_use += cost;
+    if (++c->making > c->most_making)
+        c->most_making = c->making;
     pthread_mutex_unlock(&c->lock);
 
     /* The slow part runs unlocked: other identities proceed meanwhile. */
@@ -99,12 +116,16 @@ int keycache_get(keycache *c, const uint8_t id[KEYCACHE_ID_BYTES], keycache_make
     if (rc == 0 && !value)
         rc = -1;
 
+    pthread_mutex_lock(&c->lock);
+    c->mem_in_use -= cost;
+    c->making--;
     if (i < 0) {
         /* Every slot busy (more workers than slots): keep it private. */
+        pthread_cond_broadcast(&c->done);
+        pthread_mutex_unlock(&c->lock);
         ref->value = rc == 0 ? value : NULL;
         return rc;
     }
-    pthread_mutex_lock(&c->lock);
     keycache_slot *s = &c->slots[i];
     s->state = 2;
     s->rc = rc;

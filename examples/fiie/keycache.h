@@ -9,7 +9,13 @@
  * released by a caller's function, so it can be tested without libfiie.
  * At most KEYCACHE_SLOTS values are kept (bounded memory, however many
  * files); beyond that the least recently used idle one is dropped. A value
- * is never dropped while a worker holds it. */
+ * is never dropped while a worker holds it.
+ *
+ * Memory: an identity records its Argon2id memlimit, and derivations run
+ * at the same time only while the sum of their memlimits fits
+ * mem_budget (default KEYCACHE_MEM_BUDGET); a worker whose derivation
+ * does not fit waits for one to finish. One derivation always runs, so
+ * `-j 64` over files of 1 GiB each uses 1 GiB, not 64. */
 #ifndef FIIE_CLI_KEYCACHE_H
 #define FIIE_CLI_KEYCACHE_H
 
@@ -26,6 +32,9 @@
 #define KEYCACHE_SLOTS FIIE_MAX_THREADS
 /* Identity of a derivation: salt (16 bytes) + opslimit + memlimit. */
 #define KEYCACHE_ID_BYTES 32u
+/* Argon2id memory in use at once across workers: 1 GiB, the largest a
+ * header may ask of a reader by default (FIIE_KDF_READ_MAX_MEMLIMIT). */
+#define KEYCACHE_MEM_BUDGET (UINT64_C(1) << 30)
 
 /* Make the value for an identity; returns 0 or a negative status. */
 typedef int (*keycache_make_fn)(void *arg, void **value);
@@ -46,6 +55,10 @@ typedef struct keycache {
     keycache_slot slots[KEYCACHE_SLOTS];
     uint64_t clock;
     unsigned made;      /* calls of the make function (for tests) */
+    uint64_t mem_budget;   /* most memlimit bytes being derived at once */
+    uint64_t mem_in_use;   /* memlimit bytes of the derivations running */
+    unsigned making;       /* derivations running */
+    unsigned most_making;  /* the largest `making` seen (for tests) */
     keycache_free_fn free_value;
 } keycache;
 

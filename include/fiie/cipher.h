@@ -42,13 +42,18 @@ extern "C" {
 
 /** Master key size in bytes. */
 #define FIIE_KEY_BYTES 32u
-/** Largest Argon2id opslimit accepted, from a header or a caller (anti-DoS:
- *  a hostile file must not make a reader hash for minutes). libsodium's
- *  SENSITIVE level is 4. */
+/** Largest Argon2id opslimit the library ever uses, for writing keys or
+ *  as a reader's raised cap (fiie_key_from_header_passphrase_limits()). */
 #define FIIE_KDF_MAX_OPSLIMIT 16u
-/** Largest Argon2id memory limit accepted, in bytes: 1 GiB, libsodium's
- *  SENSITIVE level (anti-DoS, as FIIE_KDF_MAX_OPSLIMIT). */
+/** Largest Argon2id memory limit the library ever uses, in bytes: 1 GiB. */
 #define FIIE_KDF_MAX_MEMLIMIT (UINT64_C(1) << 30)
+/** Largest opslimit a reader accepts from a header unless its caller
+ *  raises the cap: 4, libsodium's SENSITIVE level (anti-DoS: a hostile
+ *  file must not make a reader hash for long; ABI 1.1). */
+#define FIIE_KDF_READ_MAX_OPSLIMIT 4u
+/** Largest memory limit a reader accepts from a header unless its caller
+ *  raises the cap: 1 GiB, libsodium's SENSITIVE level (ABI 1.1). */
+#define FIIE_KDF_READ_MAX_MEMLIMIT (UINT64_C(1) << 30)
 /** Smallest Argon2id opslimit accepted (libsodium's minimum for Argon2id). */
 #define FIIE_KDF_MIN_OPSLIMIT 1u
 /** Smallest Argon2id memory limit accepted, in bytes (libsodium's minimum). */
@@ -57,7 +62,10 @@ extern "C" {
 /** Opaque key. The secret lives in guarded memory and is wiped on free. */
 typedef struct fiie_key fiie_key;
 
-/** fiie_kdf_params::flags bit: use `salt` instead of a random one (tests only). */
+/** fiie_kdf_params::flags bit: use `salt` instead of a random one. For
+ *  known-answer tests only: honoured only by a library built with
+ *  `meson -Dtest_hooks=true`; a release library refuses it with
+ *  FIIE_E_UNSUPPORTED. */
 #define FIIE_KDF_FIXED_SALT 1u
 
 /** Passphrase hashing parameters. Initialise with fiie_kdf_params_init(). */
@@ -92,6 +100,7 @@ FIIE_API size_t fiie_salt_bytes(void);
  * @param out receives the key (NULL on error)
  * @return 0, FIIE_E_INVALID_ARGUMENT, FIIE_E_CRYPTO or FIIE_E_NO_MEMORY.
  */
+FIIE_NODISCARD
 FIIE_API int fiie_key_generate(fiie_key **out);
 
 /**
@@ -101,6 +110,7 @@ FIIE_API int fiie_key_generate(fiie_key **out);
  * @param len   must be FIIE_KEY_BYTES
  * @return 0, FIIE_E_INVALID_ARGUMENT, FIIE_E_CRYPTO or FIIE_E_NO_MEMORY.
  */
+FIIE_NODISCARD
 FIIE_API int fiie_key_from_bytes(fiie_key **out, const uint8_t *bytes, size_t len);
 
 /**
@@ -117,9 +127,11 @@ FIIE_API int fiie_key_from_bytes(fiie_key **out, const uint8_t *bytes, size_t le
  * @return 0, FIIE_E_INVALID_ARGUMENT (NULL, bad length, unknown flags,
  *         non-zero reserved bytes), FIIE_E_VERSION, FIIE_E_TOO_LARGE
  *         (limits outside FIIE_KDF_MIN_* .. FIIE_KDF_MAX_*),
+ *         FIIE_E_UNSUPPORTED (FIIE_KDF_FIXED_SALT in a release build),
  *         FIIE_E_NO_MEMORY (also when Argon2id cannot get its memory) or
  *         FIIE_E_CRYPTO.
  */
+FIIE_NODISCARD
 FIIE_API int fiie_key_from_passphrase(fiie_key **out, const char *pass, size_t len,
                                       const fiie_kdf_params *p);
 
@@ -127,8 +139,11 @@ FIIE_API int fiie_key_from_passphrase(fiie_key **out, const char *pass, size_t l
  * @brief Re-derive the key of a passphrase-protected image from its header.
  *
  * The header is fully validated, then its KDF block (salt, limits) is used.
- * Limits above FIIE_KDF_MAX_* are refused before any work is done, so a
- * hostile file cannot make the reader spend minutes or gigabytes.
+ * Limits above FIIE_KDF_READ_MAX_* (libsodium's SENSITIVE level: 4 passes,
+ * 1 GiB, a few seconds) are refused before any work is done, so a hostile
+ * file cannot make the reader spend minutes or gigabytes; a caller that
+ * expects files made with higher limits raises the caps explicitly with
+ * fiie_key_from_header_passphrase_limits().
  * @param out     receives the key (NULL on error)
  * @param header  header bytes (fiIE chunk or sidecar contents)
  * @param hlen    their count
@@ -136,11 +151,36 @@ FIIE_API int fiie_key_from_passphrase(fiie_key **out, const char *pass, size_t l
  * @param passlen their count, >= 1
  * @return 0, FIIE_E_INVALID_ARGUMENT, FIIE_E_HEADER (malformed),
  *         FIIE_E_NOT_FOUND (no KDF block: the image used a raw key),
- *         FIIE_E_TOO_LARGE (limits over the caps), FIIE_E_NO_MEMORY or
+ *         FIIE_E_TOO_LARGE (limits over FIIE_KDF_READ_MAX_*), FIIE_E_NO_MEMORY or
  *         FIIE_E_CRYPTO.
  */
+FIIE_NODISCARD
 FIIE_API int fiie_key_from_header_passphrase(fiie_key **out, const uint8_t *header,
                                              size_t hlen, const char *pass, size_t passlen);
+
+/**
+ * @brief fiie_key_from_header_passphrase() with caps chosen by the caller
+ *        (ABI 1.1).
+ *
+ * Headers whose Argon2id limits exceed `max_opslimit` or `max_memlimit`
+ * are refused with FIIE_E_TOO_LARGE before any hashing. The caps may be
+ * anything up to FIIE_KDF_MAX_OPSLIMIT and FIIE_KDF_MAX_MEMLIMIT; each
+ * derivation takes about as long and as much memory as the header asks.
+ * @param out          receives the key (NULL on error)
+ * @param header       header bytes (fiIE chunk or sidecar contents)
+ * @param hlen         their count
+ * @param pass         passphrase bytes
+ * @param passlen      their count, >= 1
+ * @param max_opslimit largest opslimit accepted, <= FIIE_KDF_MAX_OPSLIMIT
+ * @param max_memlimit largest memlimit accepted in bytes, <= FIIE_KDF_MAX_MEMLIMIT
+ * @return as fiie_key_from_header_passphrase(); FIIE_E_INVALID_ARGUMENT
+ *         also for caps over FIIE_KDF_MAX_*.
+ */
+FIIE_NODISCARD
+FIIE_API int fiie_key_from_header_passphrase_limits(fiie_key **out, const uint8_t *header,
+                                                    size_t hlen, const char *pass,
+                                                    size_t passlen, uint64_t max_opslimit,
+                                                    uint64_t max_memlimit);
 
 /**
  * @brief Export the secret master key (e.g. to store it in a key file).
@@ -151,6 +191,7 @@ FIIE_API int fiie_key_from_header_passphrase(fiie_key **out, const uint8_t *head
  * @param cap capacity of out, >= FIIE_KEY_BYTES
  * @return 0, FIIE_E_INVALID_ARGUMENT or FIIE_E_BUFFER_TOO_SMALL.
  */
+FIIE_NODISCARD
 FIIE_API int fiie_key_get_bytes(const fiie_key *k, uint8_t *out, size_t cap);
 
 /**
@@ -161,7 +202,9 @@ FIIE_API void fiie_key_free(fiie_key *k);
 
 /** fiie_encrypt_options::flags bit: use `nonce` instead of a random one.
  *  For known-answer tests only: reusing a nonce with the same key leaks
- *  the XOR of two images' protected bytes. */
+ *  the XOR of two images' protected bytes. Honoured only by a library
+ *  built with `meson -Dtest_hooks=true`; a release library refuses it with
+ *  FIIE_E_UNSUPPORTED. */
 #define FIIE_ENCRYPT_FIXED_NONCE 1u
 
 /** Options of fiie_encrypt(). Initialise with fiie_encrypt_options_init(). */
@@ -231,11 +274,14 @@ FIIE_API int fiie_decrypt_options_init_v(fiie_decrypt_options *o, int abi_versio
  * @return 0, FIIE_E_INVALID_ARGUMENT (NULL img, m or header_len, NULL k
  *         for algorithm 1, bad image or options, bad paper key),
  *         FIIE_E_VERSION (options of another ABI major), FIIE_E_TOO_LARGE
- *         (image over the size limits), FIIE_E_MISMATCH (mask made for
+ *         (image over the size limits, or a mask whose regions exceed the
+ *         work budget of docs/format.md section 10), FIIE_E_MISMATCH (mask made for
  *         another size), FIIE_E_EMPTY_MASK (no region, or no region pixel
- *         inside the image), FIIE_E_BUFFER_TOO_SMALL, FIIE_E_NO_MEMORY or
+ *         inside the image), FIIE_E_UNSUPPORTED (FIIE_ENCRYPT_FIXED_NONCE in
+ *         a release build), FIIE_E_BUFFER_TOO_SMALL, FIIE_E_NO_MEMORY or
  *         FIIE_E_CRYPTO.
  */
+FIIE_NODISCARD
 FIIE_API int fiie_encrypt(const fiie_key *k, fiie_image *img, const fiie_mask *m,
                           const fiie_encrypt_options *o, uint8_t *header, size_t cap,
                           size_t *header_len);
@@ -244,22 +290,31 @@ FIIE_API int fiie_encrypt(const fiie_key *k, fiie_image *img, const fiie_mask *m
  * @brief Restore the protected pixels of an image in place.
  *
  * The header is validated strictly, then checked against the image
- * (width, height, channels), then (algorithm 1) the tag is verified before
- * any pixel is written. Algorithm 0 images need `o->paper_x0/paper_mu`
- * and cannot detect a wrong key or tampering.
- * @param k      key (may be NULL for FIIE_ALG_PAPER)
+ * (width, height, channels) and against the algorithm the caller expects,
+ * then (algorithm 1) the tag is verified before any pixel is written.
+ *
+ * The arguments say which algorithm is expected, and a header of the
+ * other one is refused with FIIE_E_MISMATCH: with a key, only algorithm 1
+ * (then `o->paper_x0/paper_mu` must be zero); with `k` NULL and a paper
+ * key in `o->paper_x0/paper_mu`, only algorithm 0, which cannot detect a
+ * wrong key or tampering. So a v1 header rewritten as algorithm 0 never
+ * decrypts without authentication.
+ * @param k      key for algorithm 1, or NULL for FIIE_ALG_PAPER
  * @param img    protected image (RGB8, RGBA8, BGR8 or BGRA8)
  * @param header header bytes
  * @param len    their count
  * @param o      options, or NULL for the defaults (required for paper mode)
- * @return 0, FIIE_E_INVALID_ARGUMENT (NULL img or header, NULL k for
- *         algorithm 1, missing or invalid paper key, bad image or
+ * @return 0, FIIE_E_INVALID_ARGUMENT (NULL img or header, both a key
+ *         and a paper key, NULL k without a valid paper key, bad image or
  *         options), FIIE_E_VERSION (options of another ABI major),
- *         FIIE_E_TOO_LARGE (image over the size limits), FIIE_E_HEADER
+ *         FIIE_E_TOO_LARGE (image over the size limits, or regions over
+ *         the work budget of docs/format.md section 10), FIIE_E_HEADER
  *         (malformed header), FIIE_E_MISMATCH (header made for another
- *         image size or channel count), FIIE_E_AUTH (wrong key or tampered
- *         data; image untouched), FIIE_E_NO_MEMORY or FIIE_E_CRYPTO.
+ *         image size or channel count, or of another algorithm than the
+ *         arguments ask for), FIIE_E_AUTH (wrong key or tampered data;
+ *         image untouched), FIIE_E_NO_MEMORY or FIIE_E_CRYPTO.
  */
+FIIE_NODISCARD
 FIIE_API int fiie_decrypt(const fiie_key *k, fiie_image *img, const uint8_t *header,
                           size_t len, const fiie_decrypt_options *o);
 
@@ -277,6 +332,7 @@ FIIE_API int fiie_decrypt(const fiie_key *k, fiie_image *img, const uint8_t *hea
  * @return 0, FIIE_E_INVALID_ARGUMENT or FIIE_E_CRYPTO. Threads that cannot
  *         be started are replaced by the calling thread (same output).
  */
+FIIE_NODISCARD
 FIIE_API int fiie_keystream(const fiie_key *k, const uint8_t *nonce, uint8_t *out, size_t len,
                             unsigned threads);
 
@@ -289,6 +345,7 @@ FIIE_API int fiie_keystream(const fiie_key *k, const uint8_t *nonce, uint8_t *ou
  * @param len bytes to write (0 is allowed)
  * @return 0 or FIIE_E_INVALID_ARGUMENT (NULL output, NaN or out-of-range key).
  */
+FIIE_NODISCARD
 FIIE_API int fiie_paper_keystream(double x0, double mu, uint8_t *out, size_t len);
 
 #ifdef __cplusplus

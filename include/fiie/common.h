@@ -33,12 +33,25 @@
 extern "C" {
 #endif
 
+/** Marks the exported functions (default visibility while the library
+ *  itself is built; everything else is hidden). */
 #if defined(FIIE_BUILDING_LIBRARY) && defined(__GNUC__)
 #define FIIE_API __attribute__((visibility("default")))
 #else
 /** Marks each exported function: default visibility while libfiie itself
  *  is built (everything else is hidden), nothing for its users. */
 #define FIIE_API
+#endif
+
+/** Marks functions whose status must not be ignored (a caller that drops
+ *  a failed fiie_encrypt() keeps a plaintext image it may then save): GCC
+ *  and clang warn when the result is discarded. GCC warns even through a
+ *  `(void)` cast, so test or store the status. Expands to nothing on other
+ *  compilers; it changes no ABI. Define FIIE_NO_NODISCARD to turn it off. */
+#if (defined(__GNUC__) || defined(__clang__)) && !defined(FIIE_NO_NODISCARD)
+#define FIIE_NODISCARD __attribute__((warn_unused_result))
+#else
+#define FIIE_NODISCARD
 #endif
 
 /** Status codes. 0 is success, every error is negative. Values are frozen. */
@@ -135,6 +148,7 @@ FIIE_API int fiie_abi_version(void);
  *         then holds its reason, e.g. ENOENT for a missing directory) or
  *         FIIE_E_NO_MEMORY.
  */
+FIIE_NODISCARD
 FIIE_API int fiie_file_write_atomic(const char *path, const void *data, size_t size,
                                     unsigned flags);
 

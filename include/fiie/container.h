@@ -31,6 +31,7 @@ extern "C" {
  * @return 0, FIIE_E_INVALID_ARGUMENT, FIIE_E_HEADER, FIIE_E_MISMATCH,
  *         FIIE_E_EXISTS, FIIE_E_IO, FIIE_E_TOO_LARGE or FIIE_E_NO_MEMORY.
  */
+FIIE_NODISCARD
 FIIE_API int fiie_protected_png_save(const fiie_image *img, const uint8_t *header,
                                      size_t len, const char *path, unsigned flags);
 
@@ -51,6 +52,7 @@ FIIE_API int fiie_protected_png_save(const fiie_image *img, const uint8_t *heade
  *         FIIE_E_MISMATCH, FIIE_E_BUFFER_TOO_SMALL, FIIE_E_TOO_LARGE or
  *         FIIE_E_NO_MEMORY.
  */
+FIIE_NODISCARD
 FIIE_API int fiie_protected_png_load(fiie_image *out, const char *path, uint8_t *header,
                                      size_t cap, size_t *len);
 
@@ -64,6 +66,7 @@ FIIE_API int fiie_protected_png_load(fiie_image *out, const char *path, uint8_t 
  *         '/', unknown flag bits), FIIE_E_HEADER, FIIE_E_EXISTS (only with
  *         FIIE_SAVE_NO_CLOBBER), FIIE_E_IO or FIIE_E_NO_MEMORY.
  */
+FIIE_NODISCARD
 FIIE_API int fiie_sidecar_write(const char *path, const uint8_t *header, size_t len,
                                 unsigned flags);
 
@@ -80,6 +83,7 @@ FIIE_API int fiie_sidecar_write(const char *path, const uint8_t *header, size_t 
  *         FIIE_E_HEADER (malformed, or larger than FIIE_HEADER_MAX_BYTES),
  *         FIIE_E_BUFFER_TOO_SMALL or FIIE_E_NO_MEMORY.
  */
+FIIE_NODISCARD
 FIIE_API int fiie_sidecar_read(const char *path, uint8_t *header, size_t cap, size_t *len);
 
 #ifdef __cplusplus

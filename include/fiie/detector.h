@@ -138,6 +138,7 @@ typedef enum fiie_detector_preset {
  * @return 0, FIIE_E_INVALID_ARGUMENT (NULL o, unknown preset; o is then
  *         unchanged) or FIIE_E_VERSION (o not initialised for this ABI major).
  */
+FIIE_NODISCARD
 FIIE_API int fiie_detector_options_preset(fiie_detector_options *o, int preset);
 
 /**
@@ -148,6 +149,7 @@ FIIE_API int fiie_detector_options_preset(fiie_detector_options *o, int preset);
  * @return 0, FIIE_E_INVALID_ARGUMENT (NULL argument) or FIIE_E_NOT_FOUND
  *         (no preset of that name).
  */
+FIIE_NODISCARD
 FIIE_API int fiie_detector_preset_from_name(const char *name, int *preset);
 
 /**
@@ -168,6 +170,7 @@ FIIE_API const char *fiie_detector_preset_name(int preset);
  *         FIIE_E_MODEL or FIIE_E_CRYPTO (libsodium, which checks the
  *         model's digest, failed to initialise).
  */
+FIIE_NODISCARD
 FIIE_API int fiie_model_new_default(fiie_model **out);
 
 /**
@@ -182,6 +185,7 @@ FIIE_API int fiie_model_new_default(fiie_model **out);
  *         unknown version) or FIIE_E_CRYPTO (libsodium failed to
  *         initialise).
  */
+FIIE_NODISCARD
 FIIE_API int fiie_model_new_from_file(fiie_model **out, const char *path);
 
 /**
@@ -193,6 +197,7 @@ FIIE_API int fiie_model_new_from_file(fiie_model **out, const char *path);
  *         FIIE_E_MODEL (corrupt, truncated, wrong size, unknown version)
  *         or FIIE_E_CRYPTO (libsodium failed to initialise).
  */
+FIIE_NODISCARD
 FIIE_API int fiie_model_new_from_memory(fiie_model **out, const void *data, size_t size);
 
 /**
@@ -212,6 +217,7 @@ FIIE_API void fiie_model_free(fiie_model *m);
  *         or, when `model` is NULL, the errors of fiie_model_new_default()
  *         (FIIE_E_MODEL, FIIE_E_CRYPTO).
  */
+FIIE_NODISCARD
 FIIE_API int fiie_detector_new(fiie_detector **out, const fiie_model *model,
                                const fiie_detector_options *o);
 
@@ -237,6 +243,7 @@ FIIE_API int fiie_detector_new(fiie_detector **out, const fiie_model *model,
  *         Worker threads that cannot be started are replaced by the
  *         calling thread (same result), so FIIE_E_THREAD is never returned.
  */
+FIIE_NODISCARD
 FIIE_API int fiie_detector_detect(fiie_detector *d, const fiie_image *img,
                                   fiie_face *faces, size_t cap, size_t *n);
 
@@ -258,6 +265,7 @@ FIIE_API void fiie_detector_free(fiie_detector *d);
  *               u = m[0] x + m[1] y + m[2], v = m[3] x + m[4] y + m[5]
  * @return 0 or FIIE_E_INVALID_ARGUMENT (NULL, non-finite or coincident landmarks).
  */
+FIIE_NODISCARD
 FIIE_API int fiie_face_alignment_transform(const fiie_face *f, float matrix[6]);
 
 /**
@@ -270,6 +278,7 @@ FIIE_API int fiie_face_alignment_transform(const fiie_face *f, float matrix[6]);
  *         format of `out`, non-finite or coincident landmarks) or
  *         FIIE_E_TOO_LARGE (`src` over the size limits).
  */
+FIIE_NODISCARD
 FIIE_API int fiie_face_align(const fiie_image *src, const fiie_face *f, fiie_image *out);
 
 #ifdef __cplusplus

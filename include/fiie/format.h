@@ -84,6 +84,7 @@ FIIE_API size_t fiie_header_size(int alg, size_t n_regions, int has_kdf);
  * @param len    their count
  * @return 0, FIIE_E_INVALID_ARGUMENT (NULL) or FIIE_E_HEADER.
  */
+FIIE_NODISCARD
 FIIE_API int fiie_header_parse(fiie_header_info *info, const uint8_t *header, size_t len);
 
 /**
@@ -94,6 +95,7 @@ FIIE_API int fiie_header_parse(fiie_header_info *info, const uint8_t *header, si
  * @param out    receives the region
  * @return 0, FIIE_E_INVALID_ARGUMENT, FIIE_E_HEADER or FIIE_E_NOT_FOUND.
  */
+FIIE_NODISCARD
 FIIE_API int fiie_header_get_region(const uint8_t *header, size_t len, size_t index,
                                     fiie_region *out);
 
@@ -106,6 +108,7 @@ FIIE_API int fiie_header_get_region(const uint8_t *header, size_t len, size_t in
  * @return 0, FIIE_E_INVALID_ARGUMENT, FIIE_E_HEADER, FIIE_E_TOO_LARGE
  *         (image size over the library limits) or FIIE_E_NO_MEMORY.
  */
+FIIE_NODISCARD
 FIIE_API int fiie_mask_from_header(fiie_mask **out, const uint8_t *header, size_t len);
 
 #ifdef __cplusplus

@@ -71,6 +71,7 @@ FIIE_API int fiie_pixel_format_channels(int32_t format);
  * @param img image to check, or NULL (FIIE_E_INVALID_ARGUMENT)
  * @return 0, FIIE_E_INVALID_ARGUMENT or FIIE_E_TOO_LARGE.
  */
+FIIE_NODISCARD
 FIIE_API int fiie_image_validate(const fiie_image *img);
 
 /**
@@ -88,6 +89,7 @@ FIIE_API int fiie_image_validate(const fiie_image *img);
  *         FIIE_E_TOO_LARGE (width, height or pixel count over the limits,
  *         or the last row not addressable). img is zeroed on error.
  */
+FIIE_NODISCARD
 FIIE_API int fiie_image_wrap(fiie_image *img, uint8_t *data, uint32_t width,
                              uint32_t height, size_t stride, int32_t format);
 
@@ -100,12 +102,14 @@ FIIE_API int fiie_image_wrap(fiie_image *img, uint8_t *data, uint32_t width,
  * @return 0, FIIE_E_INVALID_ARGUMENT, FIIE_E_TOO_LARGE (checked before any
  *         allocation) or FIIE_E_NO_MEMORY. img is zeroed on error.
  */
+FIIE_NODISCARD
 FIIE_API int fiie_image_alloc(fiie_image *img, uint32_t width, uint32_t height,
                               int32_t format);
 
 /**
  * @brief Release an image's pixels if libfiie owns them (flags has
- *        FIIE_IMAGE_OWNS_DATA) and zero the struct.
+ *        FIIE_IMAGE_OWNS_DATA), wiping them first (they may be faces), and
+ *        zero the struct. Wrapped (caller-owned) pixels are left as they are.
  * @param img image, or NULL (then nothing happens)
  */
 FIIE_API void fiie_image_free(fiie_image *img);
@@ -123,6 +127,7 @@ FIIE_API void fiie_image_free(fiie_image *img);
  *         over the limits) or FIIE_E_NO_MEMORY. dst is zeroed on error,
  *         unless it is src.
  */
+FIIE_NODISCARD
 FIIE_API int fiie_image_convert(fiie_image *dst, const fiie_image *src, int32_t format);
 
 /**
@@ -175,6 +180,7 @@ FIIE_API int fiie_load_options_init_v(fiie_load_options *o, int abi_version);
  *         truncated or corrupt), FIIE_E_TOO_LARGE (file or image over the
  *         limits) or FIIE_E_NO_MEMORY. out is zeroed on error.
  */
+FIIE_NODISCARD
 FIIE_API int fiie_image_load(fiie_image *out, const char *path,
                              const fiie_load_options *o);
 
@@ -192,11 +198,16 @@ FIIE_API int fiie_image_load(fiie_image *out, const char *path,
  *         FIIE_E_TOO_LARGE (more than 1 GiB + 16 MiB of data, or image
  *         over the limits) or FIIE_E_NO_MEMORY. out is zeroed on error.
  */
+FIIE_NODISCARD
 FIIE_API int fiie_image_load_memory(fiie_image *out, const void *data, size_t size,
                                     const fiie_load_options *o);
 
 /** fiie_image_save_png() flag: fail with FIIE_E_EXISTS instead of replacing a file. */
 #define FIIE_SAVE_NO_CLOBBER 1u
+/** fiie_image_save_png() flag: create the file with mode 0600 (owner only),
+ *  for pixels that are secret, e.g. a decrypted image holding the faces
+ *  (ABI 1.1; older libraries refuse it with FIIE_E_INVALID_ARGUMENT). */
+#define FIIE_SAVE_PRIVATE 2u
 /**
  * fiie_image_save_png() / fiie_protected_png_save() flags: PNG compression
  * level 1 (fastest) .. 9 (smallest); 0, or no such flag, is the build's
@@ -223,13 +234,16 @@ FIIE_API int fiie_image_load_memory(fiie_image *out, const void *data, size_t si
  * @param chunk_type four ASCII letters as above, or NULL for no extra chunk
  * @param chunk_data chunk payload (may be NULL when chunk_size is 0)
  * @param chunk_size payload size, at most 2^31 - 1 (else FIIE_E_TOO_LARGE)
- * @param out        receives a buffer to release with fiie_free()
+ * @param out        receives a buffer to release with fiie_free(); it holds
+ *                   the pixels (compressed): wipe it first when they are
+ *                   secret (the library wipes its own copies)
  * @param out_size   receives its size
  * @return 0, FIIE_E_INVALID_ARGUMENT (NULL pointers, invalid image, chunk
  *         type not ancillary/valid), FIIE_E_TOO_LARGE (image over the
  *         limits, chunk too large) or FIIE_E_NO_MEMORY (*out is NULL and
  *         *out_size 0 on error).
  */
+FIIE_NODISCARD
 FIIE_API int fiie_image_encode_png(const fiie_image *img, const char *chunk_type,
                                    const void *chunk_data, size_t chunk_size,
                                    uint8_t **out, size_t *out_size);
@@ -239,7 +253,8 @@ FIIE_API int fiie_image_encode_png(const fiie_image *img, const char *chunk_type
  *
  * The image and chunk are encoded as by fiie_image_encode_png(). The file
  * appears complete or not at all; with FIIE_SAVE_NO_CLOBBER an existing file is never replaced
- * (race-free). A new file gets mode 0666 & ~umask; a symbolic link at
+ * (race-free). A new file gets mode 0666 & ~umask (0600 & ~umask with
+ * FIIE_SAVE_PRIVATE); a symbolic link at
  * `path` is replaced, not followed. The temporary file
  * (`.fiie-XXXXXXXXXXXXXXXX.tmp` in the same directory) is removed on
  * every failure.
@@ -250,12 +265,14 @@ FIIE_API int fiie_image_encode_png(const fiie_image *img, const char *chunk_type
  *                   extra chunk
  * @param chunk_data chunk payload (may be NULL when chunk_size is 0)
  * @param chunk_size payload size, at most 2^31 - 1 (else FIIE_E_TOO_LARGE)
- * @param flags      0, FIIE_SAVE_NO_CLOBBER and/or FIIE_SAVE_COMPRESSION(1..9)
+ * @param flags      0, or FIIE_SAVE_NO_CLOBBER, FIIE_SAVE_PRIVATE and/or
+ *                   FIIE_SAVE_COMPRESSION(1..9)
  *                   (other bits give FIIE_E_INVALID_ARGUMENT)
  * @return 0, FIIE_E_INVALID_ARGUMENT, FIIE_E_EXISTS (only with
  *         FIIE_SAVE_NO_CLOBBER), FIIE_E_IO, FIIE_E_TOO_LARGE or
  *         FIIE_E_NO_MEMORY.
  */
+FIIE_NODISCARD
 FIIE_API int fiie_image_save_png(const fiie_image *img, const char *path,
                                  const char *chunk_type, const void *chunk_data,
                                  size_t chunk_size, unsigned flags);
@@ -274,6 +291,7 @@ FIIE_API int fiie_image_save_png(const fiie_image *img, const char *path,
  * @return 0, FIIE_E_INVALID_ARGUMENT, FIIE_E_IMAGE_FORMAT (not a PNG, bad
  *         CRC, truncated) or FIIE_E_NOT_FOUND.
  */
+FIIE_NODISCARD
 FIIE_API int fiie_png_find_chunk(const void *png, size_t png_size, const char *chunk_type,
                                  const uint8_t **data, size_t *size);
 
@@ -292,6 +310,7 @@ FIIE_API int fiie_png_find_chunk(const void *png, size_t png_size, const char *c
  * @return 0, FIIE_E_INVALID_ARGUMENT, FIIE_E_IO, FIIE_E_IMAGE_FORMAT,
  *         FIIE_E_NOT_FOUND or FIIE_E_BUFFER_TOO_SMALL.
  */
+FIIE_NODISCARD
 FIIE_API int fiie_png_read_chunk(const char *path, const char *chunk_type,
                                  uint8_t *buf, size_t cap, size_t *size);
 

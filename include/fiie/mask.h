@@ -73,6 +73,7 @@ FIIE_API size_t fiie_mask_max_regions(void);
  *         FIIE_E_TOO_LARGE (over FIIE_MAX_DIMENSION or FIIE_MAX_PIXELS) or
  *         FIIE_E_NO_MEMORY.
  */
+FIIE_NODISCARD
 FIIE_API int fiie_mask_new(fiie_mask **out, uint32_t width, uint32_t height);
 
 /**
@@ -110,6 +111,7 @@ FIIE_API uint32_t fiie_mask_height(const fiie_mask *m);
  *         FIIE_E_TOO_LARGE (already FIIE_MAX_REGIONS regions) or
  *         FIIE_E_NO_MEMORY.
  */
+FIIE_NODISCARD
 FIIE_API int fiie_mask_add_region(fiie_mask *m, int32_t shape, int32_t x, int32_t y,
                                   uint32_t w, uint32_t h);
 
@@ -133,6 +135,7 @@ FIIE_API int fiie_mask_add_region(fiie_mask *m, int32_t shape, int32_t x, int32_
  *         not fit the int32/uint32 region fields, or the mask is full) or
  *         FIIE_E_NO_MEMORY.
  */
+FIIE_NODISCARD
 FIIE_API int fiie_mask_add_box(fiie_mask *m, float x1, float y1, float x2, float y2,
                                float scale, int32_t shape);
 
@@ -151,10 +154,12 @@ FIIE_API size_t fiie_mask_region_count(const fiie_mask *m);
  * @return 0, FIIE_E_INVALID_ARGUMENT (NULL) or FIIE_E_NOT_FOUND (index out
  *         of range).
  */
+FIIE_NODISCARD
 FIIE_API int fiie_mask_get_region(const fiie_mask *m, size_t index, fiie_region *out);
 
 /**
- * @brief Test one pixel with the exact membership rule.
+ * @brief Test one pixel with the exact membership rule (exact also for
+ *        ellipses whose products pass 2^128; it costs one test per region).
  * @param m  mask (NULL gives 0)
  * @param px column
  * @param py row
@@ -170,9 +175,11 @@ FIIE_API int fiie_mask_contains(const fiie_mask *m, int64_t px, int64_t py);
  * bytes.
  * @param m     mask
  * @param count receives the number of protected pixels
- * @return 0, FIIE_E_INVALID_ARGUMENT (NULL m or count) or
- *         FIIE_E_NO_MEMORY.
+ * @return 0, FIIE_E_INVALID_ARGUMENT (NULL m or count), FIIE_E_TOO_LARGE
+ *         (regions over the work budget, docs/format.md section 10:
+ *         refused before any row is walked) or FIIE_E_NO_MEMORY.
  */
+FIIE_NODISCARD
 FIIE_API int fiie_mask_pixel_count(const fiie_mask *m, uint64_t *count);
 
 /**
@@ -182,9 +189,11 @@ FIIE_API int fiie_mask_pixel_count(const fiie_mask *m, uint64_t *count);
  * @param out    first byte of a width x height bitmap
  * @param stride bytes between bitmap rows, >= width (0 means width)
  * @return 0, FIIE_E_INVALID_ARGUMENT (NULL m or out, stride smaller than
- *         the width) or FIIE_E_NO_MEMORY. Padding bytes beyond `width` in
- *         each row are not written.
+ *         the width), FIIE_E_TOO_LARGE (regions over the work budget,
+ *         docs/format.md section 10) or FIIE_E_NO_MEMORY. Padding bytes
+ *         beyond `width` in each row are not written.
  */
+FIIE_NODISCARD
 FIIE_API int fiie_mask_rasterize(const fiie_mask *m, uint8_t *out, size_t stride);
 
 #ifdef __cplusplus

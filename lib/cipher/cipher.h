@@ -13,6 +13,14 @@
 #include "cipher/logistic.h"
 #include "fiie/cipher.h"
 
+/* 1 when caller-chosen nonces and salts are honoured (meson -Dtest_hooks,
+ * and the white-box test archive); otherwise they are FIIE_E_UNSUPPORTED. */
+#ifdef FIIE_TEST_HOOKS
+#define CIPHER_TEST_HOOKS 1
+#else
+#define CIPHER_TEST_HOOKS 0
+#endif
+
 /* ---- keys.c --------------------------------------------------------------- */
 
 /* Lives in sodium_malloc() memory (guarded, wiped by sodium_free). */
@@ -39,6 +47,11 @@ int cipher_encrypt_lm_impl(const cipher_lm_impl *impl, const fiie_key *k, fiie_i
                            size_t cap, size_t *header_len);
 int cipher_decrypt_lm_impl(const cipher_lm_impl *impl, const fiie_key *k, fiie_image *img,
                            const uint8_t *header, size_t len, const fiie_decrypt_options *o);
+/* cipher_decrypt_lm_impl() calling between(arg) after the tag pass and
+ * before the decrypt pass (tests change pixels there; NULL: no call). */
+int cipher_decrypt_hooked(const cipher_lm_impl *impl, const fiie_key *k, fiie_image *img,
+                          const uint8_t *header, size_t len, const fiie_decrypt_options *o,
+                          void (*between)(void *arg), void *arg);
 
 /* ---- v1.c: algorithm 1's XChaCha20-Poly1305 layer (format section 4) ------
  * The IETF construction assembled from libsodium's HChaCha20, ChaCha20-IETF

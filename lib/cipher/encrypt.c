@@ -130,7 +130,15 @@ static int image_check(const fiie_image *img, size_t *channels)
  * The Logistic keystream is made ahead, CIPHER_LM_MAX_CHAINS blocks at a
  * time into a per-worker scratch buffer: the SIMD kernel needs several
  * independent blocks side by side to hide its latency, which a chunk of
- * one block cannot offer. The chunks then XOR their slice of it. */
+ * one block cannot offer. The chunks then XOR their slice of it.
+ *
+ * Decryption reads the ciphertext twice: the tag pass, then the decrypt
+ * pass (on several threads). So that pixels changed in between (a buffer
+ * another process can write) are never decrypted as if authenticated,
+ * the tag pass also seals every part (PART_BYTES of the stream) with a
+ * one-time Poly1305 key drawn for this call, and the decrypt pass checks
+ * each part's seal over the very bytes it decrypts: a mismatch gives
+ * FIIE_E_AUTH. */
 
 #define CHUNK_BYTES 65472u /* 341 * 192: whole pixels, whole ChaCha20 and lane groups */
 #define PART_BYTES ((uint64_t)3 * CIPHER_LM_BLOCK)
@@ -141,6 +149,7 @@ typedef struct worker {
     uint8_t *buf;
     uint8_t *ks;           /* Logistic keystream scratch (key material) */
     uint64_t ks0, ks1;     /* stream bytes it holds */
+    int changed;           /* a part's seal did not match (decryption) */
 } worker;
 
 typedef struct pipeline {
@@ -156,7 +165,54 @@ typedef struct pipeline {
     double x0, mu;         /* algorithm 0 */
     unsigned parts;
     worker *w;
+    uint8_t seal_key[32];  /* decryption: random, keys the part seals */
+    uint8_t (*seals)[16];  /* decryption: one Poly1305 seal per part, or NULL */
 } pipeline;
+
+/* ---- part seals (decryption) ----------------------------------------------- */
+
+static uint64_t part_count(const pipeline *pl)
+{
+    return (pl->len + PART_BYTES - 1) / PART_BYTES;
+}
+
+/* A one-time Poly1305 state for part p: its key is BLAKE2b(seal_key, p). */
+static void seal_begin(const pipeline *pl, uint64_t p, crypto_onetimeauth_poly1305_state *st)
+{
+    uint8_t key[crypto_onetimeauth_poly1305_KEYBYTES], idx[8];
+    mem_store_le64(idx, p);
+    crypto_generichash(key, sizeof key, idx, sizeof idx, pl->seal_key, sizeof pl->seal_key);
+    crypto_onetimeauth_poly1305_init(st, key);
+    sodium_memzero(key, sizeof key);
+}
+
+/* Finish a seal into out[16] and wipe the state. */
+static void seal_end(crypto_onetimeauth_poly1305_state *st, uint8_t out[16])
+{
+    crypto_onetimeauth_poly1305_final(st, out);
+    sodium_memzero(st, sizeof *st);
+}
+
+/* End of part p of the stream, or limit if that comes first. */
+static uint64_t part_end(uint64_t p, uint64_t limit)
+{
+    return (p + 1) * PART_BYTES < limit ? (p + 1) * PART_BYTES : limit;
+}
+
+/* Bytes of the chunk starting at off in a part ending at end. */
+static size_t chunk_len(uint64_t off, uint64_t end)
+{
+    return (size_t)(end - off < CHUNK_BYTES ? end - off : CHUNK_BYTES);
+}
+
+static int seals_init(pipeline *pl)
+{
+    pl->seals = calloc(part_count(pl) ? part_count(pl) : 1, sizeof *pl->seals);
+    if (!pl->seals)
+        return FIIE_E_NO_MEMORY;
+    randombytes_buf(pl->seal_key, sizeof pl->seal_key);
+    return FIIE_OK;
+}
 
 static void pipeline_release(pipeline *pl)
 {
@@ -176,6 +232,12 @@ static void pipeline_release(pipeline *pl)
         free(pl->w);
         pl->w = NULL;
     }
+    if (pl->seals) {
+        sodium_memzero(pl->seals, part_count(pl) * sizeof *pl->seals);
+        free(pl->seals);
+        pl->seals = NULL;
+    }
+    sodium_memzero(pl->seal_key, sizeof pl->seal_key);
     mask_stream_release(&pl->rs);
 }
 
@@ -244,7 +306,9 @@ static void ks_xor(const pipeline *pl, worker *w, uint64_t b1, uint8_t *p, uint6
     }
 }
 
-/* Transform parts [first, last) of the stream in place in the image. */
+/* Transform parts [first, last) of the stream in place in the image.
+ * When decrypting with seals, each part's ciphertext is sealed again as it
+ * is read and compared with the tag pass's seal. */
 static void pipeline_part(void *arg, unsigned t, uint64_t first, uint64_t last)
 {
     const pipeline *pl = arg;
@@ -258,21 +322,34 @@ static void pipeline_part(void *arg, unsigned t, uint64_t first, uint64_t last)
         x = cipher_paper_start(pl->x0, pl->mu); /* one part only: no thread split */
     else
         w->ks0 = w->ks1 = b0; /* b0 is block aligned: the first group starts there */
-    for (uint64_t off = b0; off < b1; off += CHUNK_BYTES) {
-        size_t n = (size_t)(b1 - off < CHUNK_BYTES ? b1 - off : CHUNK_BYTES);
-        mask_cursor_gather(&w->rd, w->buf, n / 3);
-        if (pl->paper) {
-            cipher_paper_stream_xor(&x, pl->mu, w->buf, n);
-        } else if (pl->decrypt) {
-            cipher_v1_chacha(pl->v1, w->buf, n, off);
-            ks_xor(pl, w, b1, w->buf, off, n);
-        } else {
-            ks_xor(pl, w, b1, w->buf, off, n);
-            cipher_v1_chacha(pl->v1, w->buf, n, off);
-            if (pl->mac)
-                cipher_v1_mac_update(pl->mac, w->buf, n);
+    for (uint64_t p = first; p < last; p++) {
+        uint64_t p1 = part_end(p, b1);
+        crypto_onetimeauth_poly1305_state seal;
+        if (pl->seals)
+            seal_begin(pl, p, &seal);
+        for (uint64_t off = p * PART_BYTES; off < p1; off += CHUNK_BYTES) {
+            size_t n = chunk_len(off, p1);
+            mask_cursor_gather(&w->rd, w->buf, n / 3);
+            if (pl->paper) {
+                cipher_paper_stream_xor(&x, pl->mu, w->buf, n);
+            } else if (pl->decrypt) {
+                if (pl->seals)
+                    crypto_onetimeauth_poly1305_update(&seal, w->buf, n);
+                cipher_v1_chacha(pl->v1, w->buf, n, off);
+                ks_xor(pl, w, b1, w->buf, off, n);
+            } else {
+                ks_xor(pl, w, b1, w->buf, off, n);
+                cipher_v1_chacha(pl->v1, w->buf, n, off);
+                if (pl->mac)
+                    cipher_v1_mac_update(pl->mac, w->buf, n);
+            }
+            mask_cursor_scatter(&w->wr, w->buf, n / 3);
         }
-        mask_cursor_scatter(&w->wr, w->buf, n / 3);
+        if (pl->seals) {
+            uint8_t tag[16];
+            seal_end(&seal, tag);
+            w->changed |= crypto_verify_16(tag, pl->seals[p]) != 0;
+        }
     }
 }
 
@@ -286,17 +363,28 @@ static void pipeline_run(pipeline *pl, unsigned threads)
         common_parallel_for((pl->len + PART_BYTES - 1) / PART_BYTES, threads, pipeline_part, pl);
 }
 
-/* Read-only pass: Poly1305 over the ciphertext now in the image. */
+/* Read-only pass: Poly1305 over the ciphertext now in the image, and
+ * with seals (decryption) the seal of every part. */
 static void pipeline_mac(pipeline *pl, cipher_v1_mac *st)
 {
     worker *w = &pl->w[0];
     if (pl->len == 0)
         return;
     mask_cursor_seek(&w->rd, 0);
-    for (uint64_t off = 0; off < pl->len; off += CHUNK_BYTES) {
-        size_t n = (size_t)(pl->len - off < CHUNK_BYTES ? pl->len - off : CHUNK_BYTES);
-        mask_cursor_gather(&w->rd, w->buf, n / 3);
-        cipher_v1_mac_update(st, w->buf, n);
+    for (uint64_t p = 0; p < part_count(pl); p++) {
+        uint64_t p1 = part_end(p, pl->len);
+        crypto_onetimeauth_poly1305_state seal;
+        if (pl->seals)
+            seal_begin(pl, p, &seal);
+        for (uint64_t off = p * PART_BYTES; off < p1; off += CHUNK_BYTES) {
+            size_t n = chunk_len(off, p1);
+            mask_cursor_gather(&w->rd, w->buf, n / 3);
+            cipher_v1_mac_update(st, w->buf, n);
+            if (pl->seals)
+                crypto_onetimeauth_poly1305_update(&seal, w->buf, n);
+        }
+        if (pl->seals)
+            seal_end(&seal, pl->seals[p]);
     }
 }
 
@@ -321,6 +409,8 @@ int cipher_encrypt_lm_impl(const cipher_lm_impl *impl, const fiie_key *k, fiie_i
         (o->flags & ~FIIE_ENCRYPT_FIXED_NONCE) != 0 ||
         !common_all_zero(o->reserved, sizeof o->reserved))
         return FIIE_E_INVALID_ARGUMENT;
+    if ((o->flags & FIIE_ENCRYPT_FIXED_NONCE) && !CIPHER_TEST_HOOKS)
+        return FIIE_E_UNSUPPORTED;
     int paper = o->alg == FIIE_ALG_PAPER;
     if (paper ? !cipher_paper_key_valid(o->paper_x0, o->paper_mu) : !k)
         return FIIE_E_INVALID_ARGUMENT;
@@ -409,6 +499,13 @@ int fiie_encrypt(const fiie_key *k, fiie_image *img, const fiie_mask *m,
 int cipher_decrypt_lm_impl(const cipher_lm_impl *impl, const fiie_key *k, fiie_image *img,
                          const uint8_t *header, size_t len, const fiie_decrypt_options *o)
 {
+    return cipher_decrypt_hooked(impl, k, img, header, len, o, NULL, NULL);
+}
+
+int cipher_decrypt_hooked(const cipher_lm_impl *impl, const fiie_key *k, fiie_image *img,
+                          const uint8_t *header, size_t len, const fiie_decrypt_options *o,
+                          void (*between)(void *arg), void *arg)
+{
     if (!img || !header)
         return FIIE_E_INVALID_ARGUMENT;
     fiie_decrypt_options def;
@@ -428,11 +525,17 @@ int cipher_decrypt_lm_impl(const cipher_lm_impl *impl, const fiie_key *k, fiie_i
     rc = fiie_header_parse(&info, header, len);
     if (rc != FIIE_OK)
         return rc;
-    if (info.width != img->width || info.height != img->height || info.channels != ch)
-        return FIIE_E_MISMATCH;
-    int paper = info.alg == FIIE_ALG_PAPER;
-    if (paper ? !cipher_paper_key_valid(o->paper_x0, o->paper_mu) : !k)
+    /* The caller's arguments say which algorithm it expects: a key means
+     * algorithm 1 only, no key and a paper key means algorithm 0 only. A
+     * header of the other algorithm is refused, so rewriting a v1 header
+     * as algorithm 0 cannot turn off authentication (a downgrade). */
+    int paper = !k;
+    int paper_given = o->paper_x0 != 0.0 || o->paper_mu != 0.0;
+    if (paper ? !cipher_paper_key_valid(o->paper_x0, o->paper_mu) : paper_given)
         return FIIE_E_INVALID_ARGUMENT;
+    if (info.width != img->width || info.height != img->height || info.channels != ch ||
+        info.alg != (paper ? FIIE_ALG_PAPER : FIIE_ALG_V1))
+        return FIIE_E_MISMATCH;
     if (sodium_init() < 0)
         return FIIE_E_CRYPTO;
 
@@ -462,15 +565,23 @@ int cipher_decrypt_lm_impl(const cipher_lm_impl *impl, const fiie_key *k, fiie_i
             size_t alen = len - FIIE_TAG_BYTES;
             cipher_v1_init(&v1, s.ae, info.nonce);
             cipher_v1_mac_begin(&v1, &st, header, alen);
+            rc = seals_init(&pl);
             /* The tag is checked before a single pixel is written. */
-            pipeline_mac(&pl, &st);
-            cipher_v1_mac_end(&st, alen, pl.len, tag);
-            if (crypto_verify_16(tag, header + alen) != 0) {
-                rc = FIIE_E_AUTH;
-            } else {
+            if (rc == FIIE_OK) {
+                pipeline_mac(&pl, &st);
+                cipher_v1_mac_end(&st, alen, pl.len, tag);
+                if (crypto_verify_16(tag, header + alen) != 0)
+                    rc = FIIE_E_AUTH;
+            }
+            if (rc == FIIE_OK) {
+                if (between)
+                    between(arg); /* tests: the pixels change between the passes */
                 pl.lm = &s.lm;
                 pl.v1 = &v1;
                 pipeline_run(&pl, o->threads);
+                for (unsigned t = 0; t < pl.parts; t++)
+                    if (pl.w[t].changed)
+                        rc = FIIE_E_AUTH; /* changed after the tag pass */
             }
             cipher_v1_wipe(&v1);
         }

@@ -42,6 +42,12 @@ int common_all_zero(const uint8_t *p, size_t n);
  * FIIE_E_TOO_LARGE (more than max_size bytes) or FIIE_E_NO_MEMORY. */
 int common_read_file(const char *path, size_t max_size, uint8_t **out, size_t *out_size);
 
+/* Overwrite n bytes with zeros in a way the compiler cannot drop
+ * (sodium_memzero): pixels, file bytes and encoded images may hold faces. */
+void common_wipe(void *p, size_t n);
+/* common_wipe(p, n), then free(p); NULL is fine. */
+void common_free_wiped(void *p, size_t n);
+
 /* read() until `size` bytes or end of file, retrying on EINTR.
  * Returns the byte count (short only at end of file) or -1 on error. */
 long long common_read_full(int fd, void *buf, size_t size);

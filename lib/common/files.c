@@ -274,3 +274,15 @@ int fiie_file_write_atomic(const char *path, const void *data, size_t size, unsi
     errno = saved;
     return rc;
 }
+
+void common_wipe(void *p, size_t n)
+{
+    if (p != NULL && n > 0)
+        sodium_memzero(p, n);
+}
+
+void common_free_wiped(void *p, size_t n)
+{
+    common_wipe(p, n);
+    free(p);
+}

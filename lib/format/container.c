@@ -72,7 +72,7 @@ int fiie_protected_png_load(fiie_image *out, const char *path, uint8_t *header, 
         if (rc == FIIE_OK)
             memcpy(header, chunk, clen);
     }
-    free(file);
+    common_free_wiped(file, size);
     return rc;
 }
 

@@ -51,6 +51,10 @@ int fiie_header_parse(fiie_header_info *info, const uint8_t *h, size_t len)
     int has_kdf = (v.flags & FORMAT_HEADER_FLAG_KDF) != 0;
     if (len != fiie_header_size((int)v.alg, v.n_regions, has_kdf))
         return FIIE_E_HEADER;
+    /* Algorithm 0 has no nonce and no passphrase (section 6): a paper
+     * header carrying either is a rewritten v1 header, not a paper one. */
+    if (v.alg == FIIE_ALG_PAPER && (has_kdf || !all_zero(v.nonce, sizeof v.nonce)))
+        return FIIE_E_HEADER;
     if (has_kdf) {
         const uint8_t *k = h + FIIE_HEADER_FIXED_BYTES;
         if (k[0] != FORMAT_KDF_ARGON2ID13 || !all_zero(k + 1, 3))
@@ -144,8 +148,9 @@ void format_header_write(uint8_t *out, const fiie_header_info *info, const fiie_
     }
     uint8_t *r = out + regions_offset(info);
     for (size_t i = 0; i < n; i++, r += FIIE_HEADER_REGION_BYTES) {
-        fiie_region g;
-        fiie_mask_get_region(m, i, &g);
+        fiie_region g = {0};
+        int rc = fiie_mask_get_region(m, i, &g); /* i < count: cannot fail */
+        (void)rc;
         memset(r, 0, FIIE_HEADER_REGION_BYTES);
         r[0] = (uint8_t)g.shape;
         mem_store_le32(r + 4, (uint32_t)g.x);

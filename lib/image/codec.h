@@ -2,7 +2,7 @@
 #ifndef FIIE_LIB_IMAGE_CODEC_H
 #define FIIE_LIB_IMAGE_CODEC_H
 
-/* ==== image/codec.h */
+/* ---- png.c ----------------------------------------------------------------- */
 /* PNG chunk structure: validation and chunk lookup (the pixel data itself
  * is decoded by stb, which does not check CRCs). */
 
@@ -61,11 +61,8 @@ int image_png_find(const uint8_t *png, size_t size, const char *type, const uint
  * (*data_size set). */
 int image_png_find_fd(int fd, const char *type, uint8_t *buf, size_t cap, size_t *data_size);
 
-/* ==== jpeg.h */
+/* ---- jpeg.c ---------------------------------------------------------------- */
 /* JPEG marker structure: completeness check and EXIF lookup. */
-
-#include <stddef.h>
-#include <stdint.h>
 
 /* Walk the marker segments and entropy-coded data from SOI to EOI.
  * A file that ends before EOI is rejected as truncated: stb would decode
@@ -77,13 +74,10 @@ int image_png_find_fd(int fd, const char *type, uint8_t *buf, size_t cap, size_t
 int image_jpeg_validate(const uint8_t *jpg, size_t size, const uint8_t **exif,
                        size_t *exif_size);
 
-/* ==== bitmap.h */
+/* ---- bitmap.c -------------------------------------------------------------- */
 /* Completeness checks for the uncompressed-style formats BMP and TGA.
  * stb reads past the end of these as zero bytes and "succeeds", so a
  * truncated file must be caught before decoding. */
-
-#include <stddef.h>
-#include <stdint.h>
 
 /* Does data start like a BMP ("BM")? */
 int image_bmp_detect(const uint8_t *data, size_t size);
@@ -99,11 +93,8 @@ int image_bmp_validate(const uint8_t *data, size_t size, uint32_t *width, uint32
  * Returns 0 or FIIE_E_IMAGE_FORMAT. */
 int image_tga_validate(const uint8_t *data, size_t size);
 
-/* ==== exif.h */
+/* ---- exif.c ---------------------------------------------------------------- */
 /* EXIF orientation: reading tag 0x0112 and applying it to decoded pixels. */
-
-#include <stddef.h>
-#include <stdint.h>
 
 #include "fiie/image.h"
 
@@ -118,14 +109,11 @@ int image_exif_orientation(const uint8_t *tiff, size_t size);
  * src. Returns 0, FIIE_E_INVALID_ARGUMENT or FIIE_E_NO_MEMORY. */
 int image_orient(fiie_image *dst, const fiie_image *src, int orientation);
 
-/* ==== stb_impl.h */
+/* ---- stb.c ----------------------------------------------------------------- */
 /* Thin wrappers around the private copy of stb_image / stb_image_write
  * compiled in stb_impl.c, so that no stbi_* symbol exists outside that
  * file. All buffers returned here come from malloc() and are released
  * with free(). Sizes must fit in int (callers check). */
-
-#include <stddef.h>
-#include <stdint.h>
 
 /* Header-only probe: 1 and the size and channel count (1..4) stored in the
  * file, or 0 when stb cannot parse the header. No pixel memory is used. */
@@ -189,11 +177,11 @@ long long image_zlib_decompress(const uint8_t *in, size_t in_size, uint8_t *out,
 int image_turbo_decode(const uint8_t *jpg, size_t size, int channels, int bgr, uint32_t width,
                        uint32_t height, uint8_t **pixels);
 
-/* ==== crc32.h */
-/* CRC-32 of ISO 3309 / ITU-T V.42 (the PNG and zlib polynomial). */
+/* Wipe and release a buffer of image_stb_encode_png() (all of its block). */
+void image_stb_free(void *p);
 
-#include <stddef.h>
-#include <stdint.h>
+/* ---- crc32.c --------------------------------------------------------------- */
+/* CRC-32 of ISO 3309 / ITU-T V.42 (the PNG and zlib polynomial). */
 
 /* Continue a CRC: start with crc = 0, feed the bytes in any number of
  * pieces, the result is the CRC of their concatenation. libdeflate's or

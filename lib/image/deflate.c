@@ -5,6 +5,7 @@
 #include <limits.h>
 #include <stdlib.h>
 
+#include "common/common.h"
 #include "image/codec.h"
 
 #if defined(FIIE_HAVE_LIBDEFLATE)
@@ -40,7 +41,7 @@ uint8_t *image_zlib_compress(const uint8_t *data, size_t size, int level, size_t
     size_t n = out != NULL ? libdeflate_zlib_compress(c, data, size, out, cap) : 0;
     libdeflate_free_compressor(c);
     if (n == 0) {
-        free(out);
+        common_free_wiped(out, out != NULL ? cap : 0); /* a partial stream of pixels */
         return NULL;
     }
     uint8_t *shrunk = realloc(out, n);
@@ -77,7 +78,7 @@ uint8_t *image_zlib_compress(const uint8_t *data, size_t size, int level, size_t
         return NULL;
     uLongf n = cap;
     if (compress2(out, &n, data, (uLong)size, effective_level(level)) != Z_OK) {
-        free(out);
+        common_free_wiped(out, cap);
         return NULL;
     }
     uint8_t *shrunk = realloc(out, n);

@@ -26,7 +26,7 @@ static int writable_chunk_type(const char *type)
  * that mean nothing. */
 static int flags_level(unsigned flags)
 {
-    if ((flags & ~(FIIE_SAVE_NO_CLOBBER | FIIE_SAVE_COMPRESSION_MASK)) != 0)
+    if ((flags & ~(FIIE_SAVE_NO_CLOBBER | FIIE_SAVE_PRIVATE | FIIE_SAVE_COMPRESSION_MASK)) != 0)
         return -1;
     unsigned level = (flags & FIIE_SAVE_COMPRESSION_MASK) >> 4;
     return level <= 9 ? (int)level : -1;
@@ -114,8 +114,10 @@ int fiie_image_save_png(const fiie_image *img, const char *path, const char *chu
     int rc = encode_png(img, chunk_type, chunk_data, chunk_size, level, &png, &size);
     if (rc < 0)
         return rc;
-    rc = fiie_file_write_atomic(path, png, size,
-                                (flags & FIIE_SAVE_NO_CLOBBER) ? FIIE_FILE_NO_CLOBBER : 0u);
-    free(png);
+    unsigned fflags = ((flags & FIIE_SAVE_NO_CLOBBER) ? FIIE_FILE_NO_CLOBBER : 0u) |
+                      ((flags & FIIE_SAVE_PRIVATE) ? FIIE_FILE_PRIVATE : 0u);
+    rc = fiie_file_write_atomic(path, png, size, fflags);
+    common_wipe(png, size); /* the pixels, compressed */
+    image_stb_free(png);
     return rc;
 }

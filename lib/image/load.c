@@ -69,7 +69,9 @@ typedef struct probe {
 
 static void probe_release(probe *pr)
 {
-    free(pr->png_data);
+    /* the inflated scanlines are pixels (want + 1 bytes were allocated) */
+    if (pr->png_data != NULL)
+        common_free_wiped(pr->png_data, pr->png_data_size + 1);
     pr->png_data = NULL;
 }
 
@@ -221,7 +223,8 @@ static int decode_pixels(const uint8_t *d, size_t n, const load_settings *s, con
     if (*px == NULL)
         return FIIE_E_IMAGE_FORMAT; /* stb gives no reason; corrupt data is likeliest */
     if ((uint32_t)w != pr->width || (uint32_t)h != pr->height) {
-        free(*px); /* stb disagreeing with its own header parse: corrupt */
+        /* stb disagreeing with its own header parse: corrupt */
+        common_free_wiped(*px, (size_t)w * (size_t)h * (size_t)channels);
         *px = NULL;
         return FIIE_E_IMAGE_FORMAT;
     }
@@ -287,6 +290,6 @@ int fiie_image_load(fiie_image *out, const char *path, const fiie_load_options *
     if ((rc = common_read_file(path, COMMON_MAX_IMAGE_FILE_BYTES, &buf, &size)) < 0)
         return rc;
     rc = size == 0 ? FIIE_E_IMAGE_FORMAT : load(out, buf, size, &s);
-    free(buf);
+    common_free_wiped(buf, size); /* a compressed copy of the pixels */
     return rc;
 }

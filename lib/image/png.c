@@ -204,8 +204,8 @@ int image_png_check_data_size(const uint8_t *png, size_t size, const image_png_h
     uint8_t *z = nidat > 1 ? malloc(zsize) : NULL;
     uint8_t *out = malloc((size_t)want + 1);
     if ((nidat > 1 && z == NULL) || out == NULL) {
-        free(z);
-        free(out);
+        common_free_wiped(z, zsize);
+        common_free_wiped(out, (size_t)want + 1);
         return FIIE_E_NO_MEMORY;
     }
     if (nidat > 1) {
@@ -220,16 +220,14 @@ int image_png_check_data_size(const uint8_t *png, size_t size, const image_png_h
     }
     /* One spare byte: a stream that fills it has surplus data. */
     long long got = image_zlib_decompress(only, zsize, out, (size_t)want + 1);
-    free(z);
-    if (got < 0 || (uint64_t)got != want) {
-        free(out);
-        return got == -2 ? FIIE_E_NO_MEMORY : FIIE_E_IMAGE_FORMAT;
-    }
-    if (data == NULL) {
-        free(out);
+    common_free_wiped(z, zsize); /* compressed scanlines: pixels */
+    if (got < 0 || (uint64_t)got != want || data == NULL) {
+        common_free_wiped(out, (size_t)want + 1);
+        if (got < 0 || (uint64_t)got != want)
+            return got == -2 ? FIIE_E_NO_MEMORY : FIIE_E_IMAGE_FORMAT;
         return 0;
     }
-    *data = out;
+    *data = out; /* the caller wipes it (want + 1 bytes) */
     *data_size = (size_t)want;
     return 0;
 }

@@ -11,8 +11,50 @@
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
+#if defined(__GLIBC__) || defined(__linux__)
+#include <malloc.h> /* malloc_usable_size */
+#define STB_HAVE_USABLE_SIZE 1
+#endif
 
+#include "common/common.h"
 #include "image/codec.h"
+
+/* stb's working buffers hold pixels (inflated scanlines, filtered rows,
+ * the compressed output): every one is wiped before it goes back to the
+ * allocator. Its realloc calls pass the old size; its frees do not, so the
+ * usable size of the block is asked for (it is at least what was asked). */
+static void *stb_alloc(size_t n)
+{
+    return malloc(n);
+}
+
+static void *stb_realloc_wiped(void *p, size_t old_size, size_t new_size)
+{
+    void *q = malloc(new_size ? new_size : 1);
+    if (q == NULL)
+        return NULL; /* p stays valid, as after a failed realloc() */
+    if (p != NULL) {
+        memcpy(q, p, old_size < new_size ? old_size : new_size);
+        common_free_wiped(p, old_size);
+    }
+    return q;
+}
+
+static void stb_free_wiped(void *p)
+{
+#ifdef STB_HAVE_USABLE_SIZE
+    if (p != NULL)
+        common_wipe(p, malloc_usable_size(p));
+#endif
+    free(p);
+}
+
+#define STBI_MALLOC(n) stb_alloc(n)
+#define STBI_REALLOC_SIZED(p, old_size, new_size) stb_realloc_wiped(p, old_size, new_size)
+#define STBI_FREE(p) stb_free_wiped(p)
+#define STBIW_MALLOC(n) stb_alloc(n)
+#define STBIW_REALLOC_SIZED(p, old_size, new_size) stb_realloc_wiped(p, old_size, new_size)
+#define STBIW_FREE(p) stb_free_wiped(p)
 
 #define STB_IMAGE_STATIC
 #define STB_IMAGE_IMPLEMENTATION
@@ -169,7 +211,7 @@ uint8_t *image_stb_encode_png(const uint8_t *pixels, int stride, int width, int 
     uint8_t *filt = malloc(filt_size);
     uint8_t *zero_row = calloc(1, row);
     if (filt == NULL || zero_row == NULL) {
-        free(filt);
+        free(filt); /* nothing written to it yet */
         free(zero_row);
         return NULL;
     }
@@ -179,7 +221,7 @@ uint8_t *image_stb_encode_png(const uint8_t *pixels, int stride, int width, int 
     /* stb_image_write's compressor entry: the hook above in fast builds,
      * stb's own deflate (quality 5..9) otherwise */
     uint8_t *z = stbi_zlib_compress(filt, (int)filt_size, &zlen, level);
-    free(filt);
+    common_free_wiped(filt, filt_size); /* filtered pixels */
     if (z == NULL)
         return NULL;
     size_t head = IMAGE_PNG_SIGNATURE_BYTES + 12 + 13;
@@ -241,4 +283,9 @@ uint8_t *image_stb_png_from_data(uint8_t *data, size_t size, int width, int heig
     if (channels == file_channels)
         return p.out;
     return stbi__convert_format(p.out, file_channels, channels, (unsigned)width, (unsigned)height);
+}
+
+void image_stb_free(void *p)
+{
+    stb_free_wiped(p);
 }

@@ -8,8 +8,8 @@
  * (docs/performance.md). */
 #include <stdlib.h>
 
+#include "common/common.h"
 #include "image/codec.h"
-#include "fiie/common.h"
 
 #if defined(FIIE_HAVE_TURBOJPEG)
 #include <turbojpeg.h>
@@ -50,7 +50,8 @@ int image_turbo_decode(const uint8_t *jpg, size_t size, int channels, int bgr, u
         rc = FIIE_E_IMAGE_FORMAT;
     tjDestroy(tj);
     if (rc != 0) {
-        free(px);
+        if (px != NULL)
+            common_free_wiped(px, row * height); /* maybe partly decoded pixels */
         return rc;
     }
     *pixels = px;

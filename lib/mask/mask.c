@@ -139,14 +139,16 @@ static int region_contains(const fiie_region *r, int64_t px, int64_t py)
         return 0;
     if (r->shape == FIIE_SHAPE_RECT)
         return 1;
-    /* Inside the bounding box |dx| <= w and |dy| <= h, so every product
-     * below stays under 2^128. */
+    /* Inside the bounding box |dx| < w and |dy| < h, so each of the three
+     * products below is under 2^128, but the sum of the first two may not
+     * be (it can reach 2^129): compare dx^2 h^2 <= w^2 h^2 - dy^2 w^2
+     * instead, whose right side cannot go negative. */
     int64_t dx = 2 * px + 1 - (2 * x + w);
     int64_t dy = 2 * py + 1 - (2 * y + h);
     u128 adx = (u128)(uint64_t)(dx < 0 ? -dx : dx);
     u128 ady = (u128)(uint64_t)(dy < 0 ? -dy : dy);
     u128 w2 = (u128)w * (u128)w, h2 = (u128)h * (u128)h;
-    return adx * adx * h2 + ady * ady * w2 <= w2 * h2;
+    return adx * adx * h2 <= w2 * h2 - ady * ady * w2;
 }
 
 int fiie_mask_contains(const fiie_mask *m, int64_t px, int64_t py)
@@ -157,17 +159,6 @@ int fiie_mask_contains(const fiie_mask *m, int64_t px, int64_t py)
         if (region_contains(&m->regions[i], px, py))
             return 1;
     return 0;
-}
-
-static uint64_t isqrt64(uint64_t v)
-{
-    uint64_t r = (uint64_t)sqrt((double)v);
-    /* The double estimate is within a few units; fix it exactly. */
-    while (r > 0 && (u128)r * r > v)
-        r--;
-    while ((u128)(r + 1) * (r + 1) <= v)
-        r++;
-    return r;
 }
 
 /* Columns [*lo, *hi] (inclusive, unclipped) of region r in row py, or 0
@@ -183,13 +174,20 @@ static int region_row(const fiie_region *r, int64_t py, int64_t *lo, int64_t *hi
         return 1;
     }
     /* Largest |dx| with dx^2 h^2 <= w^2 (h^2 - dy^2) and dx of the parity
-     * every dx of this region has (that of w + 1). */
+     * every dx of this region has (that of w + 1). A double gives it to
+     * within a unit or two; exact 128-bit comparisons settle it (every
+     * product is under 2^128: d <= w + 1, rest < h^2). */
     int64_t dy = 2 * py + 1 - (2 * y + h);
     uint64_t ady = (uint64_t)(dy < 0 ? -dy : dy);
     u128 h2 = (u128)(uint64_t)h * (uint64_t)h;
-    u128 rest = h2 - (u128)ady * ady; /* ady <= h inside the box */
-    u128 limit = ((u128)(uint64_t)w * (uint64_t)w * rest) / h2;
-    int64_t d = (int64_t)isqrt64((uint64_t)limit);
+    uint64_t rest = (uint64_t)(h2 - (u128)ady * ady); /* ady <= h inside the box */
+    u128 bound = (u128)(uint64_t)w * (uint64_t)w * rest;
+    double est = sqrt((double)rest) * (double)w / (double)h;
+    int64_t d = est < (double)w ? (int64_t)est : w;
+    while (d > 0 && (u128)(uint64_t)d * (uint64_t)d * h2 > bound)
+        d--;
+    while ((u128)(uint64_t)(d + 1) * (uint64_t)(d + 1) * h2 <= bound)
+        d++;
     if (((uint64_t)d ^ (uint64_t)(w + 1)) & 1u)
         d--;
     if (d < 0)
@@ -221,6 +219,55 @@ static int same_region(const fiie_region *p, const fiie_region *q)
            p->shape == q->shape;
 }
 
+/* A rectangle spanning every column: its rows are whole rows. */
+static int covers_width(const fiie_region *r, uint32_t width)
+{
+    return r->shape == FIIE_SHAPE_RECT && r->x <= 0 && (int64_t)r->x + r->w >= (int64_t)width;
+}
+
+/* Rows of r inside an image of the given height. */
+static uint64_t rows_inside(const fiie_region *r, uint32_t height)
+{
+    int64_t y0 = r->y < 0 ? 0 : r->y;
+    int64_t y1 = (int64_t)r->y + r->h;
+    if (y1 > (int64_t)height)
+        y1 = height;
+    return y1 > y0 ? (uint64_t)(y1 - y0) : 0;
+}
+
+uint64_t mask_row_budget(uint32_t width, uint32_t height)
+{
+    return (uint64_t)width * height + MASK_ROW_BUDGET_EXTRA;
+}
+
+/* Rows covered whole by a full-width rectangle, marked in one pass over a
+ * difference array (a region's rows are never walked one by one here). */
+static int mark_full_rows(mask_rows *it, const fiie_mask *m)
+{
+    int32_t *depth = calloc((size_t)m->height + 1, sizeof *depth);
+    it->full = malloc(m->height);
+    if (!depth || !it->full) {
+        free(depth);
+        return FIIE_E_NO_MEMORY;
+    }
+    for (size_t i = 0; i < m->count; i++) {
+        const fiie_region *r = &m->regions[i];
+        if (!covers_width(r, m->width) || rows_inside(r, m->height) == 0)
+            continue;
+        int64_t y0 = r->y < 0 ? 0 : r->y;
+        int64_t y1 = y0 + (int64_t)rows_inside(r, m->height);
+        depth[y0]++;
+        depth[y1]--;
+    }
+    int32_t d = 0;
+    for (uint32_t y = 0; y < m->height; y++) {
+        d += depth[y];
+        it->full[y] = d > 0;
+    }
+    free(depth);
+    return FIIE_OK;
+}
+
 int mask_rows_init(mask_rows *it, const fiie_mask *m)
 {
     memset(it, 0, sizeof *it);
@@ -229,26 +276,44 @@ int mask_rows_init(mask_rows *it, const fiie_mask *m)
     it->spans = malloc(n * sizeof *it->spans);
     it->order = malloc(n * sizeof *it->order);
     it->active = malloc(n * sizeof *it->active);
-    if (!it->spans || !it->order || !it->active) {
+    if (!it->spans || !it->order || !it->active || mark_full_rows(it, m) != FIIE_OK) {
         mask_rows_release(it);
         return FIIE_E_NO_MEMORY;
     }
-    /* Regions whose bounding box misses the image protect nothing here. */
+    /* Regions whose bounding box misses the image protect nothing here;
+     * full-width rectangles are already in it->full. */
     size_t k = 0;
     for (size_t i = 0; i < m->count; i++) {
         const fiie_region *r = &m->regions[i];
         if ((int64_t)r->x + r->w <= 0 || r->x >= (int64_t)m->width ||
-            (int64_t)r->y + r->h <= 0 || r->y >= (int64_t)m->height)
+            rows_inside(r, m->height) == 0 || covers_width(r, m->width))
             continue;
         it->order[k++] = *r;
     }
     qsort(it->order, k, sizeof *it->order, region_cmp);
     size_t u = 0;
+    uint64_t rows = 0;
     for (size_t i = 0; i < k; i++)
-        if (u == 0 || !same_region(&it->order[u - 1], &it->order[i]))
+        if (u == 0 || !same_region(&it->order[u - 1], &it->order[i])) {
             it->order[u++] = it->order[i];
+            rows += rows_inside(&it->order[u - 1], m->height);
+        }
     it->n_order = u;
     it->last_row = -1;
+    if (u > 16 && u * 8 > m->width) {
+        it->edges = malloc(((size_t)m->width + 1) * sizeof *it->edges);
+        if (!it->edges) {
+            mask_rows_release(it);
+            return FIIE_E_NO_MEMORY;
+        }
+    }
+    /* The sweep evaluates each remaining region once per row it crosses:
+     * refuse, before any row is walked, a list that would cost more than
+     * the budget (format.md section 10). */
+    if (rows > mask_row_budget(m->width, m->height)) {
+        mask_rows_release(it);
+        return FIIE_E_TOO_LARGE;
+    }
     return FIIE_OK;
 }
 
@@ -257,15 +322,45 @@ void mask_rows_release(mask_rows *it)
     free(it->spans);
     free(it->order);
     free(it->active);
+    free(it->full);
+    free(it->edges);
+    it->edges = NULL;
     it->spans = NULL;
     it->order = NULL;
     it->active = NULL;
+    it->full = NULL;
 }
 
 static int span_cmp(const void *a, const void *b)
 {
     const mask_span *p = a, *q = b;
     return (p->x0 > q->x0) - (p->x0 < q->x0);
+}
+
+/* Union of n spans in O(n + width) (instead of sorting them) when there
+ * are many per row: count how many start and end at each column. */
+static size_t merge_by_count(mask_rows *it, mask_span *s, size_t n)
+{
+    uint32_t width = it->m->width;
+    int32_t *edge = it->edges;
+    memset(edge, 0, ((size_t)width + 1) * sizeof *edge);
+    for (size_t i = 0; i < n; i++) {
+        edge[s[i].x0]++;
+        edge[s[i].x1]--;
+    }
+    size_t k = 0;
+    int32_t depth = 0;
+    for (uint32_t x = 0; x < width; x++) {
+        int32_t before = depth;
+        depth += edge[x];
+        if (before == 0 && depth > 0)
+            s[k].x0 = x;
+        else if (before > 0 && depth == 0)
+            s[k++].x1 = x;
+    }
+    if (depth > 0)
+        s[k++].x1 = width;
+    return k;
 }
 
 /* Bring the active list to row py: add regions starting at or above it,
@@ -295,6 +390,10 @@ size_t mask_row_spans(mask_rows *it, uint32_t py, const mask_span **out)
     size_t n = 0;
     *out = s;
     advance_to(it, py);
+    if (it->full[py]) {
+        s[0] = (mask_span){0, m->width};
+        return 1;
+    }
     for (size_t i = 0; i < it->n_active; i++) {
         int64_t lo, hi;
         it->evaluated++;
@@ -322,6 +421,8 @@ size_t mask_row_spans(mask_rows *it, uint32_t py, const mask_span **out)
                     s[j] = s[j - 1];
                 s[j] = v;
             }
+        } else if (n * 8 > m->width) {
+            return merge_by_count(it, s, n);
         } else {
             qsort(s, n, sizeof *s, span_cmp);
         }
@@ -345,8 +446,9 @@ int fiie_mask_pixel_count(const fiie_mask *m, uint64_t *count)
         return FIIE_E_INVALID_ARGUMENT;
     *count = 0;
     mask_rows it;
-    if (mask_rows_init(&it, m) != FIIE_OK)
-        return FIIE_E_NO_MEMORY;
+    int rc = mask_rows_init(&it, m);
+    if (rc != FIIE_OK)
+        return rc;
     uint64_t total = 0;
     for (uint32_t py = 0; py < m->height; py++) {
         const mask_span *s;
@@ -368,8 +470,9 @@ int fiie_mask_rasterize(const fiie_mask *m, uint8_t *out, size_t stride)
     if (stride < m->width)
         return FIIE_E_INVALID_ARGUMENT;
     mask_rows it;
-    if (mask_rows_init(&it, m) != FIIE_OK)
-        return FIIE_E_NO_MEMORY;
+    int rc = mask_rows_init(&it, m);
+    if (rc != FIIE_OK)
+        return rc;
     for (uint32_t py = 0; py < m->height; py++) {
         uint8_t *row = out + (size_t)py * stride;
         memset(row, 0, m->width);

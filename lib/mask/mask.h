@@ -2,7 +2,7 @@
 #ifndef FIIE_LIB_MASK_MASK_H
 #define FIIE_LIB_MASK_MASK_H
 
-/* ==== mask/mask.h */
+/* ---- mask.c: row spans ------------------------------------------------------ */
 /* Internal view of a mask: per-row spans of protected pixels, in raster
  * order. The cipher walks these spans to gather and scatter the region
  * stream without testing pixels one by one. */
@@ -21,14 +21,18 @@ typedef struct mask_span {
 
 /** Row walker. Work per row is bounded by the regions that cross the row
  *  (a sweep over regions sorted by first row; identical regions and
- *  regions missing the image dropped once), and a row that one region
- *  covers entirely is finished at once: a hostile header of 65535 regions
- *  cannot make every row test every region. */
+ *  regions missing the image dropped once), rows that a full-width
+ *  rectangle covers are finished at once, and mask_rows_init() refuses a
+ *  region list whose remaining region-rows exceed mask_row_budget(): the
+ *  work before a tag check is bounded by about one region evaluation per
+ *  image pixel whatever a hostile header lists. */
 typedef struct mask_rows {
     const fiie_mask *m;
     mask_span *spans;     /* scratch, one per region */
     fiie_region *order;   /* distinct regions meeting the image, by first row */
     uint32_t *active;     /* indices into order of regions crossing the row */
+    uint8_t *full;        /* per row: 1 when a full-width rectangle covers it */
+    int32_t *edges;       /* width + 1 counters (many spans per row), or NULL */
     size_t n_order;
     size_t next;          /* first region of order not yet activated */
     size_t n_active;
@@ -36,7 +40,14 @@ typedef struct mask_rows {
     uint64_t evaluated;   /* region/row evaluations so far (tests bound the work) */
 } mask_rows;
 
-/* 0 or FIIE_E_NO_MEMORY. */
+/* Slack of the budget below, so small images may list many regions. */
+#define MASK_ROW_BUDGET_EXTRA ((uint64_t)1 << 20)
+/* Most region-rows (sum over the distinct regions that are not full-width
+ * rectangles of their rows inside the image) a mask of this size may have:
+ * width x height + MASK_ROW_BUDGET_EXTRA. */
+uint64_t mask_row_budget(uint32_t width, uint32_t height);
+/* 0, FIIE_E_NO_MEMORY, or FIIE_E_TOO_LARGE (over mask_row_budget(); checked
+ * in O(regions log regions) before any row is walked). */
 int mask_rows_init(mask_rows *it, const fiie_mask *m);
 void mask_rows_release(mask_rows *it);
 
@@ -45,7 +56,7 @@ void mask_rows_release(mask_rows *it);
  * rows are visited in increasing order; any order is correct. */
 size_t mask_row_spans(mask_rows *it, uint32_t py, const mask_span **out);
 
-/* ==== stream.h */
+/* ---- stream.c: the region stream -------------------------------------------- */
 /* The region stream of an image under a mask (format section 2): the R,
  * G, B bytes of the protected pixels in raster order, read and written
  * piecewise through cursors, so that the cipher never needs a copy of
@@ -55,7 +66,6 @@ size_t mask_row_spans(mask_rows *it, uint32_t py, const mask_span **out);
 #include <stdint.h>
 
 #include "fiie/image.h"
-#include "mask/mask.h"
 
 typedef struct mask_stream {
     const fiie_mask *m;
@@ -66,7 +76,8 @@ typedef struct mask_stream {
     uint64_t pixels;    /* protected pixels in total */
 } mask_stream;
 
-/* One pass over the mask rows. 0 or FIIE_E_NO_MEMORY. The image must
+/* One pass over the mask rows. 0, FIIE_E_NO_MEMORY or FIIE_E_TOO_LARGE
+ * (mask_rows_init()). The image must
  * have been validated and match the mask's size. */
 int mask_stream_init(mask_stream *rs, fiie_image *img, const fiie_mask *m);
 void mask_stream_release(mask_stream *rs);
@@ -81,7 +92,8 @@ typedef struct mask_cursor {
     uint32_t px;             /* current column inside span si */
 } mask_cursor;
 
-/* 0 or FIIE_E_NO_MEMORY; the cursor then stands at pixel 0. */
+/* 0, FIIE_E_NO_MEMORY or FIIE_E_TOO_LARGE; the cursor then stands at
+ * pixel 0. */
 int mask_cursor_init(mask_cursor *c, const mask_stream *rs);
 void mask_cursor_release(mask_cursor *c);
 

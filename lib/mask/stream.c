@@ -14,11 +14,13 @@ int mask_stream_init(mask_stream *rs, fiie_image *img, const fiie_mask *m)
     int bgr = f == FIIE_PIXEL_BGR8 || f == FIIE_PIXEL_BGRA8;
     rs->ro = bgr ? 2 : 0;
     rs->bo = bgr ? 0 : 2;
-    rs->row_px = malloc(((size_t)img->height + 1) * sizeof *rs->row_px);
     mask_rows it;
-    if (!rs->row_px || mask_rows_init(&it, m) != FIIE_OK) {
-        free(rs->row_px);
-        rs->row_px = NULL;
+    int rc = mask_rows_init(&it, m);
+    if (rc != FIIE_OK)
+        return rc;
+    rs->row_px = malloc(((size_t)img->height + 1) * sizeof *rs->row_px);
+    if (!rs->row_px) {
+        mask_rows_release(&it);
         return FIIE_E_NO_MEMORY;
     }
     uint64_t total = 0;
@@ -66,8 +68,9 @@ int mask_cursor_init(mask_cursor *c, const mask_stream *rs)
 {
     memset(c, 0, sizeof *c);
     c->rs = rs;
-    if (mask_rows_init(&c->rows, rs->m) != FIIE_OK)
-        return FIIE_E_NO_MEMORY;
+    int rc = mask_rows_init(&c->rows, rs->m);
+    if (rc != FIIE_OK)
+        return rc;
     if (rs->pixels > 0)
         mask_cursor_seek(c, 0);
     return FIIE_OK;

@@ -29,8 +29,10 @@ from .common import (FILE_NO_CLOBBER, FILE_PRIVATE, MAX_THREADS,  # noqa: F401
                      write_file_atomic)
 from .detector import (MIN_FACE_BY_SIZE, Detector, Face, Landmarks, Model,  # noqa: F401
                        detector_preset, detector_presets)
-from .cipher import (KEY_BYTES, NONCE_BYTES, SALT_BYTES, Alg, Key,  # noqa: F401
-                     decrypt, encrypt, paper_keystream)
+from .cipher import (KDF_MAX_MEMLIMIT, KDF_MAX_OPSLIMIT,  # noqa: F401
+                     KDF_READ_MAX_MEMLIMIT, KDF_READ_MAX_OPSLIMIT, KEY_BYTES,
+                     NONCE_BYTES, SALT_BYTES, Alg, Key, decrypt, encrypt,
+                     paper_keystream)
 from .container import (HeaderInfo, header_size, load_protected_png,  # noqa: F401
                         mask_from_header, parse_header, read_sidecar,
                         save_protected_png, write_sidecar)
@@ -56,7 +58,8 @@ __all__ = [
     "detector_presets",
     # cipher
     "Key", "Alg", "encrypt", "decrypt", "paper_keystream", "KEY_BYTES", "NONCE_BYTES",
-    "SALT_BYTES",
+    "SALT_BYTES", "KDF_MAX_OPSLIMIT", "KDF_MAX_MEMLIMIT", "KDF_READ_MAX_OPSLIMIT",
+    "KDF_READ_MAX_MEMLIMIT",
     # container
     "HeaderInfo", "header_size", "parse_header", "mask_from_header", "save_protected_png",
     "load_protected_png", "write_sidecar", "read_sidecar",

@@ -14,6 +14,10 @@ KEY_BYTES = 32    #: FIIE_KEY_BYTES
 NONCE_BYTES = 24  #: FIIE_NONCE_BYTES
 SALT_BYTES = 16   #: FIIE_SALT_BYTES
 TAG_BYTES = 16    #: FIIE_TAG_BYTES
+KDF_MAX_OPSLIMIT = 16               #: FIIE_KDF_MAX_OPSLIMIT
+KDF_MAX_MEMLIMIT = 1 << 30          #: FIIE_KDF_MAX_MEMLIMIT
+KDF_READ_MAX_OPSLIMIT = 4           #: FIIE_KDF_READ_MAX_OPSLIMIT (SENSITIVE)
+KDF_READ_MAX_MEMLIMIT = 1 << 30     #: FIIE_KDF_READ_MAX_MEMLIMIT (SENSITIVE)
 
 _KDF_FIXED_SALT = 1        # FIIE_KDF_FIXED_SALT
 _ENCRYPT_FIXED_NONCE = 1   # FIIE_ENCRYPT_FIXED_NONCE
@@ -25,13 +29,53 @@ class Alg(enum.IntEnum):
     V1 = 1     #: Logistic keystream + XChaCha20-Poly1305 (default)
 
 
-def _secret(value, what):
-    if isinstance(value, str):
-        return value.encode("utf-8")
-    try:
-        return bytes(value)
-    except TypeError:
-        raise InvalidArgumentError("%s must be str or bytes-like" % what) from None
+class _SecretBuffer:
+    """A secret as a ctypes char array the C call reads directly, wiped by
+    close(). Writable bytes-like secrets (bytearray, memoryview of one) are
+    used in place, without a copy; anything else is copied into a mutable
+    buffer that close() wipes. A str is encoded one character at a time,
+    so no immutable bytes copy of the whole secret is ever made (the str
+    itself belongs to the caller and cannot be wiped: pass a bytearray to
+    leave no copy at all)."""
+
+    def __init__(self, value, what):
+        self._own = None
+        if isinstance(value, str):
+            buf = bytearray()
+            for ch in value:        # 1-byte chars are interned objects: no copies
+                buf += ch.encode("utf-8")
+            self._own = buf
+            view = buf
+        else:
+            try:
+                view = memoryview(value)
+            except TypeError:
+                raise InvalidArgumentError("%s must be str or bytes-like" % what) from None
+            if view.readonly or not view.c_contiguous or view.format not in ("B", "b", "c"):
+                self._own = bytearray(view.nbytes)
+                self._own[:] = view.cast("B") if view.c_contiguous else view.tobytes()
+                view.release()
+                view = self._own
+            else:
+                view = view.cast("B")
+        self.len = len(view)
+        self.arg = (ctypes.c_char * max(self.len, 1)).from_buffer(view) if self.len else b""
+        self._view = view
+
+    def close(self):
+        if self._own is not None:
+            self._own[:] = bytes(len(self._own))
+            self._own = None
+        self.arg = None
+        if isinstance(self._view, memoryview):
+            self._view.release()
+        self._view = None
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
 
 
 def _fixed(value, size, what):
@@ -67,18 +111,23 @@ class Key(Handle):
 
     @classmethod
     def from_bytes(cls, raw):
-        """A key from its 32 raw bytes."""
-        b = bytes(raw)
-        return cls._make("fiie_key_from_bytes", b, len(b))
+        """A key from its 32 raw bytes. A bytearray is read in place (no
+        copy is made; wipe it yourself afterwards); other bytes-like values
+        go through a buffer the binding wipes."""
+        with _SecretBuffer(raw, "key") as s:
+            return cls._make("fiie_key_from_bytes", s.arg, s.len)
 
     @classmethod
     def from_hex(cls, text):
         """A key from 64 hex digits (the ``fiie keygen`` key-file form)."""
         try:
-            raw = bytes.fromhex(text.strip())
+            raw = bytearray.fromhex(text.strip())
         except ValueError:
             raise InvalidArgumentError("a hex key is 64 hexadecimal digits") from None
-        return cls.from_bytes(raw)
+        try:
+            return cls.from_bytes(raw)
+        finally:
+            raw[:] = bytes(len(raw))
 
     @classmethod
     def from_passphrase(cls, passphrase, *, opslimit=None, memlimit=None, salt=None):
@@ -86,7 +135,6 @@ class Key(Handle):
         and limits are recorded in the header of images encrypted with it.
         ``salt`` (16 bytes) is for known-answer tests only; by default a
         random salt is drawn."""
-        pw = _secret(passphrase, "passphrase")
         p = _lib.fiie_kdf_params()
         check(lib.fiie_kdf_params_init_v(ctypes.byref(p), _lib.ABI_VERSION),
               "fiie_kdf_params_init_v")
@@ -97,21 +145,41 @@ class Key(Handle):
         if salt is not None:
             p.salt[:] = _fixed(salt, SALT_BYTES, "salt")
             p.flags |= _KDF_FIXED_SALT
-        return cls._make("fiie_key_from_passphrase", pw, len(pw), ctypes.byref(p))
+        with _SecretBuffer(passphrase, "passphrase") as pw:
+            return cls._make("fiie_key_from_passphrase", pw.arg, pw.len, ctypes.byref(p))
 
     @classmethod
-    def from_header_passphrase(cls, header, passphrase):
+    def from_header_passphrase(cls, header, passphrase, *, max_opslimit=None,
+                               max_memlimit=None):
         """Re-derive the key of a passphrase-protected image from its
-        header (salt and limits come from the header)."""
+        header (salt and limits come from the header). Headers asking for
+        more than libsodium's SENSITIVE level (KDF_READ_MAX_OPSLIMIT,
+        KDF_READ_MAX_MEMLIMIT) raise TooLargeError before any hashing unless
+        ``max_opslimit``/``max_memlimit`` raise the caps (at most
+        KDF_MAX_OPSLIMIT and KDF_MAX_MEMLIMIT)."""
         h = bytes(header)
-        pw = _secret(passphrase, "passphrase")
-        return cls._make("fiie_key_from_header_passphrase", h, len(h), pw, len(pw))
+        ops = KDF_READ_MAX_OPSLIMIT if max_opslimit is None else max_opslimit
+        mem = KDF_READ_MAX_MEMLIMIT if max_memlimit is None else max_memlimit
+        limits = (as_int(ops, "u64", "max_opslimit"), as_int(mem, "u64", "max_memlimit"))
+        with _SecretBuffer(passphrase, "passphrase") as pw:
+            if max_opslimit is None and max_memlimit is None:
+                return cls._make("fiie_key_from_header_passphrase", h, len(h), pw.arg, pw.len)
+            return cls._make("fiie_key_from_header_passphrase_limits", h, len(h), pw.arg,
+                             pw.len, *limits)
 
     def to_bytes(self):
-        """The 32 secret bytes (handle as a secret)."""
-        buf = ctypes.create_string_buffer(KEY_BYTES)
-        check(self._call("fiie_key_get_bytes", buf, KEY_BYTES), "fiie_key_get_bytes")
-        return buf.raw
+        """The 32 secret bytes as a bytearray, the only copy outside the
+        key's guarded memory: wipe it after use (``b[:] = bytes(32)``)."""
+        buf = bytearray(KEY_BYTES)
+        arg = (ctypes.c_char * KEY_BYTES).from_buffer(buf)
+        try:
+            check(self._call("fiie_key_get_bytes", arg, KEY_BYTES), "fiie_key_get_bytes")
+        except BaseException:
+            buf[:] = bytes(KEY_BYTES)
+            raise
+        finally:
+            del arg
+        return buf
 
     def keystream(self, nonce, length, threads=0):
         """Low level: the first ``length`` bytes of the algorithm-1
@@ -212,10 +280,15 @@ def decrypt(image, header, key=None, *, threads=0, paper=None):
 
     Raises AuthenticationError (image untouched) for a wrong key or
     tampered pixels/header, HeaderError for a malformed header,
-    MismatchError for a header made for another image size. Paper-mode
-    images need ``paper=(x0, mu)`` and detect nothing.
+    MismatchError for a header made for another image size or of another
+    algorithm than asked for: with ``key`` only algorithm-1 headers are
+    accepted; paper-mode images need ``paper=(x0, mu)`` and no key, and
+    detect nothing. Giving both is refused (a v1 header rewritten as
+    paper mode must never decrypt without authentication).
     """
     _check_key(key)
+    if key is not None and paper is not None:
+        raise InvalidArgumentError("give key= (algorithm 1) or paper= (algorithm 0), not both")
     img, tmp_img = as_image(image, in_place=True)
     try:
         h = bytes(header)

@@ -17,6 +17,8 @@ from ._lib import as_int, c_uint8_p, check, lib
 
 #: fiie_image_save_png() flag FIIE_SAVE_NO_CLOBBER.
 SAVE_NO_CLOBBER = 1
+#: fiie_image_save_png() flag FIIE_SAVE_PRIVATE (file mode 0600).
+SAVE_PRIVATE = 2
 #: Largest width or height (FIIE_MAX_DIMENSION).
 MAX_DIMENSION = 65535
 #: Largest pixel count (FIIE_MAX_PIXELS).
@@ -366,12 +368,15 @@ class Image:
         finally:
             lib.fiie_free(out)
 
-    def save_png(self, path, *, overwrite=True, chunk=None):
+    def save_png(self, path, *, overwrite=True, chunk=None, private=False):
         """Write a PNG file atomically (complete or not at all). With
-        ``overwrite=False`` an existing file raises ExistsError."""
+        ``overwrite=False`` an existing file raises ExistsError; with
+        ``private=True`` the file is created owner-only (0600), for secret
+        pixels such as decrypted faces."""
         ctype, cdata = _chunk_args(chunk)
+        flags = (0 if overwrite else SAVE_NO_CLOBBER) | (SAVE_PRIVATE if private else 0)
         check(self._call("fiie_image_save_png", os.fsencode(path), ctype, cdata,
-                         len(cdata or b""), 0 if overwrite else SAVE_NO_CLOBBER),
+                         len(cdata or b""), flags),
               "fiie_image_save_png(%s)" % os.fsdecode(path))
 
 

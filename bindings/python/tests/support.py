@@ -35,5 +35,26 @@ def has(*names):
     return not (set(names) & _lib.MISSING)
 
 
+def test_hooks():
+    """True when the library honours caller-chosen nonces and salts
+    (built with meson -Dtest_hooks=true; meson tells the suite in
+    FIIE_TEST_HOOKS). A release library refuses them (UnsupportedError)."""
+    v = os.environ.get("FIIE_TEST_HOOKS")
+    if v is not None:
+        return v == "1"
+    import fiie
+    try:
+        fiie.encrypt(fiie.Image.new(1, 1), [(0, 0, 0, 1, 1)], fiie.Key.generate(),
+                     nonce=bytes(24))
+        return True
+    except fiie.UnsupportedError:
+        return False
+
+
+def needs_test_hooks(test):
+    return unittest.skipUnless(test_hooks(), "library built without -Dtest_hooks "
+                               "(no caller-chosen nonces)")(test)
+
+
 def needs(*names):
     return unittest.skipUnless(has(*names), "library lacks %s" % ", ".join(names))

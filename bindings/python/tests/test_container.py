@@ -6,7 +6,7 @@ import unittest
 
 import fiie
 
-from support import image_path, needs
+from support import image_path, needs, test_hooks
 
 CONTAINER_FUNCS = ("fiie_encrypt", "fiie_header_parse", "fiie_header_get_region",
                    "fiie_mask_from_header", "fiie_protected_png_save",
@@ -74,13 +74,14 @@ class TestContainer(unittest.TestCase):
                 fiie.parse_header(bad)
 
     def test_passphrase_header_records_kdf(self):
-        salt = bytes(range(16))
+        salt = bytes(range(16)) if test_hooks() else None  # fixed salts: test builds only
         with fiie.Image.new(8, 8) as img, \
                 fiie.Key.from_passphrase("pw", opslimit=1, memlimit=8192, salt=salt) as k:
             header = fiie.encrypt(img, [(0, 0, 0, 8, 8)], k)
         info = fiie.parse_header(header)
         self.assertTrue(info.uses_passphrase)
-        self.assertEqual((info.opslimit, info.memlimit, info.salt), (1, 8192, salt))
+        self.assertEqual((info.opslimit, info.memlimit), (1, 8192))
+        self.assertEqual(info.salt, salt if salt else header[64:80])
         self.assertEqual(fiie.header_size(fiie.Alg.V1, 1, has_kdf=True), len(header))
 
     def test_mask_from_header(self):

@@ -46,6 +46,31 @@ class TestMask(unittest.TestCase):
             self.assertFalse((-1, 0) in m)
             self.assertFalse(m.contains(w, 0))
 
+    def test_contains_exact_on_extreme_ellipses(self):
+        """fiie_mask_contains agrees with exact (Python integer) arithmetic on
+        random masks of huge ellipses, where dx²h² + dy²w² passes 2^128."""
+        import random
+        rng = random.Random(14)
+        # The case of issue 14: 128-bit arithmetic said inside.
+        cases = [(-77253349, -192856838, 4014233488, 4057698077, 0, 0)]
+        for _ in range(20000):
+            w = rng.randrange(1 << 31, 1 << 32)
+            h = rng.randrange(1 << 31, 1 << 32)
+            x = -rng.randrange(0, 1 << 31)
+            y = -rng.randrange(0, 1 << 31)
+            cases.append((x, y, w, h, rng.randrange(0, 8), rng.randrange(0, 8)))
+        disagree = 0
+        for x, y, w, h, px, py in cases:
+            with fiie.Mask(8, 8, [(fiie.Shape.ELLIPSE, x, y, w, h)]) as m:
+                got = m.contains(px, py)
+                if got != inside(fiie.Shape.ELLIPSE, x, y, w, h, px, py):
+                    disagree += 1
+                # The span code (rasterize) is the cipher's rule: it must agree.
+                self.assertEqual(bool(m.rasterize()[py * 8 + px]), got)
+        self.assertEqual(disagree, 0)
+        with fiie.Mask(8, 8, [(fiie.Shape.ELLIPSE, *cases[0][:4])]) as m:
+            self.assertFalse(m.contains(0, 0))
+
     def test_bad_regions(self):
         with fiie.Mask(10, 10) as m:
             with self.assertRaises(fiie.InvalidArgumentError):

@@ -15,7 +15,7 @@ import unittest
 
 import fiie
 
-from support import image_path, needs
+from support import image_path, needs, needs_test_hooks
 
 PAPER_KEY = (0.3141592653589793, 3.99)
 NONCE = bytes(range(0x40, 0x58))
@@ -107,6 +107,7 @@ class TestKnownPlaintextAttack(unittest.TestCase):
         # (B has ~110000 protected bytes; 2 % is > 30 standard deviations away).
         self.assertLess(right, 0.02)
 
+    @needs_test_hooks
     def test_v1_reused_fixed_nonce_is_broken_too(self):
         # Why the nonce option is for known-answer tests only: the same
         # (key, nonce) twice gives the same stream, as in paper mode.
