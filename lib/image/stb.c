@@ -81,11 +81,11 @@ static unsigned char *zlib_hook(unsigned char *data, int data_len, int *out_len,
 {
     size_t n = 0;
     uint8_t *z = image_zlib_compress(data, (size_t)data_len, level, &n);
-    if (z != NULL && n > INT_MAX) {
-        free(z);
+    if (z != NULL && n > INT_MAX) { /* cannot happen: deflate output of < 2 GiB */
+        common_free_wiped(z, n);
         z = NULL;
     }
-    *out_len = (int)n;
+    *out_len = z != NULL ? (int)n : 0;
     return z;
 }
 #define STBIW_ZLIB_COMPRESS zlib_hook
@@ -94,7 +94,8 @@ static unsigned char *zlib_hook(unsigned char *data, int data_len, int *out_len,
 /* Third-party code. Two of its warnings would trip -Werror; GCC reports
  * them at the end of the file or after inlining, where a push/pop around
  * the includes does not reach, so they are off for this whole file, which
- * holds nothing but the wrappers below: unused static stb functions, and a
+ * holds nothing but the wrappers and the PNG row filters below: unused
+ * static stb functions, and a
  * maybe-uninitialized false positive on stb's (unused) callback reader. */
 #if defined(__GNUC__)
 #pragma GCC diagnostic ignored "-Wunused-function"
