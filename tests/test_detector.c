@@ -368,7 +368,8 @@ static void options(void **state)
     REJECT(abi_version, (uint32_t)(FIIE_ABI_VERSION_MAJOR + 1) << 16, FIIE_E_VERSION);
     REJECT(abi_version, 0, FIIE_E_VERSION);
     REJECT(min_face, 5.9, FIIE_E_INVALID_ARGUMENT);
-    REJECT(min_face, 0.0, FIIE_E_INVALID_ARGUMENT);
+    REJECT(min_face, 0.5, FIIE_E_INVALID_ARGUMENT);
+    REJECT(min_face, -1.0, FIIE_E_INVALID_ARGUMENT);
     REJECT(min_face, NAN, FIIE_E_INVALID_ARGUMENT);
     REJECT(min_face, 1e9, FIIE_E_INVALID_ARGUMENT);
     REJECT(factor, 0.0, FIIE_E_INVALID_ARGUMENT);
@@ -422,7 +423,7 @@ static void presets(void **state)
     o.max_faces = 7;
     o.landmarks = FIIE_LANDMARKS_V1FLIP;
     assert_int_equal(fiie_detector_options_preset(&o, FIIE_DETECTOR_PRESET_HIGH_RECALL), 0);
-    assert_true(o.min_face == 10.0 && o.factor == 0.79);
+    assert_true(o.min_face == FIIE_MIN_FACE_BY_SIZE && o.factor == 0.79);
     assert_true(o.thresholds[0] == 0.5f && o.thresholds[1] == 0.5f && o.thresholds[2] == 0.3f);
     assert_int_equal(o.threads, 3);
     assert_int_equal(o.max_faces, 7);
@@ -497,11 +498,10 @@ static void high_recall_matches_reference(void **state)
     fiie_detector_free(d);
 }
 
-/* Every pasted face of faces_1280x720 (ground truth boxes, 0-based
- * [x1, y1, x2, y2]) is found: some detection overlaps it with IoU >= 0.5. */
-static void high_recall_finds_every_face(void **state)
+/* The pasted face boxes of faces_1280x720 (faces_1280x720_gt.json,
+ * 0-based [x1, y1, x2, y2]). */
+static int read_gt(double gt[MAX_FACES][4])
 {
-    (void)state;
     char path[1024];
     snprintf(path, sizeof path, "%s/images/faces_1280x720_gt.json", test_data_dir());
     size_t len = 0;
@@ -510,7 +510,6 @@ static void high_recall_finds_every_face(void **state)
     text = realloc(text, len + 1);
     assert_non_null(text);
     text[len] = 0;
-    double gt[MAX_FACES][4];
     int ngt = 0;
     const char *p = strchr(text, '[') ? strchr(text, '[') + 1 : NULL;
     while (p && ngt < MAX_FACES && (p = strchr(p, '[')) != NULL) {
@@ -521,7 +520,16 @@ static void high_recall_finds_every_face(void **state)
     }
     free(text);
     assert_int_equal(ngt, 10);
+    return ngt;
+}
 
+/* Every pasted face of faces_1280x720 is found: some detection overlaps
+ * it with IoU >= 0.5. */
+static void high_recall_finds_every_face(void **state)
+{
+    (void)state;
+    double gt[MAX_FACES][4];
+    int ngt = read_gt(gt);
     fiie_image img = load_rgb("faces_1280x720");
     fiie_face f[MAX_FACES];
     size_t n;
@@ -537,13 +545,120 @@ static void high_recall_finds_every_face(void **state)
     fiie_image_free(&img);
 }
 
+/* FIIE_MIN_FACE_BY_SIZE: 10 px up to 3 MP, 20 px from 12 MP, growing
+ * with the image side in between; below 3 MP the faces of min face 10
+ * exactly. */
+static void min_face_by_size(void **state)
+{
+    (void)state;
+    assert_true(detect_min_face_by_size(1280, 720) == 10.0);
+    assert_true(detect_min_face_by_size(2000, 1500) == 10.0);
+    assert_true(detect_min_face_by_size(4000, 3000) == 20.0);
+    assert_true(detect_min_face_by_size(65535, 65535) == 20.0);
+    assert_true(fabs(detect_min_face_by_size(3000, 2000) - 10.0 * sqrt(2.0)) < 1e-9);
+    assert_true(detect_min_face_by_size(3000, 2001) > detect_min_face_by_size(3000, 2000));
+    fiie_image img = load_rgb("faces_1280x720");
+    fiie_face a[MAX_FACES], b[MAX_FACES];
+    size_t na, nb;
+    fiie_detector *by_size = new_high_recall(1, FIIE_MIN_FACE_BY_SIZE);
+    fiie_detector *ten = new_high_recall(1, 10.0);
+    detect_all(by_size, &img, a, &na);
+    detect_all(ten, &img, b, &nb);
+    assert_int_equal(na, nb);
+    assert_memory_equal(a, b, na * sizeof a[0]);
+    fiie_detector_free(by_size);
+    fiie_detector_free(ten);
+    fiie_image_free(&img);
+}
+
+/* src with every pixel repeated k x k times. */
+static fiie_image upscale(const fiie_image *src, uint32_t k)
+{
+    fiie_image big;
+    assert_int_equal(fiie_image_alloc(&big, src->width * k, src->height * k, src->format), 0);
+    for (uint32_t y = 0; y < big.height; y++)
+        for (uint32_t x = 0; x < big.width; x++)
+            memcpy(big.data + y * big.stride + 3 * x,
+                   src->data + (y / k) * src->stride + 3 * (x / k), 3);
+    return big;
+}
+
+/* Share of the pixel centres of box (x1, y1, x2, y2) inside the image that
+ * the mask protects. */
+static double box_coverage(const fiie_mask *m, const double box[4], uint32_t w, uint32_t h)
+{
+    long x0 = lround(fmax(0, ceil(box[0] - 0.5))), x1 = lround(fmin(w, ceil(box[2] - 0.5)));
+    long y0 = lround(fmax(0, ceil(box[1] - 0.5))), y1 = lround(fmin(h, ceil(box[3] - 0.5)));
+    size_t in = 0, all = 0;
+    for (long y = y0; y < y1; y++)
+        for (long x = x0; x < x1; x++) {
+            in += fiie_mask_contains(m, x, y) == 1;
+            all++;
+        }
+    return all ? (double)in / (double)all : 0.0;
+}
+
+/* The mask `fiie encrypt` builds from the faces found with the size rule. */
+static fiie_mask *encrypt_mask(fiie_detector *d, const fiie_image *img)
+{
+    fiie_face f[MAX_FACES];
+    size_t n;
+    detect_all(d, img, f, &n);
+    fiie_mask *m = NULL;
+    assert_int_equal(fiie_mask_new(&m, img->width, img->height), 0);
+    for (size_t i = 0; i < n; i++)
+        assert_int_equal(fiie_mask_add_box(m, f[i].box[0], f[i].box[1], f[i].box[2], f[i].box[3],
+                                           FIIE_MASK_DEFAULT_SCALE, FIIE_MASK_DEFAULT_SHAPE),
+                         0);
+    return m;
+}
+
+/* Issue 12's condition for a floor that grows with the image: every face
+ * of faces_1280x720 protected (>= 90 % of its box in the mask) at 1x is
+ * still protected in the image up-scaled 2x (3.7 MP, min face 11.1) and
+ * 3x (8.3 MP, min face 16.6). */
+static void by_size_keeps_faces_when_upscaled(void **state)
+{
+    (void)state;
+    double gt[MAX_FACES][4];
+    int ngt = read_gt(gt);
+    fiie_image img = load_rgb("faces_1280x720");
+    fiie_detector *d = new_high_recall(2, FIIE_MIN_FACE_BY_SIZE);
+    fiie_mask *m1 = encrypt_mask(d, &img);
+    int protected_1x = 0;
+    for (int g = 0; g < ngt; g++) {
+        if (box_coverage(m1, gt[g], img.width, img.height) < 0.9)
+            continue;
+        protected_1x++;
+    }
+    assert_int_equal(protected_1x, ngt); /* all ten today */
+    for (uint32_t k = 2; k <= 3; k++) {
+        fiie_image big = upscale(&img, k);
+        fiie_mask *mk = encrypt_mask(d, &big);
+        for (int g = 0; g < ngt; g++) {
+            if (box_coverage(m1, gt[g], img.width, img.height) < 0.9)
+                continue;
+            double box[4] = {gt[g][0] * k, gt[g][1] * k, gt[g][2] * k, gt[g][3] * k};
+            double c = box_coverage(mk, box, big.width, big.height);
+            if (c < 0.9)
+                print_message("face %d at %ux: %.3f covered\n", g, k, c);
+            assert_true(c >= 0.9);
+        }
+        fiie_mask_free(mk);
+        fiie_image_free(&big);
+    }
+    fiie_mask_free(m1);
+    fiie_detector_free(d);
+    fiie_image_free(&img);
+}
+
 /* Up-sampled pyramid levels are split into bands like any other: the
  * thread count still changes no bit. The lower bound 6 works too. */
 static void high_recall_threads(void **state)
 {
     (void)state;
     fiie_image img = load_rgb("faces_640x480");
-    const double min_faces[] = {0, 6.0}; /* the preset's (10), then the lower bound */
+    const double min_faces[] = {0, 6.0}; /* the preset's (10 here), then the lower bound */
     for (size_t i = 0; i < sizeof min_faces / sizeof min_faces[0]; i++) {
         double mf = min_faces[i];
         fiie_face ref[MAX_FACES], f[MAX_FACES];
@@ -865,6 +980,8 @@ int main(void)
         cmocka_unit_test(high_recall_matches_reference),
         cmocka_unit_test(high_recall_finds_every_face),
         cmocka_unit_test(high_recall_threads),
+        cmocka_unit_test(min_face_by_size),
+        cmocka_unit_test(by_size_keeps_faces_when_upscaled),
         cmocka_unit_test(high_recall_level_limit),
         cmocka_unit_test(model_sources_agree),
         cmocka_unit_test(model_truncated_or_flipped),

@@ -47,6 +47,9 @@ uint8_t *test_encode(enum test_encoding kind, const uint8_t *pixels, int width, 
         break;
     case TEST_BMP: ok = stbi_write_bmp_to_func(sink_write, &s, width, height, comp, pixels); break;
     case TEST_TGA: ok = stbi_write_tga_to_func(sink_write, &s, width, height, comp, pixels); break;
+    case TEST_PNG:
+        ok = stbi_write_png_to_func(sink_write, &s, width, height, comp, pixels, width * comp);
+        break;
     }
     if (!ok || s.failed) {
         free(s.p);

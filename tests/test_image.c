@@ -271,6 +271,13 @@ static void crc32_known_answer(void **state)
     assert_int_equal(image_crc32("", 0), 0);
     uint32_t c = image_crc32_update(0, "1234", 4);
     assert_int_equal(image_crc32_update(c, "56789", 5), 0xcbf43926u);
+    /* the codec library's CRC (fast builds) is the table's */
+    uint8_t buf[4099];
+    for (size_t i = 0; i < sizeof buf; i++)
+        buf[i] = (uint8_t)(i * 131u + (i >> 5));
+    for (size_t n = 0; n <= sizeof buf; n += 97)
+        assert_int_equal(image_crc32_update(0x12345678u, buf, n),
+                         image_crc32_table_update(0x12345678u, buf, n));
 }
 
 static void channels_of_formats(void **state)
@@ -490,6 +497,94 @@ static void png_round_trip_exact(void **state)
             fiie_free(png);
             free_made_image(&src);
         }
+}
+
+/* The inflated IDAT data (filter bytes and filtered rows) of a PNG with one
+ * IDAT chunk. */
+static uint8_t *png_filtered_data(const uint8_t *png, size_t n, size_t want)
+{
+    const uint8_t *z;
+    size_t zn;
+    assert_int_equal(image_png_find(png, n, "IDAT", &z, &zn), 0);
+    uint8_t *out = malloc(want + 1);
+    assert_non_null(out);
+    assert_int_equal(image_zlib_decompress(z, zn, out, want + 1), (long long)want);
+    return out;
+}
+
+/* The encoder picks each row's filter as stb_image_write does and writes
+ * the same filtered bytes (only the deflate library may differ), on a
+ * photo and on patterns. */
+static void png_filters_match_stb(void **state)
+{
+    (void)state;
+    char path[1024];
+    snprintf(path, sizeof path, "%s/images/faces_640x480.png", test_data_dir());
+    fiie_image imgs[3];
+    assert_int_equal(fiie_image_load(&imgs[0], path, NULL), 0);
+    make_image(&imgs[1], 37, 23, FIIE_PIXEL_RGB8, 0);
+    make_image(&imgs[2], 19, 7, FIIE_PIXEL_RGBA8, 0);
+    for (int i = 0; i < 3; i++) {
+        const fiie_image *img = &imgs[i];
+        int ch = fiie_pixel_format_channels(img->format);
+        size_t want = ((size_t)img->width * (size_t)ch + 1) * img->height;
+        uint8_t *ours = NULL;
+        size_t n = 0;
+        assert_int_equal(fiie_image_encode_png(img, NULL, NULL, 0, &ours, &n), 0);
+        size_t sn = 0;
+        uint8_t *ref = test_encode(TEST_PNG, img->data, (int)img->width, (int)img->height, ch, 0,
+                                   &sn);
+        assert_non_null(ref);
+        uint8_t *a = png_filtered_data(ours, n, want);
+        uint8_t *b = png_filtered_data(ref, sn, want);
+        assert_memory_equal(a, b, want);
+        free(a);
+        free(b);
+        free(ref);
+        fiie_free(ours);
+    }
+    fiie_image_free(&imgs[0]);
+    free_made_image(&imgs[1]);
+    free_made_image(&imgs[2]);
+}
+
+/* FIIE_SAVE_COMPRESSION: every level stores the same pixels, higher
+ * levels no larger files on a photo; levels above 9 and unknown bits are
+ * refused before anything is written. */
+static void png_compression_levels(void **state)
+{
+    (void)state;
+    tmpdir t;
+    tmpdir_make(&t);
+    char src[1024];
+    snprintf(src, sizeof src, "%s/images/faces_640x480.png", test_data_dir());
+    fiie_image img;
+    assert_int_equal(fiie_image_load(&img, src, NULL), 0);
+    char path[512];
+    snprintf(path, sizeof path, "%s", tmpdir_file(&t, "l.png"));
+    size_t size[10] = {0};
+    for (int level = 0; level <= 9; level++) {
+        assert_int_equal(fiie_image_save_png(&img, path, NULL, NULL, 0,
+                                             FIIE_SAVE_COMPRESSION(level)),
+                         0);
+        bytes f = read_file_bytes(path);
+        size[level] = f.n;
+        free(f.p);
+        fiie_image back;
+        assert_int_equal(fiie_image_load(&back, path, NULL), 0);
+        assert_same_pixels(&img, &back);
+        fiie_image_free(&back);
+    }
+    assert_int_equal(size[0], size[image_zlib_default_level]);
+    assert_true(size[9] <= size[1]);
+    remove(path);
+    assert_int_equal(fiie_image_save_png(&img, path, NULL, NULL, 0, FIIE_SAVE_COMPRESSION(10)),
+                     FIIE_E_INVALID_ARGUMENT);
+    assert_int_equal(fiie_image_save_png(&img, path, NULL, NULL, 0, 0x100u),
+                     FIIE_E_INVALID_ARGUMENT);
+    assert_int_equal(tmpdir_count(&t), 0);
+    fiie_image_free(&img);
+    tmpdir_remove(&t);
 }
 
 static void png_encode_rejects_bad_arguments(void **state)
@@ -1576,6 +1671,8 @@ int main(void)
         cmocka_unit_test(alloc_and_free),
         cmocka_unit_test(convert_between_all_formats),
         cmocka_unit_test(png_round_trip_exact),
+        cmocka_unit_test(png_filters_match_stb),
+        cmocka_unit_test(png_compression_levels),
         cmocka_unit_test(png_encode_rejects_bad_arguments),
         cmocka_unit_test(png_chunk_round_trip),
         cmocka_unit_test(png_file_chunk_read),

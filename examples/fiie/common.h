@@ -32,6 +32,7 @@ enum {
     OPT_KEY_FILE,
     OPT_PASSPHRASE_FILE,
     OPT_PAPER,
+    OPT_COMPRESSION,
 };
 
 /* Detector settings from the command line. */

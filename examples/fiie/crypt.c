@@ -67,6 +67,13 @@ static int batch_option(batch_options *bo, int id, const char *value, char *err,
 
 int crypt_option(crypt_args *a, int id, const char *value, char *err, size_t errlen)
 {
+    if (id == OPT_COMPRESSION) {
+        if (cli_parse_u32(value, 1, 9, &a->compression)) {
+            snprintf(err, errlen, "--compression: expected 1..9, got '%s'", value);
+            return -1;
+        }
+        return 1;
+    }
     if (id == OPT_HELP) {
         a->help = 1;
         return 1;
@@ -146,7 +153,8 @@ void crypt_fail(batch_result *res, const char *what, int rc)
 
 unsigned crypt_save_flags(const crypt_args *a, const batch_job *job)
 {
-    return (a->bo.force || job->in_place) ? 0 : FIIE_SAVE_NO_CLOBBER;
+    unsigned level = FIIE_SAVE_COMPRESSION(a->compression);
+    return level | ((a->bo.force || job->in_place) ? 0 : FIIE_SAVE_NO_CLOBBER);
 }
 
 int crypt_make_parents(const batch_job *job, batch_result *res)

@@ -25,12 +25,14 @@
     {"in-place", 0, 0, OPT_IN_PLACE, NULL, "replace each input file by its output (PNG only)"},  \
     {"threads", 'j', 1, OPT_THREADS, "N", "threads: files in parallel, or within one image"},    \
     {"quiet", 'q', 0, OPT_QUIET, NULL, "only errors; no progress line"},                         \
-    {"json", 0, 0, OPT_JSON, NULL, "print a JSON summary of the batch on stdout"}
+    {"json", 0, 0, OPT_JSON, NULL, "print a JSON summary of the batch on stdout"},               \
+    {"compression", 0, 1, OPT_COMPRESSION, "N", "PNG compression 1 (fastest) .. 9 (smallest); default 4 (libdeflate)"}
 
 /* The command-line state both commands parse alike. */
 typedef struct crypt_args {
     key_source key;
     batch_options bo;
+    unsigned compression; /* --compression; 0: the library's default level */
     int help;
 } crypt_args;
 
@@ -72,7 +74,8 @@ void crypt_worker_free(void *ctx, void *ws);
 /** Mark the file failed: "what: reason of rc". */
 void crypt_fail(batch_result *res, const char *what, int rc);
 
-/** Save flags for this job: no clobbering unless --force or in place. */
+/** Save flags for this job: no clobbering unless --force or in place, the
+ * --compression level. */
 unsigned crypt_save_flags(const crypt_args *a, const batch_job *job);
 
 /** Create the output's missing parent directories (call only once there

@@ -27,7 +27,7 @@ extern "C" {
  * @param header its header
  * @param len    header size
  * @param path   output file
- * @param flags  0 or FIIE_SAVE_NO_CLOBBER
+ * @param flags  0, FIIE_SAVE_NO_CLOBBER and/or FIIE_SAVE_COMPRESSION(1..9)
  * @return 0, FIIE_E_INVALID_ARGUMENT, FIIE_E_HEADER, FIIE_E_MISMATCH,
  *         FIIE_E_EXISTS, FIIE_E_IO, FIIE_E_TOO_LARGE or FIIE_E_NO_MEMORY.
  */

@@ -71,10 +71,21 @@ typedef struct fiie_face {
     float reserved[5];
 } fiie_face;
 
+/**
+ * fiie_detector_options::min_face value: the smallest face side follows
+ * the image size, 10 px up to 3 megapixels, then growing with the image
+ * side (10 * sqrt(pixels / 3e6)) up to 20 px at 12 megapixels and above
+ * (the `fiie encrypt` preset). A face keeps its share of the picture
+ * whatever the resolution it was taken at. Libraries before ABI 1.1
+ * refuse it (FIIE_E_INVALID_ARGUMENT).
+ */
+#define FIIE_MIN_FACE_BY_SIZE 0.0
+
 /** Detector options. Initialise with fiie_detector_options_init(). */
 typedef struct fiie_detector_options {
     uint32_t abi_version; /**< set by the init function; checked on use */
-    double min_face;      /**< smallest face side in pixels, 6..65535 (default 20).
+    double min_face;      /**< smallest face side in pixels, 6..65535 (default 20),
+                               or FIIE_MIN_FACE_BY_SIZE (0).
                                Below 12 the image is up-sampled by 12 / min_face
                                (at most 2x per axis) for the first pyramid levels;
                                fiie_detector_detect() returns FIIE_E_TOO_LARGE
@@ -107,9 +118,11 @@ typedef enum fiie_detector_preset {
     /** "default": what fiie_detector_options_init() sets: min face 20,
      *  factor 0.709, thresholds 0.6, 0.7, 0.7. */
     FIIE_DETECTOR_PRESET_DEFAULT = 0,
-    /** "high-recall": min face 10, factor 0.79, thresholds 0.5, 0.5, 0.3
-     *  (the MTCNN authors' WIDER FACE settings). A missed face is a leaked
-     *  face, so `fiie encrypt` detects with this one. */
+    /** "high-recall": min face 10 (FIIE_MIN_FACE_BY_SIZE: 10 up to 3 MP,
+     *  growing with the image side to 20 at 12 MP), factor 0.79,
+     *  thresholds 0.5, 0.5, 0.3 (the MTCNN authors' WIDER FACE settings).
+     *  A missed face is a leaked face, so `fiie encrypt` detects with this
+     *  one. */
     FIIE_DETECTOR_PRESET_HIGH_RECALL = 1,
     /** "fast": speed before recall, what `fiie encrypt --fast` uses; today
      *  the same settings as FIIE_DETECTOR_PRESET_DEFAULT. */

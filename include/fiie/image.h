@@ -208,6 +208,19 @@ FIIE_API int fiie_image_load_memory(fiie_image *out, const void *data, size_t si
  *  for pixels that are secret, e.g. a decrypted image holding the faces
  *  (ABI 1.1; older libraries refuse it with FIIE_E_INVALID_ARGUMENT). */
 #define FIIE_SAVE_PRIVATE 2u
+/**
+ * fiie_image_save_png() / fiie_protected_png_save() flags: PNG compression
+ * level 1 (fastest) .. 9 (smallest); 0, or no such flag, is the build's
+ * default (4 with libdeflate: about the size zlib's default level 6
+ * makes of photos, in much less time; 6 with zlib; 8 with stb alone).
+ * Levels above 9 give FIIE_E_INVALID_ARGUMENT. The pixels stored are
+ * the same at every level; only the file size and the time differ (and
+ * they depend on the build's deflate library: docs/performance.md).
+ * Libraries before ABI 1.1 refuse these bits with FIIE_E_INVALID_ARGUMENT.
+ */
+#define FIIE_SAVE_COMPRESSION(level) (((unsigned)(level) & 15u) << 4)
+/** The bits of FIIE_SAVE_COMPRESSION() in a flags word. */
+#define FIIE_SAVE_COMPRESSION_MASK 0xf0u
 
 /**
  * @brief Encode an image as PNG in memory.
@@ -252,7 +265,8 @@ FIIE_API int fiie_image_encode_png(const fiie_image *img, const char *chunk_type
  *                   extra chunk
  * @param chunk_data chunk payload (may be NULL when chunk_size is 0)
  * @param chunk_size payload size, at most 2^31 - 1 (else FIIE_E_TOO_LARGE)
- * @param flags      0, or FIIE_SAVE_NO_CLOBBER and/or FIIE_SAVE_PRIVATE
+ * @param flags      0, or FIIE_SAVE_NO_CLOBBER, FIIE_SAVE_PRIVATE and/or
+ *                   FIIE_SAVE_COMPRESSION(1..9)
  *                   (other bits give FIIE_E_INVALID_ARGUMENT)
  * @return 0, FIIE_E_INVALID_ARGUMENT, FIIE_E_EXISTS (only with
  *         FIIE_SAVE_NO_CLOBBER), FIIE_E_IO, FIIE_E_TOO_LARGE or

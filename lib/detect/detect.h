@@ -181,6 +181,10 @@ int detect_stage3(detect_cascade *c, detect_stage_arg *arg);
 /* ---- detector.c: white-box hooks for tests and benchmarks ---------------- */
 
 /* Validate an image struct as fiie_detector_detect() does. */
+/* The smallest face side FIIE_MIN_FACE_BY_SIZE means for a width x height
+ * image: 10 px up to 3 MP, growing with the image side to 20 px at 12 MP. */
+double detect_min_face_by_size(uint32_t width, uint32_t height);
+
 int detect_check_image(const fiie_image *img);
 
 /* Select the CPU kernels: "portable", "avx2", "avx512", or NULL for the

@@ -35,7 +35,8 @@ typedef struct detector_preset {
 
 static const detector_preset presets[] = {
     [FIIE_DETECTOR_PRESET_DEFAULT] = {"default", DEFAULT_SETTINGS},
-    [FIIE_DETECTOR_PRESET_HIGH_RECALL] = {"high-recall", 10.0, 0.79, {0.5f, 0.5f, 0.3f}},
+    [FIIE_DETECTOR_PRESET_HIGH_RECALL] = {"high-recall", FIIE_MIN_FACE_BY_SIZE, 0.79,
+                                          {0.5f, 0.5f, 0.3f}},
     [FIIE_DETECTOR_PRESET_FAST] = {"fast", DEFAULT_SETTINGS},
 };
 #define PRESET_COUNT (sizeof presets / sizeof presets[0])
@@ -92,7 +93,8 @@ static int check_options(const fiie_detector_options *o)
 {
     if (!common_abi_compatible(o->abi_version))
         return FIIE_E_VERSION;
-    if (!(o->min_face >= MIN_FACE_LOWER && o->min_face <= (double)FIIE_MAX_DIMENSION))
+    if (!(o->min_face == FIIE_MIN_FACE_BY_SIZE ||
+          (o->min_face >= MIN_FACE_LOWER && o->min_face <= (double)FIIE_MAX_DIMENSION)))
         return FIIE_E_INVALID_ARGUMENT;
     if (!(o->factor > 0.0 && o->factor < 1.0))
         return FIIE_E_INVALID_ARGUMENT;
@@ -192,10 +194,24 @@ const char *detect_kernels_name(const fiie_detector *d)
     return d->kernels->name;
 }
 
+double detect_min_face_by_size(uint32_t width, uint32_t height)
+{
+    /* The side of the smallest face grows with the image's side (the
+     * square root of its pixels): the same scene photographed at twice
+     * the resolution has faces twice as large, so the floor keeps the
+     * same share of the picture. 10 px up to 3 MP, 20 px from 12 MP
+     * (4000 x 3000) up; measured on WIDER FACE up-scaled 2x and 3x
+     * (docs/performance.md). */
+    double side = 10.0 * sqrt((double)width * (double)height / 3e6);
+    return side < 10.0 ? 10.0 : side > 20.0 ? 20.0 : side;
+}
+
 static int run_cascade(fiie_detector *d, const fiie_image *img, const detect_list **out)
 {
     detect_params p = {
-        .min_face = d->opt.min_face,
+        .min_face = d->opt.min_face == FIIE_MIN_FACE_BY_SIZE
+                        ? detect_min_face_by_size(img->width, img->height)
+                        : d->opt.min_face,
         .factor = d->opt.factor,
         .th = {d->opt.thresholds[0], d->opt.thresholds[1], d->opt.thresholds[2]},
         .v1flip = d->opt.landmarks == FIIE_LANDMARKS_V1FLIP,

@@ -23,7 +23,9 @@ static int header_matches(const fiie_image *img, const uint8_t *header, size_t l
 int fiie_protected_png_save(const fiie_image *img, const uint8_t *header, size_t len,
                             const char *path, unsigned flags)
 {
-    if (!img || !header || !path || (flags & ~FIIE_SAVE_NO_CLOBBER) != 0)
+    /* the compression level itself is checked by fiie_image_save_png() */
+    if (!img || !header || !path ||
+        (flags & ~(FIIE_SAVE_NO_CLOBBER | FIIE_SAVE_COMPRESSION_MASK)) != 0)
         return FIIE_E_INVALID_ARGUMENT;
     int rc = fiie_image_validate(img);
     if (rc == FIIE_OK)

@@ -42,8 +42,13 @@ int image_png_validate(const uint8_t *png, size_t size, image_png_header *hdr);
  * or holds more or less than that. stb's own inflater grows its output
  * without bound (up to 4 GiB) before it notices surplus data, so a
  * deflate "bomb" of a few MB could otherwise take gigabytes.
+ * With `data` non-NULL the filtered scanlines are kept there (malloc'd,
+ * *data_size bytes) for image_stb_png_from_data(), so that the loader
+ * inflates once; *data is NULL when the data is too large to check (then
+ * stb decodes alone, with its own checks).
  * Returns 0, FIIE_E_IMAGE_FORMAT or FIIE_E_NO_MEMORY. */
-int image_png_check_data_size(const uint8_t *png, size_t size, const image_png_header *hdr);
+int image_png_check_data_size(const uint8_t *png, size_t size, const image_png_header *hdr,
+                              uint8_t **data, size_t *data_size);
 
 /* Find the first chunk of `type`, validating everything up to and
  * including it. Returns 0, FIIE_E_IMAGE_FORMAT or FIIE_E_NOT_FOUND. */
@@ -123,20 +128,68 @@ uint8_t *image_stb_decode(const uint8_t *data, int size, int channels, int *widt
  * the stream is corrupt or would not fit. Never allocates beyond cap. */
 int image_stb_inflate(const uint8_t *in, int in_size, uint8_t *out, int cap);
 
-/* Encode 8-bit RGB (3) or RGBA (4) rows as a PNG without ancillary chunks.
- * NULL on failure. */
+/* Encode 8-bit RGB (3) or RGBA (4) rows as a PNG: signature, IHDR, then
+ * `room` bytes left for the caller (a chunk of its own), one IDAT, IEND.
+ * Rows are filtered as stb_image_write does; the data is compressed
+ * through its zlib entry (image_zlib_compress() in fast codec builds) at
+ * `level` 1..9. NULL when out of memory or too large for stb (filtered
+ * data over INT_MAX bytes). */
 uint8_t *image_stb_encode_png(const uint8_t *pixels, int stride, int width, int height,
-                             int channels, int *out_size);
-/* Wipe and release a buffer of image_stb_encode_png() (all of its block:
- * stb's output may be shorter than what it allocated). */
+                             int channels, int level, size_t room, size_t *out_size);
+
+/* stb's PNG pixel reconstruction (unfiltering, alpha added or dropped) of
+ * the inflated data of an 8-bit, non-interlaced RGB or RGBA PNG without
+ * tRNS (file_channels 3 or 4), giving `channels` per pixel. The loader
+ * uses it after inflating once for its own size check. NULL on corrupt
+ * data or when out of memory. */
+uint8_t *image_stb_png_from_data(uint8_t *data, size_t size, int width, int height,
+                                 int file_channels, int channels);
+
+/* ==== deflate.c: zlib streams (libdeflate, else zlib, else stb) */
+
+/* Name of the deflate implementation of this build: "libdeflate",
+ * "zlib" or "stb". */
+extern const char *const image_zlib_name;
+
+/* The PNG compression level when the caller gives 0: libdeflate 4 (about
+ * the size of zlib's default level, 6, on photos, in well under its
+ * time), zlib 6, stb 8 (stb_image_write's own default). */
+extern const int image_zlib_default_level;
+
+#if defined(FIIE_HAVE_LIBDEFLATE) || defined(FIIE_HAVE_ZLIB)
+/* A zlib stream of data at level 1..9 (0: the default) in a malloc'd
+ * buffer of *out_size bytes; NULL when out of memory. */
+uint8_t *image_zlib_compress(const uint8_t *data, size_t size, int level, size_t *out_size);
+#endif
+
+/* Inflate a zlib stream into out[0..cap): the decoded length, -1 when the
+ * stream is corrupt or would not fit, -2 when out of memory. Never
+ * writes beyond cap. */
+long long image_zlib_decompress(const uint8_t *in, size_t in_size, uint8_t *out, size_t cap);
+
+/* ==== turbo.c: JPEG decoding by libjpeg-turbo */
+
+/* Decode a JPEG that image_jpeg_validate() accepted into width x height
+ * pixels of `channels` (3 or 4, alpha 255) in RGB order, or BGR order when
+ * `bgr`. Returns 0 and a malloc'd buffer in *pixels, FIIE_E_UNSUPPORTED
+ * when this build or libjpeg-turbo cannot (then stb decodes it: CMYK),
+ * FIIE_E_IMAGE_FORMAT or FIIE_E_NO_MEMORY. */
+int image_turbo_decode(const uint8_t *jpg, size_t size, int channels, int bgr, uint32_t width,
+                       uint32_t height, uint8_t **pixels);
+
+/* Wipe and release a buffer of image_stb_encode_png() (all of its block). */
 void image_stb_free(void *p);
 
 /* ---- crc32.c --------------------------------------------------------------- */
 /* CRC-32 of ISO 3309 / ITU-T V.42 (the PNG and zlib polynomial). */
 
 /* Continue a CRC: start with crc = 0, feed the bytes in any number of
- * pieces, the result is the CRC of their concatenation. */
+ * pieces, the result is the CRC of their concatenation. libdeflate's or
+ * zlib's when the build has one (deflate.c), else the table below. */
 uint32_t image_crc32_update(uint32_t crc, const void *data, size_t size);
+
+/* The portable table-driven CRC (crc32.c), same results. */
+uint32_t image_crc32_table_update(uint32_t crc, const void *data, size_t size);
 
 /* CRC-32 of one buffer. */
 uint32_t image_crc32(const void *data, size_t size);

@@ -1,6 +1,6 @@
-/* PNG output: stb_image_write encodes the pixels, then the optional
- * private chunk is spliced in right after IHDR (where readers find it
- * without reading the pixel data). */
+/* PNG output: stb_image_write's filters and zlib entry encode the pixels
+ * (image_stb_encode_png), leaving room right after IHDR for the optional
+ * private chunk (where readers find it without reading the pixel data). */
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,9 +22,20 @@ static int writable_chunk_type(const char *type)
            type[2] >= 'A' && type[2] <= 'Z';
 }
 
+/* Compression level of save flags: 0 (the default) or 1..9; -1 for bits
+ * that mean nothing. */
+static int flags_level(unsigned flags)
+{
+    if ((flags & ~(FIIE_SAVE_NO_CLOBBER | FIIE_SAVE_PRIVATE | FIIE_SAVE_COMPRESSION_MASK)) != 0)
+        return -1;
+    unsigned level = (flags & FIIE_SAVE_COMPRESSION_MASK) >> 4;
+    return level <= 9 ? (int)level : -1;
+}
+
 /* stb_image_write wants RGB/RGBA order and an int stride: repack when the
- * caller's image has neither. */
-static int encode_pixels(const fiie_image *img, uint8_t **png, int *png_size)
+ * caller's image has neither. `room` bytes are left after IHDR. */
+static int encode_pixels(const fiie_image *img, int level, size_t room, uint8_t **png,
+                         size_t *png_size)
 {
     int ch = fiie_pixel_format_channels(img->format);
     fiie_image rgb;
@@ -35,15 +46,47 @@ static int encode_pixels(const fiie_image *img, uint8_t **png, int *png_size)
             return rc;
         src = &rgb;
     }
-    *png = image_stb_encode_png(src->data, (int)src->stride, (int)src->width,
-                               (int)src->height, ch, png_size);
+    if (level == 0)
+        level = image_zlib_default_level;
+    *png = image_stb_encode_png(src->data, (int)src->stride, (int)src->width, (int)src->height,
+                                ch, level, room, png_size);
     if (src == &rgb)
         fiie_image_free(&rgb);
-    if (*png == NULL)
-        return FIIE_E_NO_MEMORY; /* stb only fails when malloc fails */
-    /* The splice below relies on IHDR coming first, as stb writes it. */
-    if (*png_size < IHDR_END || memcmp(*png + 12, "IHDR", 4) != 0)
-        return FIIE_E_IMAGE_FORMAT;
+    if (*png == NULL) /* out of memory, or filtered data beyond stb's int sizes */
+        return (uint64_t)img->width * img->height * (uint64_t)ch >= INT_MAX ? FIIE_E_TOO_LARGE
+                                                                             : FIIE_E_NO_MEMORY;
+    return 0;
+}
+
+static int encode_png(const fiie_image *img, const char *chunk_type, const void *chunk_data,
+                      size_t chunk_size, int level, uint8_t **out, size_t *out_size)
+{
+    int rc = fiie_image_validate(img);
+    if (rc < 0)
+        return rc;
+    if (chunk_type != NULL) {
+        if (!writable_chunk_type(chunk_type) || (chunk_data == NULL && chunk_size != 0))
+            return FIIE_E_INVALID_ARGUMENT;
+        if (chunk_size > IMAGE_PNG_MAX_CHUNK_BYTES)
+            return FIIE_E_TOO_LARGE;
+    }
+    /* The chunk goes right after IHDR, in room the encoder leaves there
+     * (no second copy of the encoded image). */
+    size_t room = chunk_type != NULL ? 12 + chunk_size : 0;
+    uint8_t *png = NULL;
+    size_t png_size = 0;
+    if ((rc = encode_pixels(img, level, room, &png, &png_size)) < 0)
+        return rc;
+    if (chunk_type != NULL) {
+        uint8_t *p = png + IHDR_END;
+        mem_store_be32(p, (uint32_t)chunk_size);
+        memcpy(p + 4, chunk_type, 4);
+        if (chunk_size != 0)
+            memcpy(p + 8, chunk_data, chunk_size);
+        mem_store_be32(p + 8 + chunk_size, image_crc32(p + 4, chunk_size + 4));
+    }
+    *out = png;
+    *out_size = png_size;
     return 0;
 }
 
@@ -57,63 +100,18 @@ int fiie_image_encode_png(const fiie_image *img, const char *chunk_type,
         *out_size = 0;
     if (out == NULL || out_size == NULL)
         return FIIE_E_INVALID_ARGUMENT;
-    int rc = fiie_image_validate(img);
-    if (rc < 0)
-        return rc;
-    if (chunk_type != NULL) {
-        if (!writable_chunk_type(chunk_type) || (chunk_data == NULL && chunk_size != 0))
-            return FIIE_E_INVALID_ARGUMENT;
-        if (chunk_size > IMAGE_PNG_MAX_CHUNK_BYTES)
-            return FIIE_E_TOO_LARGE;
-    }
-    uint8_t *png = NULL;
-    int png_size = 0;
-    if ((rc = encode_pixels(img, &png, &png_size)) < 0) {
-        image_stb_free(png);
-        return rc;
-    }
-    if (chunk_type == NULL) {
-        *out = png;
-        *out_size = (size_t)png_size;
-        return 0;
-    }
-    /* png_size < 2^31 and chunk_size < 2^31: the sum fits in size_t
-     * whenever size_t has 32 or more bits, which POSIX guarantees. */
-    size_t total = (size_t)png_size + 12 + chunk_size;
-    if (total < chunk_size) {
-        image_stb_free(png);
-        return FIIE_E_TOO_LARGE;
-    }
-    uint8_t *buf = malloc(total);
-    if (buf == NULL) {
-        image_stb_free(png);
-        return FIIE_E_NO_MEMORY;
-    }
-    uint8_t *p = buf;
-    memcpy(p, png, IHDR_END);
-    p += IHDR_END;
-    mem_store_be32(p, (uint32_t)chunk_size);
-    memcpy(p + 4, chunk_type, 4);
-    if (chunk_size != 0)
-        memcpy(p + 8, chunk_data, chunk_size);
-    mem_store_be32(p + 8 + chunk_size, image_crc32(p + 4, chunk_size + 4));
-    p += 12 + chunk_size;
-    memcpy(p, png + IHDR_END, (size_t)png_size - IHDR_END);
-    image_stb_free(png);
-    *out = buf;
-    *out_size = total;
-    return 0;
+    return encode_png(img, chunk_type, chunk_data, chunk_size, 0, out, out_size);
 }
 
 int fiie_image_save_png(const fiie_image *img, const char *path, const char *chunk_type,
                         const void *chunk_data, size_t chunk_size, unsigned flags)
 {
-    if (path == NULL || path[0] == '\0' ||
-        (flags & ~(FIIE_SAVE_NO_CLOBBER | FIIE_SAVE_PRIVATE)) != 0)
+    int level = flags_level(flags);
+    if (path == NULL || path[0] == '\0' || level < 0)
         return FIIE_E_INVALID_ARGUMENT;
     uint8_t *png = NULL;
     size_t size = 0;
-    int rc = fiie_image_encode_png(img, chunk_type, chunk_data, chunk_size, &png, &size);
+    int rc = encode_png(img, chunk_type, chunk_data, chunk_size, level, &png, &size);
     if (rc < 0)
         return rc;
     unsigned fflags = ((flags & FIIE_SAVE_NO_CLOBBER) ? FIIE_FILE_NO_CLOBBER : 0u) |

@@ -61,7 +61,19 @@ typedef struct probe {
     int orientation;
     uint32_t width; /* as stored, before orientation */
     uint32_t height;
+    size_t soi;           /* JPEG: offset of the SOI marker code */
+    uint8_t *png_data;    /* PNG: the inflated scanlines, when the check kept them */
+    size_t png_data_size;
+    int png_channels;     /* 3 or 4 when stb can rebuild the pixels from png_data */
 } probe;
+
+static void probe_release(probe *pr)
+{
+    /* the inflated scanlines are pixels (want + 1 bytes were allocated) */
+    if (pr->png_data != NULL)
+        common_free_wiped(pr->png_data, pr->png_data_size + 1);
+    pr->png_data = NULL;
+}
 
 static int check_limits(uint64_t w, uint64_t h, const load_settings *s)
 {
@@ -79,8 +91,13 @@ static int probe_png(const uint8_t *d, size_t n, const load_settings *s, probe *
     if ((rc = image_png_read_header(d, n, &hdr)) < 0 ||
         (rc = check_limits(hdr.width, hdr.height, s)) < 0 ||
         (rc = image_png_validate(d, n, &hdr)) < 0 ||
-        (rc = image_png_check_data_size(d, n, &hdr)) < 0)
+        (rc = image_png_check_data_size(d, n, &hdr, &pr->png_data, &pr->png_data_size)) < 0)
         return rc;
+    /* The common case (8-bit RGB or RGBA, not interlaced, no tRNS) is
+     * rebuilt by stb from the data inflated here: one inflate, not two. */
+    if (pr->png_data != NULL && hdr.bit_depth == 8 && !hdr.interlace &&
+        ((hdr.color_type == 2 && !hdr.has_alpha) || hdr.color_type == 6))
+        pr->png_channels = hdr.color_type == 6 ? 4 : 3;
     /* Alpha from the colour type or a tRNS chunk (stb's channel count
      * ignores tRNS). */
     pr->has_alpha = hdr.has_alpha;
@@ -119,6 +136,7 @@ static int probe_file(const uint8_t *d, size_t n, const load_settings *s, probe 
         const uint8_t *exif;
         size_t exif_size;
         pr->kind = KIND_JPEG;
+        pr->soi = soi;
         if ((rc = image_jpeg_validate(d + soi - 1, n - soi + 1, &exif, &exif_size)) < 0)
             return rc;
         pr->orientation = image_exif_orientation(exif, exif_size);
@@ -156,8 +174,9 @@ static int probe_file(const uint8_t *d, size_t n, const load_settings *s, probe 
     return 0;
 }
 
-/* Turn the decoded RGB/RGBA image into the requested layout. */
-static int finish(fiie_image *img, const load_settings *s, const probe *pr)
+/* Turn the decoded RGB/RGBA image (BGR/BGRA when `bgr`) into the
+ * requested layout. */
+static int finish(fiie_image *img, const load_settings *s, const probe *pr, int bgr)
 {
     if (s->orient && pr->orientation != 1) {
         fiie_image turned;
@@ -168,8 +187,46 @@ static int finish(fiie_image *img, const load_settings *s, const probe *pr)
         *img = turned;
     }
     if (s->format == FIIE_PIXEL_BGR8 || s->format == FIIE_PIXEL_BGRA8) {
-        image_swap_rb(img);
+        if (!bgr)
+            image_swap_rb(img);
         img->format = s->format;
+    }
+    return 0;
+}
+
+static int wants_bgr(const load_settings *s)
+{
+    return s->format == FIIE_PIXEL_BGR8 || s->format == FIIE_PIXEL_BGRA8;
+}
+
+/* Pixels by the fastest decoder this build has for the file: libjpeg-turbo
+ * for JPEG, stb's reconstruction of the data the PNG check inflated, else
+ * stb alone. *bgr tells whether they came in B, G, R order. */
+static int decode_pixels(const uint8_t *d, size_t n, const load_settings *s, const probe *pr,
+                         int channels, uint8_t **px, int *bgr)
+{
+    *bgr = 0;
+    if (pr->kind == KIND_JPEG) {
+        int rc = image_turbo_decode(d + pr->soi - 1, n - pr->soi + 1, channels, wants_bgr(s),
+                                    pr->width, pr->height, px);
+        if (rc != FIIE_E_UNSUPPORTED) {
+            *bgr = rc == 0 && wants_bgr(s);
+            return rc;
+        }
+    } else if (pr->png_channels != 0) {
+        *px = image_stb_png_from_data(pr->png_data, pr->png_data_size, (int)pr->width,
+                                      (int)pr->height, pr->png_channels, channels);
+        return *px != NULL ? 0 : FIIE_E_IMAGE_FORMAT;
+    }
+    int w = 0, h = 0;
+    *px = image_stb_decode(d, (int)n, channels, &w, &h);
+    if (*px == NULL)
+        return FIIE_E_IMAGE_FORMAT; /* stb gives no reason; corrupt data is likeliest */
+    if ((uint32_t)w != pr->width || (uint32_t)h != pr->height) {
+        /* stb disagreeing with its own header parse: corrupt */
+        common_free_wiped(*px, (size_t)w * (size_t)h * (size_t)channels);
+        *px = NULL;
+        return FIIE_E_IMAGE_FORMAT;
     }
     return 0;
 }
@@ -180,25 +237,23 @@ static int load(fiie_image *out, const uint8_t *d, size_t n, const load_settings
         return FIIE_E_TOO_LARGE;
     probe pr;
     int rc = probe_file(d, n, s, &pr);
-    if (rc < 0)
+    if (rc < 0) {
+        probe_release(&pr);
         return rc;
+    }
     int channels;
     if (s->format != 0)
         channels = fiie_pixel_format_channels(s->format);
     else
         channels = pr.has_alpha ? 4 : 3;
-    int w = 0, h = 0;
-    uint8_t *px = image_stb_decode(d, (int)n, channels, &w, &h);
-    if (px == NULL)
-        return FIIE_E_IMAGE_FORMAT; /* stb gives no reason; corrupt data is likeliest */
-    if ((uint32_t)w != pr.width || (uint32_t)h != pr.height) {
-        common_free_wiped(px, (size_t)w * (size_t)h * (size_t)channels);
-        /* stb disagreeing with its own header parse: corrupt */
-        return FIIE_E_IMAGE_FORMAT;
-    }
-    image_adopt(out, px, (uint32_t)w, (uint32_t)h,
-                     channels == 4 ? FIIE_PIXEL_RGBA8 : FIIE_PIXEL_RGB8);
-    rc = finish(out, s, &pr);
+    uint8_t *px = NULL;
+    int bgr = 0;
+    rc = decode_pixels(d, n, s, &pr, channels, &px, &bgr);
+    probe_release(&pr);
+    if (rc < 0)
+        return rc;
+    image_adopt(out, px, pr.width, pr.height, channels == 4 ? FIIE_PIXEL_RGBA8 : FIIE_PIXEL_RGB8);
+    rc = finish(out, s, &pr, bgr);
     if (rc < 0)
         memset(out, 0, sizeof *out);
     return rc;

@@ -40,8 +40,10 @@ typedef struct chunk {
     uint32_t size;
 } chunk;
 
-/* Check the chunk at png[*pos] and advance past it. */
-static int next_chunk(const uint8_t *png, size_t size, size_t *pos, chunk *c)
+/* The chunk at png[*pos], bounds and type checked, and advance past it;
+ * the CRC only when crc is set (the second walk over a file whose CRCs
+ * were all checked skips them). */
+static int walk_chunk(const uint8_t *png, size_t size, size_t *pos, chunk *c, int crc)
 {
     size_t left = size - *pos;
     if (left < 12)
@@ -53,13 +55,19 @@ static int next_chunk(const uint8_t *png, size_t size, size_t *pos, chunk *c)
     for (int i = 4; i < 8; i++)
         if (!is_letter(p[i]))
             return FIIE_E_IMAGE_FORMAT;
-    if (image_crc32(p + 4, (size_t)len + 4) != mem_load_be32(p + 8 + len))
+    if (crc && image_crc32(p + 4, (size_t)len + 4) != mem_load_be32(p + 8 + len))
         return FIIE_E_IMAGE_FORMAT;
     c->type = p + 4;
     c->data = p + 8;
     c->size = len;
     *pos += (size_t)len + 12;
     return 0;
+}
+
+/* Check the chunk at png[*pos], CRC included, and advance past it. */
+static int next_chunk(const uint8_t *png, size_t size, size_t *pos, chunk *c)
+{
+    return walk_chunk(png, size, pos, c, 1);
 }
 
 static int parse_ihdr(const chunk *c, image_png_header *hdr)
@@ -169,38 +177,59 @@ static uint64_t expected_data_size(const image_png_header *hdr)
     return total;
 }
 
-int image_png_check_data_size(const uint8_t *png, size_t size, const image_png_header *hdr)
+int image_png_check_data_size(const uint8_t *png, size_t size, const image_png_header *hdr,
+                              uint8_t **data, size_t *data_size)
 {
+    if (data != NULL) {
+        *data = NULL;
+        *data_size = 0;
+    }
     uint64_t want = expected_data_size(hdr);
     if (want >= INT_MAX)
         return 0; /* stb's bounded inflater takes an int; its own checks remain */
-    /* Gather the IDAT payloads (the stream may be split across chunks). */
-    size_t zsize = 0, pos = IMAGE_PNG_SIGNATURE_BYTES;
+    /* Gather the IDAT payloads (the stream may be split across chunks);
+     * a single IDAT is inflated where it is. The caller validated every
+     * CRC: this walk only follows the lengths. */
+    size_t zsize = 0, nidat = 0, pos = IMAGE_PNG_SIGNATURE_BYTES;
+    const uint8_t *only = NULL;
     chunk c;
-    while (next_chunk(png, size, &pos, &c) == 0 && memcmp(c.type, "IEND", 4) != 0)
-        if (memcmp(c.type, "IDAT", 4) == 0)
+    while (walk_chunk(png, size, &pos, &c, 0) == 0 && memcmp(c.type, "IEND", 4) != 0)
+        if (memcmp(c.type, "IDAT", 4) == 0) {
             zsize += c.size; /* <= size, the chunks being inside the file */
+            only = c.data;
+            nidat++;
+        }
     if (zsize == 0 || zsize > INT_MAX)
         return FIIE_E_IMAGE_FORMAT;
-    uint8_t *z = malloc(zsize);
+    uint8_t *z = nidat > 1 ? malloc(zsize) : NULL;
     uint8_t *out = malloc((size_t)want + 1);
-    if (z == NULL || out == NULL) {
+    if ((nidat > 1 && z == NULL) || out == NULL) {
         common_free_wiped(z, zsize);
         common_free_wiped(out, (size_t)want + 1);
         return FIIE_E_NO_MEMORY;
     }
-    size_t at = 0;
-    pos = IMAGE_PNG_SIGNATURE_BYTES;
-    while (next_chunk(png, size, &pos, &c) == 0 && memcmp(c.type, "IEND", 4) != 0)
-        if (memcmp(c.type, "IDAT", 4) == 0) {
-            memcpy(z + at, c.data, c.size);
-            at += c.size;
-        }
+    if (nidat > 1) {
+        size_t at = 0;
+        pos = IMAGE_PNG_SIGNATURE_BYTES;
+        while (walk_chunk(png, size, &pos, &c, 0) == 0 && memcmp(c.type, "IEND", 4) != 0)
+            if (memcmp(c.type, "IDAT", 4) == 0) {
+                memcpy(z + at, c.data, c.size);
+                at += c.size;
+            }
+        only = z;
+    }
     /* One spare byte: a stream that fills it has surplus data. */
-    int got = image_stb_inflate(z, (int)zsize, out, (int)want + 1);
-    common_free_wiped(z, zsize); /* compressed and raw scanlines: pixels */
-    common_free_wiped(out, (size_t)want + 1);
-    return got >= 0 && (uint64_t)got == want ? 0 : FIIE_E_IMAGE_FORMAT;
+    long long got = image_zlib_decompress(only, zsize, out, (size_t)want + 1);
+    common_free_wiped(z, zsize); /* compressed scanlines: pixels */
+    if (got < 0 || (uint64_t)got != want || data == NULL) {
+        common_free_wiped(out, (size_t)want + 1);
+        if (got < 0 || (uint64_t)got != want)
+            return got == -2 ? FIIE_E_NO_MEMORY : FIIE_E_IMAGE_FORMAT;
+        return 0;
+    }
+    *data = out; /* the caller wipes it (want + 1 bytes) */
+    *data_size = (size_t)want;
+    return 0;
 }
 
 int image_png_find(const uint8_t *png, size_t size, const char *type, const uint8_t **data,

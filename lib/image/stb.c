@@ -72,11 +72,30 @@ static void stb_free_wiped(void *p)
 #define STB_IMAGE_WRITE_STATIC
 #define STB_IMAGE_WRITE_IMPLEMENTATION
 #define STBI_WRITE_NO_STDIO
+/* stb_image_write's hooks: PNG checksums by the one CRC-32 of image/, and
+ * (fast codec builds) deflate by libdeflate or zlib at the level its caller
+ * passes (image/deflate.c). */
+#define STBIW_CRC32(buffer, len) image_crc32((buffer), (size_t)(len))
+#if defined(FIIE_HAVE_LIBDEFLATE) || defined(FIIE_HAVE_ZLIB)
+static unsigned char *zlib_hook(unsigned char *data, int data_len, int *out_len, int level)
+{
+    size_t n = 0;
+    uint8_t *z = image_zlib_compress(data, (size_t)data_len, level, &n);
+    if (z != NULL && n > INT_MAX) { /* cannot happen: deflate output of < 2 GiB */
+        common_free_wiped(z, n);
+        z = NULL;
+    }
+    *out_len = z != NULL ? (int)n : 0;
+    return z;
+}
+#define STBIW_ZLIB_COMPRESS zlib_hook
+#endif
 
 /* Third-party code. Two of its warnings would trip -Werror; GCC reports
  * them at the end of the file or after inlining, where a push/pop around
  * the includes does not reach, so they are off for this whole file, which
- * holds nothing but the wrappers below: unused static stb functions, and a
+ * holds nothing but the wrappers and the PNG row filters below: unused
+ * static stb functions, and a
  * maybe-uninitialized false positive on stb's (unused) callback reader. */
 #if defined(__GNUC__)
 #pragma GCC diagnostic ignored "-Wunused-function"
@@ -106,10 +125,165 @@ int image_stb_inflate(const uint8_t *in, int in_size, uint8_t *out, int cap)
     return stbi_zlib_decode_buffer((char *)out, cap, (const char *)in, in_size);
 }
 
-uint8_t *image_stb_encode_png(const uint8_t *pixels, int stride, int width, int height,
-                             int channels, int *out_size)
+/* stb_image_write's filter choice, made in one pass: per row, the PNG
+ * filter (none, sub, up, average, Paeth) whose output bytes, read as
+ * signed, have the least sum of magnitudes, the first on ties (stb's and
+ * libpng's heuristic). stb filters the row five times to compare them;
+ * here the five sums come out of one loop the compiler vectorises, and
+ * the first row sees a zero row above, which gives exactly stb's
+ * first-row variants. The output is the same bytes as stb's. */
+static int paeth(int a, int b, int c)
 {
-    return stbi_write_png_to_mem(pixels, stride, width, height, channels, out_size);
+    int pa = abs(b - c), pb = abs(a - c), pc = abs(a + b - 2 * c);
+    return pa <= pb && pa <= pc ? a : pb <= pc ? b : c;
+}
+
+static int mag(int v)
+{
+    return abs((int)(signed char)(uint8_t)v);
+}
+
+static int best_filter(const uint8_t *x, const uint8_t *up, size_t row, int bpp)
+{
+    uint32_t s0 = 0, s1 = 0, s2 = 0, s3 = 0, s4 = 0;
+    for (int i = 0; i < bpp; i++) {
+        s0 += (uint32_t)mag(x[i]);
+        s1 += (uint32_t)mag(x[i]);
+        s2 += (uint32_t)mag(x[i] - up[i]);
+        s3 += (uint32_t)mag(x[i] - (up[i] >> 1));
+        s4 += (uint32_t)mag(x[i] - paeth(0, up[i], 0));
+    }
+    for (size_t i = (size_t)bpp; i < row; i++) {
+        int a = x[i - (size_t)bpp], b = up[i], c = up[i - (size_t)bpp], v = x[i];
+        s0 += (uint32_t)mag(v);
+        s1 += (uint32_t)mag(v - a);
+        s2 += (uint32_t)mag(v - b);
+        s3 += (uint32_t)mag(v - ((a + b) >> 1));
+        s4 += (uint32_t)mag(v - paeth(a, b, c));
+    }
+    uint32_t sum[5] = {s0, s1, s2, s3, s4};
+    int best = 0;
+    for (int f = 1; f < 5; f++)
+        if (sum[f] < sum[best])
+            best = f;
+    return best;
+}
+
+static void apply_filter(uint8_t *out, const uint8_t *x, const uint8_t *up, size_t row, int bpp,
+                         int f)
+{
+    for (size_t i = 0; i < row; i++) {
+        int a = i >= (size_t)bpp ? x[i - (size_t)bpp] : 0;
+        int c = i >= (size_t)bpp ? up[i - (size_t)bpp] : 0;
+        int b = up[i], pred;
+        switch (f) {
+        case 1: pred = a; break;
+        case 2: pred = b; break;
+        case 3: pred = (a + b) >> 1; break;
+        case 4: pred = paeth(a, b, c); break;
+        default: pred = 0; break;
+        }
+        out[i] = (uint8_t)(x[i] - pred);
+    }
+}
+
+/* Filtered scanlines (a filter byte, then the row) of rows [y0, y1). */
+static void filter_rows(const uint8_t *pixels, size_t stride, int width, int y0, int y1,
+                        int channels, const uint8_t *zero_row, uint8_t *filt)
+{
+    size_t row = (size_t)width * (size_t)channels;
+    for (int y = y0; y < y1; y++) {
+        const uint8_t *x = pixels + (size_t)y * stride;
+        const uint8_t *up = y > 0 ? x - stride : zero_row;
+        uint8_t *out = filt + (size_t)(y - y0) * (row + 1);
+        int f = best_filter(x, up, row, channels);
+        out[0] = (uint8_t)f;
+        apply_filter(out + 1, x, up, row, channels, f);
+    }
+}
+
+uint8_t *image_stb_encode_png(const uint8_t *pixels, int stride, int width, int height,
+                             int channels, int level, size_t room, size_t *out_size)
+{
+    size_t row = (size_t)width * (size_t)channels;
+    size_t filt_size = (row + 1) * (size_t)height;
+    if (filt_size > INT_MAX)
+        return NULL;
+    uint8_t *filt = malloc(filt_size);
+    uint8_t *zero_row = calloc(1, row);
+    if (filt == NULL || zero_row == NULL) {
+        free(filt); /* nothing written to it yet */
+        free(zero_row);
+        return NULL;
+    }
+    filter_rows(pixels, (size_t)stride, width, 0, height, channels, zero_row, filt);
+    free(zero_row);
+    int zlen = 0;
+    /* stb_image_write's compressor entry: the hook above in fast builds,
+     * stb's own deflate (quality 5..9) otherwise */
+    uint8_t *z = stbi_zlib_compress(filt, (int)filt_size, &zlen, level);
+    common_free_wiped(filt, filt_size); /* filtered pixels */
+    if (z == NULL)
+        return NULL;
+    size_t head = IMAGE_PNG_SIGNATURE_BYTES + 12 + 13;
+    size_t total = head + room + 12 + (size_t)zlen + 12;
+    uint8_t *out = malloc(total);
+    if (out == NULL) {
+        STBIW_FREE(z);
+        return NULL;
+    }
+    static const int color_type[5] = {-1, 0, 4, 2, 6};
+    unsigned char *o = out;
+    memcpy(o, image_png_signature, IMAGE_PNG_SIGNATURE_BYTES);
+    o += IMAGE_PNG_SIGNATURE_BYTES;
+    stbiw__wp32(o, 13);
+    stbiw__wptag(o, "IHDR");
+    stbiw__wp32(o, width);
+    stbiw__wp32(o, height);
+    *o++ = 8;
+    *o++ = (unsigned char)color_type[channels];
+    *o++ = 0;
+    *o++ = 0;
+    *o++ = 0;
+    stbiw__wpcrc(&o, 13);
+    o += room;
+    stbiw__wp32(o, zlen);
+    stbiw__wptag(o, "IDAT");
+    memcpy(o, z, (size_t)zlen);
+    o += zlen;
+    stbiw__wpcrc(&o, zlen);
+    stbiw__wp32(o, 0);
+    stbiw__wptag(o, "IEND");
+    stbiw__wpcrc(&o, 0);
+    STBIW_FREE(z);
+    *out_size = total;
+    return out;
+}
+
+uint8_t *image_stb_png_from_data(uint8_t *data, size_t size, int width, int height,
+                                 int file_channels, int channels)
+{
+    if (size > UINT32_MAX || (file_channels != 3 && file_channels != 4))
+        return NULL;
+    stbi__context s;
+    memset(&s, 0, sizeof s);
+    s.img_x = (stbi__uint32)width;
+    s.img_y = (stbi__uint32)height;
+    s.img_n = file_channels;
+    stbi__png p;
+    memset(&p, 0, sizeof p);
+    p.s = &s;
+    p.depth = 8;
+    /* colour type 2 (RGB) or 6 (RGBA): stb's colour argument is unused
+     * for 8-bit data without palette */
+    if (!stbi__create_png_image(&p, data, (stbi__uint32)size, file_channels, 8,
+                                file_channels == 4 ? 6 : 2, 0)) {
+        STBI_FREE(p.out);
+        return NULL;
+    }
+    if (channels == file_channels)
+        return p.out;
+    return stbi__convert_format(p.out, file_channels, channels, (unsigned)width, (unsigned)height);
 }
 
 void image_stb_free(void *p)

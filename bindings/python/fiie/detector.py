@@ -13,6 +13,11 @@ from .image import Image, as_image
 #: FIIE_ALIGN_SIZE: side of the aligned face crop.
 ALIGN_SIZE = 112
 
+#: FIIE_MIN_FACE_BY_SIZE: a ``min_face`` that follows the image size (10 px
+#: up to 3 megapixels, growing with the image side to 20 px at 12 MP); the
+#: "high-recall" preset uses it.
+MIN_FACE_BY_SIZE = 0.0
+
 
 
 def detector_presets():

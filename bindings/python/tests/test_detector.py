@@ -111,7 +111,7 @@ class TestDetector(unittest.TestCase):
             self.assertEqual(d6.options["min_face"], 6)
             self.assertEqual(d6.options["factor"], preset["factor"])
         with self.assertRaises(fiie.InvalidArgumentError):
-            fiie.Detector.high_recall(min_face=0)  # an explicit value is never changed
+            fiie.Detector.high_recall(min_face=5)  # an explicit value is never changed
         with d, fiie.Image.open(image_path("faces_640x480.png")) as img:
             self.assertGreaterEqual(len(d.detect(img)), len(expected("faces_640x480")))
 
