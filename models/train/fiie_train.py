@@ -1,0 +1,136 @@
+#!/usr/bin/env python3
+"""The MTCNN training pipeline of libfiie, one subcommand per stage.
+
+    fiie_train.py anno    --wider GT.txt --split train --out anno_train.txt
+    fiie_train.py detect  --wider GT.txt --images DIR --split val --out dets.jsonl [--model M]
+    fiie_train.py eval    --wider GT.txt --gt-dir DIR --dets dets.jsonl
+    (samples, train, mine, export: see docs/training.md)
+
+Every stage writes its outputs atomically and logs to --log (default:
+next to its output). Errors in the input stop the stage with a message
+that names the file (and line); nothing half-written is left behind.
+"""
+
+import argparse
+import json
+import os
+import sys
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+if HERE not in sys.path:
+    sys.path.insert(0, HERE)
+
+import wider  # noqa: E402
+from runlog import RunLog, StageError  # noqa: E402
+
+
+def _entries(args, log):
+    entries = wider.parse_wider(args.wider)
+    sel = wider.select(entries, args.split)
+    if getattr(args, "limit", 0):
+        sel = sel[:args.limit]
+    log("%s: %d images, split %s: %d images, %d faces"
+        % (args.wider, len(entries), args.split, len(sel), sum(len(e.faces) for e in sel)))
+    if not sel:
+        raise StageError("split %s of %s holds no image" % (args.split, args.wider))
+    return sel
+
+
+def _log_for(args, out):
+    return RunLog(args.log or (out + ".log"), quiet=args.quiet)
+
+
+def cmd_anno(args):
+    log = _log_for(args, args.out)
+    sel = _entries(args, log)
+    nfaces = sum(len(wider.training_boxes(e)) for e in sel)
+    if nfaces == 0:
+        raise StageError("split %s of %s has no valid face to train on" % (args.split, args.wider))
+    wider.write_anno_list(args.out, sel, args.images)
+    log("anno: wrote %s (%d images, %d valid faces)" % (args.out, len(sel), nfaces))
+    return 0
+
+
+def cmd_detect(args):
+    import evaluate
+    log = _log_for(args, args.out)
+    sel = _entries(args, log)
+    preset = dict(evaluate.ENCRYPT_PRESET)
+    if args.min_face is not None:
+        preset["min_face"] = args.min_face
+    if args.factor is not None:
+        preset["factor"] = args.factor
+    if args.thresholds is not None:
+        preset["thresholds"] = tuple(float(v) for v in args.thresholds.split(","))
+    log("detect: model %s, options %s" % (args.model or "(embedded default)", preset))
+    evaluate.detect_images(sel, args.images, args.out, model=args.model, preset=preset, log=log,
+                           threads=args.threads)
+    return 0
+
+
+def cmd_eval(args):
+    import evaluate
+    log = RunLog(args.log, quiet=args.quiet)
+    gt = evaluate.GroundTruth(args.gt_dir)
+    dets = evaluate.read_detections(args.dets)
+    attrs = None
+    if args.wider:
+        attrs = {evaluate.GroundTruth.key_of(e.path): [f.attrs for f in e.faces]
+                 for e in wider.parse_wider(args.wider)}
+    res = evaluate.score(dets, gt, attrs)
+    log("eval %s:\n%s" % (args.dets, evaluate.format_result(res)))
+    if args.json:
+        with open(args.json, "w", encoding="utf-8") as f:
+            json.dump(res, f, indent=1)
+    return 0
+
+
+def build_parser():
+    p = argparse.ArgumentParser(prog="fiie_train.py", description=__doc__.split("\n")[0])
+    p.add_argument("--log", help="log file (default: next to the stage's output)")
+    p.add_argument("--quiet", action="store_true", help="log to the file only")
+    sub = p.add_subparsers(dest="cmd", required=True)
+
+    def data_args(s, images=True):
+        s.add_argument("--wider", required=True, help="WIDER-format annotation file")
+        if images:
+            s.add_argument("--images", required=True, help="its image folder")
+        s.add_argument("--split", default="train", choices=("train", "val", "reserved", "all"))
+        s.add_argument("--limit", type=int, default=0, help="first N images of the split only")
+
+    s = sub.add_parser("anno", help="annotation list (anno_train.txt) of a split")
+    data_args(s, images=False)
+    s.add_argument("--images", default=None, help="prefix image paths with this folder")
+    s.add_argument("--out", required=True)
+    s.set_defaults(fn=cmd_anno)
+
+    s = sub.add_parser("detect", help="run libfiie's detector on a split (JSON lines)")
+    data_args(s)
+    s.add_argument("--model", help=".fiiem model (default: the library's embedded one)")
+    s.add_argument("--min-face", type=float)
+    s.add_argument("--factor", type=float)
+    s.add_argument("--thresholds", help="P,R,O thresholds, e.g. 0.5,0.5,0.3")
+    s.add_argument("--threads", type=int, default=1)
+    s.add_argument("--out", required=True)
+    s.set_defaults(fn=cmd_detect)
+
+    s = sub.add_parser("eval", help="AP (official protocol) and privacy figure of detections")
+    s.add_argument("--gt-dir", required=True, help="folder of wider_{easy,medium,hard}_val.mat")
+    s.add_argument("--dets", required=True)
+    s.add_argument("--wider", help="annotation file, for the attribute breakdown")
+    s.add_argument("--json", help="write the figures as JSON here")
+    s.set_defaults(fn=cmd_eval)
+    return p
+
+
+def main(argv=None):
+    args = build_parser().parse_args(argv)
+    try:
+        return args.fn(args)
+    except (StageError, wider.FormatError, OSError) as e:
+        print("fiie_train %s: error: %s" % (args.cmd, e), file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
