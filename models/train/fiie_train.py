@@ -4,7 +4,10 @@
     fiie_train.py anno    --wider GT.txt --split train --out anno_train.txt
     fiie_train.py detect  --wider GT.txt --images DIR --split val --out dets.jsonl [--model M]
     fiie_train.py eval    --wider GT.txt --gt-dir DIR --dets dets.jsonl
-    (samples, train, mine, export: see docs/training.md)
+    fiie_train.py samples --net pnet|rnet|onet --wider GT.txt --images DIR --out SETDIR
+                          [--model M.fiiem]   (rnet/onet: windows mined by the cascade of M)
+    fiie_train.py train   --net pnet|rnet|onet --samples SETDIR [...] --out RUNDIR [--init M]
+    fiie_train.py export  --base M.fiiem --pnet RUN/net.pt --rnet ... --out NEW.fiiem
 
 Every stage writes its outputs atomically and logs to --log (default:
 next to its output). Errors in the input stop the stage with a message
@@ -55,13 +58,7 @@ def cmd_detect(args):
     import evaluate
     log = _log_for(args, args.out)
     sel = _entries(args, log)
-    preset = dict(evaluate.ENCRYPT_PRESET)
-    if args.min_face is not None:
-        preset["min_face"] = args.min_face
-    if args.factor is not None:
-        preset["factor"] = args.factor
-    if args.thresholds is not None:
-        preset["thresholds"] = tuple(float(v) for v in args.thresholds.split(","))
+    preset = _preset(args)
     log("detect: model %s, options %s" % (args.model or "(embedded default)", preset))
     evaluate.detect_images(sel, args.images, args.out, model=args.model, preset=preset, log=log,
                            threads=args.threads)
@@ -82,6 +79,59 @@ def cmd_eval(args):
     if args.json:
         with open(args.json, "w", encoding="utf-8") as f:
             json.dump(res, f, indent=1)
+    return 0
+
+
+def _preset(args):
+    import evaluate
+    preset = dict(evaluate.ENCRYPT_PRESET)
+    if args.min_face is not None:
+        preset["min_face"] = args.min_face
+    if args.factor is not None:
+        preset["factor"] = args.factor
+    if args.thresholds is not None:
+        try:
+            t = tuple(float(v) for v in args.thresholds.split(","))
+        except ValueError:
+            t = ()
+        if len(t) != 3:
+            raise StageError("--thresholds needs three numbers P,R,O, got %r" % args.thresholds)
+        preset["thresholds"] = t
+    return preset
+
+
+def cmd_samples(args):
+    import stages
+    log = _log_for(args, os.path.join(args.out, "samples"))
+    sel = _entries(args, log)
+    preset = _preset(args)
+    if args.net != "pnet":
+        log("%s samples: windows of the cascade %s, options %s"
+            % (args.net, args.model or "(embedded default)", preset))
+    stages.make_samples(args.net, sel, args.images, args.out, log, seed=args.seed,
+                        model=args.model, preset=preset, min_face=args.min_face_train,
+                        n_pos=args.n_pos, neg_per_face=args.neg_per_face,
+                        limit_images=args.limit_images)
+    return 0
+
+
+def cmd_train(args):
+    import train
+    log = _log_for(args, os.path.join(args.out, "train"))
+    import torch
+    torch.set_num_threads(args.threads)
+    log("train %s: %s" % (args.net, {k: v for k, v in vars(args).items() if k != "fn"}))
+    train.train(args.net, args.samples, args.out, log, iters=args.iters, batch=args.batch,
+                lr=args.lr, seed=args.seed, init=args.init, teacher=args.teacher,
+                ohem=args.ohem, pos_weight=args.pos_weight, every=args.every)
+    return 0
+
+
+def cmd_export(args):
+    import train
+    log = _log_for(args, args.out)
+    rep = {n: getattr(args, n) for n in ("pnet", "rnet", "onet") if getattr(args, n)}
+    train.export(args.base, rep, args.out, log)
     return 0
 
 
@@ -110,9 +160,51 @@ def build_parser():
     s.add_argument("--min-face", type=float)
     s.add_argument("--factor", type=float)
     s.add_argument("--thresholds", help="P,R,O thresholds, e.g. 0.5,0.5,0.3")
+    # (defaults: fiie encrypt's high-recall preset)
     s.add_argument("--threads", type=int, default=1)
     s.add_argument("--out", required=True)
     s.set_defaults(fn=cmd_detect)
+
+    s = sub.add_parser("samples", help="training samples of one net (packed, resumable)")
+    data_args(s)
+    s.add_argument("--net", required=True, choices=("pnet", "rnet", "onet"))
+    s.add_argument("--model", help="cascade that proposes the rnet/onet windows (.fiiem)")
+    s.add_argument("--min-face", type=float, help="cascade option (default: fiie encrypt's)")
+    s.add_argument("--factor", type=float, help="cascade option")
+    s.add_argument("--thresholds", help="cascade thresholds P,R,O")
+    s.add_argument("--min-face-train", type=float, default=10.0,
+                   help="faces smaller than this give no positives (default 10)")
+    s.add_argument("--n-pos", type=int, default=20, help="jittered windows per face")
+    s.add_argument("--neg-per-face", type=int, default=3,
+                   help="rnet/onet: mined negatives per positive or part (default 3)")
+    s.add_argument("--limit-images", type=int, default=0, help="stop after N more images")
+    s.add_argument("--seed", type=int, default=1)
+    s.add_argument("--out", required=True, help="sample set directory")
+    s.set_defaults(fn=cmd_samples)
+
+    s = sub.add_parser("train", help="train one net (resumes from RUNDIR/checkpoint.pt)")
+    s.add_argument("--net", required=True, choices=("pnet", "rnet", "onet"))
+    s.add_argument("--samples", required=True, nargs="+", help="sample set directories")
+    s.add_argument("--out", required=True, help="run directory")
+    s.add_argument("--init", help=".fiiem to start from (default: random initialisation)")
+    s.add_argument("--teacher", help="onet: .fiiem whose O-Net teaches the landmarks")
+    s.add_argument("--iters", type=int, default=1000)
+    s.add_argument("--batch", type=int, default=320)
+    s.add_argument("--lr", type=float, default=1e-3)
+    s.add_argument("--ohem", type=float, default=0.7)
+    s.add_argument("--pos-weight", type=float, default=1.0,
+                   help="weight of the positives' classification loss")
+    s.add_argument("--every", type=int, default=200, help="checkpoint every N iterations")
+    s.add_argument("--threads", type=int, default=1, help="torch threads (default 1)")
+    s.add_argument("--seed", type=int, default=1)
+    s.set_defaults(fn=cmd_train)
+
+    s = sub.add_parser("export", help="write a .fiiem from a base model and trained nets")
+    s.add_argument("--base", required=True, help=".fiiem giving the nets not replaced")
+    for n in ("pnet", "rnet", "onet"):
+        s.add_argument("--" + n, help="net.pt of a %s training run" % n)
+    s.add_argument("--out", required=True)
+    s.set_defaults(fn=cmd_export)
 
     s = sub.add_parser("eval", help="AP (official protocol) and privacy figure of detections")
     s.add_argument("--gt-dir", required=True, help="folder of wider_{easy,medium,hard}_val.mat")

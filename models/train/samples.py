@@ -45,10 +45,16 @@ def iou(box, boxes):
 
 
 def classify(window, faces):
-    """(label, offsets or None, best face index) of a square window
-    (x, y, s) against the faces; label None when ambiguous."""
-    x, y, s = window
-    box = (x, y, x + s, y + s)
+    """(label, offsets or None, best face index) of a window (x, y, s)
+    (square) or (x, y, w, h) against the faces; label None when the IoU
+    is ambiguous. Offsets are normalised by the window's width (x) and
+    height (y), as the cascade's regression applies them."""
+    if len(window) == 3:
+        x, y, w = window
+        h = w
+    else:
+        x, y, w, h = window
+    box = (x, y, x + w, y + h)
     ov = iou(box, faces)
     if len(ov) == 0 or ov.max() < NEG_MAX:
         return NEG, None, -1
@@ -57,7 +63,7 @@ def classify(window, faces):
     if best < PART_MIN:
         return None, None, k
     f = faces[k]
-    off = ((f[0] - x) / s, (f[1] - y) / s, (f[2] - (x + s)) / s, (f[3] - (y + s)) / s)
+    off = ((f[0] - x) / w, (f[1] - y) / h, (f[2] - (x + w)) / w, (f[3] - (y + h)) / h)
     return (POS if best >= POS_MIN else PART), off, k
 
 
