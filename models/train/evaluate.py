@@ -177,9 +177,11 @@ def wider_ap(preds, gt, keys, setting, iou_thresh=IOU):
 # ---------------------------------------------------------------- detection
 
 def detect_images(entries, image_root, out_path, model=None, preset=None, log=print,
-                  threads=1):
+                  threads=1, stages=False):
     """Run libfiie's detector on every entry and write one JSON line per
-    image: path, width, height, faces [[x1, y1, x2, y2, score], ...].
+    image: path, width, height, faces [[x1, y1, x2, y2, score], ...]; with
+    stages, also the windows R-Net and O-Net ran on ("rnet", "onet":
+    [[x, y, w, h, score], ...]) to see which stage loses faces.
     Missing or undecodable images are skipped, counted and named."""
     fiie = import_fiie()
     preset = dict(ENCRYPT_PRESET if preset is None else preset)
@@ -200,6 +202,10 @@ def detect_images(entries, image_root, out_path, model=None, preset=None, log=pr
                 faces = det.detect(img)
                 rec = {"path": e.path, "width": img.width, "height": img.height,
                        "faces": [list(f.box) + [f.score] for f in faces]}
+                if stages:
+                    wins = det.windows(img)
+                    for net in ("rnet", "onet"):
+                        rec[net] = [list(w[1:]) for w in wins if w[0] == net]
             out.write(json.dumps(rec) + "\n")
             if hasattr(log, "progress"):
                 log.progress("detect: %d/%d images, %.2f images/s"
@@ -285,6 +291,31 @@ def privacy(dets, gt, attrs=None, scale=MASK_SCALE):
             "groups": {k: {"faces": v[1], "coverage": v[0] / v[1]} for k, v in groups.items()}}
 
 
+def stage_recall(dets, gt, iou_thresh=IOU):
+    """Share of the valid easy and medium faces that some window entering
+    R-Net, entering O-Net, or some final face overlaps with IoU >= 0.5
+    (official IoU), for detections written with stages."""
+    hits = {"rnet": 0, "onet": 0, "final": 0}
+    total = 0
+    for d in dets:
+        if "rnet" not in d:
+            return None
+        key = GroundTruth.key_of(d["path"])
+        keep = set(gt.keep["easy"][key].tolist()) | set(gt.keep["medium"][key].tolist())
+        boxes = {"rnet": [[w[0], w[1], w[0] + w[2], w[1] + w[3]] for w in d["rnet"]],
+                 "onet": [[w[0], w[1], w[0] + w[2], w[1] + w[3]] for w in d["onet"]],
+                 "final": [f[:4] for f in d["faces"]]}
+        for i in keep:
+            x, y, w, h = gt.boxes[key][i]
+            g = np.array([[x, y, x + w, y + h]])
+            total += 1
+            for k, b in boxes.items():
+                if b and max(_overlaps(np.asarray(bb, dtype=np.float64), g)[0]
+                             for bb in b) >= iou_thresh:
+                    hits[k] += 1
+    return {k: v / total for k, v in hits.items()} if total else None
+
+
 def score(dets, gt, attrs=None):
     """AP easy / medium / hard and the privacy figure of a detection run."""
     keys = [GroundTruth.key_of(d["path"]) for d in dets]
@@ -306,6 +337,9 @@ def score(dets, gt, attrs=None):
     for s in SETTINGS:
         res["ap_" + s] = wider_ap(preds, gt, keys, s)
     res["privacy"] = privacy(dets, gt, attrs)
+    sr = stage_recall(dets, gt)
+    if sr is not None:
+        res["stage_recall"] = sr
     return res
 
 
@@ -317,6 +351,10 @@ def format_result(res):
              "coverage >= 90%%: %.4f of %d valid easy+medium faces; area encrypted %.4f "
              "(mean per image %.4f)" % (p["coverage"], p["faces"], p["area"],
                                         p["area_mean_per_image"])]
+    if "stage_recall" in res:
+        sr = res["stage_recall"]
+        lines.append("faces reached (IoU >= 0.5): R-Net input %.4f, O-Net input %.4f, final %.4f"
+                     % (sr["rnet"], sr["onet"], sr["final"]))
     for k in sorted(p["groups"]):
         g = p["groups"][k]
         lines.append("  %-16s %5d faces, coverage %.4f" % (k, g["faces"], g["coverage"]))

@@ -61,7 +61,7 @@ def cmd_detect(args):
     preset = _preset(args)
     log("detect: model %s, options %s" % (args.model or "(embedded default)", preset))
     evaluate.detect_images(sel, args.images, args.out, model=args.model, preset=preset, log=log,
-                           threads=args.threads)
+                           threads=args.threads, stages=args.stages)
     return 0
 
 
@@ -105,10 +105,11 @@ def cmd_samples(args):
     log = _log_for(args, os.path.join(args.out, "samples"))
     sel = _entries(args, log)
     preset = _preset(args)
-    if args.net != "pnet":
-        log("%s samples: windows of the cascade %s, options %s"
+    names = args.net.split(",")
+    if names != ["pnet"]:
+        log("samples %s: windows of the cascade %s, options %s"
             % (args.net, args.model or "(embedded default)", preset))
-    stages.make_samples(args.net, sel, args.images, args.out, log, seed=args.seed,
+    stages.make_samples(names, sel, args.images, args.out, log, seed=args.seed,
                         model=args.model, preset=preset, min_face=args.min_face_train,
                         n_pos=args.n_pos, neg_per_face=args.neg_per_face,
                         limit_images=args.limit_images)
@@ -162,12 +163,15 @@ def build_parser():
     s.add_argument("--thresholds", help="P,R,O thresholds, e.g. 0.5,0.5,0.3")
     # (defaults: fiie encrypt's high-recall preset)
     s.add_argument("--threads", type=int, default=1)
+    s.add_argument("--stages", action="store_true",
+                   help="also record the windows R-Net and O-Net ran on")
     s.add_argument("--out", required=True)
     s.set_defaults(fn=cmd_detect)
 
-    s = sub.add_parser("samples", help="training samples of one net (packed, resumable)")
+    s = sub.add_parser("samples", help="training samples (packed, resumable) in OUT/NET")
     data_args(s)
-    s.add_argument("--net", required=True, choices=("pnet", "rnet", "onet"))
+    s.add_argument("--net", required=True,
+                   help="pnet, or rnet and/or onet (rnet,onet: one pass of the cascade)")
     s.add_argument("--model", help="cascade that proposes the rnet/onet windows (.fiiem)")
     s.add_argument("--min-face", type=float, help="cascade option (default: fiie encrypt's)")
     s.add_argument("--factor", type=float, help="cascade option")
@@ -179,7 +183,7 @@ def build_parser():
                    help="rnet/onet: mined negatives per positive or part (default 3)")
     s.add_argument("--limit-images", type=int, default=0, help="stop after N more images")
     s.add_argument("--seed", type=int, default=1)
-    s.add_argument("--out", required=True, help="sample set directory")
+    s.add_argument("--out", required=True, help="directory of the sample sets (OUT/NET)")
     s.set_defaults(fn=cmd_samples)
 
     s = sub.add_parser("train", help="train one net (resumes from RUNDIR/checkpoint.pt)")

@@ -19,7 +19,6 @@ import wider
 from runlog import StageError, import_fiie
 
 SIZES = {"pnet": 12, "rnet": 24, "onet": 48}
-STAGE_OF = {"rnet": 1, "onet": 2}  # index of the net in fiie.NETS order
 
 
 def _open_image(fiie, root, entry, log):
@@ -41,7 +40,7 @@ def _check_dataset(entries, min_face):
     return faces
 
 
-def _add_windows(fiie, img, sset, windows, faces, size, rng, max_neg=None):
+def _add_windows(fiie, img, sset, windows, faces, size, max_neg=None):
     """Label windows [(x, y, w, h, ...)], crop them through libfiie and add
     them; at most max_neg negatives (the first ones given)."""
     nneg = 0
@@ -58,86 +57,103 @@ def _add_windows(fiie, img, sset, windows, faces, size, rng, max_neg=None):
         sset.add(crop, lab, off)
 
 
-def make_samples(net, entries, image_root, out_dir, log, seed=1, model=None, preset=None,
+def make_samples(net_names, entries, image_root, out_dir, log, seed=1, model=None, preset=None,
                  min_face=10, n_neg=50, n_near=5, n_pos=20, neg_per_face=3, limit_images=0):
-    """Write the sample set of `net` from the entries.
+    """Write the sample sets out_dir/NET of the nets named (pnet alone, or
+    rnet and/or onet, mined in one pass of the cascade).
 
     P-Net: the paper's random windows (n_neg random, n_near near faces,
     n_pos jittered around each face). R-Net / O-Net: the windows the
     cascade (model, preset) feeds that net, labelled by IoU, negatives
     capped at neg_per_face x (positives + parts) per image (at least 10),
     highest scores first; plus n_pos jittered windows per face so that
-    every face contributes positives even when the cascade lost it."""
+    every face contributes positives even where the cascade lost it."""
     fiie = import_fiie()
-    size = SIZES[net]
+    net_names = list(net_names)
+    if not net_names or any(n not in SIZES for n in net_names) or \
+            ("pnet" in net_names and len(net_names) > 1):
+        raise StageError("sample nets: pnet alone, or rnet and/or onet (got %s)"
+                         % ",".join(net_names))
     nfaces = _check_dataset(entries, min_face)
-    sset = samples.SampleSet(out_dir, size)
-    done = sset.state["images_done"]
+    sets = {n: samples.SampleSet(os.path.join(out_dir, n), SIZES[n]) for n in net_names}
+    done = min(s.state["images_done"] for s in sets.values())
     if done:
-        log("%s samples: resuming after %d of %d images (%d crops)"
-            % (net, done, len(entries), sset.state["count"]))
-    log("%s samples: %d images, %d faces >= %g px, crops %dx%d"
-        % (net, len(entries), nfaces, min_face, size, size))
+        log("samples %s: resuming after %d of %d images"
+            % (",".join(net_names), done, len(entries)))
+    log("samples %s: %d images, %d faces >= %g px"
+        % (",".join(net_names), len(entries), nfaces, min_face))
     det = None
-    if net != "pnet":
+    if net_names != ["pnet"]:
         det = fiie.Detector(model, threads=1, **preset)
-    sset.open_append()
+    for s in sets.values():
+        s.open_append()
     t0 = time.monotonic()
-    n0 = sset.state["count"]
+    n0 = sum(s.state["count"] for s in sets.values())
     try:
         for i in range(done, len(entries)):
             e = entries[i]
-            sset.begin_image()
+            todo = [n for n in net_names if sets[n].state["images_done"] <= i]
+            for n in todo:
+                sets[n].begin_image()
             img, bad = _open_image(fiie, image_root, e, log)
-            if img is None:
-                sset.commit_image(skipped=bad)
-                continue
-            with img:
-                faces = np.asarray(wider.training_boxes(e), dtype=np.float64).reshape(-1, 4)
-                big = np.asarray(wider.training_boxes(e, min_face), dtype=np.float64).reshape(-1, 4)
-                # every annotated face (invalid ones too) repels negatives
-                allf = np.asarray([f.corners() for f in e.faces if f.w > 0 and f.h > 0],
-                                  dtype=np.float64).reshape(-1, 4)
-                rng = np.random.default_rng([seed, e.index])
-                if net == "pnet":
-                    ws = samples.random_windows(rng, big, img.width, img.height, size, n_neg,
-                                                n_near, n_pos, min_face)
-                    ws = [(x, y, s, s) for x, y, s in ws]
-                    _add_windows(fiie, img, sset, _drop_ambiguous_negatives(ws, big, allf),
-                                 big, size, rng)
-                else:
-                    mined = det.windows(img, STAGE_OF[net])
-                    mined = _drop_ambiguous_negatives(mined, faces, allf)
-                    npos = sum(1 for w in mined
-                               if samples.classify(tuple(w[:4]), faces)[0] in (samples.POS,
-                                                                                 samples.PART))
-                    _add_windows(fiie, img, sset, mined, faces, size, rng,
-                                 max_neg=max(10, neg_per_face * npos))
-                    jitter = samples.random_windows(rng, big, img.width, img.height, size, 0, 0,
-                                                    n_pos, min_face)
-                    _add_windows(fiie, img, sset, [(x, y, s, s) for x, y, s in jitter], big,
-                                 size, rng, max_neg=0)
-            sset.commit_image()
+            if img is not None:
+                with img:
+                    _image_samples(fiie, det, img, e, todo, sets, seed, min_face, n_neg, n_near,
+                                   n_pos, neg_per_face)
+            for n in todo:
+                sets[n].commit_image(skipped=bad)
             k = i + 1
             dt = time.monotonic() - t0
-            log.progress("%s samples: %d/%d images, %d crops (pos %d, neg %d, part %d), "
-                         "%.1f crops/s" % (net, k, len(entries), sset.state["count"],
-                                           sset.state["counts"][1], sset.state["counts"][0],
-                                           sset.state["counts"][2],
-                                           (sset.state["count"] - n0) / max(dt, 1e-9)))
+            made = sum(s.state["count"] for s in sets.values()) - n0
+            log.progress("samples: %d/%d images, %s, %.1f crops/s"
+                         % (k, len(entries), "; ".join(_counts(n, sets[n]) for n in net_names),
+                            made / max(dt, 1e-9)))
             if limit_images and k - done >= limit_images:
                 break
     finally:
-        sset.close()
+        for s in sets.values():
+            s.close()
         if det is not None:
             det.close()
-    st = sset.state
-    log("%s samples: %d images done, %d crops (pos %d, neg %d, part %d) in %.1f s; "
-        "%d images skipped%s" % (net, st["images_done"], st["count"], st["counts"][1],
-                                 st["counts"][0], st["counts"][2], time.monotonic() - t0,
-                                 len(st["skipped"]),
-                                 (": " + ", ".join(st["skipped"][:10])) if st["skipped"] else ""))
-    return st
+    for n in net_names:
+        st = sets[n].state
+        log("samples %s in %.1f s; %d images done, %d skipped%s"
+            % (_counts(n, sets[n]), time.monotonic() - t0, st["images_done"], len(st["skipped"]),
+               (": " + ", ".join(st["skipped"][:10])) if st["skipped"] else ""))
+    return {n: sets[n].state for n in net_names}
+
+
+def _counts(name, sset):
+    c = sset.state["counts"]
+    return "%s %d crops (pos %d, neg %d, part %d)" % (name, sset.state["count"], c[1], c[0], c[2])
+
+
+def _image_samples(fiie, det, img, e, todo, sets, seed, min_face, n_neg, n_near, n_pos,
+                   neg_per_face):
+    faces = np.asarray(wider.training_boxes(e), dtype=np.float64).reshape(-1, 4)
+    big = np.asarray(wider.training_boxes(e, min_face), dtype=np.float64).reshape(-1, 4)
+    # every annotated face (too small or invalid ones too) repels negatives
+    allf = np.asarray([f.corners() for f in e.faces if f.w > 0 and f.h > 0],
+                      dtype=np.float64).reshape(-1, 4)
+    if todo == ["pnet"]:
+        rng = np.random.default_rng([seed, e.index])
+        ws = samples.random_windows(rng, big, img.width, img.height, SIZES["pnet"], n_neg, n_near,
+                                    n_pos, min_face)
+        ws = _drop_ambiguous_negatives([(x, y, s, s) for x, y, s in ws], big, allf)
+        _add_windows(fiie, img, sets["pnet"], ws, big, SIZES["pnet"])
+        return
+    mined = det.windows(img) if todo else []
+    for n in todo:
+        rng = np.random.default_rng([seed, e.index, SIZES[n]])
+        ws = [w[1:] for w in mined if w[0] == n]
+        ws = _drop_ambiguous_negatives(ws, faces, allf)
+        npos = sum(1 for w in ws
+                   if samples.classify(tuple(w[:4]), faces)[0] in (samples.POS, samples.PART))
+        _add_windows(fiie, img, sets[n], ws, faces, SIZES[n], max_neg=max(10, neg_per_face * npos))
+        jitter = samples.random_windows(rng, big, img.width, img.height, SIZES[n], 0, 0, n_pos,
+                                        min_face)
+        _add_windows(fiie, img, sets[n], [(x, y, s, s) for x, y, s in jitter], big, SIZES[n],
+                     max_neg=0)
 
 
 def _drop_ambiguous_negatives(windows, faces, all_faces):

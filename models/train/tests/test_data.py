@@ -244,6 +244,17 @@ class TestEvaluate(unittest.TestCase):
         ov = evaluate._overlaps(np.array([5.0, 0, 15, 10]), np.array([[0.0, 0, 10, 10]]))
         self.assertAlmostEqual(ov[0], 66 / (242 - 66), 9)
 
+    def test_stage_recall(self):
+        dets = [{"path": "a.jpg", "faces": [[10, 10, 30, 30, 0.9]],
+                 "rnet": [[10, 10, 20, 20, 0.5], [50, 50, 20, 20, 0.5]],
+                 "onet": [[10, 10, 20, 20, 0.6]]},
+                {"path": "b.jpg", "faces": [], "rnet": [], "onet": []}]
+        sr = evaluate.stage_recall(dets, self.gt)
+        self.assertAlmostEqual(sr["rnet"], 2 / 3)
+        self.assertAlmostEqual(sr["onet"], 1 / 3)
+        self.assertAlmostEqual(sr["final"], 1 / 3)
+        self.assertIsNone(evaluate.stage_recall([{"path": "a.jpg", "faces": []}], self.gt))
+
     def test_coverage(self):
         m = np.zeros((10, 10), bool)
         m[:, :5] = True

@@ -103,7 +103,7 @@ class TestParity(unittest.TestCase):
         # O-Net of libfiie, give back the final faces' scores.
         with fiie.Detector.high_recall() as det, fiie.Model() as m:
             faces = det.detect(self.img)
-            wins = det.windows(self.img, "onet")
+            wins = [w[1:] for w in det.windows(self.img) if w[0] == "onet"]
             self.assertGreater(len(wins), len(faces))
             crops = np.stack([fiie.crop_patch(self.img, *w[:4], 48) for w in wins])
             out = m.forward("onet", crops)[:, 0, 0, :]
@@ -133,28 +133,28 @@ class TestPipeline(unittest.TestCase):
             self.assertEqual(len(f.read().splitlines()), 5)
         data = ["--wider", TINY, "--images", IMAGES, "--split", "all"]
         # P-Net from scratch
-        run_cli("samples", "--net", "pnet", *data, "--out", self.p("s12"))
-        s12 = samples.SampleSet(self.p("s12"))
+        run_cli("samples", "--net", "pnet", *data, "--out", self.p("s"))
+        s12 = samples.SampleSet(self.p("s", "pnet"))
         self.assertEqual(s12.state["images_done"], 5)
         crops, labels, off = s12.load()
         self.assertEqual(crops.shape[1:], (12, 12, 3))
         self.assertTrue({0, 1, -1} <= set(labels.tolist()))
         self.assertTrue(np.all(np.abs(off[labels == 1]) < 0.5))
-        run_cli("train", "--net", "pnet", "--samples", self.p("s12"), "--out", self.p("r12"),
+        run_cli("train", "--net", "pnet", "--samples", self.p("s", "pnet"), "--out", self.p("r12"),
                 "--iters", 4, "--batch", 40, "--every", 2)
         run_cli("export", "--base", SHIPPED, "--pnet", self.p("r12", "net.pt"),
                 "--out", self.p("m1.fiiem"))
         # R-Net on the windows of the cascade so far (new P-Net)
         run_cli("samples", "--net", "rnet", *data, "--model", self.p("m1.fiiem"),
-                "--thresholds", "0.3,0.3,0.3", "--out", self.p("s24"))
-        run_cli("train", "--net", "rnet", "--samples", self.p("s24"), "--out", self.p("r24"),
+                "--thresholds", "0.3,0.3,0.3", "--out", self.p("s"))
+        run_cli("train", "--net", "rnet", "--samples", self.p("s", "rnet"), "--out", self.p("r24"),
                 "--iters", 3, "--batch", 40)
         run_cli("export", "--base", self.p("m1.fiiem"), "--rnet", self.p("r24", "net.pt"),
                 "--out", self.p("m2.fiiem"))
         # O-Net, landmarks taught by the shipped O-Net
         run_cli("samples", "--net", "onet", *data, "--model", self.p("m2.fiiem"),
-                "--thresholds", "0.3,0.3,0.3", "--out", self.p("s48"))
-        run_cli("train", "--net", "onet", "--samples", self.p("s48"), "--out", self.p("r48"),
+                "--thresholds", "0.3,0.3,0.3", "--out", self.p("s"))
+        run_cli("train", "--net", "onet", "--samples", self.p("s", "onet"), "--out", self.p("r48"),
                 "--iters", 3, "--batch", 20, "--teacher", SHIPPED)
         run_cli("export", "--base", self.p("m2.fiiem"), "--onet", self.p("r48", "net.pt"),
                 "--out", self.p("m3.fiiem"))
@@ -178,8 +178,12 @@ class TestPipeline(unittest.TestCase):
         # O-Net fine-tuned from the shipped weights with the teacher: the
         # landmarks of the detected face stay within 2 % of the face size.
         data = ["--wider", TINY, "--images", IMAGES, "--split", "all"]
-        run_cli("samples", "--net", "onet", *data, "--out", self.p("f48"))
-        run_cli("train", "--net", "onet", "--samples", self.p("f48"), "--out", self.p("f48r"),
+        run_cli("samples", "--net", "rnet,onet", *data, "--out", self.p("f"))
+        for n in ("rnet", "onet"):
+            st = samples.SampleSet(self.p("f", n)).state
+            self.assertEqual(st["images_done"], 5)
+            self.assertGreater(st["counts"][1], 10)
+        run_cli("train", "--net", "onet", "--samples", self.p("f", "onet"), "--out", self.p("f48r"),
                 "--iters", 5, "--batch", 40, "--lr", "1e-5", "--init", SHIPPED,
                 "--teacher", SHIPPED)
         run_cli("export", "--base", SHIPPED, "--onet", self.p("f48r", "net.pt"),
@@ -208,7 +212,7 @@ class TestPipeline(unittest.TestCase):
                     "broken.png\n1\n10 10 40 40 0 0 0 0 0 0\n")
         r = run_cli("samples", "--net", "pnet", "--wider", gt, "--images", d, "--split", "all",
                     "--out", self.p("sb"))
-        st = samples.SampleSet(self.p("sb")).state
+        st = samples.SampleSet(self.p("sb", "pnet")).state
         self.assertEqual(st["images_done"], 3)
         self.assertEqual(sorted(st["skipped"]), ["broken.png", "missing.png"])
         with open(self.p("sb", "samples.log")) as f:
@@ -226,7 +230,7 @@ class TestPipeline(unittest.TestCase):
                     "--split", "all", "--out", self.p("snf"), check=False)
         self.assertEqual(r.returncode, 1)
         self.assertIn("no valid face", r.stderr)
-        self.assertFalse(os.path.exists(self.p("snf", "crops.f32")))
+        self.assertFalse(os.path.exists(self.p("snf", "pnet", "crops.f32")))
 
     def test_train_stops_on_inconsistent_samples(self):
         s = samples.SampleSet(self.p("onlyneg"), 24)
@@ -247,16 +251,16 @@ class TestPipeline(unittest.TestCase):
     def test_resume(self):
         data = ["--wider", TINY, "--images", IMAGES, "--split", "all"]
         run_cli("samples", "--net", "pnet", *data, "--limit-images", 2, "--out", self.p("sr"))
-        self.assertEqual(samples.SampleSet(self.p("sr")).state["images_done"], 2)
+        self.assertEqual(samples.SampleSet(self.p("sr", "pnet")).state["images_done"], 2)
         run_cli("samples", "--net", "pnet", *data, "--out", self.p("sr"))
-        resumed = samples.SampleSet(self.p("sr")).load()
+        resumed = samples.SampleSet(self.p("sr", "pnet")).load()
         run_cli("samples", "--net", "pnet", *data, "--out", self.p("sr1"))
-        whole = samples.SampleSet(self.p("sr1")).load()
+        whole = samples.SampleSet(self.p("sr1", "pnet")).load()
         self.assertTrue(np.array_equal(resumed[1], whole[1]))
         self.assertTrue(np.array_equal(np.asarray(resumed[0]), np.asarray(whole[0])))
-        run_cli("train", "--net", "pnet", "--samples", self.p("sr"), "--out", self.p("tr"),
+        run_cli("train", "--net", "pnet", "--samples", self.p("sr", "pnet"), "--out", self.p("tr"),
                 "--iters", 4, "--batch", 20, "--every", 2)
-        run_cli("train", "--net", "pnet", "--samples", self.p("sr"), "--out", self.p("tr"),
+        run_cli("train", "--net", "pnet", "--samples", self.p("sr", "pnet"), "--out", self.p("tr"),
                 "--iters", 6, "--batch", 20, "--every", 2)
         with open(self.p("tr", "train.log")) as f:
             self.assertIn("resuming at iteration 4 of 6", f.read())
