@@ -27,6 +27,7 @@ import os
 import numpy as np
 
 NEG, POS, PART = 0, 1, -1
+AMBIGUOUS = 2  # IoU in [0.3, 0.4): not used
 NEG_MAX, PART_MIN, POS_MIN = 0.3, 0.4, 0.65
 
 
@@ -65,6 +66,43 @@ def classify(window, faces):
     f = faces[k]
     off = ((f[0] - x) / w, (f[1] - y) / h, (f[2] - (x + w)) / w, (f[3] - (y + h)) / h)
     return (POS if best >= POS_MIN else PART), off, k
+
+
+def iou_matrix(boxes, faces):
+    """IoU (continuous) of every box (n, 4) against every face (m, 4)."""
+    a = np.asarray(boxes, dtype=np.float64).reshape(-1, 4)[:, None, :]
+    b = np.asarray(faces, dtype=np.float64).reshape(-1, 4)[None, :, :]
+    ix = np.clip(np.minimum(a[..., 2], b[..., 2]) - np.maximum(a[..., 0], b[..., 0]), 0, None)
+    iy = np.clip(np.minimum(a[..., 3], b[..., 3]) - np.maximum(a[..., 1], b[..., 1]), 0, None)
+    inter = ix * iy
+    union = ((a[..., 2] - a[..., 0]) * (a[..., 3] - a[..., 1])
+             + (b[..., 2] - b[..., 0]) * (b[..., 3] - b[..., 1]) - inter)
+    return np.where(union > 0, inter / np.where(union > 0, union, 1), 0.0)
+
+
+def classify_many(windows, faces):
+    """classify() of many windows (n, 4) as (x, y, w, h): labels [n]
+    (NEG, POS, PART, or AMBIGUOUS = 2) and offsets [n, 4] (0 for
+    negatives and ambiguous ones)."""
+    w = np.asarray(windows, dtype=np.float64).reshape(-1, 4)
+    n = len(w)
+    labels = np.full(n, NEG, dtype=np.int8)
+    offsets = np.zeros((n, 4))
+    f = np.asarray(faces, dtype=np.float64).reshape(-1, 4)
+    if n == 0 or len(f) == 0:
+        return labels, offsets
+    boxes = np.stack([w[:, 0], w[:, 1], w[:, 0] + w[:, 2], w[:, 1] + w[:, 3]], 1)
+    ov = iou_matrix(boxes, f)
+    k = np.argmax(ov, 1)
+    best = ov[np.arange(n), k]
+    labels[best >= NEG_MAX] = AMBIGUOUS
+    labels[best >= PART_MIN] = PART
+    labels[best >= POS_MIN] = POS
+    m = f[k]
+    offsets = np.stack([(m[:, 0] - boxes[:, 0]) / w[:, 2], (m[:, 1] - boxes[:, 1]) / w[:, 3],
+                        (m[:, 2] - boxes[:, 2]) / w[:, 2], (m[:, 3] - boxes[:, 3]) / w[:, 3]], 1)
+    offsets[(labels == NEG) | (labels == AMBIGUOUS)] = 0
+    return labels, offsets
 
 
 def random_windows(rng, faces, width, height, size, n_neg=50, n_near=5, n_pos=20,

@@ -40,21 +40,29 @@ def _check_dataset(entries, min_face):
     return faces
 
 
-def _add_windows(fiie, img, sset, windows, faces, size, max_neg=None):
-    """Label windows [(x, y, w, h, ...)], crop them through libfiie and add
-    them; at most max_neg negatives (the first ones given)."""
-    nneg = 0
-    for win in windows:
-        x, y, w, h = (int(v) for v in win[:4])
-        lab, off, _ = samples.classify((x, y, w, h), faces)
-        if lab is None:
-            continue
-        if lab == samples.NEG:
-            if max_neg is not None and nneg >= max_neg:
-                continue
-            nneg += 1
-        crop = fiie.crop_patch(img, x, y, w, h, size)
-        sset.add(crop, lab, off)
+def _add_windows(fiie, img, sset, windows, faces, size, max_neg=None, repel=None):
+    """Label windows [(x, y, w, h, ...)] by IoU with the faces, crop them
+    through libfiie and add them: at most max_neg negatives (the first
+    ones given); negatives that overlap a face of `repel` (annotations not
+    trained on: too small, invalid) by IoU >= 0.3 are dropped, they are
+    faces, not background. Returns the number of positives and parts."""
+    if not len(windows):
+        return 0
+    w = np.asarray([tuple(v[:4]) for v in windows], dtype=np.float64)
+    labels, offsets = samples.classify_many(w, faces)
+    if repel is not None and len(repel):
+        boxes = np.stack([w[:, 0], w[:, 1], w[:, 0] + w[:, 2], w[:, 1] + w[:, 3]], 1)
+        near = samples.iou_matrix(boxes, repel).max(1) >= samples.NEG_MAX
+        labels[(labels == samples.NEG) & near] = samples.AMBIGUOUS
+    neg = np.nonzero(labels == samples.NEG)[0]
+    if max_neg is not None and len(neg) > max_neg:
+        labels[neg[max_neg:]] = samples.AMBIGUOUS
+    for i in np.nonzero(labels != samples.AMBIGUOUS)[0]:
+        x, y, ww, hh = (int(v) for v in w[i])
+        lab = int(labels[i])
+        sset.add(fiie.crop_patch(img, x, y, ww, hh, size), lab,
+                 None if lab == samples.NEG else offsets[i])
+    return int(np.count_nonzero((labels == samples.POS) | (labels == samples.PART)))
 
 
 def make_samples(net_names, entries, image_root, out_dir, log, seed=1, model=None, preset=None,
@@ -139,33 +147,23 @@ def _image_samples(fiie, det, img, e, todo, sets, seed, min_face, n_neg, n_near,
         rng = np.random.default_rng([seed, e.index])
         ws = samples.random_windows(rng, big, img.width, img.height, SIZES["pnet"], n_neg, n_near,
                                     n_pos, min_face)
-        ws = _drop_ambiguous_negatives([(x, y, s, s) for x, y, s in ws], big, allf)
-        _add_windows(fiie, img, sets["pnet"], ws, big, SIZES["pnet"])
+        _add_windows(fiie, img, sets["pnet"], [(x, y, s, s) for x, y, s in ws], big,
+                     SIZES["pnet"], repel=allf)
         return
     mined = det.windows(img) if todo else []
     for n in todo:
         rng = np.random.default_rng([seed, e.index, SIZES[n]])
         ws = [w[1:] for w in mined if w[0] == n]
-        ws = _drop_ambiguous_negatives(ws, faces, allf)
-        npos = sum(1 for w in ws
-                   if samples.classify(tuple(w[:4]), faces)[0] in (samples.POS, samples.PART))
-        _add_windows(fiie, img, sets[n], ws, faces, SIZES[n], max_neg=max(10, neg_per_face * npos))
+        # positives and parts first (all of them), then the negatives,
+        # highest scores (the hardest) first, up to neg_per_face per face
+        labels, _ = samples.classify_many([w[:4] for w in ws], faces)
+        keep = [w for w, lab in zip(ws, labels) if lab in (samples.POS, samples.PART)]
+        npos = _add_windows(fiie, img, sets[n], keep, faces, SIZES[n], max_neg=0)
+        negs = sorted((w for w, lab in zip(ws, labels) if lab == samples.NEG),
+                      key=lambda w: -w[4])
+        _add_windows(fiie, img, sets[n], negs, faces, SIZES[n],
+                     max_neg=max(10, neg_per_face * npos), repel=allf)
         jitter = samples.random_windows(rng, big, img.width, img.height, SIZES[n], 0, 0, n_pos,
                                         min_face)
         _add_windows(fiie, img, sets[n], [(x, y, s, s) for x, y, s in jitter], big, SIZES[n],
                      max_neg=0)
-
-
-def _drop_ambiguous_negatives(windows, faces, all_faces):
-    """Windows that are negatives for the training faces but overlap an
-    unused annotation (too small or flagged invalid) by IoU >= 0.3 are
-    dropped: they are faces, not background."""
-    out = []
-    for w in windows:
-        x, y, ww, hh = (float(v) for v in w[:4])
-        lab = samples.classify((x, y, ww, hh), faces)[0]
-        if lab == samples.NEG and len(all_faces) and \
-                samples.iou((x, y, x + ww, y + hh), all_faces).max() >= samples.NEG_MAX:
-            continue
-        out.append(w)
-    return out

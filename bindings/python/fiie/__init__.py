@@ -25,7 +25,8 @@ from ._lib import lib as _c
 from .image import (MAX_DIMENSION, MAX_PIXELS, Image, PixelFormat,  # noqa: F401
                     find_png_chunk, read_png_chunk)
 from .mask import Mask, Region, Shape  # noqa: F401
-from .detector import HIGH_RECALL, Detector, Face, Landmarks, Model  # noqa: F401
+from .detector import (HIGH_RECALL, NET_SIZES, Detector, Face, Landmarks, Model,  # noqa: F401
+                       Net, crop_patch)
 from .cipher import (KEY_BYTES, NONCE_BYTES, SALT_BYTES, Alg, Key,  # noqa: F401
                      decrypt, encrypt, paper_keystream)
 from .container import (HeaderInfo, header_size, load_protected_png,  # noqa: F401
@@ -47,7 +48,7 @@ __all__ = [
     # mask
     "Mask", "Region", "Shape",
     # detector
-    "Detector", "Face", "Landmarks", "Model", "HIGH_RECALL",
+    "Detector", "Face", "Landmarks", "Model", "HIGH_RECALL", "Net", "NET_SIZES", "crop_patch",
     # cipher
     "Key", "Alg", "encrypt", "decrypt", "paper_keystream", "KEY_BYTES", "NONCE_BYTES",
     "SALT_BYTES",

@@ -30,7 +30,7 @@ from ._errors import InvalidArgumentError, TooLargeError, UnsupportedError, erro
 #: ABI major of the C headers these bindings mirror (FIIE_ABI_VERSION_MAJOR).
 ABI_MAJOR = 1
 #: ABI minor the bindings were written against (FIIE_ABI_VERSION_MINOR).
-ABI_MINOR = 0
+ABI_MINOR = 1
 #: FIIE_ABI_VERSION of the headers mirrored here, passed to *_options_init_v.
 ABI_VERSION = (ABI_MAJOR << 16) | ABI_MINOR
 
@@ -82,6 +82,19 @@ class fiie_face(Structure):
         ("score", c_float),
         ("landmarks", (c_float * 2) * 5),
         ("reserved", c_float * 5),
+    ]
+
+
+class fiie_window(Structure):
+    """struct fiie_window (detector.h)."""
+    _fields_ = [
+        ("net", c_int32),
+        ("x", c_int32),
+        ("y", c_int32),
+        ("w", c_uint32),
+        ("h", c_uint32),
+        ("score", c_float),
+        ("reserved", c_uint32 * 2),
     ]
 
 
@@ -162,6 +175,7 @@ STRUCT_HEADERS = {
     "fiie_image": "image.h", "fiie_load_options": "image.h",
     "fiie_region": "mask.h",
     "fiie_face": "detector.h", "fiie_detector_options": "detector.h",
+    "fiie_window": "detector.h",
     "fiie_kdf_params": "cipher.h", "fiie_encrypt_options": "cipher.h",
     "fiie_decrypt_options": "cipher.h",
     "fiie_header_info": "format.h",
@@ -237,6 +251,15 @@ HEADERS["detector.h"] = {
     "fiie_detector_free": (None, [c_void_p]),
     "fiie_face_alignment_transform": (c_int, [POINTER(fiie_face), POINTER(c_float)]),
     "fiie_face_align": (c_int, [fiie_image_p, POINTER(fiie_face), fiie_image_p]),
+    "fiie_detector_windows": (c_int, [c_void_p, fiie_image_p, POINTER(fiie_window),
+                                      c_size_t, POINTER(c_size_t)]),
+    "fiie_crop_patch": (c_int, [fiie_image_p, c_int32, c_int32, c_uint32, c_uint32,
+                                c_uint32, c_void_p]),
+    "fiie_model_output_size": (c_int, [c_void_p, c_int, c_uint32, c_uint32,
+                                       POINTER(c_uint32), POINTER(c_uint32),
+                                       POINTER(c_uint32)]),
+    "fiie_model_forward": (c_int, [c_void_p, c_int, c_void_p, c_size_t, c_uint32,
+                                   c_uint32, c_void_p, c_size_t]),
 }
 
 HEADERS["cipher.h"] = {

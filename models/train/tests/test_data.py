@@ -296,6 +296,25 @@ class TestSampleRules(TempDir):
         lab, _, k = samples.classify((0, 0, 12), np.zeros((0, 4)))
         self.assertEqual((lab, k), (samples.NEG, -1))
 
+    def test_classify_many_agrees(self):
+        rng = np.random.default_rng(2)
+        faces = np.array([[100.0, 100, 140, 150], [300, 50, 330, 80]])
+        wins = [(int(x), int(y), int(w), int(h)) for x, y, w, h in
+                zip(rng.integers(60, 320, 400), rng.integers(30, 160, 400),
+                    rng.integers(10, 70, 400), rng.integers(10, 70, 400))]
+        wins += [(100, 100, 40, 50), (103, 98, 41, 50), (112, 100, 40, 50), (298, 52, 31, 30)]
+        labels, offsets = samples.classify_many(wins, faces)
+        seen = set()
+        for win, lab, off in zip(wins, labels, offsets):
+            l1, o1, _ = samples.classify(win, faces)
+            self.assertEqual(samples.AMBIGUOUS if l1 is None else l1, lab)
+            seen.add(int(lab))
+            if o1 is not None:
+                np.testing.assert_allclose(off, o1, atol=1e-12)
+        self.assertEqual(seen, {samples.NEG, samples.POS, samples.PART, samples.AMBIGUOUS})
+        lab, off = samples.classify_many(wins[:3], np.zeros((0, 4)))
+        self.assertEqual(lab.tolist(), [samples.NEG] * 3)
+
     def test_random_windows_inside(self):
         rng = np.random.default_rng(1)
         faces = np.array([[10.0, 10, 40, 50], [100, 20, 105, 25]])

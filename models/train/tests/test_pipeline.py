@@ -146,14 +146,14 @@ class TestPipeline(unittest.TestCase):
                 "--out", self.p("m1.fiiem"))
         # R-Net on the windows of the cascade so far (new P-Net)
         run_cli("samples", "--net", "rnet", *data, "--model", self.p("m1.fiiem"),
-                "--thresholds", "0.3,0.3,0.3", "--out", self.p("s"))
+                "--min-face", 40, "--factor", 0.6, "--thresholds", "0.3,0.3,0.3", "--out", self.p("s"))
         run_cli("train", "--net", "rnet", "--samples", self.p("s", "rnet"), "--out", self.p("r24"),
                 "--iters", 3, "--batch", 40)
         run_cli("export", "--base", self.p("m1.fiiem"), "--rnet", self.p("r24", "net.pt"),
                 "--out", self.p("m2.fiiem"))
         # O-Net, landmarks taught by the shipped O-Net
         run_cli("samples", "--net", "onet", *data, "--model", self.p("m2.fiiem"),
-                "--thresholds", "0.3,0.3,0.3", "--out", self.p("s"))
+                "--min-face", 40, "--factor", 0.6, "--thresholds", "0.3,0.3,0.3", "--out", self.p("s"))
         run_cli("train", "--net", "onet", "--samples", self.p("s", "onet"), "--out", self.p("r48"),
                 "--iters", 3, "--batch", 20, "--teacher", SHIPPED)
         run_cli("export", "--base", self.p("m2.fiiem"), "--onet", self.p("r48", "net.pt"),
@@ -217,7 +217,7 @@ class TestPipeline(unittest.TestCase):
         self.assertEqual(sorted(st["skipped"]), ["broken.png", "missing.png"])
         with open(self.p("sb", "samples.log")) as f:
             log = f.read()
-        self.assertIn("2 images skipped", log)
+        self.assertIn("3 images done, 2 skipped", log)
         self.assertIn("missing.png", log)
         self.assertIn("broken.png", log)
         self.assertEqual(r.returncode, 0)
