@@ -106,13 +106,20 @@ def cmd_samples(args):
     sel = _entries(args, log)
     preset = _preset(args)
     names = args.net.split(",")
+    selection = {"annotations": os.path.abspath(args.wider), "split": args.split,
+                 "limit": args.limit, "shuffle": args.shuffle, "images": len(sel)}
+    if args.shuffle is not None:
+        # a seeded order, so that any prefix of the run is a fair sample of
+        # the split (events are contiguous in WIDER's file order)
+        import numpy as np
+        sel = [sel[i] for i in np.random.default_rng(args.shuffle).permutation(len(sel))]
     if names != ["pnet"]:
         log("samples %s: windows of the cascade %s, options %s"
             % (args.net, args.model or "(embedded default)", preset))
     stages.make_samples(names, sel, args.images, args.out, log, seed=args.seed,
                         model=args.model, preset=preset, min_face=args.min_face_train,
                         n_pos=args.n_pos, neg_per_face=args.neg_per_face,
-                        limit_images=args.limit_images)
+                        limit_images=args.limit_images, selection=selection)
     return 0
 
 
@@ -182,6 +189,8 @@ def build_parser():
     s.add_argument("--neg-per-face", type=int, default=3,
                    help="rnet/onet: mined negatives per positive or part (default 3)")
     s.add_argument("--limit-images", type=int, default=0, help="stop after N more images")
+    s.add_argument("--shuffle", type=int, metavar="SEED",
+                   help="visit the images in a seeded random order (any prefix is a fair sample)")
     s.add_argument("--seed", type=int, default=1)
     s.add_argument("--out", required=True, help="directory of the sample sets (OUT/NET)")
     s.set_defaults(fn=cmd_samples)

@@ -66,7 +66,8 @@ def _add_windows(fiie, img, sset, windows, faces, size, max_neg=None, repel=None
 
 
 def make_samples(net_names, entries, image_root, out_dir, log, seed=1, model=None, preset=None,
-                 min_face=10, n_neg=50, n_near=5, n_pos=20, neg_per_face=3, limit_images=0):
+                 min_face=10, n_neg=50, n_near=5, n_pos=20, neg_per_face=3, limit_images=0,
+                 selection=None):
     """Write the sample sets out_dir/NET of the nets named (pnet alone, or
     rnet and/or onet, mined in one pass of the cascade).
 
@@ -84,6 +85,13 @@ def make_samples(net_names, entries, image_root, out_dir, log, seed=1, model=Non
                          % ",".join(net_names))
     nfaces = _check_dataset(entries, min_face)
     sets = {n: samples.SampleSet(os.path.join(out_dir, n), SIZES[n]) for n in net_names}
+    for n, s in sets.items():
+        # resuming is only meaningful over the same images in the same order
+        have = s.state.setdefault("selection", selection)
+        if s.state["images_done"] and have != selection:
+            raise StageError("%s was made from other images (%s); use a new --out or the same "
+                             "options" % (s.path, have))
+        s.state["selection"] = selection
     done = min(s.state["images_done"] for s in sets.values())
     if done:
         log("samples %s: resuming after %d of %d images"

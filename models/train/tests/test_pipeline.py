@@ -258,6 +258,12 @@ class TestPipeline(unittest.TestCase):
         whole = samples.SampleSet(self.p("sr1", "pnet")).load()
         self.assertTrue(np.array_equal(resumed[1], whole[1]))
         self.assertTrue(np.array_equal(np.asarray(resumed[0]), np.asarray(whole[0])))
+        # resuming over other images (another order) is refused
+        run_cli("samples", "--net", "pnet", *data, "--shuffle", 3, "--limit-images", 2,
+                "--out", self.p("sh"))
+        r = run_cli("samples", "--net", "pnet", *data, "--out", self.p("sh"), check=False)
+        self.assertEqual(r.returncode, 1)
+        self.assertIn("made from other images", r.stderr)
         run_cli("train", "--net", "pnet", "--samples", self.p("sr", "pnet"), "--out", self.p("tr"),
                 "--iters", 4, "--batch", 20, "--every", 2)
         run_cli("train", "--net", "pnet", "--samples", self.p("sr", "pnet"), "--out", self.p("tr"),
