@@ -201,7 +201,8 @@ def detect_images(entries, image_root, out_path, model=None, preset=None, log=pr
             with img:
                 faces = det.detect(img)
                 rec = {"path": e.path, "width": img.width, "height": img.height,
-                       "faces": [list(f.box) + [f.score] for f in faces]}
+                       "faces": [list(f.box) + [f.score] for f in faces],
+                       "landmarks": [[c for p in f.landmarks for c in p] for f in faces]}
                 if stages:
                     wins = det.windows(img)
                     for net in ("rnet", "onet"):
@@ -314,6 +315,48 @@ def stage_recall(dets, gt, iou_thresh=IOU):
                              for bb in b) >= iou_thresh:
                     hits[k] += 1
     return {k: v / total for k, v in hits.items()} if total else None
+
+
+def landmark_agreement(dets_a, dets_b, min_iou=0.7):
+    """How far the landmarks of run b are from those of run a on the same
+    faces (boxes matched greedily at IoU >= min_iou): mean and 95th
+    percentile of the largest point distance divided by the box width of
+    a, and the number of matched faces. Checks that alignment still works
+    with a retrained O-Net."""
+    by_path = {d["path"]: d for d in dets_b}
+    errs = []
+    for da in dets_a:
+        db = by_path.get(da["path"])
+        if db is None or "landmarks" not in da or "landmarks" not in db:
+            continue
+        used = set()
+        for fa, la in zip(da["faces"], da["landmarks"]):
+            best, bi = min_iou, None
+            for j, fb in enumerate(db["faces"]):
+                if j in used:
+                    continue
+                o = float(iou_xyxy(fa[:4], fb[:4]))
+                if o >= best:
+                    best, bi = o, j
+            if bi is None:
+                continue
+            used.add(bi)
+            pa = np.asarray(la).reshape(5, 2)
+            pb = np.asarray(db["landmarks"][bi]).reshape(5, 2)
+            width = max(fa[2] - fa[0], 1e-6)
+            errs.append(np.sqrt(((pa - pb) ** 2).sum(1)).max() / width)
+    if not errs:
+        return None
+    return {"faces": len(errs), "mean": float(np.mean(errs)),
+            "p95": float(np.percentile(errs, 95))}
+
+
+def iou_xyxy(a, b):
+    ix = max(0.0, min(a[2], b[2]) - max(a[0], b[0]))
+    iy = max(0.0, min(a[3], b[3]) - max(a[1], b[1]))
+    inter = ix * iy
+    u = (a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1]) - inter
+    return inter / u if u > 0 else 0.0
 
 
 def score(dets, gt, attrs=None):

@@ -143,6 +143,19 @@ def cmd_export(args):
     return 0
 
 
+def cmd_landmarks(args):
+    import evaluate
+    log = RunLog(args.log, quiet=args.quiet)
+    res = evaluate.landmark_agreement(evaluate.read_detections(args.reference),
+                                      evaluate.read_detections(args.dets))
+    if res is None:
+        raise StageError("no face found in both runs (were they written with landmarks?)")
+    log("landmarks of %s against %s: %d faces, largest point error / box width: mean %.4f, "
+        "95th percentile %.4f" % (args.dets, args.reference, res["faces"], res["mean"],
+                                  res["p95"]))
+    return 0
+
+
 def build_parser():
     p = argparse.ArgumentParser(prog="fiie_train.py", description=__doc__.split("\n")[0])
     p.add_argument("--log", help="log file (default: next to the stage's output)")
@@ -225,6 +238,11 @@ def build_parser():
     s.add_argument("--wider", help="annotation file, for the attribute breakdown")
     s.add_argument("--json", help="write the figures as JSON here")
     s.set_defaults(fn=cmd_eval)
+
+    s = sub.add_parser("landmarks", help="landmark agreement of two detection runs")
+    s.add_argument("--reference", required=True, help="detections of the reference model")
+    s.add_argument("--dets", required=True, help="detections of the model checked")
+    s.set_defaults(fn=cmd_landmarks)
     return p
 
 

@@ -255,6 +255,17 @@ class TestEvaluate(unittest.TestCase):
         self.assertAlmostEqual(sr["final"], 1 / 3)
         self.assertIsNone(evaluate.stage_recall([{"path": "a.jpg", "faces": []}], self.gt))
 
+    def test_landmark_agreement(self):
+        a = [{"path": "x", "faces": [[0, 0, 100, 100, 0.9]], "landmarks": [[10] * 10]},
+             {"path": "y", "faces": [[0, 0, 10, 10, 0.9]], "landmarks": [[1] * 10]}]
+        b = [{"path": "x", "faces": [[2, 0, 100, 100, 0.8], [300, 300, 310, 310, 0.5]],
+              "landmarks": [[13, 14] * 5, [0] * 10]},
+             {"path": "y", "faces": [[50, 50, 60, 60, 0.9]], "landmarks": [[1] * 10]}]
+        r = evaluate.landmark_agreement(a, b)
+        self.assertEqual(r["faces"], 1)
+        self.assertAlmostEqual(r["mean"], 5 / 100)
+        self.assertIsNone(evaluate.landmark_agreement(a, [{"path": "z", "faces": []}]))
+
     def test_coverage(self):
         m = np.zeros((10, 10), bool)
         m[:, :5] = True
