@@ -239,8 +239,10 @@ typedef enum fiie_net {
  *  O-Net. Layout frozen. */
 typedef struct fiie_window {
     int32_t net;          /**< the fiie_net it is fed to: FIIE_NET_RNET or FIIE_NET_ONET */
-    int32_t x, y;         /**< top-left pixel, 0-based (may lie outside the image) */
-    uint32_t w, h;        /**< width and height in pixels, >= 1 */
+    int32_t x;            /**< left pixel column, 0-based (may lie outside the image) */
+    int32_t y;            /**< top pixel row, 0-based (may lie outside the image) */
+    uint32_t w;           /**< width in pixels, >= 1 */
+    uint32_t h;           /**< height in pixels, >= 1 */
     float score;          /**< score of the net that proposed it (P-Net for
                                R-Net windows, R-Net for O-Net windows) */
     uint32_t reserved[2]; /**< zero */
