@@ -1,6 +1,8 @@
 /* Non-maximum suppression (nms.m) and the box rules of detect_face.m
  * (rerec, bbreg, fix), in the reference's double arithmetic. */
 #include <math.h>
+#include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "detect/cascade.h"
@@ -59,6 +61,132 @@ size_t detect_nms(const detect_box *b, size_t n, double thr, int use_min, size_t
     return np;
 }
 
+/* Suppression test of detect_nms(): p the picked box, q another one. */
+static int suppresses(const detect_box *p, const detect_box *q, double thr, int use_min)
+{
+    double ai = (p->x2 - p->x1 + 1) * (p->y2 - p->y1 + 1);
+    double xx1 = fmax(p->x1, q->x1), yy1 = fmax(p->y1, q->y1);
+    double xx2 = fmin(p->x2, q->x2), yy2 = fmin(p->y2, q->y2);
+    double inter = fmax(0.0, xx2 - xx1 + 1) * fmax(0.0, yy2 - yy1 + 1);
+    double aj = (q->x2 - q->x1 + 1) * (q->y2 - q->y1 + 1);
+    double o = use_min ? inter / fmin(ai, aj) : inter / (ai + aj - inter);
+    return !(o <= thr);
+}
+
+/* Below this many boxes the plain quadratic loop is as fast. */
+#define NMS_GRID_MIN 2048
+
+/* A uniform grid over the boxes' extents [x1, x2 + 1] x [y1, y2 + 1]
+ * whose cells are at least as large as every box, so a box lies in at
+ * most 2 x 2 cells and two boxes with a common point share a cell. */
+typedef struct nms_grid {
+    double x0, y0, cell;
+    size_t nx, ny;
+} nms_grid;
+
+/* 0 when the boxes suit the grid: finite, non-empty, and thr >= 0 (then
+ * only boxes with a common point can suppress each other: IoU and
+ * overlap-over-min are 0 otherwise). */
+static int plan_grid(const detect_box *b, size_t n, double thr, nms_grid *g)
+{
+    if (!(thr >= 0))
+        return -1;
+    double x0 = INFINITY, y0 = INFINITY, x1 = -INFINITY, y1 = -INFINITY, side = 0;
+    for (size_t i = 0; i < n; i++) {
+        const detect_box *p = &b[i];
+        double w = p->x2 - p->x1 + 1, h = p->y2 - p->y1 + 1;
+        if (!(isfinite(p->x1) && isfinite(p->x2) && isfinite(p->y1) && isfinite(p->y2)) ||
+            !(w > 0 && h > 0))
+            return -1;
+        x0 = fmin(x0, p->x1);
+        y0 = fmin(y0, p->y1);
+        x1 = fmax(x1, p->x2 + 1);
+        y1 = fmax(y1, p->y2 + 1);
+        side = fmax(side, fmax(w, h));
+    }
+    /* at most about 2n cells: enlarge them for sparse, spread-out boxes */
+    double cell = fmax(side, sqrt((x1 - x0) * (y1 - y0) / (2.0 * (double)n)));
+    if (!(cell > 0) || (x1 - x0) / cell > 1e6 || (y1 - y0) / cell > 1e6)
+        return -1;
+    g->x0 = x0;
+    g->y0 = y0;
+    g->cell = cell;
+    g->nx = (size_t)((x1 - x0) / cell) + 1;
+    g->ny = (size_t)((y1 - y0) / cell) + 1;
+    return 0;
+}
+
+static void cell_range(const nms_grid *g, const detect_box *p, size_t *cx0, size_t *cx1,
+                       size_t *cy0, size_t *cy1)
+{
+    *cx0 = (size_t)((p->x1 - g->x0) / g->cell);
+    *cx1 = (size_t)((p->x2 + 1 - g->x0) / g->cell);
+    *cy0 = (size_t)((p->y1 - g->y0) / g->cell);
+    *cy1 = (size_t)((p->y2 + 1 - g->y0) / g->cell);
+    if (*cx1 >= g->nx)
+        *cx1 = g->nx - 1;
+    if (*cy1 >= g->ny)
+        *cy1 = g->ny - 1;
+}
+
+/* detect_nms() found with the grid. Greedy NMS keeps a box exactly when no
+ * box kept before it (in descending score order) suppresses it; only kept
+ * boxes in the cells of a box can, so only those are tested, with the
+ * same arithmetic. Same picks, same order, for any n. */
+static int nms_grid_run(const detect_box *b, size_t n, double thr, int use_min,
+                        const nms_grid *g, size_t *order, size_t *pick, size_t *np)
+{
+    size_t ncell = g->nx * g->ny;
+    size_t *head = malloc(ncell * sizeof *head);
+    size_t *next = malloc(4 * n * sizeof *next), *box = malloc(4 * n * sizeof *box);
+    if (head == NULL || next == NULL || box == NULL) {
+        free(head);
+        free(next);
+        free(box);
+        return FIIE_E_NO_MEMORY;
+    }
+    for (size_t i = 0; i < ncell; i++)
+        head[i] = SIZE_MAX;
+    sort_by_score(b, n, order, pick);
+    size_t kept = 0, nodes = 0;
+    for (size_t t = n; t-- > 0;) {
+        const detect_box *q = &b[order[t]];
+        size_t cx0, cx1, cy0, cy1;
+        cell_range(g, q, &cx0, &cx1, &cy0, &cy1);
+        int gone = 0;
+        for (size_t cy = cy0; cy <= cy1 && !gone; cy++)
+            for (size_t cx = cx0; cx <= cx1 && !gone; cx++)
+                for (size_t k = head[cy * g->nx + cx]; k != SIZE_MAX && !gone; k = next[k])
+                    gone = suppresses(&b[box[k]], q, thr, use_min);
+        if (gone)
+            continue;
+        pick[kept++] = order[t];
+        for (size_t cy = cy0; cy <= cy1; cy++)
+            for (size_t cx = cx0; cx <= cx1; cx++) {
+                box[nodes] = order[t];
+                next[nodes] = head[cy * g->nx + cx];
+                head[cy * g->nx + cx] = nodes++;
+            }
+    }
+    free(head);
+    free(next);
+    free(box);
+    *np = kept;
+    return 0;
+}
+
+int detect_nms_fast(const detect_box *b, size_t n, double thr, int use_min, size_t *order,
+                    size_t *pick, size_t *np)
+{
+    nms_grid g;
+    if (n < NMS_GRID_MIN || n > SIZE_MAX / (4 * sizeof(size_t)) ||
+        plan_grid(b, n, thr, &g) != 0) {
+        *np = detect_nms(b, n, thr, use_min, order, pick);
+        return 0;
+    }
+    return nms_grid_run(b, n, thr, use_min, &g, order, pick, np);
+}
+
 /* NMS of list l into c->tmp (in pick order). */
 int detect_nms_list(detect_cascade *c, const detect_list *l, double thr, int use_min, detect_list *out)
 {
@@ -67,7 +195,9 @@ int detect_nms_list(detect_cascade *c, const detect_list *l, double thr, int use
         rc = DETECT_GROW(c->pick, c->pick_cap, l->n + 1);
     if (rc)
         return rc;
-    size_t np = detect_nms(l->v, l->n, thr, use_min, c->order, c->pick);
+    size_t np;
+    if ((rc = detect_nms_fast(l->v, l->n, thr, use_min, c->order, c->pick, &np)) != 0)
+        return rc;
     out->n = 0;
     if ((rc = DETECT_GROW(out->v, out->cap, np + 1)) != 0)
         return rc;
