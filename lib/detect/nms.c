@@ -75,69 +75,116 @@ static int suppresses(const detect_box *p, const detect_box *q, double thr, int 
 
 /* Below this many boxes the plain quadratic loop is as fast. */
 #define NMS_GRID_MIN 2048
+/* Size classes: box k has sqrt(area) in [2^k, 2^(k+1)). */
+#define NMS_CLASSES 40
 
-/* A uniform grid over the boxes' extents [x1, x2 + 1] x [y1, y2 + 1]
- * whose cells are at least as large as every box, so a box lies in at
- * most 2 x 2 cells and two boxes with a common point share a cell. */
+/* One uniform grid per size class over its boxes' extents [x1, x2 + 1] x
+ * [y1, y2 + 1], cells at least as large as every box of the class (a box
+ * lies in at most 2 x 2 cells of its own grid; two boxes with a common
+ * point share a cell of a grid holding either). */
 typedef struct nms_grid {
-    double x0, y0, cell;
-    size_t nx, ny;
+    double x0, y0, x1, y1, cell;
+    size_t nx, ny, first; /* first: offset of its cells in the cell array */
+    int used;
 } nms_grid;
 
-/* 0 when the boxes suit the grid: finite, non-empty, and thr >= 0 (then
- * only boxes with a common point can suppress each other: IoU and
- * overlap-over-min are 0 otherwise). */
-static int plan_grid(const detect_box *b, size_t n, double thr, nms_grid *g)
+typedef struct nms_plan {
+    nms_grid g[NMS_CLASSES];
+    int neighbours_only; /* only classes k-1..k+1 can suppress class k */
+    size_t ncell;
+} nms_plan;
+
+static int size_class(const detect_box *p)
+{
+    double a = (p->x2 - p->x1 + 1) * (p->y2 - p->y1 + 1);
+    int k = (int)floor(0.5 * log2(a));
+    return k < 0 ? 0 : k >= NMS_CLASSES ? NMS_CLASSES - 1 : k;
+}
+
+/* 0 when the boxes suit the grids: finite, non-empty, thr >= 0 (then only
+ * boxes with a common point can suppress each other). For IoU with
+ * thr >= 0.3, boxes two classes apart have areas 4x apart, so IoU <=
+ * min area / max area < thr: only neighbouring classes are searched. */
+static int plan_grids(const detect_box *b, size_t n, double thr, int use_min, nms_plan *pl)
 {
     if (!(thr >= 0))
         return -1;
-    double x0 = INFINITY, y0 = INFINITY, x1 = -INFINITY, y1 = -INFINITY, side = 0;
+    memset(pl, 0, sizeof *pl);
+    pl->neighbours_only = !use_min && thr >= 0.3;
+    size_t count[NMS_CLASSES] = {0};
     for (size_t i = 0; i < n; i++) {
         const detect_box *p = &b[i];
         double w = p->x2 - p->x1 + 1, h = p->y2 - p->y1 + 1;
         if (!(isfinite(p->x1) && isfinite(p->x2) && isfinite(p->y1) && isfinite(p->y2)) ||
             !(w > 0 && h > 0))
             return -1;
-        x0 = fmin(x0, p->x1);
-        y0 = fmin(y0, p->y1);
-        x1 = fmax(x1, p->x2 + 1);
-        y1 = fmax(y1, p->y2 + 1);
-        side = fmax(side, fmax(w, h));
+        nms_grid *g = &pl->g[pl->neighbours_only ? size_class(p) : 0];
+        if (!g->used) {
+            g->used = 1;
+            g->x0 = g->y0 = INFINITY;
+            g->x1 = g->y1 = -INFINITY;
+        }
+        g->x0 = fmin(g->x0, p->x1);
+        g->y0 = fmin(g->y0, p->y1);
+        g->x1 = fmax(g->x1, p->x2 + 1);
+        g->y1 = fmax(g->y1, p->y2 + 1);
+        g->cell = fmax(g->cell, fmax(w, h));
+        count[pl->neighbours_only ? size_class(p) : 0]++;
     }
-    /* at most about 2n cells: enlarge them for sparse, spread-out boxes */
-    double cell = fmax(side, sqrt((x1 - x0) * (y1 - y0) / (2.0 * (double)n)));
-    if (!(cell > 0) || (x1 - x0) / cell > 1e6 || (y1 - y0) / cell > 1e6)
-        return -1;
-    g->x0 = x0;
-    g->y0 = y0;
-    g->cell = cell;
-    g->nx = (size_t)((x1 - x0) / cell) + 1;
-    g->ny = (size_t)((y1 - y0) / cell) + 1;
+    for (int k = 0; k < NMS_CLASSES; k++) {
+        nms_grid *g = &pl->g[k];
+        if (!g->used)
+            continue;
+        /* at most about 2 cells per box: larger cells for spread-out boxes */
+        g->cell = fmax(g->cell, sqrt((g->x1 - g->x0) * (g->y1 - g->y0) / (2.0 * (double)count[k])));
+        if (!(g->cell > 0) || (g->x1 - g->x0) / g->cell > 1e6 || (g->y1 - g->y0) / g->cell > 1e6)
+            return -1;
+        g->nx = (size_t)((g->x1 - g->x0) / g->cell) + 1;
+        g->ny = (size_t)((g->y1 - g->y0) / g->cell) + 1;
+        g->first = pl->ncell;
+        pl->ncell += g->nx * g->ny;
+    }
     return 0;
 }
 
-static void cell_range(const nms_grid *g, const detect_box *p, size_t *cx0, size_t *cx1,
-                       size_t *cy0, size_t *cy1)
+/* The cells of grid g that box p touches; 0 when none. */
+static int cell_range(const nms_grid *g, const detect_box *p, size_t r[4])
 {
-    *cx0 = (size_t)((p->x1 - g->x0) / g->cell);
-    *cx1 = (size_t)((p->x2 + 1 - g->x0) / g->cell);
-    *cy0 = (size_t)((p->y1 - g->y0) / g->cell);
-    *cy1 = (size_t)((p->y2 + 1 - g->y0) / g->cell);
-    if (*cx1 >= g->nx)
-        *cx1 = g->nx - 1;
-    if (*cy1 >= g->ny)
-        *cy1 = g->ny - 1;
+    double c[4] = {floor((p->x1 - g->x0) / g->cell), floor((p->x2 + 1 - g->x0) / g->cell),
+                   floor((p->y1 - g->y0) / g->cell), floor((p->y2 + 1 - g->y0) / g->cell)};
+    if (c[1] < 0 || c[3] < 0 || c[0] >= (double)g->nx || c[2] >= (double)g->ny)
+        return 0;
+    r[0] = c[0] < 0 ? 0 : (size_t)c[0];
+    r[1] = c[1] >= (double)g->nx ? g->nx - 1 : (size_t)c[1];
+    r[2] = c[2] < 0 ? 0 : (size_t)c[2];
+    r[3] = c[3] >= (double)g->ny ? g->ny - 1 : (size_t)c[3];
+    return 1;
 }
 
-/* detect_nms() found with the grid. Greedy NMS keeps a box exactly when no
- * box kept before it (in descending score order) suppresses it; only kept
- * boxes in the cells of a box can, so only those are tested, with the
- * same arithmetic. Same picks, same order, for any n. */
-static int nms_grid_run(const detect_box *b, size_t n, double thr, int use_min,
-                        const nms_grid *g, size_t *order, size_t *pick, size_t *np)
+/* Whether a kept box of grid g suppresses q. */
+static int suppressed_in(const nms_grid *g, const detect_box *b, const detect_box *q,
+                         const size_t *head, const size_t *next, const size_t *box, double thr,
+                         int use_min)
 {
-    size_t ncell = g->nx * g->ny;
-    size_t *head = malloc(ncell * sizeof *head);
+    size_t r[4];
+    if (!g->used || !cell_range(g, q, r))
+        return 0;
+    for (size_t cy = r[2]; cy <= r[3]; cy++)
+        for (size_t cx = r[0]; cx <= r[1]; cx++)
+            for (size_t k = head[g->first + cy * g->nx + cx]; k != SIZE_MAX; k = next[k])
+                if (suppresses(&b[box[k]], q, thr, use_min))
+                    return 1;
+    return 0;
+}
+
+/* detect_nms() found with the grids. Greedy NMS keeps a box exactly when
+ * no box kept before it (in descending score order) suppresses it; only
+ * kept boxes sharing a cell with it can, so only those are tested, with
+ * the same arithmetic. Same picks, same order. */
+static int nms_grid_run(const detect_box *b, size_t n, double thr, int use_min,
+                        const nms_plan *pl, size_t *order, size_t *pick, size_t *np)
+{
+    size_t *head = malloc(pl->ncell * sizeof *head);
     size_t *next = malloc(4 * n * sizeof *next), *box = malloc(4 * n * sizeof *box);
     if (head == NULL || next == NULL || box == NULL) {
         free(head);
@@ -145,27 +192,28 @@ static int nms_grid_run(const detect_box *b, size_t n, double thr, int use_min,
         free(box);
         return FIIE_E_NO_MEMORY;
     }
-    for (size_t i = 0; i < ncell; i++)
+    for (size_t i = 0; i < pl->ncell; i++)
         head[i] = SIZE_MAX;
     sort_by_score(b, n, order, pick);
     size_t kept = 0, nodes = 0;
     for (size_t t = n; t-- > 0;) {
         const detect_box *q = &b[order[t]];
-        size_t cx0, cx1, cy0, cy1;
-        cell_range(g, q, &cx0, &cx1, &cy0, &cy1);
+        int k = pl->neighbours_only ? size_class(q) : 0;
         int gone = 0;
-        for (size_t cy = cy0; cy <= cy1 && !gone; cy++)
-            for (size_t cx = cx0; cx <= cx1 && !gone; cx++)
-                for (size_t k = head[cy * g->nx + cx]; k != SIZE_MAX && !gone; k = next[k])
-                    gone = suppresses(&b[box[k]], q, thr, use_min);
+        for (int j = k > 0 ? k - 1 : 0; j <= k + 1 && j < NMS_CLASSES && !gone; j++)
+            gone = suppressed_in(&pl->g[j], b, q, head, next, box, thr, use_min);
         if (gone)
             continue;
         pick[kept++] = order[t];
-        for (size_t cy = cy0; cy <= cy1; cy++)
-            for (size_t cx = cx0; cx <= cx1; cx++) {
+        const nms_grid *g = &pl->g[k];
+        size_t r[4];
+        cell_range(g, q, r); /* q is inside its own grid */
+        for (size_t cy = r[2]; cy <= r[3]; cy++)
+            for (size_t cx = r[0]; cx <= r[1]; cx++) {
+                size_t cell = g->first + cy * g->nx + cx;
                 box[nodes] = order[t];
-                next[nodes] = head[cy * g->nx + cx];
-                head[cy * g->nx + cx] = nodes++;
+                next[nodes] = head[cell];
+                head[cell] = nodes++;
             }
     }
     free(head);
@@ -178,13 +226,13 @@ static int nms_grid_run(const detect_box *b, size_t n, double thr, int use_min,
 int detect_nms_fast(const detect_box *b, size_t n, double thr, int use_min, size_t *order,
                     size_t *pick, size_t *np)
 {
-    nms_grid g;
+    nms_plan pl;
     if (n < NMS_GRID_MIN || n > SIZE_MAX / (4 * sizeof(size_t)) ||
-        plan_grid(b, n, thr, &g) != 0) {
+        plan_grids(b, n, thr, use_min, &pl) != 0) {
         *np = detect_nms(b, n, thr, use_min, order, pick);
         return 0;
     }
-    return nms_grid_run(b, n, thr, use_min, &g, order, pick, np);
+    return nms_grid_run(b, n, thr, use_min, &pl, order, pick, np);
 }
 
 /* NMS of list l into c->tmp (in pick order). */
