@@ -266,7 +266,7 @@ class Detector(Handle):
         that net's input."""
         img, tmp = as_image(image)
         try:
-            cap = 4096
+            cap = 1 << 16  # every call runs the whole cascade: rarely twice
             while True:
                 wins = (_lib.fiie_window * cap)()
                 n = ctypes.c_size_t()
