@@ -228,7 +228,7 @@ def build_parser():
     s = sub.add_parser("export", help="write a .fiiem from a base model and trained nets")
     s.add_argument("--base", required=True, help=".fiiem giving the nets not replaced")
     for n in ("pnet", "rnet", "onet"):
-        s.add_argument("--" + n, help="net.pt of a %s training run" % n)
+        s.add_argument("--" + n, help="net.pt (or checkpoint.pt) of a %s training run" % n)
     s.add_argument("--out", required=True)
     s.set_defaults(fn=cmd_export)
 
