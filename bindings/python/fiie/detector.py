@@ -259,45 +259,37 @@ class Detector(Handle):
         opts.update(options)
         return cls(model, **opts)
 
+    def _run(self, image, func, ctype, cap):
+        """Call func(detector, image, array, cap, &n) with an array of
+        ctype, growing it once when the C side reports more results
+        (FIIE_E_BUFFER_TOO_SMALL); returns the filled part."""
+        img, tmp = as_image(image)
+        try:
+            while True:
+                arr = (ctype * cap)()
+                n = ctypes.c_size_t()
+                with using(self, img) as (dp, ip):
+                    st = getattr(lib, func)(dp, ip, arr, cap, ctypes.byref(n))
+                if st == STATUS["FIIE_E_BUFFER_TOO_SMALL"] and n.value > cap:
+                    cap = n.value
+                    continue
+                check(st, func)
+                return arr[:n.value]
+        finally:
+            if tmp:
+                img.close()
+
     def windows(self, image):
         """The windows the cascade runs R-Net and O-Net on for ``image``:
         a list of (net, x, y, w, h, score) with net 'rnet' or 'onet', in
         the cascade's order; crop_patch(image, x, y, w, h, 24 or 48) is
         that net's input."""
-        img, tmp = as_image(image)
-        try:
-            cap = 1 << 16  # every call runs the whole cascade: rarely twice
-            while True:
-                wins = (_lib.fiie_window * cap)()
-                n = ctypes.c_size_t()
-                with using(self, img) as (dp, ip):
-                    st = lib.fiie_detector_windows(dp, ip, wins, cap, ctypes.byref(n))
-                if st == STATUS["FIIE_E_BUFFER_TOO_SMALL"] and n.value > cap:
-                    cap = n.value
-                    continue
-                check(st, "fiie_detector_windows")
-                return [(Net(w.net).name.lower(), w.x, w.y, w.w, w.h, w.score)
-                        for w in wins[:n.value]]
-        finally:
-            if tmp:
-                img.close()
+        # each call runs the whole cascade: ask for plenty at once
+        wins = self._run(image, "fiie_detector_windows", _lib.fiie_window, 1 << 16)
+        return [(Net(w.net).name.lower(), w.x, w.y, w.w, w.h, w.score) for w in wins]
 
     def detect(self, image):
         """Faces in ``image`` (an Image or a numpy HxWx3/4 uint8 array,
         RGB order), best first."""
-        img, tmp = as_image(image)
-        try:
-            cap = 64
-            while True:
-                faces = (_lib.fiie_face * cap)()
-                n = ctypes.c_size_t()
-                with using(self, img) as (dp, ip):
-                    st = lib.fiie_detector_detect(dp, ip, faces, cap, ctypes.byref(n))
-                if st == STATUS["FIIE_E_BUFFER_TOO_SMALL"] and n.value > cap:
-                    cap = n.value
-                    continue
-                check(st, "fiie_detector_detect")
-                return [Face._from_c(faces[i]) for i in range(n.value)]
-        finally:
-            if tmp:
-                img.close()
+        return [Face._from_c(f) for f in self._run(image, "fiie_detector_detect", _lib.fiie_face,
+                                                    64)]
