@@ -189,7 +189,7 @@ def detect_images(entries, image_root, out_path, model=None, preset=None, log=pr
     t0 = time.monotonic()
     tmp = out_path + ".tmp"
     with fiie.Detector(model, threads=threads, **preset) as det, \
-            open(tmp, "w", encoding="utf-8") as out:
+            open(tmp, "w", encoding="utf-8", buffering=1) as out:
         for n, e in enumerate(entries):
             path = os.path.join(image_root, e.path)
             try:

@@ -70,6 +70,10 @@ def cmd_eval(args):
     log = RunLog(args.log, quiet=args.quiet)
     gt = evaluate.GroundTruth(args.gt_dir)
     dets = evaluate.read_detections(args.dets)
+    if args.common_with:
+        other = {d["path"] for d in evaluate.read_detections(args.common_with)}
+        dets = [d for d in dets if d["path"] in other]
+        log("eval: the %d images also in %s" % (len(dets), args.common_with))
     attrs = None
     if args.wider:
         attrs = {evaluate.GroundTruth.key_of(e.path): [f.attrs for f in e.faces]
@@ -237,6 +241,8 @@ def build_parser():
     s.add_argument("--dets", required=True)
     s.add_argument("--wider", help="annotation file, for the attribute breakdown")
     s.add_argument("--json", help="write the figures as JSON here")
+    s.add_argument("--common-with", metavar="DETS",
+                   help="only the images also in this detection file (paired comparison)")
     s.set_defaults(fn=cmd_eval)
 
     s = sub.add_parser("landmarks", help="landmark agreement of two detection runs")
