@@ -127,6 +127,16 @@ def cmd_samples(args):
     return 0
 
 
+def _ratio(text):
+    try:
+        r = tuple(int(v) for v in text.split(","))
+    except ValueError:
+        r = ()
+    if len(r) != 3 or min(r) < 0 or sum(r) == 0:
+        raise StageError("--ratio needs three counts NEG,POS,PART, got %r" % text)
+    return r
+
+
 def cmd_train(args):
     import train
     log = _log_for(args, os.path.join(args.out, "train"))
@@ -135,7 +145,8 @@ def cmd_train(args):
     log("train %s: %s" % (args.net, {k: v for k, v in vars(args).items() if k != "fn"}))
     train.train(args.net, args.samples, args.out, log, iters=args.iters, batch=args.batch,
                 lr=args.lr, seed=args.seed, init=args.init, teacher=args.teacher,
-                ohem=args.ohem, pos_weight=args.pos_weight, every=args.every)
+                ohem=args.ohem, pos_weight=args.pos_weight, every=args.every,
+                ratio=_ratio(args.ratio))
     return 0
 
 
@@ -222,6 +233,8 @@ def build_parser():
     s.add_argument("--batch", type=int, default=320)
     s.add_argument("--lr", type=float, default=1e-3)
     s.add_argument("--ohem", type=float, default=0.7)
+    s.add_argument("--ratio", default="3,1,1",
+                   help="negatives,positives,parts per batch (default the paper's 3,1,1)")
     s.add_argument("--pos-weight", type=float, default=1.0,
                    help="weight of the positives' classification loss")
     s.add_argument("--every", type=int, default=200, help="checkpoint every N iterations")
