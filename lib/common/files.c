@@ -7,7 +7,14 @@
  * Atomic file replacement: temporary file in the destination directory,
  * write, fsync, rename (or link for no-clobber), fsync the directory.
  *
- * The temporary file is created with open(O_CREAT | O_EXCL, mode) under a
+ * Where the file system allows it the temporary file is unnamed
+ * (O_TMPFILE) and only linked in once complete: a process killed while
+ * writing (even by SIGKILL) leaves nothing behind, and no other user can
+ * ever open the partial data (which may be restored pixels). A
+ * replacing write links the finished file to a random name and renames
+ * it over the destination, so a name exists only for that instant.
+ *
+ * Otherwise the temporary file is created with open(O_CREAT | O_EXCL, mode) under a
  * random name rather than with mkstemp(): mkstemp() always creates 0600,
  * and restoring `mode & ~umask` with fchmod() would need the umask, which
  * can only be read by setting it, a process-wide race with other threads.
@@ -214,6 +221,106 @@ static void sync_directory(const char *dir, size_t dir_len)
     close(fd);
 }
 
+/* Path of an open descriptor in /proc, for linkat(AT_SYMLINK_FOLLOW):
+ * linking an O_TMPFILE file by descriptor (AT_EMPTY_PATH) needs a
+ * capability that ordinary users lack. */
+static void proc_fd_path(int fd, char buf[40])
+{
+    snprintf(buf, 40, "/proc/self/fd/%d", fd);
+}
+
+/* Unnamed file in dir, or -1 (errno set) when the file system or kernel
+ * has no O_TMPFILE. */
+static int create_unnamed(const char *dir, size_t dir_len, unsigned mode)
+{
+#ifdef O_TMPFILE
+    char *d = malloc(dir_len + 1);
+    if (d == NULL) {
+        errno = ENOMEM;
+        return -1;
+    }
+    memcpy(d, dir, dir_len);
+    d[dir_len] = '\0';
+    int fd;
+    do {
+        fd = open(d, O_TMPFILE | O_WRONLY | O_CLOEXEC, (mode_t)(mode & 07777u));
+    } while (fd < 0 && errno == EINTR);
+    free(d);
+    return fd;
+#else
+    (void)dir;
+    (void)dir_len;
+    (void)mode;
+    errno = EOPNOTSUPP;
+    return -1;
+#endif
+}
+
+/* Give the complete unnamed file `fd` its name. Returns 1 when /proc is
+ * not available to name it (the caller falls back to a named file). */
+static int publish_unnamed(int fd, const char *dir, size_t dir_len, const char *path,
+                           int no_clobber)
+{
+    char src[40];
+    proc_fd_path(fd, src);
+    if (no_clobber) {
+        if (linkat(AT_FDCWD, src, AT_FDCWD, path, AT_SYMLINK_FOLLOW) == 0)
+            return 0;
+        if (errno == ENOENT && access(src, F_OK) != 0)
+            return 1;
+        return errno == EEXIST ? FIIE_E_EXISTS : FIIE_E_IO;
+    }
+    /* rename() is the only atomic replacement, and it needs a name. */
+    for (int attempt = 0; attempt < TEMP_ATTEMPTS; attempt++) {
+        char *tmp = NULL;
+        int tfd = create_temp(dir, dir_len, 0600, &tmp);
+        if (tfd < 0)
+            return errno == ENOMEM ? FIIE_E_NO_MEMORY : FIIE_E_IO;
+        close(tfd);
+        unlink(tmp); /* reserve-then-link: link() never replaces */
+        int rc = 0;
+        if (linkat(AT_FDCWD, src, AT_FDCWD, tmp, AT_SYMLINK_FOLLOW) != 0) {
+            if (errno == ENOENT && access(src, F_OK) != 0) {
+                free(tmp);
+                return 1;
+            }
+            rc = errno == EEXIST ? 2 : FIIE_E_IO;
+        } else if (rename(tmp, path) != 0) {
+            rc = FIIE_E_IO;
+            unlink(tmp);
+        }
+        free(tmp);
+        if (rc != 2)
+            return rc;
+    }
+    return FIIE_E_IO;
+}
+
+/* The fallback: a named temporary file, removed on failure. */
+static int write_named(const char *path, const char *dir, size_t dir_len, const void *data,
+                       size_t size, int no_clobber, unsigned mode)
+{
+    char *tmp = NULL;
+    int fd = create_temp(dir, dir_len, mode, &tmp);
+    if (fd < 0)
+        return errno == ENOMEM ? FIIE_E_NO_MEMORY : FIIE_E_IO;
+    int rc = 0;
+    if (write_all(fd, data, size) != 0 || fsync(fd) != 0)
+        rc = FIIE_E_IO;
+    if (close(fd) != 0 && rc == 0)
+        rc = FIIE_E_IO; /* NFS reports write errors at close */
+    if (rc == 0) {
+        if (no_clobber)
+            rc = publish_no_clobber(tmp, path);
+        else if (rename(tmp, path) != 0)
+            rc = FIIE_E_IO;
+    }
+    if (rc < 0)
+        unlink(tmp);
+    free(tmp);
+    return rc;
+}
+
 int common_atomic_write(const char *path, const void *data, size_t size, unsigned flags,
                       unsigned mode)
 {
@@ -234,26 +341,24 @@ int common_atomic_write(const char *path, const void *data, size_t size, unsigne
 
     size_t dir_len;
     const char *dir = directory_of(path, &dir_len);
-    char *tmp = NULL;
-    int fd = create_temp(dir, dir_len, mode, &tmp);
-    if (fd < 0)
-        return errno == ENOMEM ? FIIE_E_NO_MEMORY : FIIE_E_IO;
-
-    int rc = 0;
-    if (write_all(fd, data, size) != 0 || fsync(fd) != 0)
-        rc = FIIE_E_IO;
-    if (close(fd) != 0 && rc == 0)
-        rc = FIIE_E_IO; /* NFS reports write errors at close */
-    if (rc == 0) {
-        if (no_clobber)
-            rc = publish_no_clobber(tmp, path);
-        else if (rename(tmp, path) != 0)
+    int rc;
+    int fd = create_unnamed(dir, dir_len, mode);
+    if (fd >= 0) {
+        rc = 0;
+        if (write_all(fd, data, size) != 0 || fsync(fd) != 0)
             rc = FIIE_E_IO;
+        if (rc == 0)
+            rc = publish_unnamed(fd, dir, dir_len, path, no_clobber);
+        if (close(fd) != 0 && rc == 0)
+            rc = FIIE_E_IO;
+        if (rc == 1)
+            rc = write_named(path, dir, dir_len, data, size, no_clobber, mode);
+    } else if (errno == ENOMEM) {
+        return FIIE_E_NO_MEMORY;
+    } else {
+        rc = write_named(path, dir, dir_len, data, size, no_clobber, mode);
     }
-    if (rc < 0)
-        unlink(tmp);
-    else
+    if (rc == 0)
         sync_directory(dir, dir_len);
-    free(tmp);
     return rc;
 }

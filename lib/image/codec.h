@@ -135,6 +135,9 @@ uint8_t *image_stb_decode(const uint8_t *data, int size, int channels, int *widt
  * the stream is corrupt or would not fit. Never allocates beyond cap. */
 int image_stb_inflate(const uint8_t *in, int in_size, uint8_t *out, int cap);
 
+/* Compress data as a zlib stream (for iCCP). NULL when malloc fails. */
+uint8_t *image_stb_deflate(const uint8_t *data, int size, int *out_size);
+
 /* Encode 8-bit RGB (3) or RGBA (4) rows as a PNG without ancillary chunks.
  * NULL on failure. */
 uint8_t *image_stb_encode_png(const uint8_t *pixels, int stride, int width, int height,

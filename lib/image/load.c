@@ -52,16 +52,7 @@ static int read_options(const fiie_load_options *o, load_settings *s)
     return 0;
 }
 
-typedef enum file_kind { KIND_PNG, KIND_JPEG, KIND_BMP, KIND_TGA } file_kind;
-
-/* What the structure check found out before decoding. */
-typedef struct probe {
-    file_kind kind;
-    int has_alpha;
-    int orientation;
-    uint32_t width; /* as stored, before orientation */
-    uint32_t height;
-} probe;
+typedef image_probe probe;
 
 static int check_limits(uint64_t w, uint64_t h, const load_settings *s)
 {
@@ -86,6 +77,7 @@ static int probe_png(const uint8_t *d, size_t n, const load_settings *s, probe *
     pr->has_alpha = hdr.has_alpha;
     pr->width = hdr.width;
     pr->height = hdr.height;
+    image_png_stored_layout(&hdr, pr);
     return 0;
 }
 
@@ -104,10 +96,12 @@ static size_t jpeg_soi(const uint8_t *d, size_t n)
 /* Identify the format, check its structure, and check the stored size
  * against the limits. Nothing proportional to the pixel count is
  * allocated here. */
-static int probe_file(const uint8_t *d, size_t n, const load_settings *s, probe *pr)
+int image_probe_file(const uint8_t *d, size_t n, uint64_t max_pixels, probe *pr)
 {
     memset(pr, 0, sizeof *pr);
     pr->orientation = 1;
+    pr->bit_depth = 8;
+    const load_settings *s = &(const load_settings){.orient = 1, .max_pixels = max_pixels};
     int rc;
     size_t soi;
     if (n >= IMAGE_PNG_SIGNATURE_BYTES &&
@@ -127,6 +121,8 @@ static int probe_file(const uint8_t *d, size_t n, const load_settings *s, probe 
         if ((rc = image_bmp_validate(d, n, &pr->width, &pr->height)) < 0 ||
             (rc = check_limits(pr->width, pr->height, s)) < 0)
             return rc;
+    } else if ((pr->unsupported = image_sniff_unsupported(d, n)) != NULL) {
+        return FIIE_E_UNSUPPORTED_FORMAT;
     } else {
         /* stb tries PNG, BMP and JPEG by their signatures, all excluded
          * above, so the data can only decode as a TGA, the one format
@@ -151,8 +147,10 @@ static int probe_file(const uint8_t *d, size_t n, const load_settings *s, probe 
         return rc;
     if (pr->kind == KIND_TGA && (rc = image_tga_validate(d, n)) < 0)
         return rc;
-    if (pr->kind != KIND_PNG)
+    if (pr->kind != KIND_PNG) {
         pr->has_alpha = sc == 2 || sc == 4;
+        pr->channels = (uint32_t)sc;
+    }
     return 0;
 }
 
@@ -179,7 +177,7 @@ static int load(fiie_image *out, const uint8_t *d, size_t n, const load_settings
     if (n > COMMON_MAX_IMAGE_FILE_BYTES || n > INT_MAX)
         return FIIE_E_TOO_LARGE;
     probe pr;
-    int rc = probe_file(d, n, s, &pr);
+    int rc = image_probe_file(d, n, s->max_pixels, &pr);
     if (rc < 0)
         return rc;
     int channels;

@@ -67,3 +67,9 @@ uint8_t *image_stb_encode_png(const uint8_t *pixels, int stride, int width, int 
 {
     return stbi_write_png_to_mem(pixels, stride, width, height, channels, out_size);
 }
+
+uint8_t *image_stb_deflate(const uint8_t *data, int size, int *out_size)
+{
+    /* Quality 8 is stb's own choice for PNG image data. */
+    return stbi_zlib_compress((unsigned char *)data, size, out_size, 8);
+}
