@@ -57,8 +57,12 @@ long long common_read_full(int fd, void *buf, size_t size)
 static int read_fd(int fd, size_t max_size, uint8_t **out, size_t *out_size)
 {
     struct stat st;
-    if (fstat(fd, &st) != 0 || S_ISDIR(st.st_mode))
+    if (fstat(fd, &st) != 0)
         return FIIE_E_IO;
+    if (S_ISDIR(st.st_mode)) {
+        errno = EISDIR; /* the cause, for callers that report errno */
+        return FIIE_E_IO;
+    }
     /* Start at the announced size (+1 to notice growth); grow for pipes. */
     size_t cap = 65536;
     if (S_ISREG(st.st_mode) && st.st_size >= 0) {
