@@ -1,5 +1,6 @@
 #include "common.h"
 
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -162,12 +163,31 @@ int path_is_png(const char *path)
     return has_ext(path, cli_png_exts);
 }
 
+/* BINDIR/../DATADIR/fiie/sample.png beside the running executable, in
+ * buf, or NULL. */
+static const char *sample_beside_executable(char *buf, size_t cap)
+{
+    char exe[PATH_MAX];
+    ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+    if (n <= 0)
+        return NULL;
+    exe[n] = '\0';
+    char *slash = strrchr(exe, '/');
+    if (slash == NULL)
+        return NULL;
+    *slash = '\0';
+    int len = snprintf(buf, cap, "%s/%s", exe, FIIE_SAMPLE_FROM_BINDIR);
+    return len > 0 && (size_t)len < cap ? buf : NULL;
+}
+
 const char *sample_image_path(void)
 {
-    /* An explicit override, then the source tree this binary was built
-     * from, then the installed copy. */
+    /* An explicit override, then the copy installed with this binary, then
+     * the source tree it was built from, then the configured prefix. */
+    static _Thread_local char beside[PATH_MAX + 64];
     const char *env = getenv("FIIE_SAMPLE_IMAGE");
-    const char *candidates[] = {env, FIIE_SAMPLE_SOURCE, FIIE_SAMPLE_INSTALLED};
+    const char *candidates[] = {env, sample_beside_executable(beside, sizeof beside),
+                                FIIE_SAMPLE_SOURCE, FIIE_SAMPLE_INSTALLED};
     for (size_t i = 0; i < sizeof candidates / sizeof candidates[0]; i++) {
         struct stat st;
         if (candidates[i] && candidates[i][0] && stat(candidates[i], &st) == 0 &&

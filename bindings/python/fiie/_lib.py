@@ -5,7 +5,10 @@ The library is looked up, in order:
 1. the path in the environment variable ``FIIE_LIBRARY`` (no fallback
    when it is set: a wrong path is an ImportError, never a silent switch
    to another copy);
-2. the versioned SONAME ``libfiie.so.<ABI major>`` through the dynamic
+2. the library this package was installed with: ``fiie/_config.py``,
+   written at install time (by meson, or by setup.py from pkg-config),
+   names its directory; used when the file is there;
+3. the versioned SONAME ``libfiie.so.<ABI major>`` through the dynamic
    loader (``LD_LIBRARY_PATH``, ld.so.cache), so an incompatible major
    release is never picked up.
 
@@ -341,13 +344,34 @@ class _Missing:
             UnsupportedError.code)
 
 
+def _installed_library():
+    """The library named by fiie/_config.py, when that file exists and the
+    library is where it says."""
+    try:
+        from . import _config
+    except ImportError:
+        return None
+    libdir = getattr(_config, "LIBDIR", None)
+    soname = getattr(_config, "SONAME", None) or "libfiie.so.%d" % ABI_MAJOR
+    if not libdir:
+        return None
+    path = os.path.join(libdir, soname)
+    return path if os.path.isfile(path) else None
+
+
 def _candidates():
     env = os.environ.get("FIIE_LIBRARY")
     if env:
         return [env], True
+    names = []
+    installed = _installed_library()
+    if installed:
+        names.append(installed)
     if sys.platform == "darwin":
-        return ["libfiie.%d.dylib" % ABI_MAJOR], False
-    return ["libfiie.so.%d" % ABI_MAJOR], False
+        names.append("libfiie.%d.dylib" % ABI_MAJOR)
+    else:
+        names.append("libfiie.so.%d" % ABI_MAJOR)
+    return names, False
 
 
 def _load():
