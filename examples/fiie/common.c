@@ -95,6 +95,16 @@ int det_probe(det_settings *d, const fiie_model *model, const char *cmd)
     return rc;
 }
 
+/* A secret in a file others can read is no longer a secret. */
+static void warn_if_shared(const char *cmd, const char *what, const char *path)
+{
+    struct stat st;
+    if (strcmp(path, "-") != 0 && stat(path, &st) == 0 && (st.st_mode & 077))
+        fprintf(stderr, "fiie %s: warning: %s %s is accessible by other users (mode %04o); "
+                        "chmod 600 it\n",
+                cmd, what, path, (unsigned)(st.st_mode & 07777));
+}
+
 int key_source_load(key_source *k, const char *cmd)
 {
     char err[512];
@@ -105,14 +115,19 @@ int key_source_load(key_source *k, const char *cmd)
             return -1;
         }
         k->have_raw = 1;
-        struct stat st;
-        if (stat(k->key_file, &st) == 0 && (st.st_mode & 077))
-            fprintf(stderr, "fiie %s: warning: key file %s is accessible by other users (mode %04o); "
-                            "chmod 600 it\n",
-                    cmd, k->key_file, (unsigned)(st.st_mode & 07777));
+        warn_if_shared(cmd, "key file", k->key_file);
     }
     if (k->pass_file) {
         int rc = cli_passphrase_read(k->pass_file, &k->pass, &k->pass_len, err, sizeof err);
+        if (rc) {
+            cli_error("%s: %s", cmd, err);
+            return -1;
+        }
+        warn_if_shared(cmd, "passphrase file", k->pass_file);
+    }
+    if (k->pass_prompt) {
+        int rc = cli_passphrase_prompt("Passphrase: ", k->pass_confirm, &k->pass, &k->pass_len,
+                                       err, sizeof err);
         if (rc) {
             cli_error("%s: %s", cmd, err);
             return -1;

@@ -66,8 +66,10 @@ int det_new(const det_settings *d, const fiie_model *model, unsigned threads,
 
 /* Key material from the command line, turned into a fiie_key per worker. */
 typedef struct key_source {
-    const char *key_file;
-    const char *pass_file;
+    const char *key_file;  /* "-": standard input */
+    const char *pass_file; /* "-": standard input */
+    int pass_prompt;       /* --passphrase: ask on the terminal, without echo */
+    int pass_confirm;      /* ask twice (encrypt) */
     uint8_t raw[FIIE_KEY_BYTES];
     int have_raw;
     char *pass;            /* passphrase (secret) */
@@ -76,7 +78,9 @@ typedef struct key_source {
     double paper_x0, paper_mu;
 } key_source;
 
-/* Read the key file / passphrase file named on the command line. */
+/* Read the key file / passphrase file named on the command line, or ask
+ * for the passphrase; warn about a key or passphrase file that other
+ * users can read. */
 int key_source_load(key_source *k, const char *cmd);
 /* Wipe everything. */
 void key_source_wipe(key_source *k);
