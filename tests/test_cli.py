@@ -429,10 +429,12 @@ class CliTest(unittest.TestCase):
         # Second run: the output dir is not read as input, nothing overwritten.
         rc, stdout, err = run("encrypt", "-r", photos, "--out-dir", out, "-k", self.key, "--json",
                               "--quiet")
-        self.assertEqual(rc, 1)
-        statuses = {os.path.relpath(f["input"], photos): f["status"]
-                    for f in json.loads(stdout)["files"]}
-        self.assertEqual(statuses["group.png"], "exists")
+        self.assertEqual(rc, 1)                    # the corrupt file still fails
+        second = json.loads(stdout)
+        statuses = {os.path.relpath(f["input"], photos): f["status"] for f in second["files"]}
+        self.assertEqual(statuses["group.png"], "skipped")  # a re-run skips what is done
+        self.assertEqual(statuses["sub/deeper/again.png"], "skipped")
+        self.assertEqual(second["summary"]["skipped"], 2)
         self.assertEqual(len(statuses), 4)
         self.assertEqual(os.stat(os.path.join(out, "group_fiie.png")).st_mtime_ns, mtime)
         # Decrypt the output tree.
