@@ -11,7 +11,7 @@
 #include <cmocka.h>
 
 #include "common/common.h"
-#include "detect/cascade.h"
+#include "detect/detect.h"
 #include "detect/nn.h"
 #include "detect/resample.h"
 

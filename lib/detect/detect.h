@@ -1,11 +1,184 @@
-/* lib/detect: the MTCNN detector behind fiie/detector.h. No other folder
- * of the library uses it; this header holds the white-box hooks its tests
- * and benchmarks use (hidden symbols, never exported). */
+/* lib/detect: the MTCNN cascade behind fiie/detector.h, following the
+ * original detect_face.m conventions (pyramid, P-Net/R-Net/O-Net, NMS,
+ * regression, landmarks). The folder's one shared header: its files meet
+ * here; no other folder of the library includes it (tests and benchmarks
+ * do, for the white-box hooks at the end). */
 #ifndef FIIE_LIB_DETECT_DETECT_H
 #define FIIE_LIB_DETECT_DETECT_H
 
+#include <stddef.h>
+
+#include "common/common.h"
+#include "detect/model.h"
+#include "detect/nn.h"
+#include "detect/resample.h"
 #include "fiie/detector.h"
-#include "detect/cascade.h"
+#include "fiie/image.h"
+
+typedef struct detect_params {
+    double min_face, factor;
+    float th[3];
+    int v1flip;
+} detect_params;
+
+/* A candidate box in MATLAB 1-based coordinates (as detect_face.m). */
+typedef struct detect_box {
+    double x1, y1, x2, y2, score;
+    float reg[4];
+    float pts[10];
+    size_t idx; /* crop index (stage 3 bookkeeping) */
+} detect_box;
+
+typedef struct detect_list {
+    detect_box *v;
+    size_t n, cap;
+} detect_list;
+
+typedef struct detect_cascade detect_cascade;
+
+int detect_cascade_new(detect_cascade **out, int threads);
+void detect_cascade_free(detect_cascade *c);
+
+/* Run the cascade. On success the final faces (best first, landmarks in
+ * pts: x1..x5, y1..y5 already in 0-based image coordinates, boxes still
+ * 1-based as detect_face.m) are in *out until the next call. */
+int detect_cascade_run(detect_cascade *c, const fiie_model *m, const detect_nn_kernels *k,
+                       const detect_params *p, const fiie_image *img, const detect_list **out);
+
+/* Greedy NMS of nms.m (stable ascending order, the last = best is taken
+ * first). order and pick hold n entries each; the picked indices end up in
+ * pick, best first; returns their count. */
+size_t detect_nms(const detect_box *b, size_t n, double thr, int use_min, size_t *order,
+                  size_t *pick);
+
+/* ---- scratch.c: buffers, lists, axes, tasks ------------------------------- */
+
+/* Grow *p (capacity *cap elements of elem bytes) to hold n; 0,
+ * FIIE_E_TOO_LARGE or FIIE_E_NO_MEMORY. Capacities only grow, so the
+ * buffers of a detector are reused from call to call. */
+int detect_grow(void **p, size_t *cap, size_t n, size_t elem);
+#define DETECT_GROW(ptr, cap, n) detect_grow((void **)&(ptr), &(cap), (n), sizeof *(ptr))
+
+int detect_list_push(detect_list *l, const detect_box *b);
+
+/* Resampling coefficients along one axis with a reusable buffer. */
+typedef struct detect_axis_buf {
+    detect_resample_axis a;
+    size_t cap_idx, cap_wt, cap_n;
+} detect_axis_buf;
+
+int detect_axis_prepare(detect_axis_buf *ab, int na, int nb, int single);
+void detect_axis_free(detect_axis_buf *ab);
+
+/* Four floats (R, G, B, unused) processed as one vector: each lane does
+ * exactly the scalar float operations of the reference (a product, then
+ * a sum, no fused multiply-add), so results are bit-identical. */
+typedef float v4f __attribute__((vector_size(16)));
+
+#define DETECT_PNET_BAND 32 /* P-Net map rows per task */
+
+/* Per-thread scratch, kept between calls. */
+typedef struct detect_worker {
+    float *in, *b0, *b1, *flip;
+    v4f *rows, *acc; /* two cached x-pass rows, one y-pass row */
+    v4f *src;        /* the source pixels of one row of a window, as floats */
+    size_t in_cap, b0_cap, b1_cap, flip_cap, rows_cap, acc_cap, src_cap;
+    int tag[2], next_slot;
+    detect_axis_buf ax, ay;
+} detect_worker;
+
+typedef struct detect_scale {
+    double scale;
+    int hs, ws, oh, ow, nbands;
+    size_t first_task;
+    detect_axis_buf ax, ay;
+} detect_scale;
+
+typedef struct detect_crop_out {
+    float score, reg[4], pts[10], flip_pts[10];
+} detect_crop_out;
+
+struct detect_cascade {
+    int nworkers;
+    detect_worker w[FIIE_MAX_THREADS];
+    detect_scale *scales;
+    size_t nscales, scales_cap;
+    detect_list *bands;
+    size_t bands_cap;
+    const fiie_image *img;
+    const detect_nn_kernels *k;
+    detect_list tmp, stage1, stage2, final;
+    detect_crop_out *crops;
+    size_t crops_cap;
+    float *feat; /* per crop: the 3x3xC input of the fully connected layer */
+    size_t feat_cap;
+    size_t *order, *pick;
+    size_t order_cap, pick_cap;
+};
+
+
+/* One task of a stage: task index, the thread's own scratch. */
+typedef int (*detect_task_fn)(detect_cascade *c, detect_worker *w, size_t task, void *arg);
+
+/* Run fn on tasks 0..n-1 over the cascade's threads (common_run_tasks),
+ * each thread with its own detect_worker. */
+int detect_run_tasks(detect_cascade *c, size_t n, detect_task_fn fn, void *arg);
+
+/* What the stages share for one call. */
+typedef struct detect_stage_arg {
+    const fiie_model *m;
+    const detect_nn_kernels *k;
+    const detect_params *p;
+    const detect_list *boxes;
+    int size;
+    int flip;
+} detect_stage_arg;
+
+
+/* ---- pyramid.c: resampling straight from the caller's pixels -------------- */
+
+/* Plan the pyramid levels of an h x w image and their P-Net bands; *ntasks
+ * is the number of bands over all levels. FIIE_E_TOO_LARGE when an
+ * up-sampled first level would exceed FIIE_MAX_PIXELS. */
+int detect_plan_scales(detect_cascade *c, const detect_params *p, const fiie_model *m, int h, int w,
+                       size_t *ntasks);
+
+/* Rows [y0, y1) of pyramid level sp, normalised, into dst (3 floats per
+ * pixel). */
+int detect_level_rows(detect_cascade *c, detect_worker *w, const detect_scale *sp, int y0, int y1,
+                      float *dst);
+
+/* The size x size normalised patch the R-Net (24) or O-Net (48) sees for
+ * box b (pad.m + crop + imResample of detect_face.m). */
+int detect_crop(detect_cascade *c, detect_worker *w, const detect_box *b, int size, float *dst);
+
+/* ---- nms.c: non-maximum suppression and the box rules --------------------- */
+
+/* NMS of list l into out (in pick order), scratch from c. */
+int detect_nms_list(detect_cascade *c, const detect_list *l, double thr, int use_min,
+                    detect_list *out);
+
+/* rerec.m: square the box around its centre. */
+void detect_square(detect_box *b);
+/* bbreg.m: apply the regression offsets (width x2 - x1 + 1). */
+void detect_regress(detect_box *b, const float reg[4]);
+/* fix.m: truncate the corners towards zero. */
+void detect_truncate(detect_box *b);
+
+/* Face probability from the two logits (softmax, second class). */
+float detect_face_prob(float a0, float a1);
+
+/* ---- pnet.c, refine.c: the three stages ---------------------------------- */
+
+/* P-Net over the pyramid, NMS per level and across levels, regression:
+ * the proposals in c->stage1. */
+int detect_stage1(detect_cascade *c, const detect_stage_arg *arg, int h, int w);
+/* R-Net on the proposals: c->stage2. */
+int detect_stage2(detect_cascade *c, detect_stage_arg *arg);
+/* O-Net and landmarks: c->final. */
+int detect_stage3(detect_cascade *c, detect_stage_arg *arg);
+
+/* ---- detector.c: white-box hooks for tests and benchmarks ---------------- */
 
 /* Validate an image struct as fiie_detector_detect() does. */
 int detect_check_image(const fiie_image *img);

@@ -5,7 +5,6 @@
 #include <unistd.h>
 
 #include "common/common.h"
-#include "detect/cascade.h"
 #include "detect/detect.h"
 #include "detect/model.h"
 #include "fiie/detector.h"

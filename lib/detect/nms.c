@@ -3,7 +3,7 @@
 #include <math.h>
 #include <string.h>
 
-#include "detect/cascade.h"
+#include "detect/detect.h"
 
 /* Stable bottom-up merge sort of the indices 0..n-1 by ascending score
  * (numpy's argsort(kind="stable")); tmp holds n entries. */

@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "detect/cascade.h"
+#include "detect/detect.h"
 
 static size_t find_scale(const detect_cascade *c, size_t task)
 {

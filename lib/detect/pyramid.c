@@ -7,7 +7,7 @@
 #include <stdint.h>
 #include <string.h>
 
-#include "detect/cascade.h"
+#include "detect/detect.h"
 
 #define NORM_MEAN 127.5f
 #define NORM_SCALE 0.0078125f

@@ -3,7 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "detect/cascade.h"
+#include "detect/detect.h"
 
 /* R-Net and O-Net run in two steps: the convolutions per crop (crop_task)
  * down to the 3x3xC map, whose (y, x, c) order is the input order of the
