@@ -6,6 +6,8 @@
 #include <string.h>
 #include <cmocka.h>
 
+#include "fiie/common.h"
+
 #include "args.h"
 
 enum { O_FORCE = 1, O_OUT, O_THREADS, O_RECURSIVE };
@@ -160,6 +162,21 @@ static void hex_decoding(void **state)
     assert_int_equal(cli_parse_hex(NULL, b, 3), -1);
 }
 
+/* -j 0: one thread per CPU, but never more than the library takes (a
+ * machine with more CPUs must not make the detector refuse its options). */
+static void threads_for_cpus(void **state)
+{
+    (void)state;
+    assert_int_equal(cli_threads_for_cpus(0), 1);
+    assert_int_equal(cli_threads_for_cpus(1), 1);
+    assert_int_equal(cli_threads_for_cpus(2), 2);
+    assert_int_equal(cli_threads_for_cpus(FIIE_MAX_THREADS - 1), FIIE_MAX_THREADS - 1);
+    assert_int_equal(cli_threads_for_cpus(FIIE_MAX_THREADS), FIIE_MAX_THREADS);
+    assert_int_equal(cli_threads_for_cpus(FIIE_MAX_THREADS + 1), FIIE_MAX_THREADS);
+    assert_int_equal(cli_threads_for_cpus(256), FIIE_MAX_THREADS);
+    assert_int_equal(cli_threads_for_cpus(~0u), FIIE_MAX_THREADS);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -168,6 +185,7 @@ int main(void)
         cmocka_unit_test(rejects_bad_options),
         cmocka_unit_test(numbers_are_strict),
         cmocka_unit_test(hex_decoding),
+        cmocka_unit_test(threads_for_cpus),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -370,7 +370,7 @@ static void options(void **state)
     REJECT(thresholds[0], -0.01f, FIIE_E_INVALID_ARGUMENT);
     REJECT(thresholds[1], 1.01f, FIIE_E_INVALID_ARGUMENT);
     REJECT(thresholds[2], NAN, FIIE_E_INVALID_ARGUMENT);
-    REJECT(threads, 65, FIIE_E_INVALID_ARGUMENT);
+    REJECT(threads, FIIE_MAX_THREADS + 1, FIIE_E_INVALID_ARGUMENT);
     REJECT(landmarks, 2, FIIE_E_INVALID_ARGUMENT);
     REJECT(reserved[5], 1, FIIE_E_INVALID_ARGUMENT);
 
@@ -401,17 +401,71 @@ static void options(void **state)
 
 /* ------------------------------------------------------------- high recall */
 
-/* The high-recall preset of `fiie encrypt` (issue 4): min face 10 (the
- * pyramid starts up-sampled by 1.2), factor 0.79, thresholds 0.5/0.5/0.3. */
+/* The library's presets: the contract of each (the one place a test
+ * states the numbers), names both ways, and bad inputs. */
+static void presets(void **state)
+{
+    (void)state;
+    fiie_detector_options o, def;
+    assert_int_equal(fiie_detector_options_init(&def), 0);
+    /* high-recall is issue 4's preset of `fiie encrypt`: the MTCNN
+     * authors' WIDER FACE settings; only these three fields change. */
+    assert_int_equal(fiie_detector_options_init(&o), 0);
+    o.threads = 3;
+    o.max_faces = 7;
+    o.landmarks = FIIE_LANDMARKS_V1FLIP;
+    assert_int_equal(fiie_detector_options_preset(&o, FIIE_DETECTOR_PRESET_HIGH_RECALL), 0);
+    assert_true(o.min_face == 10.0 && o.factor == 0.79);
+    assert_true(o.thresholds[0] == 0.5f && o.thresholds[1] == 0.5f && o.thresholds[2] == 0.3f);
+    assert_int_equal(o.threads, 3);
+    assert_int_equal(o.max_faces, 7);
+    assert_int_equal(o.landmarks, FIIE_LANDMARKS_V1FLIP);
+    /* default (and fast, today) give back what the init function sets */
+    const int back[] = {FIIE_DETECTOR_PRESET_DEFAULT, FIIE_DETECTOR_PRESET_FAST};
+    for (size_t i = 0; i < 2; i++) {
+        assert_int_equal(fiie_detector_options_preset(&o, FIIE_DETECTOR_PRESET_HIGH_RECALL), 0);
+        assert_int_equal(fiie_detector_options_preset(&o, back[i]), 0);
+        assert_true(o.min_face == def.min_face && o.factor == def.factor);
+        assert_memory_equal(o.thresholds, def.thresholds, sizeof o.thresholds);
+    }
+    /* names: numbered from 0 without gaps, each found by its name */
+    static const char *const names[] = {"default", "high-recall", "fast"};
+    int p = -1;
+    for (int i = 0; i < 3; i++) {
+        assert_string_equal(fiie_detector_preset_name(i), names[i]);
+        assert_int_equal(fiie_detector_preset_from_name(names[i], &p), 0);
+        assert_int_equal(p, i);
+    }
+    assert_null(fiie_detector_preset_name(3));
+    assert_null(fiie_detector_preset_name(-1));
+    /* bad inputs: clear status, nothing changed */
+    p = 42;
+    assert_int_equal(fiie_detector_preset_from_name("High-Recall", &p), FIIE_E_NOT_FOUND);
+    assert_int_equal(fiie_detector_preset_from_name("", &p), FIIE_E_NOT_FOUND);
+    assert_int_equal(p, 42);
+    assert_int_equal(fiie_detector_preset_from_name(NULL, &p), FIIE_E_INVALID_ARGUMENT);
+    assert_int_equal(fiie_detector_preset_from_name("fast", NULL), FIIE_E_INVALID_ARGUMENT);
+    o = def;
+    assert_int_equal(fiie_detector_options_preset(NULL, 0), FIIE_E_INVALID_ARGUMENT);
+    assert_int_equal(fiie_detector_options_preset(&o, 3), FIIE_E_INVALID_ARGUMENT);
+    assert_int_equal(fiie_detector_options_preset(&o, -1), FIIE_E_INVALID_ARGUMENT);
+    assert_memory_equal(&o, &def, sizeof o);
+    o.abi_version = 0; /* never initialised */
+    assert_int_equal(fiie_detector_options_preset(&o, FIIE_DETECTOR_PRESET_HIGH_RECALL),
+                     FIIE_E_VERSION);
+    assert_true(o.min_face == def.min_face);
+}
+
+/* A detector with the high-recall preset of `fiie encrypt` (min face 10:
+ * the pyramid starts up-sampled by 1.2); min_face > 0 replaces the
+ * preset's. */
 static fiie_detector *new_high_recall(uint32_t threads, double min_face)
 {
     fiie_detector_options o;
     assert_int_equal(fiie_detector_options_init(&o), 0);
-    o.min_face = min_face;
-    o.factor = 0.79;
-    o.thresholds[0] = 0.5f;
-    o.thresholds[1] = 0.5f;
-    o.thresholds[2] = 0.3f;
+    assert_int_equal(fiie_detector_options_preset(&o, FIIE_DETECTOR_PRESET_HIGH_RECALL), 0);
+    if (min_face > 0)
+        o.min_face = min_face;
     o.threads = threads;
     fiie_detector *d = NULL;
     assert_int_equal(fiie_detector_new(&d, NULL, &o), 0);
@@ -424,7 +478,7 @@ static fiie_detector *new_high_recall(uint32_t threads, double min_face)
 static void high_recall_matches_reference(void **state)
 {
     (void)state;
-    fiie_detector *d = new_high_recall(1, 10.0);
+    fiie_detector *d = new_high_recall(1, 0);
     for (size_t i = 0; i < sizeof images / sizeof images[0]; i++) {
         fiie_image img = load_rgb(images[i]);
         fiie_face f[MAX_FACES];
@@ -464,7 +518,7 @@ static void high_recall_finds_every_face(void **state)
     fiie_image img = load_rgb("faces_1280x720");
     fiie_face f[MAX_FACES];
     size_t n;
-    fiie_detector *d = new_high_recall(1, 10.0);
+    fiie_detector *d = new_high_recall(1, 0);
     detect_all(d, &img, f, &n);
     for (int g = 0; g < ngt; g++) {
         double best = 0;
@@ -482,7 +536,9 @@ static void high_recall_threads(void **state)
 {
     (void)state;
     fiie_image img = load_rgb("faces_640x480");
-    for (double mf = 10.0; mf >= 6.0; mf -= 4.0) {
+    const double min_faces[] = {0, 6.0}; /* the preset's (10), then the lower bound */
+    for (size_t i = 0; i < sizeof min_faces / sizeof min_faces[0]; i++) {
+        double mf = min_faces[i];
         fiie_face ref[MAX_FACES], f[MAX_FACES];
         size_t nref, n;
         fiie_detector *d1 = new_high_recall(1, mf);
@@ -798,6 +854,7 @@ int main(void)
         cmocka_unit_test(cap_max_faces_and_query),
         cmocka_unit_test(bad_arguments),
         cmocka_unit_test(options),
+        cmocka_unit_test(presets),
         cmocka_unit_test(high_recall_matches_reference),
         cmocka_unit_test(high_recall_finds_every_face),
         cmocka_unit_test(high_recall_threads),

@@ -809,7 +809,7 @@ static void save_png_atomically(void **state)
     tmpdir_remove(&t);
 }
 
-static void atomic_write_modes_and_errors(void **state)
+static void file_write_atomic_modes(void **state)
 {
     (void)state;
     tmpdir t;
@@ -817,35 +817,96 @@ static void atomic_write_modes_and_errors(void **state)
     mode_t old_mask = umask(022);
     char path[512];
     snprintf(path, sizeof path, "%s", tmpdir_file(&t, "key"));
-    assert_int_equal(common_atomic_write(path, "secret", 6, 0, 0600), 0);
+    assert_int_equal(fiie_file_write_atomic(path, "secret", 6, FIIE_FILE_PRIVATE), 0);
     struct stat st;
     assert_int_equal(stat(path, &st), 0);
-    assert_int_equal(st.st_mode & 0777, 0600);
+    assert_int_equal(st.st_mode & 07777, 0600);
     assert_int_equal(st.st_size, 6);
-    assert_int_equal(common_atomic_write(path, "x", 1, COMMON_ATOMIC_NO_CLOBBER, 0600),
-                     FIIE_E_EXISTS);
-    assert_int_equal(common_atomic_write(path, NULL, 0, 0, 0644), 0); /* empty file */
+    assert_int_equal(fiie_file_write_atomic(path, "x", 1, FIIE_FILE_NO_CLOBBER), FIIE_E_EXISTS);
+    assert_int_equal(fiie_file_write_atomic(path, NULL, 0, 0), 0); /* empty file, replaced */
     assert_int_equal(stat(path, &st), 0);
     assert_int_equal(st.st_size, 0);
-    assert_int_equal(st.st_mode & 0777, 0644);
+    assert_int_equal(st.st_mode & 07777, 0644); /* 0666 minus the umask */
+    /* Private means exactly 0600, whatever the umask removes or keeps. */
+    const mode_t masks[] = {0, 0277, 0777};
+    for (size_t i = 0; i < sizeof masks / sizeof masks[0]; i++) {
+        umask(masks[i]);
+        assert_int_equal(fiie_file_write_atomic(path, "k", 1, FIIE_FILE_PRIVATE), 0);
+        umask(022);
+        assert_int_equal(stat(path, &st), 0);
+        assert_int_equal(st.st_mode & 07777, 0600);
+    }
     umask(old_mask);
     /* relative path in the current directory */
     char cwd[4096];
     assert_non_null(getcwd(cwd, sizeof cwd));
     assert_int_equal(chdir(t.path), 0);
-    assert_int_equal(common_atomic_write("rel", "abc", 3, COMMON_ATOMIC_NO_CLOBBER, 0600), 0);
+    assert_int_equal(fiie_file_write_atomic("rel", "abc", 3, FIIE_FILE_NO_CLOBBER), 0);
     assert_int_equal(chdir(cwd), 0);
     bytes r = read_file_bytes(tmpdir_file(&t, "rel"));
     assert_int_equal(r.n, 3);
     assert_memory_equal(r.p, "abc", 3);
     free(r.p);
-    assert_int_equal(common_atomic_write(NULL, "x", 1, 0, 0600), FIIE_E_INVALID_ARGUMENT);
-    assert_int_equal(common_atomic_write(path, NULL, 1, 0, 0600), FIIE_E_INVALID_ARGUMENT);
-    assert_int_equal(common_atomic_write(path, "x", 1, 4, 0600), FIIE_E_INVALID_ARGUMENT);
-    assert_int_equal(common_atomic_write(path, "x", 1, 0, 010000), FIIE_E_INVALID_ARGUMENT);
-    assert_int_equal(common_atomic_write(tmpdir_file(&t, "d/"), "x", 1, 0, 0600),
+    assert_int_equal(tmpdir_count(&t), 2); /* key, rel: no temporary file left */
+    tmpdir_remove(&t);
+}
+
+static void file_write_atomic_links(void **state)
+{
+    (void)state;
+    tmpdir t;
+    tmpdir_make(&t);
+    char target[512], link_path[512];
+    snprintf(target, sizeof target, "%s", tmpdir_file(&t, "target"));
+    snprintf(link_path, sizeof link_path, "%s", tmpdir_file(&t, "link"));
+    assert_int_equal(fiie_file_write_atomic(target, "old", 3, 0), 0);
+    /* No clobbering: a symlink is never followed, even a dangling one. */
+    assert_int_equal(symlink(target, link_path), 0);
+    assert_int_equal(fiie_file_write_atomic(link_path, "new", 3, FIIE_FILE_NO_CLOBBER),
+                     FIIE_E_EXISTS);
+    char dangling[512];
+    snprintf(dangling, sizeof dangling, "%s", tmpdir_file(&t, "dangling"));
+    assert_int_equal(symlink("/nonexistent/fiie-target", dangling), 0);
+    assert_int_equal(fiie_file_write_atomic(dangling, "new", 3, FIIE_FILE_NO_CLOBBER),
+                     FIIE_E_EXISTS);
+    /* Replacing: the link itself is replaced, its target untouched. */
+    assert_int_equal(fiie_file_write_atomic(link_path, "new", 3, 0), 0);
+    struct stat st;
+    assert_int_equal(lstat(link_path, &st), 0);
+    assert_true(S_ISREG(st.st_mode));
+    bytes r = read_file_bytes(target);
+    assert_int_equal(r.n, 3);
+    assert_memory_equal(r.p, "old", 3);
+    free(r.p);
+    assert_int_equal(tmpdir_count(&t), 3);
+    tmpdir_remove(&t);
+}
+
+static void file_write_atomic_errors(void **state)
+{
+    (void)state;
+    tmpdir t;
+    tmpdir_make(&t);
+    char path[512];
+    snprintf(path, sizeof path, "%s", tmpdir_file(&t, "f"));
+    assert_int_equal(fiie_file_write_atomic(NULL, "x", 1, 0), FIIE_E_INVALID_ARGUMENT);
+    assert_int_equal(fiie_file_write_atomic("", "x", 1, 0), FIIE_E_INVALID_ARGUMENT);
+    assert_int_equal(fiie_file_write_atomic(path, NULL, 1, 0), FIIE_E_INVALID_ARGUMENT);
+    assert_int_equal(fiie_file_write_atomic(path, "x", 1, 4), FIIE_E_INVALID_ARGUMENT);
+    assert_int_equal(fiie_file_write_atomic(path, "x", 1, ~0u), FIIE_E_INVALID_ARGUMENT);
+    assert_int_equal(fiie_file_write_atomic(tmpdir_file(&t, "d/"), "x", 1, 0),
                      FIIE_E_INVALID_ARGUMENT);
-    assert_int_equal(tmpdir_count(&t), 2);
+    /* A missing directory: FIIE_E_IO with errno telling why. */
+    errno = 0;
+    assert_int_equal(fiie_file_write_atomic(tmpdir_file(&t, "no/such/f"), "x", 1, 0), FIIE_E_IO);
+    assert_int_equal(errno, ENOENT);
+    /* A directory in the way cannot be replaced; the temporary file goes. */
+    assert_int_equal(mkdir(path, 0700), 0);
+    assert_int_equal(fiie_file_write_atomic(path, "x", 1, 0), FIIE_E_IO);
+    assert_int_equal(fiie_file_write_atomic(path, "x", 1, FIIE_FILE_NO_CLOBBER), FIIE_E_EXISTS);
+    assert_int_equal(tmpdir_count(&t), 1);
+    assert_int_equal(rmdir(path), 0);
+    assert_int_equal(tmpdir_count(&t), 0);
     tmpdir_remove(&t);
 }
 
@@ -1696,14 +1757,13 @@ static void icc_profile_carried_into_png(void **state)
     bytes icc = fake_icc(3000);
     fiie_png_options o;
     assert_int_equal(fiie_png_options_init(&o), 0);
-    assert_int_equal(o.mode, 0666);
+    assert_int_equal(o.flags, 0);
     o.icc = icc.p;
     o.icc_size = icc.n;
     o.chunk_type = "fiIE";
     o.chunk_data = "hdr";
     o.chunk_size = 3;
-    o.mode = 0600;
-    o.flags = FIIE_SAVE_NO_CLOBBER;
+    o.flags = FIIE_SAVE_NO_CLOBBER | FIIE_SAVE_PRIVATE;
     char path[512];
     snprintf(path, sizeof path, "%s", tmpdir_file(&t, "icc.png"));
     mode_t old_mask = umask(0);
@@ -1711,7 +1771,7 @@ static void icc_profile_carried_into_png(void **state)
     umask(old_mask);
     struct stat st;
     assert_int_equal(stat(path, &st), 0);
-    assert_int_equal(st.st_mode & 0777, 0600);
+    assert_int_equal(st.st_mode & 0777, 0600); /* private whatever the umask */
     assert_int_equal(fiie_image_save_png_with(&a, path, &o), FIIE_E_EXISTS);
     assert_int_equal(tmpdir_count(&t), 1);
 
@@ -1769,14 +1829,14 @@ static void icc_profile_carried_into_png(void **state)
     b.icc_size = (size_t)FIIE_MAX_ICC_BYTES + 1;
     assert_int_equal(fiie_image_encode_png_with(&a, &b, &png, &n), FIIE_E_TOO_LARGE);
     fiie_png_options_init(&b);
-    b.flags = 2;
+    b.flags = 8;
     assert_int_equal(fiie_image_encode_png_with(&a, &b, &png, &n), FIIE_E_INVALID_ARGUMENT);
     fiie_png_options_init(&b);
-    b.mode = 010000;
+    b.flags = 4;
     assert_int_equal(fiie_image_save_png_with(&a, tmpdir_file(&t, "m.png"), &b),
                      FIIE_E_INVALID_ARGUMENT);
     fiie_png_options_init(&b);
-    b.reserved[35] = 1;
+    b.reserved[39] = 1;
     assert_int_equal(fiie_image_encode_png_with(&a, &b, &png, &n), FIIE_E_INVALID_ARGUMENT);
     fiie_png_options_init(&b);
     b.abi_version = (FIIE_ABI_VERSION_MAJOR + 1u) << 16;
@@ -1868,7 +1928,9 @@ int main(void)
         cmocka_unit_test(png_chunk_round_trip),
         cmocka_unit_test(png_file_chunk_read),
         cmocka_unit_test(save_png_atomically),
-        cmocka_unit_test(atomic_write_modes_and_errors),
+        cmocka_unit_test(file_write_atomic_modes),
+        cmocka_unit_test(file_write_atomic_links),
+        cmocka_unit_test(file_write_atomic_errors),
         cmocka_unit_test(load_sample_images),
         cmocka_unit_test(load_options_versions_and_fields),
         cmocka_unit_test(load_rejects_bad_arguments_and_files),

@@ -5,6 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fiie/common.h"
+
 static const cli_opt *find_long(const cli_opt *opts, size_t n, const char *name, size_t len)
 {
     for (size_t i = 0; i < n; i++)
@@ -196,4 +198,11 @@ int cli_parse_hex(const char *s, uint8_t *out, size_t n)
         out[i] = (uint8_t)(hi << 4 | lo);
     }
     return 0;
+}
+
+unsigned cli_threads_for_cpus(unsigned cpus)
+{
+    if (cpus < 1)
+        return 1;
+    return cpus < FIIE_MAX_THREADS ? cpus : FIIE_MAX_THREADS;
 }

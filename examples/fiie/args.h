@@ -44,4 +44,8 @@ int cli_parse_double_list(const char *s, size_t n, double min, double max, doubl
 /** Hex string of exactly 2*n characters (either case) into n bytes. */
 int cli_parse_hex(const char *s, uint8_t *out, size_t n);
 
+/** Threads for "-j 0" (one per CPU) on a machine with `cpus` CPUs: at
+ * least 1, at most FIIE_MAX_THREADS (what the library accepts). */
+unsigned cli_threads_for_cpus(unsigned cpus);
+
 #endif

@@ -11,6 +11,7 @@
 
 #include "cli.h"
 #include "common.h"
+#include "faces.h"
 #include "progress.h"
 
 enum { OPT_RUNS = 1001, OPT_SIZE };
@@ -49,8 +50,8 @@ static int on_opt(void *c, int id, const char *value, char *err, size_t errlen)
         return r < 0 ? -1 : 0;
     switch (id) {
     case OPT_THREADS:
-        if (cli_parse_u32(value, 1, 64, &x->threads)) {
-            snprintf(err, errlen, "--threads: expected 1..64");
+        if (cli_parse_u32(value, 1, FIIE_MAX_THREADS, &x->threads)) {
+            snprintf(err, errlen, "--threads: expected 1..%u", FIIE_MAX_THREADS);
             return -1;
         }
         return 0;
@@ -141,7 +142,7 @@ static int bench_detect(bench_ctx *x, const char *path)
     size_t n = 0;
     for (int i = 0; i < 2; i++) {
         free(faces);
-        rc = detect_faces(det, &img, &faces, &n);
+        rc = faces_detect(det, &img, &faces, &n);
         if (rc) {
             cli_error("bench: detection failed: %s", fiie_strerror(rc));
             goto out;
@@ -150,7 +151,7 @@ static int bench_detect(bench_ctx *x, const char *path)
     free(faces);
     for (uint32_t i = 0; i < x->runs; i++) {
         double t0 = progress_now();
-        rc = detect_faces(det, &img, &faces, &n);
+        rc = faces_detect(det, &img, &faces, &n);
         t[i] = (progress_now() - t0) * 1000.0;
         free(faces);
         if (rc) {
@@ -181,6 +182,7 @@ out:
 
 /* XChaCha20 over a buffer split among threads: each part continues the
  * stream at its own block counter, so the result equals one call. */
+#define XC_BLOCK 64 /* bytes per XChaCha20 block (one counter step) */
 typedef struct xc_part {
     uint8_t *buf;
     size_t len;
@@ -198,15 +200,16 @@ static void *xc_run(void *a)
 static void xchacha_threads(uint8_t *buf, size_t len, const uint8_t *nonce, const uint8_t *key,
                             unsigned threads)
 {
-    xc_part parts[64];
-    pthread_t th[64];
-    int created[64] = {0};
-    size_t chunk = (len / threads + 63) / 64 * 64;
-    for (unsigned i = 0; i < threads && i < 64; i++) {
+    xc_part parts[FIIE_MAX_THREADS];
+    pthread_t th[FIIE_MAX_THREADS];
+    int created[FIIE_MAX_THREADS] = {0};
+    size_t chunk = (len / threads + XC_BLOCK - 1) / XC_BLOCK * XC_BLOCK;
+    for (unsigned i = 0; i < threads && i < FIIE_MAX_THREADS; i++) {
         size_t off = (size_t)i * chunk;
         if (off >= len)
             break;
-        parts[i] = (xc_part){buf + off, off + chunk > len ? len - off : chunk, off / 64, nonce, key};
+        parts[i] = (xc_part){buf + off, off + chunk > len ? len - off : chunk, off / XC_BLOCK,
+                             nonce, key};
         if (i > 0 && pthread_create(&th[i], NULL, xc_run, &parts[i]) == 0)
             created[i] = 1;
         else if (i > 0)
@@ -214,7 +217,7 @@ static void xchacha_threads(uint8_t *buf, size_t len, const uint8_t *nonce, cons
     }
     if (len)
         xc_run(&parts[0]);
-    for (unsigned i = 1; i < threads && i < 64; i++)
+    for (unsigned i = 1; i < threads && i < FIIE_MAX_THREADS; i++)
         if (created[i])
             pthread_join(th[i], NULL);
 }

@@ -13,6 +13,7 @@
 #include "cli.h"
 #include "common.h"
 #include "draw.h"
+#include "faces.h"
 #include "progress.h"
 #include "walk.h"
 
@@ -38,8 +39,8 @@ static int on_opt(void *c, int id, const char *value, char *err, size_t errlen)
     case OPT_OUT_DIR: x->out_dir = value; return 0;
     case OPT_IMAGE: x->image = value; return 0;
     case OPT_THREADS:
-        if (cli_parse_u32(value, 1, 64, &x->threads)) {
-            snprintf(err, errlen, "--threads: expected 1..64");
+        if (cli_parse_u32(value, 1, FIIE_MAX_THREADS, &x->threads)) {
+            snprintf(err, errlen, "--threads: expected 1..%u", FIIE_MAX_THREADS);
             return -1;
         }
         return 0;
@@ -178,13 +179,9 @@ int cmd_demo(int argc, char **argv)
 
     /* Detection with the same high-recall preset as `fiie encrypt`. */
     fiie_detector_options o;
-    if ((rc = fiie_detector_options_init(&o)) != 0)
+    if ((rc = fiie_detector_options_init(&o)) != 0 ||
+        (rc = fiie_detector_options_preset(&o, FIIE_DETECTOR_PRESET_HIGH_RECALL)) != 0)
         goto lib_error;
-    o.min_face = CLI_RECALL_MIN_FACE;
-    o.factor = CLI_RECALL_FACTOR;
-    o.thresholds[0] = CLI_RECALL_T0;
-    o.thresholds[1] = CLI_RECALL_T1;
-    o.thresholds[2] = CLI_RECALL_T2;
     o.threads = x.threads;
     double t0 = progress_now();
     if ((rc = fiie_model_new_default(&model)) != 0)
@@ -195,7 +192,7 @@ int cmd_demo(int argc, char **argv)
     if (det_probe(&ds, model, "demo") != 0)
         goto out;
     if ((rc = fiie_detector_new(&det, model, &ds.opts)) != 0 ||
-        (rc = detect_faces(det, &img, &faces, &nfaces)) != 0)
+        (rc = faces_detect(det, &img, &faces, &nfaces)) != 0)
         goto lib_error;
     printf("2. Detected %zu face%s with MTCNN in %.0f ms:\n", nfaces, nfaces == 1 ? "" : "s",
            (progress_now() - t0) * 1000);
@@ -228,7 +225,7 @@ int cmd_demo(int argc, char **argv)
         goto lib_error;
     static const uint8_t tint[3] = {255, 200, 0};
     draw_tint(&work, bitmap, img.width, tint, 96);
-    draw_faces(&work, faces, nfaces);
+    faces_draw(&work, faces, nfaces);
     if ((rc = fiie_image_save_png(&work, p_preview, NULL, NULL, 0, FIIE_SAVE_NO_CLOBBER)) != 0)
         goto lib_error;
     fiie_image_free(&work);

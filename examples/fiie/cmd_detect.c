@@ -5,7 +5,7 @@
 
 #include "cli.h"
 #include "common.h"
-#include "draw.h"
+#include "faces.h"
 #include "json.h"
 
 enum { OPT_DRAW = 1001 };
@@ -42,8 +42,9 @@ static int on_opt(void *c, int id, const char *value, char *err, size_t errlen)
         return r < 0 ? -1 : 0;
     switch (id) {
     case OPT_THREADS:
-        if (cli_parse_u32(value, 0, 64, &x->threads)) {
-            snprintf(err, errlen, "--threads: expected 0..64 (0: one per CPU), got '%s'", value);
+        if (cli_parse_u32(value, 0, FIIE_MAX_THREADS, &x->threads)) {
+            snprintf(err, errlen, "--threads: expected 0..%u (0: one per CPU), got '%s'",
+                     FIIE_MAX_THREADS, value);
             return -1;
         }
         return 0;
@@ -105,69 +106,6 @@ static void worker_fini(void *c, void *ws)
     }
 }
 
-/* Detect into a malloc'd array; grows when there are more faces. */
-int detect_faces(fiie_detector *d, const fiie_image *img, fiie_face **faces, size_t *n)
-{
-    size_t cap = 32;
-    *faces = NULL;
-    *n = 0;
-    for (int attempt = 0; attempt < 2; attempt++) {
-        fiie_face *f = calloc(cap, sizeof *f);
-        if (!f)
-            return FIIE_E_NO_MEMORY;
-        size_t got = 0;
-        int rc = fiie_detector_detect(d, img, f, cap, &got);
-        if (rc == 0) {
-            *faces = f;
-            *n = got;
-            return 0;
-        }
-        free(f);
-        if (rc != FIIE_E_BUFFER_TOO_SMALL || got <= cap)
-            return rc;
-        cap = got;
-    }
-    return FIIE_E_NO_MEMORY;
-}
-
-void faces_to_json(jbuf *b, const fiie_face *faces, size_t n)
-{
-    jb_raw(b, "[");
-    for (size_t i = 0; i < n; i++) {
-        const fiie_face *f = &faces[i];
-        jb_raw(b, i ? ", {\"box\": [" : "{\"box\": [");
-        for (int k = 0; k < 4; k++) {
-            if (k)
-                jb_raw(b, ", ");
-            jb_numf(b, f->box[k]);
-        }
-        jb_raw(b, "], \"score\": ");
-        jb_numf(b, f->score);
-        jb_raw(b, ", \"landmarks\": [");
-        for (int k = 0; k < FIIE_FACE_LANDMARKS; k++) {
-            jb_raw(b, k ? ", [" : "[");
-            jb_numf(b, f->landmarks[k][0]);
-            jb_raw(b, ", ");
-            jb_numf(b, f->landmarks[k][1]);
-            jb_raw(b, "]");
-        }
-        jb_raw(b, "]}");
-    }
-    jb_raw(b, "]");
-}
-
-void draw_faces(fiie_image *img, const fiie_face *faces, size_t n)
-{
-    static const uint8_t green[3] = {0, 255, 0}, red[3] = {255, 32, 32};
-    int thick = (int)((img->width > img->height ? img->width : img->height) / 400) + 2;
-    for (size_t i = 0; i < n; i++) {
-        const fiie_face *f = &faces[i];
-        draw_box(img, f->box[0], f->box[1], f->box[2], f->box[3], thick, green);
-        for (int k = 0; k < FIIE_FACE_LANDMARKS; k++)
-            draw_dot(img, f->landmarks[k][0], f->landmarks[k][1], thick, red);
-    }
-}
-
 static void run(void *c, void *ws, const batch_job *job, batch_result *res)
 {
     detect_ctx *x = c;
@@ -181,7 +119,7 @@ static void run(void *c, void *ws, const batch_job *job, batch_result *res)
     }
     fiie_face *faces = NULL;
     size_t n = 0;
-    rc = detect_faces(w->det, &img, &faces, &n);
+    rc = faces_detect(w->det, &img, &faces, &n);
     if (rc) {
         res->status = BATCH_ERROR;
         status_msg(res->msg, sizeof res->msg, "detection failed", rc);
@@ -209,7 +147,7 @@ static void run(void *c, void *ws, const batch_job *job, batch_result *res)
         res->line = b.data; /* handed over to the batch engine */
     }
     if (x->draw && res->status == BATCH_OK) {
-        draw_faces(&img, faces, n);
+        faces_draw(&img, faces, n);
         rc = fiie_image_save_png(&img, x->draw, NULL, NULL, 0, x->force ? 0 : FIIE_SAVE_NO_CLOBBER);
         if (rc) {
             res->status = BATCH_ERROR;
@@ -248,7 +186,7 @@ int cmd_detect(int argc, char **argv)
     if (x.draw && (npos != 1 || x.recursive))
         return cli_usage_error("detect", "--draw needs exactly one input image");
     if (x.threads == 0)
-        x.threads = batch_cpu_count();
+        x.threads = cli_threads_for_cpus(batch_cpu_count());
     if (det_load_model(&x.det, &x.model, err, sizeof err) != 0) {
         cli_error("detect: %s", err);
         return CLI_EXIT_FAIL;

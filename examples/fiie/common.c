@@ -60,6 +60,21 @@ int det_option(det_settings *d, int id, const char *value, char *err, size_t err
     }
 }
 
+int det_apply_preset(det_settings *d, int preset)
+{
+    fiie_detector_options p = d->opts;
+    int rc = fiie_detector_options_preset(&p, preset);
+    if (rc)
+        return rc;
+    if (!d->set_min_face)
+        d->opts.min_face = p.min_face;
+    if (!d->set_factor)
+        d->opts.factor = p.factor;
+    if (!d->set_thresholds)
+        memcpy(d->opts.thresholds, p.thresholds, sizeof p.thresholds);
+    return 0;
+}
+
 int det_load_model(const det_settings *d, fiie_model **model, char *err, size_t errlen)
 {
     int rc = d->model_path ? fiie_model_new_from_file(model, d->model_path)

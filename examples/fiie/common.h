@@ -41,15 +41,13 @@ typedef struct det_settings {
     int set_min_face, set_factor, set_thresholds;
 } det_settings;
 
-/* The high-recall preset of `fiie encrypt` (MTCNN authors' WIDER FACE settings). */
-#define CLI_RECALL_MIN_FACE 10.0f
-#define CLI_RECALL_FACTOR 0.79f
-#define CLI_RECALL_T0 0.5f
-#define CLI_RECALL_T1 0.5f
-#define CLI_RECALL_T2 0.3f
-
 /* Handle a detector option; returns 1 if `id` was one, 0 if not, -1 on a bad value. */
 int det_option(det_settings *d, int id, const char *value, char *err, size_t errlen);
+
+/* Take the library's preset (a fiie_detector_preset) for the settings
+ * not given explicitly (--min-face, --factor, --thresholds win).
+ * Returns 0 or a FIIE_E_* status. */
+int det_apply_preset(det_settings *d, int preset);
 
 /* Load the model once (shared by every worker); NULL path: embedded default. */
 int det_load_model(const det_settings *d, fiie_model **model, char *err, size_t errlen);
@@ -98,12 +96,6 @@ extern const char *const cli_png_exts[];
 /* Is the path's extension one of .jpg/.jpeg (case-insensitive)? */
 int path_is_jpeg(const char *path);
 int path_is_png(const char *path);
-
-/* Detection helpers shared by detect, encrypt and demo (cmd_detect.c). */
-struct jbuf;
-int detect_faces(fiie_detector *d, const fiie_image *img, fiie_face **faces, size_t *n);
-void faces_to_json(struct jbuf *b, const fiie_face *faces, size_t n);
-void draw_faces(fiie_image *img, const fiie_face *faces, size_t n);
 
 /* Locate the bundled sample photo; returns NULL when it cannot be found. */
 const char *sample_image_path(void);

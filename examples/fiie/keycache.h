@@ -17,10 +17,13 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* At least the largest --threads (64): a worker asking for a key holds
- * none, so a slot is always free or idle and no identity is ever derived
- * twice. Each slot costs one fiie_key (a few guarded pages) once used. */
-#define KEYCACHE_SLOTS 64u
+#include "fiie/common.h"
+
+/* At least the largest --threads (FIIE_MAX_THREADS): a worker asking for a
+ * key holds none, so a slot is always free or idle and no identity is ever
+ * derived twice. Each slot costs one fiie_key (a few guarded pages) once
+ * used. */
+#define KEYCACHE_SLOTS FIIE_MAX_THREADS
 /* Identity of a derivation: salt (16 bytes) + opslimit + memlimit. */
 #define KEYCACHE_ID_BYTES 32u
 

@@ -12,6 +12,8 @@
 
 #include <sodium.h>
 
+#include "fiie/common.h"
+
 #include "signals.h"
 
 static int hexval(uint8_t c)
@@ -127,79 +129,25 @@ int cli_key_write_new(const char *path, const uint8_t key[CLI_KEY_BYTES], char *
     }
     text[2 * CLI_KEY_BYTES] = '\n';
 
-    struct stat st;
-    if (lstat(path, &st) == 0) {
+    /* Mode 0600 whatever the umask; the file appears complete or not at
+     * all, and never replaces anything (not even a dangling symlink). */
+    int rc = FIIE_E_IO, saved = EINTR;
+    if (cli_write_begin() == 0) { /* an interruption waits for the write (signals.h) */
+        rc = fiie_file_write_atomic(path, text, sizeof text,
+                                    FIIE_FILE_NO_CLOBBER | FIIE_FILE_PRIVATE);
+        saved = errno;
+        cli_write_end();
+    }
+    sodium_memzero(text, sizeof text);
+    if (rc == FIIE_E_EXISTS) {
         snprintf(err, errlen, "%s: already exists (a key file is never overwritten)", path);
-        sodium_memzero(text, sizeof text);
         return -3;
     }
-    size_t plen = strlen(path);
-    char *tmp = malloc(plen + 32);
-    if (!tmp) {
-        snprintf(err, errlen, "out of memory");
-        sodium_memzero(text, sizeof text);
-        return -2;
-    }
-    /* The temporary file lives in a write section: an interruption waits
-     * until it is linked or removed (signals.h). */
-    if (cli_write_begin() != 0) {
-        snprintf(err, errlen, "interrupted");
-        free(tmp);
-        sodium_memzero(text, sizeof text);
-        return -2;
-    }
-    int fd = -1;
-    for (unsigned attempt = 0; attempt < 100 && fd < 0; attempt++) {
-        snprintf(tmp, plen + 32, "%s.tmp%ld.%u", path, (long)getpid(), attempt);
-        fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
-        if (fd < 0 && errno != EEXIST)
-            break;
-    }
-    int rc = 0;
-    if (fd < 0) {
-        snprintf(err, errlen, "%s: %s", path, strerror(errno));
-        rc = -2;
-        goto out;
-    }
-    size_t off = 0;
-    while (off < sizeof text) {
-        ssize_t w = write(fd, text + off, sizeof text - off);
-        if (w < 0 && errno == EINTR)
-            continue;
-        if (w <= 0) {
-            snprintf(err, errlen, "%s: %s", path, strerror(w < 0 ? errno : EIO));
-            rc = -2;
-            break;
-        }
-        off += (size_t)w;
-    }
-    /* fchmod: the umask may have removed bits, but never adds any; make the
-     * mode exactly 0600 whatever the umask. */
-    if (rc == 0 && (fchmod(fd, 0600) != 0 || fsync(fd) != 0)) {
-        snprintf(err, errlen, "%s: %s", path, strerror(errno));
-        rc = -2;
-    }
-    if (close(fd) != 0 && rc == 0) {
-        snprintf(err, errlen, "%s: %s", path, strerror(errno));
-        rc = -2;
-    }
-    /* link() fails with EEXIST instead of replacing: the no-overwrite check
-     * and the publication are one atomic step. */
-    if (rc == 0 && link(tmp, path) != 0) {
-        if (errno == EEXIST) {
-            snprintf(err, errlen, "%s: already exists (a key file is never overwritten)", path);
-            rc = -3;
-        } else {
-            snprintf(err, errlen, "%s: %s", path, strerror(errno));
-            rc = -2;
-        }
-    }
-    unlink(tmp);
-out:
-    free(tmp);
-    sodium_memzero(text, sizeof text);
-    cli_write_end();
-    return rc;
+    if (rc == FIIE_E_IO)
+        snprintf(err, errlen, "%s: %s", path, strerror(saved));
+    else if (rc)
+        snprintf(err, errlen, "%s: %s", path, fiie_strerror(rc));
+    return rc ? -2 : 0;
 }
 
 int cli_passphrase_read(const char *path, char **pass, size_t *len, char *err, size_t errlen)

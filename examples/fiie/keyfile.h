@@ -25,7 +25,7 @@ int cli_key_read(const char *path, uint8_t key[CLI_KEY_BYTES], char *err, size_t
 
 /** Write `key` as 64 lowercase hex digits and "\n" to a new file of mode
  * 0600. Refuses to replace an existing file (-3); the file appears
- * complete or not at all (temporary file + link()).
+ * complete or not at all (libfiie's fiie_file_write_atomic()).
  * @return 0, -2 (I/O, message in err) or -3 (exists). */
 int cli_key_write_new(const char *path, const uint8_t key[CLI_KEY_BYTES], char *err, size_t errlen);
 

@@ -33,7 +33,6 @@ static int save_png(const fiie_image *img, const char *path, const char *chunk,
     if (rc)
         return rc;
     o.flags = x->flags;
-    o.mode = x->mode;
     o.icc = x->icc;
     o.icc_size = x->icc ? x->icc_size : 0;
     o.chunk_type = chunk;
@@ -62,7 +61,7 @@ int protected_save(const fiie_image *img, const uint8_t *header, size_t hlen, co
     else if (cli_write_begin() != 0)
         rc = FIIE_E_IO;
     else {
-        rc = fiie_sidecar_write(side, header, hlen, x->flags);
+        rc = fiie_sidecar_write(side, header, hlen, x->flags & FIIE_SAVE_NO_CLOBBER);
         cli_write_end();
     }
     if (rc) {

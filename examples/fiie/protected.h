@@ -31,8 +31,7 @@ char *protected_sidecar_path(const char *png_path);
 typedef struct protected_extras {
     const uint8_t *icc;   /* the source's ICC profile, or NULL */
     size_t icc_size;
-    unsigned flags;       /* 0 or FIIE_SAVE_NO_CLOBBER */
-    unsigned mode;        /* file mode before the umask; 0: 0666 */
+    unsigned flags;       /* FIIE_SAVE_NO_CLOBBER, FIIE_SAVE_PRIVATE (restored pixels) */
     int sidecar;          /* also write the header to NAME.fiie */
 } protected_extras;
 

@@ -169,8 +169,8 @@ typedef struct fiie_encrypt_options {
     uint32_t abi_version;   /**< set by the init function */
     uint32_t alg;           /**< FIIE_ALG_V1 (default) or FIIE_ALG_PAPER */
     uint32_t flags;         /**< 0 or FIIE_ENCRYPT_FIXED_NONCE */
-    uint32_t threads;       /**< worker threads (at most 64 used); 0 or 1: the calling
-                                 thread only. The output never depends on it. */
+    uint32_t threads;       /**< worker threads (at most #FIIE_MAX_THREADS used); 0 or 1:
+                                 the calling thread only. The output never depends on it. */
     uint8_t nonce[24];      /**< used only with FIIE_ENCRYPT_FIXED_NONCE */
     double paper_x0;        /**< FIIE_ALG_PAPER key: initial value, 0 < x0 < 1 */
     double paper_mu;        /**< FIIE_ALG_PAPER key: 3.57 <= mu <= 4 */
@@ -190,8 +190,8 @@ FIIE_API int fiie_encrypt_options_init_v(fiie_encrypt_options *o, int abi_versio
 /** Options of fiie_decrypt(). Initialise with fiie_decrypt_options_init(). */
 typedef struct fiie_decrypt_options {
     uint32_t abi_version;   /**< set by the init function */
-    uint32_t threads;       /**< worker threads (at most 64 used); 0 or 1: the calling
-                                 thread only. The output never depends on it. */
+    uint32_t threads;       /**< worker threads (at most #FIIE_MAX_THREADS used); 0 or 1:
+                                 the calling thread only. The output never depends on it. */
     double paper_x0;        /**< key of FIIE_ALG_PAPER images */
     double paper_mu;        /**< key of FIIE_ALG_PAPER images */
     uint8_t reserved[40];   /**< zero (anything else is refused) */

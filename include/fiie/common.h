@@ -36,6 +36,8 @@ extern "C" {
 #if defined(FIIE_BUILDING_LIBRARY) && defined(__GNUC__)
 #define FIIE_API __attribute__((visibility("default")))
 #else
+/** Marks each exported function: default visibility while libfiie itself
+ *  is built (everything else is hidden), nothing for its users. */
 #define FIIE_API
 #endif
 
@@ -62,6 +64,10 @@ enum fiie_status {
     FIIE_E_UNSUPPORTED_FORMAT = -18, /**< image file of a known format libfiie does not read
                                           (WebP, TIFF, GIF, HEIC, AVIF, JPEG XL); since ABI 1.1 */
 };
+
+/** Most worker threads any libfiie call uses (the `threads` of the detector
+ *  and cipher options); callers that size per-thread state use it too. */
+#define FIIE_MAX_THREADS 64u
 
 /**
  * @brief Release memory that libfiie allocated and returned to the caller
@@ -98,6 +104,41 @@ FIIE_API const char *fiie_version_string(void);
  * @return (major << 16) | minor
  */
 FIIE_API int fiie_abi_version(void);
+
+/** fiie_file_write_atomic() flag: never replace an existing file (nor a
+ *  symbolic link, even a dangling one); FIIE_E_EXISTS instead. */
+#define FIIE_FILE_NO_CLOBBER 1u
+/** fiie_file_write_atomic() flag: the file holds a secret: it is created
+ *  with permission bits exactly 0600 (owner read and write), whatever the
+ *  umask, and is never readable by others, not even while being written.
+ *  Without it the bits are 0666 minus the umask. */
+#define FIIE_FILE_PRIVATE 2u
+
+/**
+ * @brief Write a whole file atomically: afterwards `path` holds exactly the
+ *        `size` bytes of `data`, or is untouched.
+ *
+ * The bytes go to a new temporary file in the directory of `path`, which
+ * is flushed to disk (fsync) and then renamed over `path`, or with
+ * #FIIE_FILE_NO_CLOBBER moved there only if nothing is there (one atomic
+ * step, no race with another writer); the directory is then flushed too.
+ * On any failure the temporary file is removed: no partial or leftover
+ * file, ever. A symbolic link at `path` is replaced, never followed. Every
+ * file libfiie writes (PNG images, sidecar headers) is written this way.
+ *
+ * @param path  file to write; its directory must exist; NULL, "" or a
+ *              name ending in '/' is FIIE_E_INVALID_ARGUMENT
+ * @param data  bytes to write (may be NULL only when size is 0)
+ * @param size  their count (0 writes an empty file)
+ * @param flags 0 or a combination of #FIIE_FILE_NO_CLOBBER and
+ *              #FIIE_FILE_PRIVATE (other bits give FIIE_E_INVALID_ARGUMENT)
+ * @return 0, FIIE_E_INVALID_ARGUMENT, FIIE_E_EXISTS (#FIIE_FILE_NO_CLOBBER
+ *         and `path` exists), FIIE_E_IO (a system call failed; `errno`
+ *         then holds its reason, e.g. ENOENT for a missing directory) or
+ *         FIIE_E_NO_MEMORY.
+ */
+FIIE_API int fiie_file_write_atomic(const char *path, const void *data, size_t size,
+                                    unsigned flags);
 
 #ifdef __cplusplus
 }

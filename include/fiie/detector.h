@@ -83,7 +83,8 @@ typedef struct fiie_detector_options {
     float thresholds[3];  /**< P-Net, R-Net, O-Net score thresholds in [0, 1]
                                (default 0.6, 0.7, 0.7) */
     uint32_t max_faces;   /**< keep at most this many best faces; 0 = no limit (default) */
-    uint32_t threads;     /**< worker threads, 1..64; 0 = one per online CPU (default 1).
+    uint32_t threads;     /**< worker threads, 1..#FIIE_MAX_THREADS; 0 = one per online
+                               CPU, at most #FIIE_MAX_THREADS (default 1).
                                Results never depend on it. */
     int32_t landmarks;    /**< a fiie_landmarks_mode (default FIIE_LANDMARKS_PLAIN) */
     uint8_t reserved[40]; /**< zero; room for later options */
@@ -98,6 +99,53 @@ typedef struct fiie_detector_options {
 FIIE_API int fiie_detector_options_init_v(fiie_detector_options *o, int abi_version);
 /** Initialise detector options to their defaults for the headers in use. */
 #define fiie_detector_options_init(o) fiie_detector_options_init_v((o), FIIE_ABI_VERSION)
+
+/** Named detector settings (min_face, factor, thresholds), one source for
+ *  the library, the fiie tool and the bindings. Values are frozen; the
+ *  names of fiie_detector_preset_name() are what command lines accept. */
+typedef enum fiie_detector_preset {
+    /** "default": what fiie_detector_options_init() sets: min face 20,
+     *  factor 0.709, thresholds 0.6, 0.7, 0.7. */
+    FIIE_DETECTOR_PRESET_DEFAULT = 0,
+    /** "high-recall": min face 10, factor 0.79, thresholds 0.5, 0.5, 0.3
+     *  (the MTCNN authors' WIDER FACE settings). A missed face is a leaked
+     *  face, so `fiie encrypt` detects with this one. */
+    FIIE_DETECTOR_PRESET_HIGH_RECALL = 1,
+    /** "fast": speed before recall, what `fiie encrypt --fast` uses; today
+     *  the same settings as FIIE_DETECTOR_PRESET_DEFAULT. */
+    FIIE_DETECTOR_PRESET_FAST = 2,
+} fiie_detector_preset;
+
+/**
+ * @brief Set the min_face, factor and thresholds of a preset into options
+ *        made by fiie_detector_options_init(); the other fields (threads,
+ *        max_faces, landmarks) are left as they are.
+ * @param o      initialised options
+ * @param preset a ::fiie_detector_preset value
+ * @return 0, FIIE_E_INVALID_ARGUMENT (NULL o, unknown preset; o is then
+ *         unchanged) or FIIE_E_VERSION (o not initialised for this ABI major).
+ */
+FIIE_API int fiie_detector_options_preset(fiie_detector_options *o, int preset);
+
+/**
+ * @brief The preset a name stands for ("default", "high-recall", "fast";
+ *        exact, lower case).
+ * @param name   NUL-terminated name
+ * @param preset receives the ::fiie_detector_preset value (untouched on error)
+ * @return 0, FIIE_E_INVALID_ARGUMENT (NULL argument) or FIIE_E_NOT_FOUND
+ *         (no preset of that name).
+ */
+FIIE_API int fiie_detector_preset_from_name(const char *name, int *preset);
+
+/**
+ * @brief The name of a preset, for messages and help texts.
+ *
+ * The presets are numbered from 0 without gaps, so counting up from 0
+ * until NULL lists every name.
+ * @param preset a ::fiie_detector_preset value
+ * @return a static NUL-terminated string, or NULL for an unknown value.
+ */
+FIIE_API const char *fiie_detector_preset_name(int preset);
 
 /**
  * @brief Load the model compiled into the library (the converted original

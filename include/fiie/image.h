@@ -359,17 +359,18 @@ FIIE_API void fiie_image_info_free(fiie_image_info *info);
  */
 typedef struct fiie_png_options {
     uint32_t abi_version;     /**< set by the init function */
-    uint32_t flags;           /**< 0 or FIIE_SAVE_NO_CLOBBER (saving only) */
+    uint32_t flags;           /**< 0 or FIIE_SAVE_NO_CLOBBER and FIIE_SAVE_PRIVATE (saving only) */
     const uint8_t *icc;       /**< ICC profile to embed (iCCP chunk, compressed), or NULL */
     size_t icc_size;          /**< its size, at most FIIE_MAX_ICC_BYTES; 0 when icc is NULL */
     const char *chunk_type;   /**< private ancillary chunk as in fiie_image_encode_png(), or NULL */
     const void *chunk_data;   /**< its payload (may be NULL when chunk_size is 0) */
     size_t chunk_size;        /**< payload size, at most 2^31 - 1 */
-    uint32_t mode;            /**< permission bits of a new file before the umask, at
-                                   most 07777; 0 or the default 0666 give 0666
-                                   (0600 keeps a file private) */
-    uint8_t reserved[36];     /**< zero; room for later options */
+    uint8_t reserved[40];     /**< zero; room for later options */
 } fiie_png_options;
+
+/** fiie_png_options::flags bit: the file is private (restored faces): created
+ *  with mode exactly 0600, never readable by others (as #FIIE_FILE_PRIVATE). */
+#define FIIE_SAVE_PRIVATE 2u
 
 /**
  * @brief Initialise PNG options to their defaults (use the macro form).
@@ -391,7 +392,7 @@ FIIE_API int fiie_png_options_init_v(fiie_png_options *o, int abi_version);
  * @param out_size receives its size
  * @return 0, FIIE_E_INVALID_ARGUMENT (NULL pointers, invalid image, bad
  *         chunk type, icc NULL with a size or a profile under 128 bytes,
- *         non-zero reserved bytes, a mode over 07777), FIIE_E_VERSION,
+ *         non-zero reserved bytes, unknown flags), FIIE_E_VERSION,
  *         FIIE_E_TOO_LARGE or FIIE_E_NO_MEMORY (*out NULL on error).
  */
 FIIE_API int fiie_image_encode_png_with(const fiie_image *img, const fiie_png_options *o,
@@ -399,7 +400,8 @@ FIIE_API int fiie_image_encode_png_with(const fiie_image *img, const fiie_png_op
 
 /**
  * @brief Write an image as a PNG file atomically, as fiie_image_save_png(),
- *        with the options' ICC profile, chunk, no-clobber flag and mode.
+ *        with the options' ICC profile, chunk and flags (no-clobber,
+ *        private).
  * @param img  image to encode
  * @param path destination file name
  * @param o    options, or NULL for the defaults

@@ -29,7 +29,7 @@ int common_options_begin(void *options, size_t size, int abi_version);
  * that a field added later is never silently ignored by an older library). */
 int common_all_zero(const uint8_t *p, size_t n);
 
-/* ---- files.c: whole-file reads and atomic writes ------------------------- */
+/* ---- files.c: whole-file reads (and fiie_file_write_atomic()) ------------- */
 
 /* Largest file the image loader reads: a FIIE_MAX_PIXELS RGBA bitmap plus
  * generous room for headers and metadata. */
@@ -46,25 +46,9 @@ int common_read_file(const char *path, size_t max_size, uint8_t **out, size_t *o
  * Returns the byte count (short only at end of file) or -1 on error. */
 long long common_read_full(int fd, void *buf, size_t size);
 
-/* common_atomic_write() flag: never replace an existing file (FIIE_E_EXISTS). */
-#define COMMON_ATOMIC_NO_CLOBBER 1u
-
-/* Write `size` bytes to `path` so that `path` afterwards either holds all
- * of them or is untouched: the data goes to a new temporary file in the
- * same directory, is fsync()ed, then renamed over `path` (or, with
- * COMMON_ATOMIC_NO_CLOBBER, linked to it only if `path` does not exist).
- * Every file the library writes goes through here (PNG images, sidecar
- * headers). The new file gets permission bits `mode & ~umask` (0666 for
- * documents, 0600 for secrets). On any failure the temporary file is
- * removed. A symbolic link at `path` is replaced, not followed.
- * Returns 0, FIIE_E_INVALID_ARGUMENT, FIIE_E_EXISTS, FIIE_E_IO or
- * FIIE_E_NO_MEMORY. */
-int common_atomic_write(const char *path, const void *data, size_t size, unsigned flags,
-                        unsigned mode);
+/* Atomic writes are public: fiie_file_write_atomic() in fiie/common.h. */
 
 /* ---- threads.c: the one thread pool ---------------------------------------- */
-
-#define FIIE_MAX_THREADS 64u
 
 /* One task: returns 0, or a status that stops the tasks not yet started.
  * `worker` (< the thread count) names the thread running it, for

@@ -18,7 +18,9 @@
  * random name rather than with mkstemp(): mkstemp() always creates 0600,
  * and restoring `mode & ~umask` with fchmod() would need the umask, which
  * can only be read by setting it, a process-wide race with other threads.
- * open() lets the kernel apply the umask (and default ACLs) itself. */
+ * open() lets the kernel apply the umask (and default ACLs) itself. A
+ * private file is created 0600 (so never readable by others) and then
+ * set to exactly 0600 with fchmod(), which needs no umask. */
 #define _GNU_SOURCE /* renameat2, RENAME_NOREPLACE */
 
 #include <errno.h>
@@ -225,6 +227,16 @@ static void sync_directory(const char *dir, size_t dir_len)
     close(fd);
 }
 
+/* The file's bytes, permission bits and flush, on an open temporary
+ * file. Returns 0 or -1 with errno set. */
+static int fill(int fd, const void *data, size_t size, int private_mode)
+{
+    if ((private_mode && fchmod(fd, 0600) != 0) || write_all(fd, data, size) != 0 ||
+        fsync(fd) != 0)
+        return -1;
+    return 0;
+}
+
 /* Path of an open descriptor in /proc, for linkat(AT_SYMLINK_FOLLOW):
  * linking an O_TMPFILE file by descriptor (AT_EMPTY_PATH) needs a
  * capability that ordinary users lack. */
@@ -247,9 +259,11 @@ static int create_unnamed(const char *dir, size_t dir_len, unsigned mode)
     d[dir_len] = '\0';
     int fd;
     do {
-        fd = open(d, O_TMPFILE | O_WRONLY | O_CLOEXEC, (mode_t)(mode & 07777u));
+        fd = open(d, O_TMPFILE | O_WRONLY | O_CLOEXEC, (mode_t)mode);
     } while (fd < 0 && errno == EINTR);
+    int saved = errno;
     free(d);
+    errno = saved;
     return fd;
 #else
     (void)dir;
@@ -260,8 +274,11 @@ static int create_unnamed(const char *dir, size_t dir_len, unsigned mode)
 #endif
 }
 
-/* Give the complete unnamed file `fd` its name. Returns 1 when /proc is
- * not available to name it (the caller falls back to a named file). */
+/* /proc is missing: the unnamed file cannot be given a name. */
+#define NO_PROC 1
+
+/* Give the complete unnamed file `fd` its name. Returns 0, NO_PROC (the
+ * caller falls back to a named file) or a FIIE_E_* status. */
 static int publish_unnamed(int fd, const char *dir, size_t dir_len, const char *path,
                            int no_clobber)
 {
@@ -271,72 +288,100 @@ static int publish_unnamed(int fd, const char *dir, size_t dir_len, const char *
         if (linkat(AT_FDCWD, src, AT_FDCWD, path, AT_SYMLINK_FOLLOW) == 0)
             return 0;
         if (errno == ENOENT && access(src, F_OK) != 0)
-            return 1;
+            return NO_PROC;
         return errno == EEXIST ? FIIE_E_EXISTS : FIIE_E_IO;
     }
-    /* rename() is the only atomic replacement, and it needs a name. */
+    /* rename() is the only atomic replacement, and it needs a name: a
+     * fresh random one, reserved by create_temp() and taken over by the
+     * link (link() never replaces). */
     for (int attempt = 0; attempt < TEMP_ATTEMPTS; attempt++) {
         char *tmp = NULL;
         int tfd = create_temp(dir, dir_len, 0600, &tmp);
         if (tfd < 0)
             return errno == ENOMEM ? FIIE_E_NO_MEMORY : FIIE_E_IO;
         close(tfd);
-        unlink(tmp); /* reserve-then-link: link() never replaces */
-        int rc = 0;
+        unlink(tmp);
+        int rc = 0, taken = 0;
         if (linkat(AT_FDCWD, src, AT_FDCWD, tmp, AT_SYMLINK_FOLLOW) != 0) {
-            if (errno == ENOENT && access(src, F_OK) != 0) {
-                free(tmp);
-                return 1;
-            }
-            rc = errno == EEXIST ? 2 : FIIE_E_IO;
+            if (errno == ENOENT && access(src, F_OK) != 0)
+                rc = NO_PROC;
+            else if (errno == EEXIST)
+                taken = 1;
+            else
+                rc = FIIE_E_IO;
         } else if (rename(tmp, path) != 0) {
-            rc = FIIE_E_IO;
+            int saved = errno;
             unlink(tmp);
+            errno = saved;
+            rc = FIIE_E_IO;
         }
         free(tmp);
-        if (rc != 2)
+        if (!taken)
             return rc;
     }
     return FIIE_E_IO;
 }
 
-/* The fallback: a named temporary file, removed on failure. */
-static int write_named(const char *path, const char *dir, size_t dir_len, const void *data,
-                       size_t size, int no_clobber, unsigned mode)
+/* Write through an unnamed file. Returns 0, NO_PROC or O_TMPFILE being
+ * unsupported (-1 from create_unnamed: errno set, nothing done), or a
+ * FIIE_E_* status. */
+static int write_unnamed(const char *path, const char *dir, size_t dir_len, const void *data,
+                         size_t size, int no_clobber, int private_mode)
 {
-    char *tmp = NULL;
-    int fd = create_temp(dir, dir_len, mode, &tmp);
+    int fd = create_unnamed(dir, dir_len, private_mode ? 0600u : 0666u);
     if (fd < 0)
-        return errno == ENOMEM ? FIIE_E_NO_MEMORY : FIIE_E_IO;
-    int rc = 0;
-    if (write_all(fd, data, size) != 0 || fsync(fd) != 0)
-        rc = FIIE_E_IO;
+        return errno == ENOMEM ? FIIE_E_NO_MEMORY : NO_PROC;
+    int rc = fill(fd, data, size, private_mode) == 0 ? 0 : FIIE_E_IO;
+    if (rc == 0)
+        rc = publish_unnamed(fd, dir, dir_len, path, no_clobber);
+    int saved = errno;
     if (close(fd) != 0 && rc == 0)
         rc = FIIE_E_IO; /* NFS reports write errors at close */
+    else
+        errno = saved;
+    return rc;
+}
+
+/* The fallback: a named temporary file, removed on failure. */
+static int write_named(const char *path, const char *dir, size_t dir_len, const void *data,
+                       size_t size, int no_clobber, int private_mode)
+{
+    char *tmp = NULL;
+    int fd = create_temp(dir, dir_len, private_mode ? 0600u : 0666u, &tmp);
+    if (fd < 0)
+        return errno == ENOMEM ? FIIE_E_NO_MEMORY : FIIE_E_IO;
+    int rc = fill(fd, data, size, private_mode) == 0 ? 0 : FIIE_E_IO;
+    int saved = errno;
+    if (close(fd) != 0 && rc == 0)
+        rc = FIIE_E_IO;
+    else
+        errno = saved;
     if (rc == 0) {
         if (no_clobber)
             rc = publish_no_clobber(tmp, path);
         else if (rename(tmp, path) != 0)
             rc = FIIE_E_IO;
     }
+    saved = errno;
     if (rc < 0)
         unlink(tmp);
     free(tmp);
+    errno = saved;
     return rc;
 }
 
-int common_atomic_write(const char *path, const void *data, size_t size, unsigned flags,
-                      unsigned mode)
+int fiie_file_write_atomic(const char *path, const void *data, size_t size, unsigned flags)
 {
     if (path == NULL || path[0] == '\0' || (data == NULL && size != 0) ||
-        (flags & ~COMMON_ATOMIC_NO_CLOBBER) != 0 || (mode & ~07777u) != 0)
+        (flags & ~(FIIE_FILE_NO_CLOBBER | FIIE_FILE_PRIVATE)) != 0)
         return FIIE_E_INVALID_ARGUMENT;
     size_t plen = strlen(path);
     if (path[plen - 1] == '/')
         return FIIE_E_INVALID_ARGUMENT; /* names a directory, not a file */
     if (sodium_init() < 0)
         return FIIE_E_IO;
-    int no_clobber = (flags & COMMON_ATOMIC_NO_CLOBBER) != 0;
+    int no_clobber = (flags & FIIE_FILE_NO_CLOBBER) != 0;
+    int private_mode = (flags & FIIE_FILE_PRIVATE) != 0;
     struct stat st;
     /* Early answer only (no temporary file); the link below is the real
      * race-free check. */
@@ -345,24 +390,14 @@ int common_atomic_write(const char *path, const void *data, size_t size, unsigne
 
     size_t dir_len;
     const char *dir = directory_of(path, &dir_len);
-    int rc;
-    int fd = create_unnamed(dir, dir_len, mode);
-    if (fd >= 0) {
-        rc = 0;
-        if (write_all(fd, data, size) != 0 || fsync(fd) != 0)
-            rc = FIIE_E_IO;
-        if (rc == 0)
-            rc = publish_unnamed(fd, dir, dir_len, path, no_clobber);
-        if (close(fd) != 0 && rc == 0)
-            rc = FIIE_E_IO;
-        if (rc == 1)
-            rc = write_named(path, dir, dir_len, data, size, no_clobber, mode);
-    } else if (errno == ENOMEM) {
-        return FIIE_E_NO_MEMORY;
-    } else {
-        rc = write_named(path, dir, dir_len, data, size, no_clobber, mode);
-    }
+    int rc = write_unnamed(path, dir, dir_len, data, size, no_clobber, private_mode);
+    if (rc == NO_PROC)
+        rc = write_named(path, dir, dir_len, data, size, no_clobber, private_mode);
+    /* errno tells the caller why a system call failed: keep it across
+     * the clean-up. */
+    int saved = errno;
     if (rc == 0)
         sync_directory(dir, dir_len);
+    errno = saved;
     return rc;
 }

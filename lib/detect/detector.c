@@ -21,20 +21,71 @@ struct fiie_detector {
     detect_cascade *ctx;
 };
 
+/* The settings each fiie_detector_preset names (fiie/detector.h): the one
+ * place these numbers are written. */
+typedef struct detector_preset {
+    const char *name;
+    double min_face;
+    double factor;
+    float thresholds[3];
+} detector_preset;
+
+/* The original MTCNN demo's settings: the defaults, and "fast". */
+#define DEFAULT_SETTINGS 20.0, 0.709, {0.6f, 0.7f, 0.7f}
+
+static const detector_preset presets[] = {
+    [FIIE_DETECTOR_PRESET_DEFAULT] = {"default", DEFAULT_SETTINGS},
+    [FIIE_DETECTOR_PRESET_HIGH_RECALL] = {"high-recall", 10.0, 0.79, {0.5f, 0.5f, 0.3f}},
+    [FIIE_DETECTOR_PRESET_FAST] = {"fast", DEFAULT_SETTINGS},
+};
+#define PRESET_COUNT (sizeof presets / sizeof presets[0])
+
+static void apply_preset(fiie_detector_options *o, const detector_preset *p)
+{
+    o->min_face = p->min_face;
+    o->factor = p->factor;
+    memcpy(o->thresholds, p->thresholds, sizeof o->thresholds);
+}
+
 int fiie_detector_options_init_v(fiie_detector_options *o, int abi_version)
 {
     int rc = common_options_begin(o, sizeof *o, abi_version);
     if (rc)
         return rc;
-    o->min_face = 20.0;
-    o->factor = 0.709;
-    o->thresholds[0] = 0.6f;
-    o->thresholds[1] = 0.7f;
-    o->thresholds[2] = 0.7f;
+    apply_preset(o, &presets[FIIE_DETECTOR_PRESET_DEFAULT]);
     o->max_faces = 0;
     o->threads = 1;
     o->landmarks = FIIE_LANDMARKS_PLAIN;
     return FIIE_OK;
+}
+
+int fiie_detector_options_preset(fiie_detector_options *o, int preset)
+{
+    if (o == NULL || preset < 0 || (size_t)preset >= PRESET_COUNT)
+        return FIIE_E_INVALID_ARGUMENT;
+    if (!common_abi_compatible(o->abi_version))
+        return FIIE_E_VERSION;
+    apply_preset(o, &presets[preset]);
+    return FIIE_OK;
+}
+
+int fiie_detector_preset_from_name(const char *name, int *preset)
+{
+    if (name == NULL || preset == NULL)
+        return FIIE_E_INVALID_ARGUMENT;
+    for (size_t i = 0; i < PRESET_COUNT; i++)
+        if (strcmp(name, presets[i].name) == 0) {
+            *preset = (int)i;
+            return FIIE_OK;
+        }
+    return FIIE_E_NOT_FOUND;
+}
+
+const char *fiie_detector_preset_name(int preset)
+{
+    if (preset < 0 || (size_t)preset >= PRESET_COUNT)
+        return NULL;
+    return presets[preset].name;
 }
 
 static int check_options(const fiie_detector_options *o)

@@ -82,8 +82,8 @@ int fiie_sidecar_write(const char *path, const uint8_t *header, size_t len, unsi
     int rc = fiie_header_parse(&info, header, len);
     if (rc != FIIE_OK)
         return rc;
-    return common_atomic_write(path, header, len,
-                             (flags & FIIE_SAVE_NO_CLOBBER) ? COMMON_ATOMIC_NO_CLOBBER : 0u, 0666);
+    return fiie_file_write_atomic(path, header, len,
+                                  (flags & FIIE_SAVE_NO_CLOBBER) ? FIIE_FILE_NO_CLOBBER : 0u);
 }
 
 int fiie_sidecar_read(const char *path, uint8_t *header, size_t cap, size_t *len)

@@ -115,8 +115,8 @@ int fiie_image_save_png(const fiie_image *img, const char *path, const char *chu
     int rc = fiie_image_encode_png(img, chunk_type, chunk_data, chunk_size, &png, &size);
     if (rc < 0)
         return rc;
-    unsigned aflags = (flags & FIIE_SAVE_NO_CLOBBER) != 0 ? COMMON_ATOMIC_NO_CLOBBER : 0;
-    rc = common_atomic_write(path, png, size, aflags, 0666);
+    rc = fiie_file_write_atomic(path, png, size,
+                                (flags & FIIE_SAVE_NO_CLOBBER) ? FIIE_FILE_NO_CLOBBER : 0u);
     free(png);
     return rc;
 }

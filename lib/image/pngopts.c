@@ -1,6 +1,6 @@
 /* PNG writing with options (fiie_image_encode_png_with,
  * fiie_image_save_png_with): the colour profile of the source carried
- * into the written file as an iCCP chunk, a private chunk, the file mode.
+ * into the written file as an iCCP chunk, a private chunk, a private file.
  * The pixels are encoded by fiie_image_encode_png(); this file only adds
  * the iCCP chunk after IHDR, where PNG wants it (before PLTE and IDAT). */
 #include <limits.h>
@@ -19,11 +19,7 @@ static const char icc_name[] = "ICC profile";
 
 int fiie_png_options_init_v(fiie_png_options *o, int abi_version)
 {
-    int rc = common_options_begin(o, sizeof *o, abi_version);
-    if (rc)
-        return rc;
-    o->mode = 0666;
-    return 0;
+    return common_options_begin(o, sizeof *o, abi_version);
 }
 
 static int check_options(const fiie_png_options *o)
@@ -31,7 +27,7 @@ static int check_options(const fiie_png_options *o)
     if (!common_abi_compatible(o->abi_version))
         return FIIE_E_VERSION;
     if (!common_all_zero(o->reserved, sizeof o->reserved) ||
-        (o->flags & ~FIIE_SAVE_NO_CLOBBER) != 0 || o->mode > 07777u ||
+        (o->flags & ~(FIIE_SAVE_NO_CLOBBER | FIIE_SAVE_PRIVATE)) != 0 ||
         (o->icc == NULL) != (o->icc_size == 0))
         return FIIE_E_INVALID_ARGUMENT;
     if (o->icc_size > FIIE_MAX_ICC_BYTES)
@@ -111,12 +107,11 @@ int fiie_image_save_png_with(const fiie_image *img, const char *path,
     int rc = fiie_image_encode_png_with(img, o, &png, &size);
     if (rc < 0)
         return rc;
-    unsigned flags = 0, mode = 0666;
-    if (o != NULL) {
-        flags = (o->flags & FIIE_SAVE_NO_CLOBBER) != 0 ? COMMON_ATOMIC_NO_CLOBBER : 0;
-        mode = o->mode != 0 ? o->mode : 0666;
-    }
-    rc = common_atomic_write(path, png, size, flags, mode);
+    unsigned flags = 0;
+    if (o != NULL)
+        flags = ((o->flags & FIIE_SAVE_NO_CLOBBER) ? FIIE_FILE_NO_CLOBBER : 0u) |
+                ((o->flags & FIIE_SAVE_PRIVATE) ? FIIE_FILE_PRIVATE : 0u);
+    rc = fiie_file_write_atomic(path, png, size, flags);
     free(png);
     return rc;
 }

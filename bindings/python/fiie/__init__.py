@@ -28,7 +28,10 @@ from .image import (MAX_DIMENSION, MAX_PIXELS, Image, PixelFormat,  # noqa: F401
                     find_png_chunk, read_png_chunk, ImageInfo, probe_image,
                     probe_image_bytes, MAX_ICC_BYTES)
 from .mask import Mask, Region, Shape  # noqa: F401
-from .detector import HIGH_RECALL, Detector, Face, Landmarks, Model  # noqa: F401
+from .common import (FILE_NO_CLOBBER, FILE_PRIVATE, MAX_THREADS,  # noqa: F401
+                     write_file_atomic)
+from .detector import (Detector, Face, Landmarks, Model, detector_preset,  # noqa: F401
+                       detector_presets)
 from .cipher import (KEY_BYTES, NONCE_BYTES, SALT_BYTES, Alg, Key,  # noqa: F401
                      decrypt, encrypt, paper_keystream)
 from .container import (HeaderInfo, header_size, load_protected_png,  # noqa: F401
@@ -47,13 +50,16 @@ __all__ = [
     # library
     "ABI_MAJOR", "ABI_MINOR", "library_path", "library_version", "library_version_number",
     "abi_version",
+    # files, threads
+    "MAX_THREADS", "FILE_NO_CLOBBER", "FILE_PRIVATE", "write_file_atomic",
     # image
     "Image", "PixelFormat", "MAX_DIMENSION", "MAX_PIXELS", "find_png_chunk", "read_png_chunk",
     "ImageInfo", "probe_image", "probe_image_bytes", "MAX_ICC_BYTES",
     # mask
     "Mask", "Region", "Shape",
     # detector
-    "Detector", "Face", "Landmarks", "Model", "HIGH_RECALL",
+    "Detector", "Face", "Landmarks", "Model", "HIGH_RECALL", "detector_preset",
+    "detector_presets",
     # cipher
     "Key", "Alg", "encrypt", "decrypt", "paper_keystream", "KEY_BYTES", "NONCE_BYTES",
     "SALT_BYTES",
@@ -64,6 +70,14 @@ __all__ = [
 
 #: Release version of the bindings (follows the C library's release).
 __version__ = "0.1.0"
+
+
+def __getattr__(name):
+    # fiie.HIGH_RECALL comes from the library when asked for (fiie.detector).
+    if name == "HIGH_RECALL":
+        from . import detector
+        return detector.HIGH_RECALL
+    raise AttributeError("module %r has no attribute %r" % (__name__, name))
 
 
 def library_version():

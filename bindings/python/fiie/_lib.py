@@ -96,8 +96,7 @@ class fiie_png_options(Structure):
         ("chunk_type", c_char_p),
         ("chunk_data", c_void_p),
         ("chunk_size", c_size_t),
-        ("mode", c_uint32),
-        ("reserved", c_uint8 * 36),
+        ("reserved", c_uint8 * 40),
     ]
 
 
@@ -219,6 +218,7 @@ HEADERS["common.h"] = {
     "fiie_strerror": (c_char_p, [c_int]),
     "fiie_version_number": (c_int, []),
     "fiie_version_string": (c_char_p, []),
+    "fiie_file_write_atomic": (c_int, [c_char_p, c_void_p, c_size_t, c_uint]),
 }
 
 HEADERS["image.h"] = {
@@ -274,6 +274,9 @@ HEADERS["mask.h"] = {
 
 HEADERS["detector.h"] = {
     "fiie_detector_options_init_v": (c_int, [POINTER(fiie_detector_options), c_int]),
+    "fiie_detector_options_preset": (c_int, [POINTER(fiie_detector_options), c_int]),
+    "fiie_detector_preset_from_name": (c_int, [c_char_p, POINTER(c_int)]),
+    "fiie_detector_preset_name": (c_char_p, [c_int]),
     "fiie_model_new_default": (c_int, [c_void_pp]),
     "fiie_model_new_from_file": (c_int, [c_void_pp, c_char_p]),
     "fiie_model_new_from_memory": (c_int, [c_void_pp, c_void_p, c_size_t]),

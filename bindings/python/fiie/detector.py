@@ -5,7 +5,7 @@ import enum
 import os
 
 from . import _lib
-from ._errors import STATUS, InvalidArgumentError
+from ._errors import STATUS, InvalidArgumentError, NotFoundError
 from ._handle import Handle, using
 from ._lib import as_float, as_int, check, clear_errno, lib
 from .image import Image, as_image
@@ -13,9 +13,58 @@ from .image import Image, as_image
 #: FIIE_ALIGN_SIZE: side of the aligned face crop.
 ALIGN_SIZE = 112
 
-#: Options used by ``fiie encrypt`` by default: a missed face is a leaked
-#: face, so detect with the settings the MTCNN authors used on WIDER FACE.
-HIGH_RECALL = {"min_face": 10, "factor": 0.79, "thresholds": (0.5, 0.5, 0.3)}
+
+
+def detector_presets():
+    """Names of the library's detector presets, e.g. ('default',
+    'high-recall', 'fast') (fiie_detector_preset_name)."""
+    names = []
+    while True:
+        name = lib.fiie_detector_preset_name(len(names))
+        if name is None:
+            return tuple(names)
+        names.append(name.decode("ascii"))
+
+
+def _preset_number(name):
+    if not isinstance(name, str):
+        raise InvalidArgumentError("a preset is named by a string, e.g. 'high-recall'")
+    if "\0" in name:  # C would read only the part before it
+        raise NotFoundError("no detector preset is named %r" % name, NotFoundError.code)
+    n = ctypes.c_int()
+    check(lib.fiie_detector_preset_from_name(name.encode("utf-8"), ctypes.byref(n)),
+          "fiie_detector_preset_from_name(%r)" % name)
+    return n.value
+
+
+def _options(preset=None):
+    """Initialised C options, with a preset's settings (by name) if given."""
+    o = _lib.fiie_detector_options()
+    check(lib.fiie_detector_options_init_v(ctypes.byref(o), _lib.ABI_VERSION),
+          "fiie_detector_options_init_v")
+    if preset is not None:
+        check(lib.fiie_detector_options_preset(ctypes.byref(o), _preset_number(preset)),
+              "fiie_detector_options_preset")
+    return o
+
+
+def detector_preset(name):
+    """The settings a preset stands for, as the C library defines them:
+    {"min_face", "factor", "thresholds"}. Unknown name: NotFoundError."""
+    _preset_number(name)  # None is no name here (Detector: no preset)
+    o = _options(name)
+    return {"min_face": o.min_face, "factor": o.factor, "thresholds": tuple(o.thresholds)}
+
+
+def __getattr__(name):
+    # HIGH_RECALL is read from the library when asked for, so that
+    # importing the bindings never needs the presets (ABI 1.1).
+    if name == "HIGH_RECALL":
+        #: Options used by ``fiie encrypt`` by default: a missed face is a
+        #: leaked face, so detect with the settings the MTCNN authors used
+        #: on WIDER FACE.
+        return detector_preset("high-recall")
+    raise AttributeError("module %r has no attribute %r" % (__name__, name))
 
 
 class Landmarks(enum.IntEnum):
@@ -127,18 +176,18 @@ class Detector(Handle):
     (Landmarks.PLAIN). ``model`` is a Model or a model file path; None uses
     the embedded model. One thread at a time per detector.
 
+    ``preset`` (a name of detector_presets()) sets min_face, factor and
+    thresholds first; the keyword options then override single values.
     :meth:`high_recall` gives the high-recall preset of ``fiie encrypt``.
     """
 
     _free_name = "fiie_detector_free"
     _what = "detector"
 
-    def __init__(self, model=None, *, min_face=None, factor=None, thresholds=None,
-                 max_faces=None, threads=None, landmarks=None):
+    def __init__(self, model=None, *, preset=None, min_face=None, factor=None,
+                 thresholds=None, max_faces=None, threads=None, landmarks=None):
         super().__init__()
-        o = _lib.fiie_detector_options()
-        check(lib.fiie_detector_options_init_v(ctypes.byref(o), _lib.ABI_VERSION),
-              "fiie_detector_options_init_v")
+        o = _options(preset)
         if min_face is not None:
             o.min_face = as_float(min_face, "min_face", 6, 65535)
         if factor is not None:
@@ -182,12 +231,10 @@ class Detector(Handle):
     @classmethod
     def high_recall(cls, model=None, **options):
         """A detector with the high-recall preset of ``fiie encrypt``
-        (HIGH_RECALL: min face 10 px, factor 0.79, thresholds 0.5, 0.5, 0.3);
-        ``options`` override single values. The library accepts minimum
-        faces down to 6 px (it up-samples the first pyramid levels)."""
-        opts = dict(HIGH_RECALL)
-        opts.update(options)
-        return cls(model, **opts)
+        (HIGH_RECALL, see fiie/detector.h); ``options`` override single
+        values. The library accepts minimum faces down to 6 px (it
+        up-samples the first pyramid levels)."""
+        return cls(model, preset="high-recall", **options)
 
     def detect(self, image):
         """Faces in ``image`` (an Image or a numpy HxWx3/4 uint8 array,

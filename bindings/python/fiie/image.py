@@ -17,6 +17,8 @@ from ._lib import as_int, c_uint8_p, check, clear_errno, lib
 
 #: fiie_image_save_png() flag FIIE_SAVE_NO_CLOBBER.
 SAVE_NO_CLOBBER = 1
+#: fiie_png_options flag FIIE_SAVE_PRIVATE (mode 0600).
+SAVE_PRIVATE = 2
 #: Largest width or height (FIIE_MAX_DIMENSION).
 MAX_DIMENSION = 65535
 #: Largest pixel count (FIIE_MAX_PIXELS).
@@ -367,7 +369,7 @@ class Image:
         """PNG file bytes; ``chunk`` is an optional (type, data) pair
         written as one private chunk after IHDR; ``icc`` an ICC colour
         profile (bytes, e.g. ``probe_image(src).icc``) stored as iCCP."""
-        o, keep = _png_options(chunk, icc, False, None)
+        o, keep = _png_options(chunk, icc, False, False)
         out = c_uint8_p()
         size = ctypes.c_size_t()
         check(self._call("fiie_image_encode_png_with", ctypes.byref(o),
@@ -379,21 +381,21 @@ class Image:
         finally:
             lib.fiie_free(out)
 
-    def save_png(self, path, *, overwrite=False, chunk=None, icc=None, mode=None):
+    def save_png(self, path, *, overwrite=False, chunk=None, icc=None, private=False):
         """Write a PNG file atomically (complete or not at all, no
         temporary file left on any failure). An existing file raises
         ExistsError (a FileExistsError) unless ``overwrite=True``, as the
         ``fiie`` tool does without ``--force``. ``icc``: an ICC profile to
-        embed; ``mode``: permission bits of a new file before the umask
-        (default 0o666; 0o600 for private pixels)."""
-        o, keep = _png_options(chunk, icc, overwrite, mode)
+        embed; ``private=True``: mode 0600 whatever the umask (restored
+        faces)."""
+        o, keep = _png_options(chunk, icc, overwrite, private)
         clear_errno()
         check(self._call("fiie_image_save_png_with", os.fsencode(path), ctypes.byref(o)),
               "fiie_image_save_png_with(%s)" % os.fsdecode(path), path)
         del keep
 
 
-def _png_options(chunk, icc, overwrite, mode):
+def _png_options(chunk, icc, overwrite, private):
     """(fiie_png_options, objects to keep alive during the call)."""
     o = _lib.fiie_png_options()
     check(lib.fiie_png_options_init_v(ctypes.byref(o), _lib.ABI_VERSION),
@@ -408,9 +410,7 @@ def _png_options(chunk, icc, overwrite, mode):
         as_int(len(icc), "size", "len(icc)", ICC_MIN_BYTES, MAX_ICC_BYTES)
         o.icc = ctypes.cast(ctypes.c_char_p(icc), ctypes.c_void_p)
         o.icc_size = len(icc)
-    if mode is not None:
-        o.mode = as_int(mode, "u32", "mode", 0, 0o7777)
-    o.flags = 0 if overwrite else SAVE_NO_CLOBBER
+    o.flags = (0 if overwrite else SAVE_NO_CLOBBER) | (SAVE_PRIVATE if private else 0)
     return o, (cdata, icc)
 
 

@@ -47,7 +47,7 @@ int main(void)
     F(fiie_png_options, abi_version); F(fiie_png_options, flags); F(fiie_png_options, icc);
     F(fiie_png_options, icc_size); F(fiie_png_options, chunk_type);
     F(fiie_png_options, chunk_data); F(fiie_png_options, chunk_size);
-    F(fiie_png_options, mode); F(fiie_png_options, reserved);
+    F(fiie_png_options, reserved);
 #ifdef HAVE_MASK
     S(fiie_region);
     F(fiie_region, shape); F(fiie_region, x); F(fiie_region, y);

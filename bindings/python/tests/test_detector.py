@@ -92,25 +92,53 @@ class TestDetector(unittest.TestCase):
             self.assertGreater(min(f.width for f in big), 1.5 * min(f.width for f in all_faces))
 
     def test_high_recall_preset(self):
-        # Issue contract of `fiie encrypt`: min face 10 px, factor 0.79,
-        # thresholds 0.5, 0.5, 0.3 (the MTCNN authors' WIDER FACE settings).
-        self.assertEqual(fiie.HIGH_RECALL, {"min_face": 10, "factor": 0.79,
-                                            "thresholds": (0.5, 0.5, 0.3)})
-        # the library takes min face 10 itself: no fallback, no warning
+        # The preset of `fiie encrypt` comes from the library (the C tests
+        # hold its contract): HIGH_RECALL and Detector.high_recall() agree
+        # with it, and differ from the defaults.
+        preset = fiie.detector_preset("high-recall")
+        self.assertEqual(fiie.HIGH_RECALL, preset)
+        self.assertEqual(set(preset), {"min_face", "factor", "thresholds"})
+        # the library takes the preset's min face itself: no fallback, no warning
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
             d = fiie.Detector.high_recall()
-        self.assertEqual(d.options["min_face"], 10)
         self.assertEqual(len(caught), 0)
+        for k, v in preset.items():
+            self.assertEqual(d.options[k], v)
+        with fiie.Detector() as plain:
+            self.assertNotEqual({k: plain.options[k] for k in preset}, preset)
         with fiie.Detector.high_recall(min_face=6) as d6:
             self.assertEqual(d6.options["min_face"], 6)
+            self.assertEqual(d6.options["factor"], preset["factor"])
         with self.assertRaises(fiie.InvalidArgumentError):
             fiie.Detector.high_recall(min_face=0)  # an explicit value is never changed
         with d, fiie.Image.open(image_path("faces_640x480.png")) as img:
-            self.assertAlmostEqual(d.options["factor"], 0.79)
-            for got, want in zip(d.options["thresholds"], (0.5, 0.5, 0.3)):
-                self.assertAlmostEqual(got, want, places=6)
             self.assertGreaterEqual(len(d.detect(img)), len(expected("faces_640x480")))
+
+    def test_presets(self):
+        names = fiie.detector_presets()
+        self.assertEqual(names[:3], ("default", "high-recall", "fast"))
+        with fiie.Detector() as plain:
+            defaults = {k: plain.options[k] for k in ("min_face", "factor", "thresholds")}
+        self.assertEqual(fiie.detector_preset("default"), defaults)
+        self.assertEqual(fiie.detector_preset("fast"), defaults)  # today (fiie/detector.h)
+        for name in names:
+            with self.subTest(preset=name), fiie.Detector(preset=name, threads=2) as d:
+                for k, v in fiie.detector_preset(name).items():
+                    self.assertEqual(d.options[k], v)
+                self.assertEqual(d.options["threads"], 2)
+        # explicit options win over the preset
+        with fiie.Detector(preset="high-recall", factor=0.5) as d:
+            self.assertEqual(d.options["factor"], 0.5)
+            self.assertEqual(d.options["min_face"], fiie.HIGH_RECALL["min_face"])
+        for bad in ("High-Recall", "", "nope", "fast\0"):
+            with self.subTest(name=bad), self.assertRaises(fiie.NotFoundError):
+                fiie.detector_preset(bad)
+        with self.assertRaises(fiie.NotFoundError):
+            fiie.Detector(preset="nope")
+        for bad in (None, 1, b"fast"):
+            with self.subTest(name=bad), self.assertRaises(fiie.InvalidArgumentError):
+                fiie.detector_preset(bad)
 
     def test_bad_options(self):
         for kw in ({"factor": 1.5}, {"factor": 0.0}, {"min_face": 5},
