@@ -80,9 +80,10 @@ static void report(shared *sh, const slot *s, batch_status status, const char *m
             progress_printf(&sh->prog, stderr, "fiie %s: %s: skipped: %s\n", sh->ops->command,
                             s->job.input, has_msg ? msg : "nothing to do");
     } else if (status == BATCH_OK) {
-        if (sh->show_ok) {
+        if (sh->show_ok || o->dry_run) {
             if (s->output)
-                progress_printf(&sh->prog, stderr, "%s -> %s%s%s%s\n", s->job.input, s->output,
+                progress_printf(&sh->prog, stderr, "%s %s %s%s%s%s\n", s->job.input,
+                                o->dry_run ? "would be written to" : "->", s->output,
                                 has_msg ? " (" : "", has_msg ? msg : "", has_msg ? ")" : "");
             else if (has_msg)
                 progress_printf(&sh->prog, stderr, "%s: %s\n", s->job.input, msg);
@@ -157,6 +158,9 @@ static void *work(void *arg)
             r->status = BATCH_SKIPPED;
             snprintf(r->msg, sizeof r->msg, "%s exists (--force redoes it)", s->output);
         }
+        if (r->warn[0] && !sh->o->quiet)
+            progress_printf(&sh->prog, stderr, "fiie %s: %s: warning: %s\n", sh->ops->command,
+                            s->job.input, r->warn);
         report(sh, s, r->status, r->msg);
         progress_step(&sh->prog, r->faces, r->status == BATCH_SKIPPED);
         s->res.status = r->status;

@@ -26,6 +26,7 @@ typedef struct batch_result {
     uint64_t faces;
     uint64_t pixels;  /* protected pixels */
     char msg[512];    /* error text, or a short note on success */
+    char warn[256];   /* a warning about this file (shown unless --quiet), or "" */
     char *line;       /* malloc'd line for stdout (detect's JSON), printed in input order */
 } batch_result;
 
@@ -56,6 +57,7 @@ typedef struct batch_options {
     int in_place;
     int quiet;
     int json;                 /* a JSON summary object on stdout at the end */
+    int dry_run;              /* nothing is written: messages say "would write" */
     unsigned threads;         /* 0: one; files in parallel when several */
     const char *suffix;       /* output name suffix, e.g. "_fiie.png" */
     const char *strip_marker; /* decrypt without --suffix: "_fiie", see

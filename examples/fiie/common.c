@@ -55,6 +55,16 @@ int det_option(det_settings *d, int id, const char *value, char *err, size_t err
     case OPT_MODEL:
         d->model_path = value;
         return 1;
+    case OPT_PRESET: {
+        int preset;
+        if (fiie_detector_preset_from_name(value, &preset) != 0) {
+            snprintf(err, errlen, "--preset: expected high-recall, fast or default, got '%s'",
+                     value);
+            return -1;
+        }
+        d->preset = preset;
+        return 1;
+    }
     default:
         return 0;
     }

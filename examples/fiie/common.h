@@ -32,6 +32,8 @@ enum {
     OPT_KEY_FILE,
     OPT_PASSPHRASE_FILE,
     OPT_PAPER,
+    OPT_PASSPHRASE,  /* --passphrase: ask on the terminal */
+    OPT_PRESET,      /* --preset NAME: detector preset */
 };
 
 /* Detector settings from the command line. */
@@ -39,9 +41,11 @@ typedef struct det_settings {
     fiie_detector_options opts;
     const char *model_path;  /* NULL: embedded model */
     int set_min_face, set_factor, set_thresholds;
+    int preset;              /* --preset, or -1: the command's own default */
 } det_settings;
 
-/* Handle a detector option; returns 1 if `id` was one, 0 if not, -1 on a bad value. */
+/* Handle a detector option (--preset included); returns 1 if `id` was one,
+ * 0 if not, -1 on a bad value. */
 int det_option(det_settings *d, int id, const char *value, char *err, size_t errlen);
 
 /* Take the library's preset (a fiie_detector_preset) for the settings

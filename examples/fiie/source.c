@@ -43,7 +43,7 @@ int source_check(const char *path, const source_policy *p, fiie_image_info *info
     return 0;
 }
 
-void source_load_error(char *buf, size_t len, const char *path, int status)
+void source_load_error(char *buf, size_t len, const char *what, const char *path, int status)
 {
     if (status == FIIE_E_UNSUPPORTED_FORMAT) {
         fiie_image_info info;
@@ -51,8 +51,8 @@ void source_load_error(char *buf, size_t len, const char *path, int status)
         char why[160];
         unsupported(why, sizeof why, info.format);
         fiie_image_info_free(&info);
-        snprintf(buf, len, "%s: %s", path, why);
+        snprintf(buf, len, "%s: %s", what, why);
         return;
     }
-    snprintf(buf, len, "%s: %s", path, fiie_strerror(status));
+    snprintf(buf, len, "%s: %s", what, fiie_strerror(status));
 }

@@ -28,8 +28,8 @@ typedef struct source_policy {
 int source_check(const char *path, const source_policy *p, fiie_image_info *info, char *warn,
                  size_t wlen, char *msg, size_t mlen);
 
-/** The message for a load of `path` that failed with `status`: an
+/** "what: reason" for a load of `path` that failed with `status`: an
  * unsupported format is named ("Unsupported format: WebP"). */
-void source_load_error(char *buf, size_t len, const char *path, int status);
+void source_load_error(char *buf, size_t len, const char *what, const char *path, int status);
 
 #endif
