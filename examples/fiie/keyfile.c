@@ -211,14 +211,18 @@ void cli_tty_restore(void)
 /* One line from the terminal, without its line end, echo off. */
 static int read_tty_line(int fd, const char *prompt, uint8_t *buf, size_t cap, size_t *len)
 {
-    if (write(fd, prompt, strlen(prompt)) < 0)
-        return -2;
+    /* Echo off before the prompt appears: whatever is typed after it is
+     * never shown (and never flushed away). */
     struct termios quiet = tty_saved;
     quiet.c_lflag &= (tcflag_t)~(ECHO | ECHOE | ECHOK);
     quiet.c_lflag |= ECHONL; /* the Enter still moves to a new line */
     tty_silenced_fd = fd;
     if (tcsetattr(fd, TCSAFLUSH, &quiet) != 0) {
         tty_silenced_fd = -1;
+        return -2;
+    }
+    if (write(fd, prompt, strlen(prompt)) < 0) {
+        cli_tty_restore();
         return -2;
     }
     size_t n = 0;
@@ -238,7 +242,11 @@ static int read_tty_line(int fd, const char *prompt, uint8_t *buf, size_t cap, s
             buf[n] = c;
         n++;
     }
-    cli_tty_restore();
+    /* Back to the saved settings without discarding what follows. */
+    if (tty_silenced_fd >= 0) {
+        tcsetattr(fd, TCSADRAIN, &tty_saved);
+        tty_silenced_fd = -1;
+    }
     if (n > 0 && n <= cap && buf[n - 1] == '\r')
         n--;
     *len = n;
