@@ -60,9 +60,12 @@ echo "check-install: cc -static with pkg-config --static fiie works"
 
 # 4. pip, offline: Debian's python3, whose setuptools and wheel come from
 # python3-setuptools and python3-wheel (.ci/install-deps)
+# (from a copy: setuptools builds inside the source directory)
 pip_python=${FIIE_PIP_PYTHON:-/usr/bin/python3}
+cp -r "$src/bindings/python" "$work/pysrc"
+rm -rf "$work/pysrc/tests"
 PIP_ROOT_USER_ACTION=ignore "$pip_python" -m pip install --quiet --no-build-isolation --no-index --no-deps \
-  --target "$work/pip" "$src/bindings/python" || fail "pip install bindings/python failed"
+  --target "$work/pip" "$work/pysrc" || fail "pip install bindings/python failed"
 got=$(cd "$work" && PYTHONPATH=$work/pip python3 -c 'import fiie; print(fiie.library_path)')
 [ "$got" = "$libdir/libfiie.so.1" ] || fail "pip-installed package loaded $got"
 echo "check-install: pip install bindings/python (offline) loads $libdir/libfiie.so.1"
