@@ -166,9 +166,11 @@ class FoldersTest(unittest.TestCase):
                 self.assertEqual(proc.returncode, code, err)
                 self.assertIn(b"interrupted", err)
                 self.assertEqual(litter(out_dir), [])
-                # The write in progress was finished, never cut.
+                # The write in progress was finished, never cut, and the
+                # restored faces were never readable by others.
                 for f in listing(out_dir):
                     self.assertTrue(png_complete(os.path.join(out_dir, f)), f)
+                    self.assertEqual(os.stat(os.path.join(out_dir, f)).st_mode & 0o777, 0o600)
 
     def test_signal_during_detection_exits_at_once(self):
         photos = self.photos(("a.png", "b.png", "c.png"))
@@ -250,6 +252,7 @@ class FoldersTest(unittest.TestCase):
         for name in listing(back):
             self.assertEqual(png_decode(os.path.join(back, name))[3],
                              png_decode(os.path.join(photos, name))[3], name)
+            self.assertEqual(os.stat(os.path.join(back, name)).st_mode & 0o777, 0o600, name)
         # A protected PNG that lost its chunk is no "no-face copy".
         stripped = self.p("stripped_fiie.png")
         data = b"".join([read_bytes(os.path.join(prot, "photo_fiie.png"))[:8]] +

@@ -181,7 +181,9 @@ static int decrypt_and_save(decrypt_ctx *x, const crypt_worker *w, const fiie_ke
     }
     if (crypt_make_parents(job, res) != 0)
         return -1;
-    protected_extras e = {info->icc, info->icc_size, crypt_save_flags(&x->args, job), 0};
+    /* Restored faces are private: mode 0600 from the first byte written. */
+    protected_extras e = {info->icc, info->icc_size,
+                          crypt_save_flags(&x->args, job) | FIIE_SAVE_PRIVATE, 0};
     rc = protected_save_plain(img, job->output, &e);
     return crypt_save_checked(job, res, rc);
 }
