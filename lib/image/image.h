@@ -18,7 +18,12 @@ int image_format_is_rgb_order(int32_t format);
 /* ---- load.c: the structure check in front of every decode (probe.c
  * reports its findings through fiie_image_probe()). */
 
-typedef enum image_file_kind { KIND_PNG, KIND_JPEG, KIND_BMP, KIND_TGA } image_file_kind;
+typedef enum image_file_kind {
+    IMAGE_KIND_PNG,
+    IMAGE_KIND_JPEG,
+    IMAGE_KIND_BMP,
+    IMAGE_KIND_TGA,
+} image_file_kind;
 
 /* What the structure check found out before decoding. */
 typedef struct image_probe {

@@ -106,18 +106,18 @@ int image_probe_file(const uint8_t *d, size_t n, uint64_t max_pixels, probe *pr)
     size_t soi;
     if (n >= IMAGE_PNG_SIGNATURE_BYTES &&
         memcmp(d, image_png_signature, IMAGE_PNG_SIGNATURE_BYTES) == 0) {
-        pr->kind = KIND_PNG;
+        pr->kind = IMAGE_KIND_PNG;
         if ((rc = probe_png(d, n, s, pr)) < 0)
             return rc;
     } else if ((soi = jpeg_soi(d, n)) != 0) {
         const uint8_t *exif;
         size_t exif_size;
-        pr->kind = KIND_JPEG;
+        pr->kind = IMAGE_KIND_JPEG;
         if ((rc = image_jpeg_validate(d + soi - 1, n - soi + 1, &exif, &exif_size)) < 0)
             return rc;
         pr->orientation = image_exif_orientation(exif, exif_size);
     } else if (image_bmp_detect(d, n)) {
-        pr->kind = KIND_BMP;
+        pr->kind = IMAGE_KIND_BMP;
         if ((rc = image_bmp_validate(d, n, &pr->width, &pr->height)) < 0 ||
             (rc = check_limits(pr->width, pr->height, s)) < 0)
             return rc;
@@ -127,27 +127,27 @@ int image_probe_file(const uint8_t *d, size_t n, uint64_t max_pixels, probe *pr)
         /* stb tries PNG, BMP and JPEG by their signatures, all excluded
          * above, so the data can only decode as a TGA, the one format
          * without a signature. */
-        pr->kind = KIND_TGA;
+        pr->kind = IMAGE_KIND_TGA;
     }
     /* stb's own header parse (header only, no pixel memory): the size for
      * JPEG and TGA, the channel count, and a cross-check for the others. */
     int sw = 0, sh = 0, sc = 0;
     if (!image_stb_info(d, (int)n, &sw, &sh, &sc) || sw <= 0 || sc < 1 || sc > 4)
         return FIIE_E_IMAGE_FORMAT;
-    if (pr->kind == KIND_BMP)
+    if (pr->kind == IMAGE_KIND_BMP)
         sh = (int)pr->height; /* stb reports top-down BMPs with a negative height */
     if (sh <= 0)
         return FIIE_E_IMAGE_FORMAT;
-    if ((pr->kind == KIND_PNG || pr->kind == KIND_BMP) &&
+    if ((pr->kind == IMAGE_KIND_PNG || pr->kind == IMAGE_KIND_BMP) &&
         ((uint32_t)sw != pr->width || (uint32_t)sh != pr->height))
         return FIIE_E_IMAGE_FORMAT;
     pr->width = (uint32_t)sw;
     pr->height = (uint32_t)sh;
     if ((rc = check_limits(pr->width, pr->height, s)) < 0)
         return rc;
-    if (pr->kind == KIND_TGA && (rc = image_tga_validate(d, n)) < 0)
+    if (pr->kind == IMAGE_KIND_TGA && (rc = image_tga_validate(d, n)) < 0)
         return rc;
-    if (pr->kind != KIND_PNG) {
+    if (pr->kind != IMAGE_KIND_PNG) {
         pr->has_alpha = sc == 2 || sc == 4;
         pr->channels = (uint32_t)sc;
     }

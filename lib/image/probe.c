@@ -191,9 +191,9 @@ static uint8_t *jpeg_icc(const uint8_t *d, size_t n, size_t *icc_size)
 static const char *kind_name(image_file_kind kind)
 {
     switch (kind) {
-    case KIND_PNG: return "PNG";
-    case KIND_JPEG: return "JPEG";
-    case KIND_BMP: return "BMP";
+    case IMAGE_KIND_PNG: return "PNG";
+    case IMAGE_KIND_JPEG: return "JPEG";
+    case IMAGE_KIND_BMP: return "BMP";
     default: return "TGA";
     }
 }
@@ -229,9 +229,9 @@ int fiie_image_probe_memory(fiie_image_info *info, const void *data, size_t size
     info->bit_depth = pr.bit_depth;
     info->channels = pr.channels;
     info->orientation = (uint32_t)pr.orientation;
-    if (pr.kind == KIND_PNG)
+    if (pr.kind == IMAGE_KIND_PNG)
         info->icc = png_icc(d, size, &info->icc_size);
-    else if (pr.kind == KIND_JPEG) {
+    else if (pr.kind == IMAGE_KIND_JPEG) {
         size_t soi = jpeg_start(d, size);
         info->icc = jpeg_icc(d + soi, size - soi, &info->icc_size);
     }
