@@ -1,7 +1,8 @@
 /* Test-only reference of the Logistic keystream L (format section 3),
  * written straight from the format's text: one lane at a time, one byte
- * at a time, crossing block boundaries by itself. The library's grouped
- * and SIMD kernels are checked against it mid-stream; it is deliberately
+ * at a time, crossing block boundaries by itself. The library's portable
+ * grouped kernel is checked against it mid-stream (test_cipher; checkasm
+ * checks the SIMD kernels against the portable one); it is deliberately
  * slow and shares nothing with them but the map step cipher_lm_f() and the
  * seed hash cipher_lm_h8(). */
 #ifndef FIIE_TESTS_LM_REFERENCE_H

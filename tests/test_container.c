@@ -11,6 +11,7 @@
 #include <cmocka.h>
 
 #include "fiie/fiie.h"
+#include "test_util.h"
 #include "vectors_v1.h"
 
 static void put32(uint8_t *p, uint32_t v)
@@ -321,14 +322,9 @@ static void png_round_trip(void **state)
                                 (size_t)v->width * v->channels);
 
         /* The chunk sits right after IHDR: bytes 33..40 are its length and type. */
-        uint8_t *file = NULL;
         size_t fsize = 0;
-        FILE *f = fopen(path, "rb");
-        assert_non_null(f);
-        file = malloc(1 << 20);
+        uint8_t *file = read_whole(path, &fsize);
         assert_non_null(file);
-        fsize = fread(file, 1, 1 << 20, f);
-        fclose(f);
         assert_true(fsize > 41 + hlen);
         assert_memory_equal(file + 37, "fiIE", 4);
         assert_int_equal(((size_t)file[33] << 24 | (size_t)file[34] << 16 |

@@ -23,6 +23,8 @@
 #include "fiie/fiie.h"
 
 #include "test_encoders.h"
+#include "test_tmpdir.h"
+#include "test_util.h"
 
 /* ---------------------------------------------------------------- helpers */
 
@@ -55,16 +57,10 @@ static bytes encode(enum test_encoding kind, const uint8_t *px, int w, int h, in
     return b;
 }
 
-static const char *data_dir(void)
-{
-    const char *d = getenv("FIIE_TEST_DATA");
-    return d != NULL ? d : FIIE_TEST_DATA;
-}
-
 static char *image_path(const char *name)
 {
     static char path[4096];
-    snprintf(path, sizeof path, "%s/images/%s", data_dir(), name);
+    snprintf(path, sizeof path, "%s/images/%s", test_data_dir(), name);
     return path;
 }
 
@@ -134,54 +130,6 @@ static void free_made_image(fiie_image *img)
     memset(img, 0, sizeof *img);
 }
 
-typedef struct tmpdir {
-    char path[256];
-} tmpdir;
-
-static void tmpdir_make(tmpdir *t)
-{
-    snprintf(t->path, sizeof t->path, "/tmp/fiie-test-image-XXXXXX");
-    assert_non_null(mkdtemp(t->path));
-}
-
-static char *tmpdir_file(tmpdir *t, const char *name)
-{
-    static char path[512];
-    snprintf(path, sizeof path, "%s/%s", t->path, name);
-    return path;
-}
-
-/* Names in the directory other than . and .. */
-static int tmpdir_count(tmpdir *t)
-{
-    DIR *d = opendir(t->path);
-    assert_non_null(d);
-    int n = 0;
-    struct dirent *e;
-    while ((e = readdir(d)) != NULL)
-        if (strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0)
-            n++;
-    closedir(d);
-    return n;
-}
-
-static void tmpdir_remove(tmpdir *t)
-{
-    DIR *d = opendir(t->path);
-    assert_non_null(d);
-    struct dirent *e;
-    while ((e = readdir(d)) != NULL) {
-        if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
-            continue;
-        char p[600];
-        snprintf(p, sizeof p, "%s/%s", t->path, e->d_name);
-        if (unlink(p) != 0)
-            rmdir(p);
-    }
-    closedir(d);
-    assert_int_equal(rmdir(t->path), 0);
-}
-
 static void write_file(const char *path, const void *data, size_t n)
 {
     FILE *f = fopen(path, "wb");
@@ -193,13 +141,8 @@ static void write_file(const char *path, const void *data, size_t n)
 static bytes read_file_bytes(const char *path)
 {
     bytes b = {NULL, 0};
-    FILE *f = fopen(path, "rb");
-    assert_non_null(f);
-    uint8_t buf[65536];
-    size_t n;
-    while ((n = fread(buf, 1, sizeof buf, f)) > 0)
-        bytes_add(&b, buf, n);
-    fclose(f);
+    b.p = read_whole(path, &b.n);
+    assert_non_null(b.p);
     return b;
 }
 

@@ -1,6 +1,7 @@
-/* Tests of the internal CNN kernels (lib/nn.h), the resampling
- * coefficients (lib/resample.h) and NMS (lib/mtcnn.h) on small
- * hand-computed cases, and the AVX2 kernels against the portable ones. */
+/* Tests of the internal CNN kernels (detect/nn.h), the resampling
+ * coefficients (detect/resample.h) and NMS (detect/detect.h) on small
+ * hand-computed cases. The portable kernels are the reference here;
+ * tests/checkasm.c checks every SIMD kernel against them. */
 #include <math.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -10,7 +11,6 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "common/common.h"
 #include "detect/detect.h"
 #include "detect/nn.h"
 #include "detect/resample.h"
@@ -39,20 +39,6 @@ static void conv_hand_computed(void **state)
     detect_nn_conv_portable(&l, in, 3, 3, out);
     for (int i = 0; i < 8; i++)
         assert_true(fabsf(out[i] - expect[i]) < 1e-6f);
-#ifdef FIIE_HAVE_AVX2
-    if (common_cpu_has(COMMON_CPU_AVX2_FMA)) {
-        memset(out, 0, sizeof out);
-        detect_nn_conv_avx2(&l, in, 3, 3, out);
-        for (int i = 0; i < 8; i++)
-            assert_true(fabsf(out[i] - expect[i]) < 1e-6f);
-    }
-    if (common_cpu_has(COMMON_CPU_AVX2_FMA | COMMON_CPU_AVX512F)) {
-        memset(out, 0, sizeof out);
-        detect_nn_conv_avx512(&l, in, 3, 3, out);
-        for (int i = 0; i < 8; i++)
-            assert_true(fabsf(out[i] - expect[i]) < 1e-6f);
-    }
-#endif
     /* without PReLU the negative values pass */
     l.alpha = NULL;
     detect_nn_conv_portable(&l, in, 3, 3, out);
@@ -94,93 +80,12 @@ static void maxpool_ceil(void **state)
     assert_true(out2[0] == 3 && out2[1] == 8);
 }
 
-static float frand(uint32_t *s)
-{
-    *s = *s * 1664525u + 1013904223u;
-    return (float)((*s >> 8) & 0xffff) / 32768.0f - 1.0f;
-}
-
-/* Every output-channel count and pixel tail of the SIMD tilings. */
-static void simd_matches(const detect_nn_kernels *kern)
-{
-    const int couts[] = {1, 6, 10, 16, 28, 32, 48, 64, 128, 256};
-    uint32_t seed = 1;
-    for (size_t ci = 0; ci < sizeof couts / sizeof couts[0]; ci++) {
-        for (int k = 1; k <= 3; k++) {
-            const int cin = 3 + (int)ci, cout = couts[ci], cp = (cout + 7) / 8 * 8;
-            const int ih = k + 3, iw = k + 12;
-            float *w = malloc(sizeof(float) * k * k * cin * cp), b[256], a[256];
-            float *in = malloc(sizeof(float) * ih * iw * cin);
-            size_t on = (size_t)(ih - k + 1) * (iw - k + 1) * cout;
-            float *o1 = malloc(sizeof(float) * on), *o2 = malloc(sizeof(float) * on);
-            for (int i = 0; i < k * k * cin * cp; i++)
-                w[i] = frand(&seed);
-            for (int i = 0; i < cp; i++) {
-                b[i] = frand(&seed);
-                a[i] = frand(&seed) * 0.5f;
-            }
-            for (int i = 0; i < ih * iw * cin; i++)
-                in[i] = frand(&seed);
-            detect_nn_layer l = {DETECT_NN_CONV, k, 1, cin, cout, cp, w, b, (ci & 1) ? a : NULL};
-            detect_nn_conv_portable(&l, in, ih, iw, o1);
-            kern->conv(&l, in, ih, iw, o2);
-            for (size_t i = 0; i < on; i++)
-                assert_true(fabsf(o1[i] - o2[i]) <= 1e-4f * (1 + fabsf(o1[i])));
-            /* max-pool is exact in every implementation */
-            detect_nn_layer pl = {DETECT_NN_POOL, k + 1, 2, cin, cin, cin, NULL, NULL, NULL};
-            size_t pn = (size_t)detect_nn_out_side(&pl, ih) * detect_nn_out_side(&pl, iw) * cin;
-            assert_true(pn > 0);
-            float *q1 = malloc(sizeof(float) * pn), *q2 = malloc(sizeof(float) * pn);
-            detect_nn_maxpool(&pl, in, ih, iw, q1);
-            kern->pool(&pl, in, ih, iw, q2);
-            assert_memory_equal(q1, q2, sizeof(float) * pn);
-            free(q1);
-            free(q2);
-            free(w);
-            free(in);
-            free(o1);
-            free(o2);
-        }
-    }
-}
-
-static void avx2_matches_portable(void **state)
+/* Pixel conversion: exactly R, G, B, 0 for each layout and length (the
+ * tails of the 4-byte loads included); the input buffers are exactly
+ * n * bpp bytes, so ASan sees any read past the span. */
+static void rgbx_portable(void **state)
 {
     (void)state;
-#ifdef FIIE_HAVE_AVX2
-    if (!common_cpu_has(COMMON_CPU_AVX2_FMA))
-        skip();
-    simd_matches(&detect_nn_kernels_avx2);
-#else
-    skip();
-#endif
-}
-
-static void avx512_matches_portable(void **state)
-{
-    (void)state;
-#ifdef FIIE_HAVE_AVX2
-    if (!common_cpu_has(COMMON_CPU_AVX2_FMA | COMMON_CPU_AVX512F))
-        skip();
-    simd_matches(&detect_nn_kernels_avx512);
-#else
-    skip();
-#endif
-}
-
-/* Pixel conversion: every kernel set gives exactly R, G, B, 0 for each
- * layout and length (the SIMD tails included); the input buffers are
- * exactly n * bpp bytes, so ASan sees any read past the span. */
-static void rgbx_kernels(void **state)
-{
-    (void)state;
-    const detect_nn_kernels *sets[3] = {&detect_nn_kernels_portable, NULL, NULL};
-#ifdef FIIE_HAVE_AVX2
-    if (common_cpu_has(COMMON_CPU_AVX2_FMA))
-        sets[1] = &detect_nn_kernels_avx2;
-    if (common_cpu_has(COMMON_CPU_AVX2_FMA | COMMON_CPU_AVX512F))
-        sets[2] = &detect_nn_kernels_avx512;
-#endif
     for (int n = 0; n <= 23; n++)
         for (int bpp = 3; bpp <= 4; bpp++)
             for (int bgr = 0; bgr <= 1; bgr++) {
@@ -190,20 +95,16 @@ static void rgbx_kernels(void **state)
                 assert_non_null(out);
                 for (int i = 0; i < n * bpp; i++)
                     px[i] = (uint8_t)(i * 37 + 11 + bpp + bgr);
-                for (int k = 0; k < 3; k++) {
-                    if (sets[k] == NULL)
-                        continue;
-                    out[4 * n] = -1.0f;
-                    sets[k]->rgbx(px, n, bpp, bgr, out);
-                    for (int x = 0; x < n; x++) {
-                        const uint8_t *p = px + x * bpp;
-                        assert_true(out[4 * x] == (float)p[bgr ? 2 : 0]);
-                        assert_true(out[4 * x + 1] == (float)p[1]);
-                        assert_true(out[4 * x + 2] == (float)p[bgr ? 0 : 2]);
-                        assert_true(out[4 * x + 3] == 0.0f);
-                    }
-                    assert_true(out[4 * n] == -1.0f); /* nothing written past */
+                out[4 * n] = -1.0f;
+                detect_nn_rgbx_portable(px, n, bpp, bgr, out);
+                for (int x = 0; x < n; x++) {
+                    const uint8_t *p = px + x * bpp;
+                    assert_true(out[4 * x] == (float)p[bgr ? 2 : 0]);
+                    assert_true(out[4 * x + 1] == (float)p[1]);
+                    assert_true(out[4 * x + 2] == (float)p[bgr ? 0 : 2]);
+                    assert_true(out[4 * x + 3] == 0.0f);
                 }
+                assert_true(out[4 * n] == -1.0f); /* nothing written past */
                 free(px);
                 free(out);
             }
@@ -286,9 +187,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(conv_hand_computed),
         cmocka_unit_test(maxpool_ceil),
-        cmocka_unit_test(avx2_matches_portable),
-        cmocka_unit_test(avx512_matches_portable),
-        cmocka_unit_test(rgbx_kernels),
+        cmocka_unit_test(rgbx_portable),
         cmocka_unit_test(resample_coefficients),
         cmocka_unit_test(nms_order_and_ties),
     };

@@ -20,52 +20,10 @@
 #include <cmocka.h>
 
 #include "fiie/fiie.h"
+#include "test_tmpdir.h"
+#include "test_util.h"
 
 /* ---- helpers ---------------------------------------------------------- */
-
-typedef struct tmpdir {
-    char path[256];
-    char file[512];
-} tmpdir;
-
-static void tmpdir_make(tmpdir *t)
-{
-    const char *base = getenv("TMPDIR");
-    snprintf(t->path, sizeof t->path, "%s/fiie-robust-XXXXXX", base && *base ? base : "/tmp");
-    assert_non_null(mkdtemp(t->path));
-}
-
-static const char *tmpdir_file(tmpdir *t, const char *name)
-{
-    snprintf(t->file, sizeof t->file, "%s/%s", t->path, name);
-    return t->file;
-}
-
-/* Entries of the directory (besides . and ..): a failed write must leave
- * no file and no temporary behind. */
-static int tmpdir_count(const tmpdir *t)
-{
-    DIR *d = opendir(t->path);
-    assert_non_null(d);
-    int n = 0;
-    struct dirent *e;
-    while ((e = readdir(d)))
-        n += strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0;
-    closedir(d);
-    return n;
-}
-
-static void tmpdir_remove(tmpdir *t)
-{
-    DIR *d = opendir(t->path);
-    assert_non_null(d);
-    struct dirent *e;
-    while ((e = readdir(d)))
-        if (strcmp(e->d_name, ".") && strcmp(e->d_name, ".."))
-            remove(tmpdir_file(t, e->d_name));
-    closedir(d);
-    assert_int_equal(rmdir(t->path), 0);
-}
 
 typedef struct bytes {
     uint8_t *p;
@@ -75,17 +33,9 @@ typedef struct bytes {
 static bytes read_all(const char *path)
 {
     bytes b = {NULL, 0};
-    FILE *f = fopen(path, "rb");
-    assert_non_null(f);
-    assert_int_equal(fseek(f, 0, SEEK_END), 0);
-    long n = ftell(f);
-    assert_true(n > 0);
-    rewind(f);
-    b.p = malloc((size_t)n);
+    b.p = read_whole(path, &b.n);
     assert_non_null(b.p);
-    b.n = fread(b.p, 1, (size_t)n, f);
-    assert_int_equal(b.n, (size_t)n);
-    fclose(f);
+    assert_true(b.n > 0);
     return b;
 }
 

@@ -5,6 +5,7 @@
 #define FIIE_TEST_UTIL_H
 
 #include <math.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,6 +22,10 @@ static inline const char *test_data_dir(void)
     return d && *d ? d : FIIE_TEST_DATA;
 }
 
+/* The whole file at `path` in a new malloc()ed buffer of *len bytes, plus
+ * a 0 byte after them (a text file reads as a C string). NULL when the
+ * file cannot be opened or read, or memory runs out. The tests' one
+ * whole-file reader. */
 static inline unsigned char *read_whole(const char *path, size_t *len)
 {
     FILE *f = fopen(path, "rb");
@@ -28,18 +33,31 @@ static inline unsigned char *read_whole(const char *path, size_t *len)
         return NULL;
     size_t cap = 1 << 16, n = 0;
     unsigned char *buf = malloc(cap);
-    for (;;) {
-        if (n == cap) {
+    while (buf != NULL) {
+        if (n == cap - 1) { /* keep a byte for the terminator */
+            unsigned char *bigger = cap <= SIZE_MAX / 2 ? realloc(buf, cap * 2) : NULL;
+            if (bigger == NULL) {
+                free(buf);
+                buf = NULL;
+                break;
+            }
+            buf = bigger;
             cap *= 2;
-            buf = realloc(buf, cap);
         }
-        size_t got = fread(buf + n, 1, cap - n, f);
+        size_t got = fread(buf + n, 1, cap - 1 - n, f);
+        n += got;
         if (got == 0)
             break;
-        n += got;
+    }
+    if (buf != NULL && ferror(f)) {
+        free(buf);
+        buf = NULL;
     }
     fclose(f);
-    *len = n;
+    if (buf != NULL) {
+        buf[n] = 0;
+        *len = n;
+    }
     return buf;
 }
 
@@ -63,11 +81,9 @@ static inline const char *next_number(const char *p, double *v)
 static inline int read_expected(const char *path, expected_face *out, int cap)
 {
     size_t len;
-    char *text = (char *)read_whole(path, &len);
+    char *text = (char *)read_whole(path, &len); /* 0-terminated */
     if (!text)
         return -1;
-    text = realloc(text, len + 1);
-    text[len] = 0;
     int n = 0;
     const char *p = text;
     while ((p = strstr(p, "\"box\"")) != NULL && n < cap) {

@@ -55,7 +55,6 @@ size_t mask_row_spans(mask_rows *it, uint32_t py, const mask_span **out);
 #include <stdint.h>
 
 #include "fiie/image.h"
-#include "mask/mask.h"
 
 typedef struct mask_stream {
     const fiie_mask *m;
