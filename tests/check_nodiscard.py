@@ -15,7 +15,7 @@ import tempfile
 # (their status comes back at use) and queries that return values.
 MAY_IGNORE = {"fiie_kdf_params_init_v", "fiie_encrypt_options_init_v",
               "fiie_decrypt_options_init_v", "fiie_detector_options_init_v",
-              "fiie_load_options_init_v", "fiie_version_number", "fiie_abi_version",
+              "fiie_load_options_init_v", "fiie_png_options_init_v", "fiie_version_number", "fiie_abi_version",
               "fiie_pixel_format_channels", "fiie_mask_contains"}
 MUST_MARK = {"fiie_encrypt", "fiie_decrypt", "fiie_key_generate", "fiie_key_from_bytes",
              "fiie_key_from_passphrase", "fiie_key_from_header_passphrase",

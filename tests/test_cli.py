@@ -164,7 +164,8 @@ class CliTest(unittest.TestCase):
             self.assertIn(".B %d\n" % c, section)
             self.assertRegex(top.split("Exit status:", 1)[1], r"\b%d\b" % c)
         rc, out, _ = run("encrypt", "--help")
-        self.assertIn("no metadata", out.replace("\n", " ").replace("without any metadata", "no metadata"))
+        self.assertIn("without identifying metadata", out.replace("\n", " "))
+        self.assertIn("Only the ICC colour profile is kept", out.replace("\n", " "))
 
     def test_usage_errors(self):
         for args in (["nope"], ["encrypt", FACES, self.p("o.png")],            # no key
@@ -378,7 +379,7 @@ class CliTest(unittest.TestCase):
         self.assertEqual(st.pop("raw.png"), "error")
         self.assertEqual(set(st.values()), {"ok"}, st)
         self.assertEqual(len(st), 5)
-        for name in ("a0_fiie_decrypted.png", "other_decrypted.png"):  # one per salt
+        for name in ("a0.png", "other_decrypted.png"):  # one per salt; NAME_fiie.png -> NAME.png
             self.assertEqual(png_decode(self.p("dec", name))[3], self.faces_pixels, name)
 
     def test_paper_mode(self):
@@ -437,18 +438,20 @@ class CliTest(unittest.TestCase):
         # Second run: the output dir is not read as input, nothing overwritten.
         rc, stdout, err = run("encrypt", "-r", photos, "--out-dir", out, "-k", self.key, "--json",
                               "--quiet")
-        self.assertEqual(rc, 1)
-        statuses = {os.path.relpath(f["input"], photos): f["status"]
-                    for f in json.loads(stdout)["files"]}
-        self.assertEqual(statuses["group.png"], "exists")
+        self.assertEqual(rc, 1)                    # the corrupt file still fails
+        second = json.loads(stdout)
+        statuses = {os.path.relpath(f["input"], photos): f["status"] for f in second["files"]}
+        self.assertEqual(statuses["group.png"], "skipped")  # a re-run skips what is done
+        self.assertEqual(statuses["sub/deeper/again.png"], "skipped")
+        self.assertEqual(second["summary"]["skipped"], 2)
         self.assertEqual(len(statuses), 4)
         self.assertEqual(os.stat(os.path.join(out, "group_fiie.png")).st_mtime_ns, mtime)
         # Decrypt the output tree.
         restored = self.p("restored")
         rc, stdout, err = run("decrypt", "-r", out, "--out-dir", restored, "-k", self.key, "--json")
         self.assertEqual(rc, 0, err)
-        self.assertEqual(listing(restored), ["group_fiie_decrypted.png",
-                                             "sub/deeper/again_fiie_decrypted.png"])
+        self.assertEqual(listing(restored), ["group.png",  # suffixes never stack
+                                             "sub/deeper/again.png"])
         for f in listing(restored):
             self.assertEqual(png_decode(os.path.join(restored, f))[3], self.faces_pixels)
 
@@ -480,7 +483,7 @@ class CliTest(unittest.TestCase):
         rc, _, err = run("decrypt", os.path.join(d, "a_fiie.png"), self.p("other.png"),
                          "--out-dir", self.p("r"), "-k", self.key)
         self.assertEqual(rc, 3, err)
-        self.assertEqual(listing(self.p("r")), ["a_fiie_decrypted.png"])
+        self.assertEqual(listing(self.p("r")), ["a.png"])
 
     def test_already_protected_and_write_failures(self):
         prot = self.p("prot.png")

@@ -13,7 +13,7 @@
 enum { O_FORCE = 1, O_OUT, O_THREADS, O_RECURSIVE };
 
 static const cli_opt opts[] = {
-    {"force", 0, 0, O_FORCE, NULL, "overwrite"},
+    {"force", 'f', 0, O_FORCE, NULL, "overwrite"},
     {"out-dir", 'o', 1, O_OUT, "DIR", "output directory"},
     {"threads", 0, 1, O_THREADS, "N", "threads"},
     {"recursive", 'r', 0, O_RECURSIVE, NULL, "recurse"},
@@ -84,7 +84,7 @@ static void rejects_bad_options(void **state)
         {1, {"-x"}, "unknown option -x"},
         {1, {"--threads"}, "needs a value"},
         {1, {"--force=1"}, "takes no value"},
-        {1, {"-rq"}, "takes no value"},
+        {1, {"-rq"}, "unknown option -q"},
         {2, {"--threads", "x"}, "refused"},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
@@ -94,6 +94,29 @@ static void rejects_bad_options(void **state)
         assert_int_equal(run(&s, cases[i].argc, cases[i].argv, pos, &np, err), -1);
         assert_non_null(strstr(err, cases[i].msg));
     }
+}
+
+static void grouped_short_flags(void **state)
+{
+    (void)state;
+    char *argv[] = {"-fr", "-rfod1", "-fo", "d2", "x"};
+    char *pos[5];
+    size_t np = 0;
+    char err[128];
+    seen s = {.fail_on = -1};
+    assert_int_equal(run(&s, 5, argv, pos, &np, err), 0);
+    const int want[] = {O_FORCE, O_RECURSIVE, O_RECURSIVE, O_FORCE, O_OUT, O_FORCE, O_OUT};
+    assert_int_equal(s.n, 7);
+    for (int i = 0; i < 7; i++)
+        assert_int_equal(s.ids[i], want[i]);
+    assert_string_equal(s.vals[4], "d1");
+    assert_string_equal(s.vals[6], "d2");
+    assert_int_equal(np, 1);
+    /* a refused flag inside a group stops the parse */
+    seen t = {.fail_on = O_RECURSIVE};
+    char *bad[] = {"-fr"};
+    assert_int_equal(run(&t, 1, bad, pos, &np, err), -1);
+    assert_string_equal(err, "refused");
 }
 
 static void numbers_are_strict(void **state)
@@ -158,6 +181,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(parses_all_forms),
+        cmocka_unit_test(grouped_short_flags),
         cmocka_unit_test(rejects_bad_options),
         cmocka_unit_test(numbers_are_strict),
         cmocka_unit_test(hex_decoding),

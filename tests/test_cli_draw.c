@@ -85,12 +85,38 @@ static void tint_blends_only_masked(void **state)
     draw_box(&bad, 0, 0, 5, 5, 1, c);
 }
 
+static void outline_is_the_mask_border(void **state)
+{
+    (void)state;
+    memset(px, 0, sizeof px);
+    fiie_image img = image(FIIE_PIXEL_BGRA8, 4);
+    uint8_t bm[H][W];
+    memset(bm, 0, sizeof bm);
+    for (int y = 2; y <= 6; y++) /* a 5x5 square, and a region on the right edge */
+        for (int x = 3; x <= 7; x++)
+            bm[y][x] = 255;
+    bm[4][W - 1] = 255;
+    const uint8_t c[3] = {255, 0, 0};
+    draw_outline(&img, &bm[0][0], W, c);
+    int n = 0;
+    for (int y = 0; y < H; y++)
+        for (int x = 0; x < W; x++) {
+            const uint8_t *p = &px[y][x][0];
+            int border = bm[y][x] && (y == 2 || y == 6 || x == 3 || x == 7 || x == W - 1);
+            assert_int_equal(p[2], border ? 255 : 0); /* red is byte 2 in BGRA */
+            assert_int_equal(p[3], border ? 255 : 0);
+            n += border;
+        }
+    assert_int_equal(n, 16 + 1);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(box_outline),
         cmocka_unit_test(bgra_order_and_alpha),
         cmocka_unit_test(tint_blends_only_masked),
+        cmocka_unit_test(outline_is_the_mask_border),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

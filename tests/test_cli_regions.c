@@ -49,6 +49,7 @@ static void invalid_lists(void **state)
         "rect:0,0,1,99999999999999999999", "rect: 1,2,3,4", "rect:1, 2,3,4", "rect:1,2,3,4 ",
         "rect:1,2,3,4;;rect:1,2,3,4", "rect:1,2,3,4;junk", "rect:+1,2,3,4", "rect:1,2,3,4x",
         "rect:--1,2,3,4", "rect:1.5,2,3,4", "rect:0x1,2,3,4", "rect:1,2,,4", "ellipse:1,2,3,4\n",
+        "rect:1,2,3,4 ; ;rect:1,2,3,4", " rect:1,2,3,4", "rect:1,2,3,4 x",
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         cli_region *r = (cli_region *)&r;
@@ -60,6 +61,27 @@ static void invalid_lists(void **state)
         assert_null(r);
         assert_int_equal(n, 0);
         assert_true(strlen(err) > 0);
+    }
+}
+
+static void blanks_around_separators(void **state)
+{
+    (void)state;
+    /* As written in the man page: "rect:x,y,w,h; ellipse:x,y,w,h". */
+    const char *ok[] = {"rect:1,2,3,4; ellipse:-5,6,7,8", "rect:1,2,3,4 ;ellipse:-5,6,7,8",
+                        "rect:1,2,3,4 \t;\t ellipse:-5,6,7,8"};
+    for (size_t i = 0; i < sizeof ok / sizeof ok[0]; i++) {
+        cli_region *r;
+        size_t n;
+        char err[160];
+        if (cli_regions_parse(ok[i], strlen(ok[i]), &r, &n, err, sizeof err) != 0)
+            fail_msg("refused '%s': %s", ok[i], err);
+        assert_int_equal(n, 2);
+        assert_int_equal(r[0].shape, CLI_SHAPE_RECT);
+        assert_int_equal(r[1].shape, CLI_SHAPE_ELLIPSE);
+        assert_int_equal(r[1].x, -5);
+        assert_int_equal(r[1].h, 8);
+        free(r);
     }
 }
 
@@ -108,6 +130,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(valid_lists),
         cmocka_unit_test(invalid_lists),
+        cmocka_unit_test(blanks_around_separators),
         cmocka_unit_test(length_is_respected),
         cmocka_unit_test(region_count_limit),
     };

@@ -170,6 +170,47 @@ static void output_names(void **state)
     assert_true(walk_has_ext("anything", NULL));
 }
 
+static void restored_names_do_not_stack(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *dir, *rel, *want;
+    } c[] = {
+        {"OUT", "photo_fiie.png", "OUT/photo.png"},
+        {"OUT", "a/b/photo_fiie.png", "OUT/a/b/photo.png"},
+        {NULL, "d/photo_fiie.PNG", "d/photo.png"},
+        {"OUT", "x_fiie_fiie.png", "OUT/x_fiie.png"}, /* one marker per decryption */
+        {"OUT", "_fiie.png", NULL},                    /* nothing left of the name */
+        {"OUT", "photo.png", NULL},                    /* no marker: the suffix is used */
+        {"OUT", "d_fiie/photo.png", NULL},             /* a folder's name does not count */
+        {"OUT", "photo_fiie", "OUT/photo.png"},
+    };
+    for (size_t i = 0; i < sizeof c / sizeof c[0]; i++) {
+        char *p = walk_restored_path(c[i].dir, c[i].rel, "_fiie", "/nonexistent/input");
+        if (c[i].want == NULL) {
+            assert_null(p);
+        } else {
+            assert_non_null(p);
+            assert_string_equal(p, c[i].want);
+        }
+        free(p);
+    }
+    /* The input itself is never the output: in/sub/c_fiie.png exists, and a
+     * file named in/sub/c.png too; an input "c_fiie.png" whose restored name
+     * would be itself (a hard link) falls back to the suffix. */
+    char in[256], rel[256], linkp[256];
+    snprintf(in, sizeof in, "%s/in/sub/c_fiie.png", root);
+    snprintf(rel, sizeof rel, "%s/in/sub/h_fiie.png", root);
+    snprintf(linkp, sizeof linkp, "%s/in/sub/h.png", root);
+    assert_int_equal(link(in, linkp), 0);
+    assert_null(walk_restored_path(NULL, rel, "_fiie", in)); /* h.png is c_fiie.png */
+    assert_int_equal(unlink(linkp), 0);
+    char *p = walk_restored_path(NULL, rel, "_fiie", in);
+    assert_non_null(p);
+    assert_string_equal(p, linkp);
+    free(p);
+}
+
 static void make_dirs(void **state)
 {
     (void)state;
@@ -193,6 +234,7 @@ int main(void)
         cmocka_unit_test(recursive_walk_skips_output_dir_and_loops),
         cmocka_unit_test(explicit_inputs_and_problems),
         cmocka_unit_test(output_names),
+        cmocka_unit_test(restored_names_do_not_stack),
         cmocka_unit_test(make_dirs),
     };
     return cmocka_run_group_tests(tests, setup, teardown);

@@ -1661,6 +1661,307 @@ static void bmp_and_tga(void **state)
     }
 }
 
+/* ------------------------------------------------------- probe, ICC, PNG options */
+
+static void unsupported_formats_are_named(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *name;
+        uint8_t head[32];
+        size_t n;
+    } cases[] = {
+        {"WebP", "RIFF\x24\0\0\0WEBPVP8 ", 16},
+        {"TIFF", "II*\0\x08\0\0\0", 8},
+        {"TIFF", "MM\0*\0\0\0\x08", 8},
+        {"GIF", "GIF89a\x01\0\x01\0", 10},
+        {"GIF", "GIF87a\x01\0\x01\0", 10},
+        {"HEIC", "\0\0\0\x18" "ftypheic\0\0\0\0mif1heic", 24},
+        {"HEIC", "\0\0\0\x10" "ftypmif1\0\0\0\0", 16},
+        {"AVIF", "\0\0\0\x1c" "ftypmif1\0\0\0\0mif1avifmiaf", 28},
+        {"AVIF", "\0\0\0\x14" "ftypavif\0\0\0\0mif1", 20},
+        {"JPEG XL", "\xff\x0a\xfa\x7f", 4},
+        {"JPEG XL", "\0\0\0\x0cJXL \x0d\x0a\x87\x0a", 12},
+    };
+    tmpdir t;
+    tmpdir_make(&t);
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        uint8_t file[64] = {0};
+        memcpy(file, cases[i].head, cases[i].n);
+        fiie_image img;
+        fiie_image_info info;
+        assert_int_equal(fiie_image_load_memory(&img, file, sizeof file, NULL),
+                         FIIE_E_UNSUPPORTED_FORMAT);
+        assert_null(img.data);
+        assert_int_equal(fiie_image_probe_memory(&info, file, sizeof file),
+                         FIIE_E_UNSUPPORTED_FORMAT);
+        assert_string_equal(info.format, cases[i].name);
+        assert_int_equal(info.width, 0);
+        assert_null(info.icc);
+        fiie_image_info_free(&info);
+        /* through files too */
+        char path[512];
+        snprintf(path, sizeof path, "%s", tmpdir_file(&t, "x.img"));
+        write_file(path, file, sizeof file);
+        assert_int_equal(fiie_image_load(&img, path, NULL), FIIE_E_UNSUPPORTED_FORMAT);
+        assert_int_equal(fiie_image_probe(&info, path), FIIE_E_UNSUPPORTED_FORMAT);
+        assert_string_equal(info.format, cases[i].name);
+        fiie_image_info_free(&info);
+    }
+    /* an ISO BMFF file of another brand (MP4) is not called HEIC */
+    uint8_t mp4[32] = "\0\0\0\x14" "ftypisom\0\0\0\0mp41";
+    fiie_image_info info;
+    assert_int_equal(fiie_image_probe_memory(&info, mp4, sizeof mp4), FIIE_E_IMAGE_FORMAT);
+    assert_string_equal(info.format, "");
+    assert_string_not_equal(fiie_strerror(FIIE_E_UNSUPPORTED_FORMAT),
+                            fiie_strerror(FIIE_E_IMAGE_FORMAT));
+    tmpdir_remove(&t);
+}
+
+static void probe_reports_what_loading_changes(void **state)
+{
+    (void)state;
+    static const struct {
+        uint8_t depth, color;
+        int trns;
+        uint32_t channels;
+    } pngs[] = {
+        {16, 2, 0, 3}, {8, 2, 0, 3}, {8, 0, 0, 1}, {16, 0, 0, 1}, {1, 0, 0, 1},
+        {8, 4, 0, 2},  {8, 6, 0, 4}, {8, 2, 1, 4}, {8, 0, 1, 2},
+    };
+    for (size_t i = 0; i < sizeof pngs / sizeof pngs[0]; i++) {
+        static const uint8_t samples[7] = {1, 0, 3, 3, 2, 0, 4};
+        size_t row = ((size_t)4 * samples[pngs[i].color] * pngs[i].depth + 7) / 8;
+        uint8_t rows[4 * 8 * 2] = {0};
+        bytes trns = {NULL, 0};
+        if (pngs[i].trns) {
+            const uint8_t k[6] = {0, 1, 0, 2, 0, 3};
+            bytes_add(&trns, k, pngs[i].color == 0 ? 2 : 6);
+        }
+        bytes p = png_from_rows(4, 2, pngs[i].depth, pngs[i].color, rows, row,
+                                pngs[i].trns ? &trns : NULL);
+        fiie_image_info info;
+        assert_int_equal(fiie_image_probe_memory(&info, p.p, p.n), 0);
+        assert_string_equal(info.format, "PNG");
+        assert_int_equal(info.width, 4);
+        assert_int_equal(info.height, 2);
+        assert_int_equal(info.bit_depth, pngs[i].depth);
+        assert_int_equal(info.channels, pngs[i].channels);
+        assert_int_equal(info.orientation, 1);
+        assert_null(info.icc);
+        assert_int_equal(info.icc_size, 0);
+        fiie_image_info_free(&info);
+        assert_null(info.icc);
+        free(p.p);
+        free(trns.p);
+    }
+    bytes j = make_jpeg();
+    fiie_image_info info;
+    assert_int_equal(fiie_image_probe_memory(&info, j.p, j.n), 0);
+    assert_string_equal(info.format, "JPEG");
+    assert_int_equal(info.bit_depth, 8);
+    assert_int_equal(info.channels, 3);
+    assert_int_equal(info.width, JW);
+    fiie_image_info_free(&info);
+    /* the same checks as loading: a cut JPEG is refused */
+    assert_int_equal(fiie_image_probe_memory(&info, j.p, j.n - 2), FIIE_E_IMAGE_FORMAT);
+    free(j.p);
+    uint8_t px[4 * 4 * 3] = {0};
+    bytes b = encode(TEST_BMP, px, 4, 4, 3);
+    assert_int_equal(fiie_image_probe_memory(&info, b.p, b.n), 0);
+    assert_string_equal(info.format, "BMP");
+    assert_int_equal(info.channels, 3);
+    free(b.p);
+    /* bad arguments */
+    assert_int_equal(fiie_image_probe_memory(NULL, px, 4), FIIE_E_INVALID_ARGUMENT);
+    assert_int_equal(fiie_image_probe_memory(&info, NULL, 4), FIIE_E_INVALID_ARGUMENT);
+    assert_int_equal(fiie_image_probe_memory(&info, px, 0), FIIE_E_INVALID_ARGUMENT);
+    assert_int_equal(fiie_image_probe_memory(&info, px, sizeof px), FIIE_E_IMAGE_FORMAT);
+    assert_int_equal(fiie_image_probe(NULL, "x"), FIIE_E_INVALID_ARGUMENT);
+    assert_int_equal(fiie_image_probe(&info, NULL), FIIE_E_INVALID_ARGUMENT);
+    assert_int_equal(fiie_image_probe(&info, "/nonexistent/fiie.png"), FIIE_E_IO);
+    fiie_image_info_free(NULL);
+}
+
+/* A plausible ICC profile: size field right, the rest a pattern. */
+static bytes fake_icc(size_t n)
+{
+    bytes b = {NULL, 0};
+    bytes_be32(&b, (uint32_t)n);
+    for (size_t i = 4; i < n; i++) {
+        uint8_t v = (uint8_t)(i * 7 + i / 251);
+        bytes_add(&b, &v, 1);
+    }
+    return b;
+}
+
+static void icc_profile_carried_into_png(void **state)
+{
+    (void)state;
+    tmpdir t;
+    tmpdir_make(&t);
+    fiie_image a;
+    make_image(&a, 13, 7, FIIE_PIXEL_BGR8, 1);
+    bytes icc = fake_icc(3000);
+    fiie_png_options o;
+    assert_int_equal(fiie_png_options_init(&o), 0);
+    assert_int_equal(o.flags, 0);
+    o.icc = icc.p;
+    o.icc_size = icc.n;
+    o.chunk_type = "fiIE";
+    o.chunk_data = "hdr";
+    o.chunk_size = 3;
+    o.flags = FIIE_SAVE_NO_CLOBBER | FIIE_SAVE_PRIVATE;
+    char path[512];
+    snprintf(path, sizeof path, "%s", tmpdir_file(&t, "icc.png"));
+    mode_t old_mask = umask(0);
+    assert_int_equal(fiie_image_save_png_with(&a, path, &o), 0);
+    umask(old_mask);
+    struct stat st;
+    assert_int_equal(stat(path, &st), 0);
+    assert_int_equal(st.st_mode & 0777, 0600); /* private whatever the umask */
+    assert_int_equal(fiie_image_save_png_with(&a, path, &o), FIIE_E_EXISTS);
+    assert_int_equal(tmpdir_count(&t), 1);
+
+    fiie_image_info info;
+    assert_int_equal(fiie_image_probe(&info, path), 0);
+    assert_int_equal(info.icc_size, icc.n);
+    assert_memory_equal(info.icc, icc.p, icc.n);
+    fiie_image_info_free(&info);
+    fiie_image back;
+    assert_int_equal(fiie_image_load(&back, path, NULL), 0);
+    assert_same_pixels(&a, &back);
+    fiie_image_free(&back);
+    uint8_t hdr[8];
+    size_t hlen;
+    assert_int_equal(fiie_png_read_chunk(path, "fiIE", hdr, sizeof hdr, &hlen), 0);
+    assert_int_equal(hlen, 3);
+    assert_memory_equal(hdr, "hdr", 3);
+
+    /* in memory, without a private chunk */
+    o.chunk_type = NULL;
+    o.chunk_data = NULL;
+    o.chunk_size = 0;
+    uint8_t *png;
+    size_t n;
+    assert_int_equal(fiie_image_encode_png_with(&a, &o, &png, &n), 0);
+    assert_int_equal(fiie_image_probe_memory(&info, png, n), 0);
+    assert_int_equal(info.icc_size, icc.n);
+    fiie_image_info_free(&info);
+    /* a profile whose size field lies is ignored when read back */
+    bytes bad = fake_icc(200);
+    bad.p[3] = 201;
+    o.icc = bad.p;
+    o.icc_size = bad.n;
+    fiie_free(png);
+    assert_int_equal(fiie_image_encode_png_with(&a, &o, &png, &n), 0);
+    assert_int_equal(fiie_image_probe_memory(&info, png, n), 0);
+    assert_null(info.icc);
+    fiie_image_info_free(&info);
+    fiie_free(png);
+    free(bad.p);
+    /* NULL options: plain PNG */
+    assert_int_equal(fiie_image_encode_png_with(&a, NULL, &png, &n), 0);
+    assert_int_equal(fiie_image_probe_memory(&info, png, n), 0);
+    assert_null(info.icc);
+    fiie_free(png);
+
+    /* bad options */
+    fiie_png_options b;
+    fiie_png_options_init(&b);
+    b.icc = icc.p; /* size 0 */
+    assert_int_equal(fiie_image_encode_png_with(&a, &b, &png, &n), FIIE_E_INVALID_ARGUMENT);
+    assert_null(png);
+    b.icc_size = 127;
+    assert_int_equal(fiie_image_encode_png_with(&a, &b, &png, &n), FIIE_E_INVALID_ARGUMENT);
+    b.icc_size = (size_t)FIIE_MAX_ICC_BYTES + 1;
+    assert_int_equal(fiie_image_encode_png_with(&a, &b, &png, &n), FIIE_E_TOO_LARGE);
+    fiie_png_options_init(&b);
+    b.flags = 8;
+    assert_int_equal(fiie_image_encode_png_with(&a, &b, &png, &n), FIIE_E_INVALID_ARGUMENT);
+    fiie_png_options_init(&b);
+    b.flags = 4;
+    assert_int_equal(fiie_image_save_png_with(&a, tmpdir_file(&t, "m.png"), &b),
+                     FIIE_E_INVALID_ARGUMENT);
+    fiie_png_options_init(&b);
+    b.reserved[39] = 1;
+    assert_int_equal(fiie_image_encode_png_with(&a, &b, &png, &n), FIIE_E_INVALID_ARGUMENT);
+    fiie_png_options_init(&b);
+    b.abi_version = (FIIE_ABI_VERSION_MAJOR + 1u) << 16;
+    assert_int_equal(fiie_image_encode_png_with(&a, &b, &png, &n), FIIE_E_VERSION);
+    fiie_png_options_init(&b);
+    b.chunk_type = "IDAT";
+    assert_int_equal(fiie_image_encode_png_with(&a, &b, &png, &n), FIIE_E_INVALID_ARGUMENT);
+    assert_int_equal(fiie_image_encode_png_with(NULL, NULL, &png, &n), FIIE_E_INVALID_ARGUMENT);
+    assert_int_equal(fiie_image_encode_png_with(&a, NULL, NULL, &n), FIIE_E_INVALID_ARGUMENT);
+    assert_int_equal(fiie_image_save_png_with(&a, NULL, NULL), FIIE_E_INVALID_ARGUMENT);
+    assert_int_equal(fiie_image_save_png_with(&a, "", NULL), FIIE_E_INVALID_ARGUMENT);
+    assert_int_equal(fiie_png_options_init_v(NULL, FIIE_ABI_VERSION), FIIE_E_INVALID_ARGUMENT);
+    assert_int_equal(fiie_png_options_init_v(&b, (FIIE_ABI_VERSION_MAJOR + 1) << 16),
+                     FIIE_E_VERSION);
+    /* failures leave no file, named or temporary */
+    assert_int_equal(fiie_image_save_png_with(&a, tmpdir_file(&t, "no/dir/x.png"), NULL),
+                     FIIE_E_IO);
+    assert_int_equal(tmpdir_count(&t), 1);
+    free(icc.p);
+    free_made_image(&a);
+    tmpdir_remove(&t);
+}
+
+/* JPEG with the profile split over APP2 segments in the given order. */
+static bytes jpeg_with_icc(const bytes *icc, const int *order, int pieces, int count)
+{
+    bytes j = make_jpeg();
+    bytes out = {NULL, 0};
+    bytes_add(&out, j.p, 2); /* SOI */
+    size_t piece = (icc->n + (size_t)count - 1) / (size_t)count;
+    for (int i = 0; i < pieces; i++) {
+        int num = order[i];
+        size_t off = (size_t)(num - 1) * piece;
+        size_t len = off + piece > icc->n ? icc->n - off : piece;
+        size_t seg = 2 + 12 + 2 + len;
+        uint8_t head[4] = {0xff, 0xe2, (uint8_t)(seg >> 8), (uint8_t)seg};
+        bytes_add(&out, head, 4);
+        bytes_add(&out, "ICC_PROFILE", 12);
+        uint8_t nc[2] = {(uint8_t)num, (uint8_t)count};
+        bytes_add(&out, nc, 2);
+        bytes_add(&out, icc->p + off, len);
+    }
+    bytes_add(&out, j.p + 2, j.n - 2);
+    free(j.p);
+    return out;
+}
+
+static void icc_profile_read_from_jpeg(void **state)
+{
+    (void)state;
+    bytes icc = fake_icc(1000);
+    const int in_order[3] = {1, 2, 3}, swapped[3] = {2, 1, 3}, twice[3] = {1, 1, 2};
+    fiie_image_info info;
+    bytes j = jpeg_with_icc(&icc, in_order, 3, 3);
+    assert_int_equal(fiie_image_probe_memory(&info, j.p, j.n), 0);
+    assert_string_equal(info.format, "JPEG");
+    assert_int_equal(info.icc_size, icc.n);
+    assert_memory_equal(info.icc, icc.p, icc.n);
+    fiie_image_info_free(&info);
+    fiie_image img;
+    assert_int_equal(fiie_image_load_memory(&img, j.p, j.n, NULL), 0);
+    fiie_image_free(&img);
+    free(j.p);
+    /* a missing, repeated or misplaced piece: no profile, image still fine */
+    const int *bad[3] = {swapped, twice, in_order};
+    const int bad_pieces[3] = {3, 3, 2};
+    for (int k = 0; k < 3; k++) {
+        j = jpeg_with_icc(&icc, bad[k], bad_pieces[k], 3);
+        assert_int_equal(fiie_image_probe_memory(&info, j.p, j.n), 0);
+        assert_null(info.icc);
+        assert_int_equal(info.icc_size, 0);
+        fiie_image_info_free(&info);
+        free(j.p);
+    }
+    free(icc.p);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1690,6 +1991,10 @@ int main(void)
         cmocka_unit_test(jpeg_scan_with_undefined_table),
         cmocka_unit_test(exif_orientations),
         cmocka_unit_test(bmp_and_tga),
+        cmocka_unit_test(unsupported_formats_are_named),
+        cmocka_unit_test(probe_reports_what_loading_changes),
+        cmocka_unit_test(icc_profile_carried_into_png),
+        cmocka_unit_test(icc_profile_read_from_jpeg),
     };
     return cmocka_run_group_tests_name("image", tests, NULL, NULL);
 }

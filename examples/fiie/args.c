@@ -60,19 +60,26 @@ int cli_parse(int argc, char **argv, const cli_opt *opts, size_t nopts,
                 value = eq + 1;
             }
         } else {
-            o = find_short(opts, nopts, a[1]);
-            if (!o) {
-                snprintf(err, errlen, "unknown option -%c", a[1]);
-                return -1;
-            }
-            if (a[2] != '\0') {
-                if (!o->takes_value) {
-                    /* Bundled flags (-rq) are not supported: be explicit. */
-                    snprintf(err, errlen, "option -%c takes no value (write flags separately)", a[1]);
+            /* Grouped short flags, as getopt: "-fq" is -f -q; the first
+             * option that takes a value takes the rest ("-fj4": -f -j 4). */
+            const char *c = a + 1;
+            for (;;) {
+                o = find_short(opts, nopts, *c);
+                if (!o) {
+                    snprintf(err, errlen, "unknown option -%c", *c);
                     return -1;
                 }
-                value = a + 2;
+                if (o->takes_value || c[1] == '\0')
+                    break;
+                if (fn(ctx, o->id, NULL, err, errlen) != 0) {
+                    if (errlen && err[0] == '\0')
+                        snprintf(err, errlen, "bad option -%c", *c);
+                    return -1;
+                }
+                c++;
             }
+            if (o->takes_value && c[1] != '\0')
+                value = c + 1;
         }
         if (o->takes_value && !value) {
             if (i + 1 >= argc) {

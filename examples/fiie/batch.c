@@ -12,6 +12,7 @@
 #include "cli.h"
 #include "json.h"
 #include "progress.h"
+#include "signals.h"
 
 const char *batch_status_name(batch_status s)
 {
@@ -20,6 +21,7 @@ const char *batch_status_name(batch_status s)
     case BATCH_NOFACE: return "no_face";
     case BATCH_AUTH: return "auth_failed";
     case BATCH_EXISTS: return "exists";
+    case BATCH_SKIPPED: return "skipped";
     default: return "error";
     }
 }
@@ -73,10 +75,15 @@ static void report(shared *sh, const slot *s, batch_status status, const char *m
 {
     const batch_options *o = sh->o;
     int has_msg = msg && msg[0];
-    if (status == BATCH_OK) {
-        if (sh->show_ok) {
+    if (status == BATCH_SKIPPED) {
+        if (!o->quiet)
+            progress_printf(&sh->prog, stderr, "fiie %s: %s: skipped: %s\n", sh->ops->command,
+                            s->job.input, has_msg ? msg : "nothing to do");
+    } else if (status == BATCH_OK) {
+        if (sh->show_ok || o->dry_run) {
             if (s->output)
-                progress_printf(&sh->prog, stderr, "%s -> %s%s%s%s\n", s->job.input, s->output,
+                progress_printf(&sh->prog, stderr, "%s %s %s%s%s%s\n", s->job.input,
+                                o->dry_run ? "would be written to" : "->", s->output,
                                 has_msg ? " (" : "", has_msg ? msg : "", has_msg ? ")" : "");
             else if (has_msg)
                 progress_printf(&sh->prog, stderr, "%s: %s\n", s->job.input, msg);
@@ -127,7 +134,7 @@ static void *work(void *arg)
              * reported here so that messages keep the input order. */
             report(sh, &sh->slots[i], sh->slots[i].res.status, sh->slots[i].res.msg);
             sh->slots[i].finished = 1;
-            progress_step(&sh->prog, 0);
+            progress_step(&sh->prog, 0, sh->slots[i].res.status == BATCH_SKIPPED);
             i++;
         }
         sh->next = i < sh->n ? i + 1 : i;
@@ -138,9 +145,24 @@ static void *work(void *arg)
         slot *s = &sh->slots[i];
         batch_result *r = &w->res;
         memset(r, 0, sizeof *r);
-        sh->ops->run(sh->ctx, w->state, &s->job, r);
+        if (cli_interrupted()) {
+            /* Ending: start nothing new (the signal handler exits once
+             * the writes in progress are complete). */
+            r->status = BATCH_ERROR;
+            snprintf(r->msg, sizeof r->msg, "interrupted");
+        } else {
+            sh->ops->run(sh->ctx, w->state, &s->job, r);
+        }
+        if (r->status == BATCH_EXISTS && !s->job.explicit_output) {
+            /* Appeared since planning (another run): a skip as well. */
+            r->status = BATCH_SKIPPED;
+            snprintf(r->msg, sizeof r->msg, "%s exists (--force redoes it)", s->output);
+        }
+        if (r->warn[0] && !sh->o->quiet)
+            progress_printf(&sh->prog, stderr, "fiie %s: %s: warning: %s\n", sh->ops->command,
+                            s->job.input, r->warn);
         report(sh, s, r->status, r->msg);
-        progress_step(&sh->prog, r->faces);
+        progress_step(&sh->prog, r->faces, r->status == BATCH_SKIPPED);
         s->res.status = r->status;
         s->res.faces = r->faces;
         s->res.pixels = r->pixels;
@@ -184,10 +206,14 @@ static int plan(shared *sh, const walk_list *l, char **inputs, size_t ninputs)
             s->job.in_place = 1;
         } else if (o->output) {
             s->output = strdup(o->output);
-        } else if (o->out_dir) {
-            s->output = walk_output_path(o->out_dir, l->items[i].rel, o->suffix);
+            s->job.explicit_output = 1;
         } else {
-            s->output = walk_output_path(NULL, l->items[i].path, o->suffix);
+            const char *rel = o->out_dir ? l->items[i].rel : l->items[i].path;
+            if (o->strip_marker)
+                s->output = walk_restored_path(o->out_dir, rel, o->strip_marker,
+                                               l->items[i].path);
+            if (!s->output)
+                s->output = walk_output_path(o->out_dir, rel, o->suffix);
         }
         if (!s->output)
             return -1;
@@ -226,11 +252,46 @@ static int plan(shared *sh, const walk_list *l, char **inputs, size_t ninputs)
             in_st.st_ino == out_st.st_ino) {
             plan_result(s, BATCH_ERROR,
                         "output %s is the input itself (use --in-place to replace it)", s->output);
-        } else if (!o->force) {
+        } else if (!o->force && s->job.explicit_output) {
             plan_result(s, BATCH_EXISTS, "%s exists; not overwritten (use --force)", s->output);
+        } else if (!o->force) {
+            /* A re-run: what was done is not redone, and is no error. */
+            plan_result(s, BATCH_SKIPPED, "%s exists (--force redoes it)", s->output);
         }
     }
     return 0;
+}
+
+static const char *plural(size_t n)
+{
+    return n == 1 ? "" : "s";
+}
+
+/* The last line of a batch on stderr: every file counted once. */
+static void print_summary(const char *cmd, const batch_options *o, size_t files, size_t ok,
+                          size_t skipped, size_t noface, size_t auth, size_t errors,
+                          uint64_t faces)
+{
+    char skip[64] = "";
+    if (skipped)
+        snprintf(skip, sizeof skip, "%zu skipped, ", skipped);
+    if (!o->writes_output)
+        fprintf(stderr, "fiie %s: %zu file%s, %llu face%s, %zu error%s\n", cmd, files,
+                plural(files), (unsigned long long)faces, plural((size_t)faces), errors,
+                plural(errors));
+    else if (strcmp(cmd, "decrypt") == 0)
+        fprintf(stderr, "fiie %s: %zu file%s: %zu restored, %s%zu authentication failure%s, %zu "
+                        "error%s\n",
+                cmd, files, plural(files), ok, skip, auth, plural(auth), errors, plural(errors));
+    else if (auth == 0)
+        fprintf(stderr, "fiie %s: %zu file%s: %zu done (%llu face%s), %s%zu without faces, %zu "
+                        "error%s\n",
+                cmd, files, plural(files), ok, (unsigned long long)faces, plural((size_t)faces),
+                skip, noface, errors, plural(errors));
+    else
+        fprintf(stderr, "fiie %s: %zu file%s: %zu done, %s%zu authentication failure%s, %zu "
+                        "error%s\n",
+                cmd, files, plural(files), ok, skip, auth, plural(auth), errors, plural(errors));
 }
 
 static void json_summary(shared *sh, int exit_status, int walk_problems)
@@ -238,14 +299,14 @@ static void json_summary(shared *sh, int exit_status, int walk_problems)
     jbuf b;
     jb_init(&b);
     uint64_t faces = 0, pixels = 0;
-    size_t counts[5] = {0};
+    size_t counts[6] = {0};
     jb_raw(&b, "{\"command\": ");
     jb_str(&b, sh->ops->command);
     jb_raw(&b, ", \"files\": [");
     for (size_t i = 0; i < sh->n; i++) {
         slot *s = &sh->slots[i];
         slot_result *r = &s->res;
-        counts[r->status < 5 ? r->status : BATCH_ERROR]++;
+        counts[r->status <= BATCH_SKIPPED ? r->status : BATCH_ERROR]++;
         faces += r->faces;
         pixels += r->pixels;
         jb_raw(&b, i ? ", {\"input\": " : "{\"input\": ");
@@ -261,7 +322,10 @@ static void json_summary(shared *sh, int exit_status, int walk_problems)
         jb_uint(&b, r->faces);
         jb_raw(&b, ", \"protected_pixels\": ");
         jb_uint(&b, r->pixels);
-        if (r->status != BATCH_OK) {
+        if (r->status == BATCH_SKIPPED) {
+            jb_raw(&b, ", \"note\": ");
+            jb_str(&b, r->msg ? r->msg : batch_status_name(r->status));
+        } else if (r->status != BATCH_OK) {
             jb_raw(&b, ", \"error\": ");
             jb_str(&b, r->msg ? r->msg : batch_status_name(r->status));
         }
@@ -271,6 +335,8 @@ static void json_summary(shared *sh, int exit_status, int walk_problems)
     jb_uint(&b, sh->n);
     jb_raw(&b, ", \"ok\": ");
     jb_uint(&b, counts[BATCH_OK]);
+    jb_raw(&b, ", \"skipped\": ");
+    jb_uint(&b, counts[BATCH_SKIPPED]);
     jb_raw(&b, ", \"no_face\": ");
     jb_uint(&b, counts[BATCH_NOFACE]);
     jb_raw(&b, ", \"auth_failed\": ");
@@ -385,7 +451,7 @@ int batch_run(const batch_options *o, const batch_ops *ops, void *ctx, char **in
     progress_finish(&sh.prog);
     pthread_mutex_destroy(&sh.lock);
 
-    size_t n_err = 0, n_auth = 0, n_noface = 0, n_ok = 0;
+    size_t n_err = 0, n_auth = 0, n_noface = 0, n_ok = 0, n_skip = 0;
     uint64_t faces = 0;
     for (size_t i = 0; i < l.n; i++) {
         if (sh.slots[i].res.status == BATCH_OK)
@@ -394,33 +460,15 @@ int batch_run(const batch_options *o, const batch_ops *ops, void *ctx, char **in
         case BATCH_OK: n_ok++; break;
         case BATCH_AUTH: n_auth++; break;
         case BATCH_NOFACE: n_noface++; break;
+        case BATCH_SKIPPED: n_skip++; break;
         default: n_err++; break;
         }
     }
     rc = (n_err || problems) ? CLI_EXIT_FAIL : n_auth ? CLI_EXIT_AUTH : n_noface ? CLI_EXIT_NOFACE
                                                                                : CLI_EXIT_OK;
-    if (!o->quiet && (l.n > 1 || problems)) {
-        size_t errors = n_err + (size_t)problems;
-        if (!o->writes_output)
-            fprintf(stderr, "fiie %s: %zu file%s, %llu face%s, %zu error%s\n", cmd, l.n,
-                    l.n == 1 ? "" : "s", (unsigned long long)faces, faces == 1 ? "" : "s", errors,
-                    errors == 1 ? "" : "s");
-        else if (strcmp(cmd, "decrypt") == 0)
-            fprintf(stderr, "fiie %s: %zu file%s: %zu restored, %zu authentication failure%s, %zu "
-                            "error%s\n",
-                    cmd, l.n, l.n == 1 ? "" : "s", n_ok, n_auth, n_auth == 1 ? "" : "s", errors,
-                    errors == 1 ? "" : "s");
-        else if (n_auth == 0)
-            fprintf(stderr, "fiie %s: %zu file%s: %zu done (%llu face%s), %zu without faces, %zu "
-                            "error%s\n",
-                    cmd, l.n, l.n == 1 ? "" : "s", n_ok, (unsigned long long)faces,
-                    faces == 1 ? "" : "s", n_noface, errors, errors == 1 ? "" : "s");
-        else
-            fprintf(stderr, "fiie %s: %zu file%s: %zu done, %zu authentication failure%s, %zu "
-                            "error%s\n",
-                    cmd, l.n, l.n == 1 ? "" : "s", n_ok, n_auth, n_auth == 1 ? "" : "s", errors,
-                    errors == 1 ? "" : "s");
-    }
+    if (!o->quiet && (l.n > 1 || problems || n_skip))
+        print_summary(cmd, o, l.n, n_ok, n_skip, n_noface, n_auth, n_err + (size_t)problems,
+                      faces);
     if (o->json)
         json_summary(&sh, rc, problems);
 out:

@@ -15,7 +15,10 @@ typedef enum batch_status {
     BATCH_ERROR,    /* unreadable input, write failure, ... */
     BATCH_NOFACE,   /* encrypt: nothing to protect, nothing written */
     BATCH_AUTH,     /* decrypt: authentication failed, nothing written */
-    BATCH_EXISTS,   /* output exists and --force was not given */
+    BATCH_EXISTS,   /* output named with -o exists and --force was not given */
+    BATCH_SKIPPED,  /* nothing to do: output exists (batch naming, no --force),
+                       or the input needs no work (encrypt: already protected;
+                       decrypt: not protected); not an error */
 } batch_status;
 
 typedef struct batch_result {
@@ -23,6 +26,7 @@ typedef struct batch_result {
     uint64_t faces;
     uint64_t pixels;  /* protected pixels */
     char msg[512];    /* error text, or a short note on success */
+    char warn[256];   /* a warning about this file (shown unless --quiet), or "" */
     char *line;       /* malloc'd line for stdout (detect's JSON), printed in input order */
 } batch_result;
 
@@ -31,6 +35,8 @@ typedef struct batch_job {
     const char *input;
     const char *output;  /* NULL when the command writes no file */
     int in_place;        /* output == input, replacing it is intended */
+    int explicit_output; /* named with -o: what prevents writing it is an error,
+                            not a skip */
 } batch_job;
 
 typedef struct batch_ops {
@@ -51,8 +57,11 @@ typedef struct batch_options {
     int in_place;
     int quiet;
     int json;                 /* a JSON summary object on stdout at the end */
+    int dry_run;              /* nothing is written: messages say "would write" */
     unsigned threads;         /* 0: one; files in parallel when several */
     const char *suffix;       /* output name suffix, e.g. "_fiie.png" */
+    const char *strip_marker; /* decrypt without --suffix: "_fiie", see
+                                 walk_restored_path(); NULL otherwise */
     const char *const *exts;  /* extensions taken from directories */
 } batch_options;
 
@@ -61,7 +70,7 @@ int batch_run(const batch_options *o, const batch_ops *ops, void *ctx,
               char **inputs, size_t ninputs);
 
 /** Status name used in the JSON summary ("ok", "error", "no_face",
- * "auth_failed", "exists"). */
+ * "auth_failed", "exists", "skipped"). */
 const char *batch_status_name(batch_status s);
 
 /** CPU count (>= 1). */

@@ -27,8 +27,8 @@ int cli_usage_error(const char *cmd, const char *fmt, ...) __attribute__((format
 
 /* Note printed in every --help of a command that writes images. */
 #define CLI_METADATA_NOTE \
-    "Output images are PNG files without any metadata: no EXIF, GPS, text\n" \
-    "chunks or thumbnails are copied from the input. JPEG orientation is\n" \
-    "applied before detection.\n"
+    "Output images are PNG files without identifying metadata: no EXIF, GPS,\n" \
+    "text chunks or thumbnails are copied from the input. Only the ICC colour\n" \
+    "profile is kept. JPEG orientation is applied before detection.\n"
 
 #endif

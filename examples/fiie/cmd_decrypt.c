@@ -9,10 +9,10 @@
 #include "common.h"
 #include "crypt.h"
 #include "keycache.h"
+#include "protected.h"
 
 static const cli_opt decrypt_opts[] = {
-    {"key-file", 'k', 1, OPT_KEY_FILE, "F", "key file (64 hex digits, or 32 raw bytes)"},
-    {"passphrase-file", 'p', 1, OPT_PASSPHRASE_FILE, "F", "passphrase file used at encryption"},
+    CRYPT_KEY_OPTS("passphrase file used at encryption; - reads stdin"),
     {"paper", 0, 1, OPT_PAPER, "X0,MU", "key of an image encrypted with --paper"},
     CRYPT_BATCH_OPTS("output name suffix (default _decrypted.png)"),
     {"help", 'h', 0, OPT_HELP, NULL, "show this help"},
@@ -26,26 +26,35 @@ typedef struct decrypt_ctx {
     /* --passphrase-file: keys by the (salt, limits) of the headers. */
     keycache pass_keys;
     int have_pass_keys;
+    int suffix_given; /* --suffix: the name rule is the suffix alone */
 } decrypt_ctx;
 
 static int on_opt(void *c, int id, const char *value, char *err, size_t errlen)
 {
     decrypt_ctx *x = c;
+    if (id == OPT_SUFFIX)
+        x->suffix_given = 1;
     int r = crypt_option(&x->args, id, value, err, errlen);
     return r == 1 ? 0 : -1;
 }
 
 static void help(void)
 {
-    printf("Usage: fiie decrypt [OPTIONS] IN.png OUT.png (--key-file F | --passphrase-file F)\n"
-           "       fiie decrypt [OPTIONS] INPUT... [-r] [--out-dir DIR] (--key-file F | ...)\n"
+    printf("Usage: fiie decrypt [OPTIONS] IN.png OUT.png (-k F | -p F | --passphrase)\n"
+           "       fiie decrypt [OPTIONS] INPUT... [-r] [--out-dir DIR] (-k F | ...)\n"
            "\n"
            "Restore the protected pixels of PNGs written by 'fiie encrypt'. The\n"
            "authentication tag is checked before anything is written: with a wrong\n"
            "key or a tampered file nothing is written and the exit status is 3.\n"
-           "Outputs: IN OUT.png for one file; otherwise NAME_decrypted.png next to\n"
-           "each input, or below --out-dir. Existing files are never replaced\n"
-           "without --force.\n"
+           "The header is read from the PNG's fiIE chunk, or from NAME.fiie beside\n"
+           "it (encrypt --sidecar) when a program that re-saved the PNG dropped the\n"
+           "chunk. The unprotected copy 'encrypt --allow-empty' wrote for an image\n"
+           "without faces is copied back unchanged, so a batch round-trips whole.\n"
+           "Outputs: IN OUT.png for one file; otherwise NAME.png for NAME_fiie.png\n"
+           "(suffixes never stack) and NAME_decrypted.png for other names, or when\n"
+           "NAME.png would be the input itself, next to each input or below\n"
+           "--out-dir. A batch skips outputs that exist (--force redoes them) and\n"
+           "PNGs that are not protected; skips are no error.\n"
            "\n"
            "Options:\n");
     cli_print_options(stdout, decrypt_opts, sizeof decrypt_opts / sizeof decrypt_opts[0]);
@@ -105,34 +114,25 @@ static int header_key(decrypt_ctx *x, const uint8_t *header, size_t hlen, const 
     return rc;
 }
 
-/* Load a protected PNG and its header (malloc'd). @return 0, or -1 with
- * res filled and nothing left allocated. */
+/* Load a protected PNG, its header (malloc'd; from the chunk or the
+ * sidecar) and its ICC profile. @return 0, or -1 with res filled and
+ * nothing left allocated but *info. */
 static int load_protected(const batch_job *job, fiie_image *img, uint8_t **header, size_t *hlen,
-                          batch_result *res)
+                          protected_source *src, fiie_image_info *info, batch_result *res)
 {
-    *header = NULL;
-    *hlen = 0;
-    int rc = fiie_protected_png_load(img, job->input, NULL, 0, hlen);
-    if (rc != FIIE_E_BUFFER_TOO_SMALL) {
-        if (rc == FIIE_E_NOT_FOUND)
-            snprintf(res->msg, sizeof res->msg, "not a protected image (no fiIE header)");
-        else
-            status_msg(res->msg, sizeof res->msg, "cannot read protected image",
-                       rc ? rc : FIIE_E_HEADER);
-        res->status = BATCH_ERROR;
-        fiie_image_free(img);
+    int rc = protected_load(job->input, img, header, hlen, src, info);
+    if (rc == FIIE_E_NOT_FOUND) {
+        char *side = protected_sidecar_path(job->input);
+        crypt_skip_or_fail(job, res,
+                           "not a protected image: no fiIE header in the PNG and no sidecar %s "
+                           "(a program that re-saves a protected PNG drops the header; "
+                           "encrypt --sidecar keeps a copy)",
+                           side ? side : "NAME.fiie");
+        free(side);
         return -1;
     }
-    *header = malloc(*hlen ? *hlen : 1);
-    if (!*header) {
-        crypt_fail(res, "cannot read protected image", FIIE_E_NO_MEMORY);
-        return -1;
-    }
-    rc = fiie_protected_png_load(img, job->input, *header, *hlen, hlen);
     if (rc) {
         crypt_fail(res, "cannot read protected image", rc);
-        free(*header);
-        *header = NULL;
         return -1;
     }
     return 0;
@@ -154,7 +154,8 @@ static void count_protected(const uint8_t *header, size_t hlen, batch_result *re
 /* Decrypt img in place and save it. @return 0, or non-zero with res filled. */
 static int decrypt_and_save(decrypt_ctx *x, const crypt_worker *w, const fiie_key *key,
                             fiie_image *img, const uint8_t *header, size_t hlen,
-                            const batch_job *job, batch_result *res)
+                            const fiie_image_info *info, const batch_job *job,
+                            batch_result *res)
 {
     fiie_decrypt_options dopt;
     int rc = fiie_decrypt_options_init(&dopt);
@@ -167,7 +168,7 @@ static int decrypt_and_save(decrypt_ctx *x, const crypt_worker *w, const fiie_ke
         dopt.paper_x0 = x->args.key.paper_x0;
         dopt.paper_mu = x->args.key.paper_mu;
     }
-    rc = fiie_decrypt(key, img, header, hlen, &dopt);
+    rc = header ? fiie_decrypt(key, img, header, hlen, &dopt) : 0;
     if (rc == FIIE_E_AUTH) {
         res->status = BATCH_AUTH;
         snprintf(res->msg, sizeof res->msg,
@@ -180,9 +181,10 @@ static int decrypt_and_save(decrypt_ctx *x, const crypt_worker *w, const fiie_ke
     }
     if (crypt_make_parents(job, res) != 0)
         return -1;
-    /* The restored faces are secret: owner-only file (0600). */
-    rc = fiie_image_save_png(img, job->output, NULL, NULL, 0,
-                             crypt_save_flags(&x->args, job) | FIIE_SAVE_PRIVATE);
+    /* Restored faces are private: mode 0600 from the first byte written. */
+    protected_extras e = {info->icc, info->icc_size,
+                          crypt_save_flags(&x->args, job) | FIIE_SAVE_PRIVATE, 0};
+    rc = protected_save_plain(img, job->output, &e);
     return crypt_save_checked(job, res, rc);
 }
 
@@ -196,34 +198,47 @@ static void run(void *c, void *ws, const batch_job *job, batch_result *res)
         return;
     }
     fiie_image img;
-    memset(&img, 0, sizeof img);
+    fiie_image_info info;
     uint8_t *header = NULL;
     size_t hlen = 0;
-    if (load_protected(job, &img, &header, &hlen, res) != 0)
-        return;
+    protected_source src;
     const fiie_key *key = NULL;
     keycache_ref ref = {NULL, -1};
-    int rc = x->args.key.paper ? 0 : header_key(x, header, hlen, &key, &ref);
+    if (load_protected(job, &img, &header, &hlen, &src, &info, res) != 0)
+        goto out;
+    int rc = 0;
+    if (header) {
+        if (protected_key_mismatch(header, hlen, x->args.key.pass != NULL, x->args.key.paper,
+                                   res->msg, sizeof res->msg)) {
+            res->status = BATCH_ERROR;
+            goto out;
+        }
+        rc = x->args.key.paper ? 0 : header_key(x, header, hlen, &key, &ref);
+    }
     if (rc) {
-        if (rc == FIIE_E_NOT_FOUND)
-            snprintf(res->msg, sizeof res->msg,
-                     "this image was protected with a key file, not a passphrase");
-        else
-            status_msg(res->msg, sizeof res->msg, "cannot derive the key", rc);
+        status_msg(res->msg, sizeof res->msg, "cannot derive the key", rc);
         res->status = BATCH_ERROR;
         goto out;
     }
-    count_protected(header, hlen, res);
-    if (decrypt_and_save(x, w, key, &img, header, hlen, job, res) != 0) {
+    if (header)
+        count_protected(header, hlen, res);
+    if (decrypt_and_save(x, w, key, &img, header, hlen, &info, job, res) != 0) {
         res->pixels = 0;
         goto out;
     }
     res->status = BATCH_OK;
-    snprintf(res->msg, sizeof res->msg, "%llu pixels restored", (unsigned long long)res->pixels);
+    if (src == PROTECTED_NOFACE)
+        snprintf(res->msg, sizeof res->msg,
+                 "no face was protected in it (encrypt --allow-empty); copied unchanged");
+    else
+        snprintf(res->msg, sizeof res->msg, "%llu pixels restored%s",
+                 (unsigned long long)res->pixels,
+                 src == PROTECTED_SIDECAR ? " (header from the sidecar)" : "");
 out:
     if (x->have_pass_keys)
         keycache_release(&x->pass_keys, &ref);
     crypt_image_wipe(&img);
+    fiie_image_info_free(&info);
     free(header);
 }
 
@@ -253,6 +268,9 @@ int cmd_decrypt(int argc, char **argv)
                              help);
     if (status != CRYPT_GO_ON)
         goto out;
+    /* Without --suffix: NAME_fiie.png gives back NAME.png (walk.h). */
+    if (strcmp(x.args.bo.suffix, "_decrypted.png") == 0 && !x.suffix_given)
+        x.args.bo.strip_marker = "_fiie";
     status = CLI_EXIT_FAIL;
     if (key_source_load(&x.args.key, "decrypt") != 0 || keys_init(&x) != 0)
         goto out;

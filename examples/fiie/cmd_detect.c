@@ -4,6 +4,8 @@
 #include <string.h>
 
 #include "cli.h"
+#include "protected.h"
+#include "source.h"
 #include "common.h"
 #include "faces.h"
 #include "json.h"
@@ -11,6 +13,7 @@
 enum { OPT_DRAW = 1001 };
 
 static const cli_opt detect_opts[] = {
+    {"preset", 0, 1, OPT_PRESET, "NAME", "detector preset: default, high-recall (encrypt's), fast"},
     {"min-face", 0, 1, OPT_MIN_FACE, "N", "smallest face side in pixels (default 20)"},
     {"factor", 0, 1, OPT_FACTOR, "F", "image pyramid step, 0 < F < 1 (default 0.709)"},
     {"thresholds", 0, 1, OPT_THRESHOLDS, "A,B,C", "P-Net, R-Net, O-Net score thresholds (default 0.6,0.7,0.7)"},
@@ -69,6 +72,11 @@ static void help(void)
            "unreadable image gets an error on stderr, the others are still\n"
            "processed, and the exit status is 1.\n"
            "\n"
+           "Settings: the detector's defaults (--preset default: min face 20, factor\n"
+           "0.709, thresholds 0.6,0.7,0.7). 'fiie encrypt' detects with --preset\n"
+           "high-recall; pass it here to see the faces encrypt would find, or use\n"
+           "'fiie encrypt --dry-run --draw PREVIEW.png' to see the exact regions.\n"
+           "\n"
            "Options:\n");
     cli_print_options(stdout, detect_opts, sizeof detect_opts / sizeof detect_opts[0]);
     printf("\n" CLI_METADATA_NOTE
@@ -114,7 +122,7 @@ static void run(void *c, void *ws, const batch_job *job, batch_result *res)
     int rc = fiie_image_load(&img, job->input, NULL);
     if (rc) {
         res->status = BATCH_ERROR;
-        status_msg(res->msg, sizeof res->msg, "cannot read image", rc);
+        source_load_error(res->msg, sizeof res->msg, "cannot read image", job->input, rc);
         return;
     }
     fiie_face *faces = NULL;
@@ -148,7 +156,8 @@ static void run(void *c, void *ws, const batch_job *job, batch_result *res)
     }
     if (x->draw && res->status == BATCH_OK) {
         faces_draw(&img, faces, n);
-        rc = fiie_image_save_png(&img, x->draw, NULL, NULL, 0, x->force ? 0 : FIIE_SAVE_NO_CLOBBER);
+        protected_extras e = {NULL, 0, x->force ? 0u : FIIE_SAVE_NO_CLOBBER, 0};
+        rc = protected_save_plain(&img, x->draw, &e);
         if (rc) {
             res->status = BATCH_ERROR;
             if (rc == FIIE_E_EXISTS)
@@ -166,6 +175,7 @@ int cmd_detect(int argc, char **argv)
     detect_ctx x;
     memset(&x, 0, sizeof x);
     x.threads = 1;
+    x.det.preset = -1;
     int rc = fiie_detector_options_init(&x.det.opts);
     if (rc) {
         cli_error("detect: %s", fiie_strerror(rc));
@@ -187,6 +197,11 @@ int cmd_detect(int argc, char **argv)
         return cli_usage_error("detect", "--draw needs exactly one input image");
     if (x.threads == 0)
         x.threads = cli_threads_for_cpus(batch_cpu_count());
+    /* --preset, then the explicit options over it (as encrypt). */
+    if (x.det.preset >= 0 && (rc = det_apply_preset(&x.det, x.det.preset)) != 0) {
+        cli_error("detect: %s", fiie_strerror(rc));
+        return CLI_EXIT_FAIL;
+    }
     if (det_load_model(&x.det, &x.model, err, sizeof err) != 0) {
         cli_error("detect: %s", err);
         return CLI_EXIT_FAIL;

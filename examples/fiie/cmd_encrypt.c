@@ -7,8 +7,11 @@
 #include "cli.h"
 #include "common.h"
 #include "crypt.h"
+#include "draw.h"
 #include "faces.h"
+#include "protected.h"
 #include "regions.h"
+#include "source.h"
 
 enum {
     OPT_FAST = 1001,
@@ -17,12 +20,16 @@ enum {
     OPT_SHAPE,
     OPT_NONCE,
     OPT_ALLOW_EMPTY,
+    OPT_DRY_RUN,
+    OPT_DRAW,
+    OPT_SIDECAR,
+    OPT_ALLOW_8BIT,
 };
 
 static const cli_opt encrypt_opts[] = {
-    {"key-file", 'k', 1, OPT_KEY_FILE, "F", "key file (64 hex digits, or 32 raw bytes)"},
-    {"passphrase-file", 'p', 1, OPT_PASSPHRASE_FILE, "F", "derive the key from this file's passphrase (Argon2id)"},
-    {"fast", 0, 0, OPT_FAST, NULL, "detector defaults instead of the high-recall preset"},
+    CRYPT_KEY_OPTS("derive the key from this file's passphrase (Argon2id); - reads stdin"),
+    {"preset", 0, 1, OPT_PRESET, "NAME", "detector preset: high-recall (default), fast, default"},
+    {"fast", 0, 0, OPT_FAST, NULL, "the same as --preset fast"},
     {"min-face", 0, 1, OPT_MIN_FACE, "N", "smallest face side in pixels (default: 10 up to 3 MP, growing to 20 at 12 MP)"},
     {"factor", 0, 1, OPT_FACTOR, "F", "image pyramid step (default 0.79)"},
     {"thresholds", 0, 1, OPT_THRESHOLDS, "A,B,C", "detector thresholds (default 0.5,0.5,0.3)"},
@@ -32,6 +39,10 @@ static const cli_opt encrypt_opts[] = {
     {"mask-scale", 0, 1, OPT_MASK_SCALE, "S", "enlarge face boxes by S about their centre (default 1.6)"},
     {"shape", 0, 1, OPT_SHAPE, "rect|ellipse", "region shape for faces (default ellipse)"},
     {"allow-empty", 0, 0, OPT_ALLOW_EMPTY, NULL, "no face: write an unprotected copy, exit 0"},
+    {"allow-8bit", 0, 0, OPT_ALLOW_8BIT, NULL, "accept 16-bit images, protected as 8-bit (lossy)"},
+    {"sidecar", 0, 0, OPT_SIDECAR, NULL, "also write the header beside the output (NAME.fiie)"},
+    {"dry-run", 'n', 0, OPT_DRY_RUN, NULL, "detect and report what would be protected; write nothing"},
+    {"draw", 0, 1, OPT_DRAW, "PREVIEW.png", "with --dry-run: draw exactly the regions to protect"},
     {"nonce", 0, 1, OPT_NONCE, "HEX", "fixed 24-byte nonce: FOR TESTS ONLY, never reuse"},
     {"paper", 0, 1, OPT_PAPER, "X0,MU", "INSECURE paper algorithm with key (x0, mu), for comparisons"},
     CRYPT_BATCH_OPTS("output name suffix (default _fiie.png)"),
@@ -48,6 +59,10 @@ typedef struct encrypt_ctx {
     double mask_scale;
     int32_t shape;
     int allow_empty;
+    int dry_run;
+    const char *draw;
+    int sidecar;
+    source_policy source;
     int have_nonce;
     uint8_t nonce[FIIE_NONCE_BYTES];
     /* One key for the whole run, shared by every worker (a fiie_key is
@@ -92,6 +107,14 @@ static int on_opt(void *c, int id, const char *value, char *err, size_t errlen)
         }
         return 0;
     case OPT_ALLOW_EMPTY: x->allow_empty = 1; return 0;
+    case OPT_ALLOW_8BIT: x->source.allow_8bit = 1; return 0;
+    case OPT_SIDECAR: x->sidecar = 1; return 0;
+    case OPT_DRY_RUN:
+        x->dry_run = 1;
+        x->args.no_key_needed = 1;
+        x->args.bo.dry_run = 1;
+        return 0;
+    case OPT_DRAW: x->draw = value; return 0;
     case OPT_NONCE:
         if (cli_parse_hex(value, x->nonce, sizeof x->nonce)) {
             snprintf(err, errlen, "--nonce: expected %u hex digits", 2 * FIIE_NONCE_BYTES);
@@ -105,8 +128,9 @@ static int on_opt(void *c, int id, const char *value, char *err, size_t errlen)
 
 static void help(void)
 {
-    printf("Usage: fiie encrypt [OPTIONS] IN OUT.png (--key-file F | --passphrase-file F)\n"
-           "       fiie encrypt [OPTIONS] INPUT... [-r] [--out-dir DIR] (--key-file F | ...)\n"
+    printf("Usage: fiie encrypt [OPTIONS] IN OUT.png (-k F | -p F | --passphrase)\n"
+           "       fiie encrypt [OPTIONS] INPUT... [-r] [--out-dir DIR] (-k F | ...)\n"
+           "       fiie encrypt --dry-run [--draw PREVIEW.png] [OPTIONS] INPUT...\n"
            "\n"
            "Detect the faces of each image and encrypt exactly those pixels (FIIE v1:\n"
            "Logistic keystream + XChaCha20-Poly1305). The result is a PNG holding the\n"
@@ -114,15 +138,21 @@ static void help(void)
            "with 'fiie decrypt'. A missed face is a leaked face, so detection uses a\n"
            "high-recall preset by default (min face 10 px, growing with the image\n"
            "side above 3 MP to 20 px at 12 MP; factor 0.79, thresholds\n"
-           "0.5,0.5,0.3); --fast uses the detector defaults. Check the preview of\n"
-           "'fiie detect --draw' on photos that matter.\n"
+           "0.5,0.5,0.3); --preset fast uses the detector defaults. Check photos\n"
+           "that matter with --dry-run --draw PREVIEW.png: it draws exactly the\n"
+           "regions that would be encrypted (the enlarged ellipses), and writes\n"
+           "nothing else. 'fiie detect --preset high-recall' finds the same faces.\n"
            "\n"
            "Outputs: IN OUT.png for one file; otherwise NAME_fiie.png next to each\n"
-           "input, or below --out-dir keeping relative paths. Existing files are\n"
-           "never replaced without --force, the output directory is never read as\n"
-           "input, and a failed write leaves no partial file. An image without any\n"
-           "face is reported and nothing is written for it (exit status 2), unless\n"
-           "--allow-empty. JPEG output of a protected image is refused.\n"
+           "input, or below --out-dir keeping relative paths. Running a batch again\n"
+           "skips the inputs whose output exists (--force redoes them) and the\n"
+           "inputs that already are protected images; skips are no error. With -o\n"
+           "an existing output is an error. A failed or interrupted write leaves\n"
+           "no partial or temporary file. An image without any face is reported\n"
+           "and nothing is written for it (exit status 2), unless --allow-empty.\n"
+           "JPEG output is refused. WebP, TIFF, GIF and HEIC inputs are refused\n"
+           "(\"Unsupported format\"); 16-bit PNGs need --allow-8bit; grey images\n"
+           "are stored as RGB (a warning); an ICC colour profile is kept.\n"
            "\n"
            "Options:\n");
     cli_print_options(stdout, encrypt_opts, sizeof encrypt_opts / sizeof encrypt_opts[0]);
@@ -146,9 +176,10 @@ static int worker_init(void *c, void **ws, unsigned threads, char *err, size_t e
     return 0;
 }
 
-/* Refuse what could never be decrypted: a JPEG output (lossy), an input
- * that is already protected (the output would carry only the new header,
- * losing the first layer's), and --in-place on a non-PNG input. */
+/* Refuse what could never be decrypted: a JPEG output (lossy) and
+ * --in-place on a non-PNG input. Skip an input that already is a protected
+ * image (encrypting it again would keep only the new header, losing the
+ * first) or the no-face copy of an earlier run. */
 static int refuse_job(const batch_job *job, batch_result *res)
 {
     if (path_is_jpeg(job->output)) {
@@ -165,12 +196,13 @@ static int refuse_job(const batch_job *job, batch_result *res)
     }
     size_t chunk = 0;
     int rc = fiie_png_read_chunk(job->input, FIIE_PNG_CHUNK, NULL, 0, &chunk);
-    if (rc == 0 || rc == FIIE_E_BUFFER_TOO_SMALL) {
-        res->status = BATCH_ERROR;
-        snprintf(res->msg, sizeof res->msg,
-                 "already protected (it has a fiIE header); decrypt it first");
-        return -1;
-    }
+    if (rc == 0 || rc == FIIE_E_BUFFER_TOO_SMALL)
+        return crypt_skip_or_fail(job, res, "already protected (it has a fiIE header); "
+                                            "never encrypted twice");
+    rc = fiie_png_read_chunk(job->input, PROTECTED_NOFACE_CHUNK, NULL, 0, &chunk);
+    if (rc == 0 || rc == FIIE_E_BUFFER_TOO_SMALL)
+        return crypt_skip_or_fail(job, res, "the no-face copy of an earlier 'encrypt "
+                                            "--allow-empty'; nothing to protect");
     return 0;
 }
 
@@ -205,20 +237,33 @@ static int build_mask(encrypt_ctx *x, crypt_worker *w, const fiie_image *img, fi
     return rc;
 }
 
+/* What a protected or no-face copy is saved with. */
+static protected_extras extras_for(const encrypt_ctx *x, const batch_job *job,
+                                   const fiie_image_info *info)
+{
+    protected_extras e = {info->icc, info->icc_size, crypt_save_flags(&x->args, job), x->sidecar};
+    return e;
+}
+
 /* No pixel to protect: report it, or write the unprotected copy that
- * --allow-empty asks for. */
-static void save_empty(encrypt_ctx *x, const fiie_image *img, const batch_job *job,
-                       batch_result *res)
+ * --allow-empty asks for (marked, so that decrypt copies it back). */
+static void save_empty(encrypt_ctx *x, const fiie_image *img, const fiie_image_info *info,
+                       const batch_job *job, batch_result *res)
 {
     const char *why = x->regions ? "the regions cover no pixel of the image" : "no face found";
-    if (!x->allow_empty) {
-        res->status = BATCH_NOFACE;
-        snprintf(res->msg, sizeof res->msg, "%s; nothing written", why);
+    if (!x->allow_empty || x->dry_run) {
+        res->status = x->dry_run && x->allow_empty ? BATCH_OK : BATCH_NOFACE;
+        snprintf(res->msg, sizeof res->msg, "%s; %s", why,
+                 x->dry_run ? (x->allow_empty ? "an unprotected copy would be written"
+                                              : "nothing would be written")
+                            : "nothing written");
         return;
     }
     if (crypt_make_parents(job, res) != 0)
         return;
-    int rc = fiie_image_save_png(img, job->output, NULL, NULL, 0, crypt_save_flags(&x->args, job));
+    protected_extras e = extras_for(x, job, info);
+    int failed_sidecar;
+    int rc = protected_save(img, NULL, 0, job->output, &e, &failed_sidecar);
     if (crypt_save_checked(job, res, rc) == 0) {
         res->status = BATCH_OK;
         snprintf(res->msg, sizeof res->msg, "%s; unprotected copy written (--allow-empty)", why);
@@ -245,7 +290,8 @@ static int encrypt_options(const encrypt_ctx *x, const crypt_worker *w, fiie_enc
 
 /* Encrypt img under mask and save it with its header. */
 static int encrypt_and_save(encrypt_ctx *x, crypt_worker *w, fiie_image *img,
-                            const fiie_mask *mask, const batch_job *job, batch_result *res)
+                            const fiie_image_info *info, const fiie_mask *mask,
+                            const batch_job *job, batch_result *res)
 {
     fiie_encrypt_options eo;
     int rc = encrypt_options(x, w, &eo);
@@ -266,16 +312,72 @@ static int encrypt_and_save(encrypt_ctx *x, crypt_worker *w, fiie_image *img,
         return FIIE_E_NO_MEMORY;
     }
     rc = fiie_encrypt(x->key, img, mask, &eo, header, hlen, &hlen);
-    if (rc)
+    if (rc) {
         crypt_fail(res, "encryption failed", rc);
-    else if (crypt_make_parents(job, res) != 0)
+    } else if (crypt_make_parents(job, res) != 0) {
         rc = -1;
-    else
-        rc = crypt_save_checked(job, res,
-                                fiie_protected_png_save(img, header, hlen, job->output,
-                                                        crypt_save_flags(&x->args, job)));
+    } else {
+        protected_extras e = extras_for(x, job, info);
+        int failed_sidecar = 0;
+        rc = protected_save(img, header, hlen, job->output, &e, &failed_sidecar);
+        if (rc && failed_sidecar) {
+            res->status = BATCH_ERROR;
+            snprintf(res->msg, sizeof res->msg,
+                     "cannot write the sidecar of %s: %s; nothing written", job->output,
+                     rc == FIIE_E_EXISTS ? "it exists (--force replaces it)" : fiie_strerror(rc));
+        } else {
+            rc = crypt_save_checked(job, res, rc);
+        }
+    }
     free(header);
     return rc;
+}
+
+/* --dry-run --draw: the image with exactly the mask's regions tinted and
+ * outlined (one input only, checked at start). */
+static void draw_preview(const encrypt_ctx *x, const fiie_image *img, const fiie_mask *mask,
+                         batch_result *res)
+{
+    fiie_image copy;
+    uint8_t *bitmap = malloc((size_t)img->width * img->height);
+    int rc = bitmap ? fiie_image_convert(&copy, img, FIIE_PIXEL_RGB8) : FIIE_E_NO_MEMORY;
+    if (rc == 0) {
+        rc = fiie_mask_rasterize(mask, bitmap, img->width);
+        if (rc == 0) {
+            static const uint8_t red[3] = {255, 0, 0};
+            draw_tint(&copy, bitmap, img->width, red, 96);
+            draw_outline(&copy, bitmap, img->width, red);
+            protected_extras e = {NULL, 0, x->args.bo.force ? 0u : FIIE_SAVE_NO_CLOBBER, 0};
+            rc = protected_save_plain(&copy, x->draw, &e);
+        }
+        fiie_image_free(&copy);
+    }
+    free(bitmap);
+    if (rc) {
+        res->status = BATCH_ERROR;
+        snprintf(res->msg, sizeof res->msg, "cannot write the preview %s: %s", x->draw,
+                 rc == FIIE_E_EXISTS ? "it exists (--force replaces it)" : fiie_strerror(rc));
+    }
+}
+
+/* Check the input's format, depth and colour (source.h) and load it. */
+static int load_source(const encrypt_ctx *x, const batch_job *job, fiie_image *img,
+                       fiie_image_info *info, batch_result *res)
+{
+    memset(img, 0, sizeof *img);
+    char why[400];
+    if (source_check(job->input, &x->source, info, res->warn, sizeof res->warn, why,
+                     sizeof why) != 0) {
+        res->status = BATCH_ERROR;
+        snprintf(res->msg, sizeof res->msg, "%s", why);
+        return -1;
+    }
+    int rc = fiie_image_load(img, job->input, NULL);
+    if (rc) {
+        crypt_fail(res, "cannot read image", rc);
+        return -1;
+    }
+    return 0;
 }
 
 static void run(void *c, void *ws, const batch_job *job, batch_result *res)
@@ -285,14 +387,13 @@ static void run(void *c, void *ws, const batch_job *job, batch_result *res)
     if (refuse_job(job, res) != 0)
         return;
     fiie_image img;
+    fiie_image_info info;
     fiie_mask *mask = NULL;
     size_t nfaces = 0;
     uint64_t pixels = 0;
-    int rc = fiie_image_load(&img, job->input, NULL);
-    if (rc) {
-        crypt_fail(res, "cannot read image", rc);
-        return;
-    }
+    int rc;
+    if (load_source(x, job, &img, &info, res) != 0)
+        goto out;
     rc = fiie_mask_new(&mask, img.width, img.height);
     if (rc) {
         crypt_fail(res, "cannot create mask", rc);
@@ -305,22 +406,28 @@ static void run(void *c, void *ws, const batch_job *job, batch_result *res)
         crypt_fail(res, "cannot build the mask", rc);
         goto out;
     }
+    if (x->draw)
+        draw_preview(x, &img, mask, res);
+    if (res->status == BATCH_ERROR)
+        goto out;
     if (pixels == 0) {
-        save_empty(x, &img, job, res);
+        save_empty(x, &img, &info, job, res);
         goto out;
     }
-    if (encrypt_and_save(x, w, &img, mask, job, res) != 0)
+    if (!x->dry_run && encrypt_and_save(x, w, &img, &info, mask, job, res) != 0)
         goto out;
     res->status = BATCH_OK;
     res->pixels = pixels;
+    const char *verb = x->dry_run ? "would be protected" : "protected";
     if (x->regions)
-        snprintf(res->msg, sizeof res->msg, "%zu region%s, %llu pixels protected", x->nregions,
-                 x->nregions == 1 ? "" : "s", (unsigned long long)pixels);
+        snprintf(res->msg, sizeof res->msg, "%zu region%s, %llu pixels %s", x->nregions,
+                 x->nregions == 1 ? "" : "s", (unsigned long long)pixels, verb);
     else
-        snprintf(res->msg, sizeof res->msg, "%zu face%s, %llu pixels protected", nfaces,
-                 nfaces == 1 ? "" : "s", (unsigned long long)pixels);
+        snprintf(res->msg, sizeof res->msg, "%zu face%s, %llu pixels %s", nfaces,
+                 nfaces == 1 ? "" : "s", (unsigned long long)pixels, verb);
 out:
     fiie_mask_free(mask);
+    fiie_image_info_free(&info);
     crypt_image_wipe(&img); /* the plain pixels of the faces are in img */
 }
 
@@ -331,6 +438,11 @@ static int check_usage(const encrypt_ctx *x, size_t npos)
         return cli_usage_error("encrypt", "--nonce is for single-file tests only (a nonce must never repeat)");
     if (x->have_nonce && x->args.key.paper)
         return cli_usage_error("encrypt", "--nonce has no meaning with --paper");
+    if (x->draw && !x->dry_run)
+        return cli_usage_error("encrypt", "--draw goes with --dry-run (the preview of what "
+                                          "would be protected)");
+    if (x->draw && (npos != 1 || x->args.bo.recursive))
+        return cli_usage_error("encrypt", "--draw needs exactly one input image");
     return CRYPT_GO_ON;
 }
 
@@ -352,6 +464,8 @@ int cmd_encrypt(int argc, char **argv)
     memset(&x, 0, sizeof x);
     crypt_args_init(&x.args, "_fiie.png", cli_image_exts);
     x.mask_scale = FIIE_MASK_DEFAULT_SCALE;
+    x.det.preset = -1;
+    x.args.key.pass_confirm = 1; /* a typed passphrase is asked twice */
     x.shape = FIIE_MASK_DEFAULT_SHAPE;
     int rc = fiie_detector_options_init(&x.det.opts);
     if (rc) {
@@ -369,9 +483,10 @@ int cmd_encrypt(int argc, char **argv)
     if (status != CRYPT_GO_ON)
         goto out;
     status = CLI_EXIT_FAIL;
-    /* The high-recall preset unless --fast; explicit options win. */
-    rc = det_apply_preset(&x.det, x.fast ? FIIE_DETECTOR_PRESET_FAST
-                                         : FIIE_DETECTOR_PRESET_HIGH_RECALL);
+    /* The high-recall preset unless --preset or --fast; explicit options win. */
+    rc = det_apply_preset(&x.det, x.det.preset >= 0 ? x.det.preset
+                                  : x.fast          ? FIIE_DETECTOR_PRESET_FAST
+                                                    : FIIE_DETECTOR_PRESET_HIGH_RECALL);
     if (rc) {
         cli_error("encrypt: %s", fiie_strerror(rc));
         goto out;
@@ -379,7 +494,7 @@ int cmd_encrypt(int argc, char **argv)
     if (x.args.key.paper)
         fprintf(stderr, "fiie encrypt: WARNING: --paper uses the published, INSECURE scheme "
                         "(no nonce, no authentication); for comparisons only\n");
-    if (key_source_load(&x.args.key, "encrypt") != 0 || key_init(&x) != 0)
+    if (!x.dry_run && (key_source_load(&x.args.key, "encrypt") != 0 || key_init(&x) != 0))
         goto out;
     if (!x.regions) {
         if (det_load_model(&x.det, &x.model, err, sizeof err) != 0) {

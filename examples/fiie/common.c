@@ -1,5 +1,6 @@
 #include "common.h"
 
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -54,6 +55,16 @@ int det_option(det_settings *d, int id, const char *value, char *err, size_t err
     case OPT_MODEL:
         d->model_path = value;
         return 1;
+    case OPT_PRESET: {
+        int preset;
+        if (fiie_detector_preset_from_name(value, &preset) != 0) {
+            snprintf(err, errlen, "--preset: expected high-recall, fast or default, got '%s'",
+                     value);
+            return -1;
+        }
+        d->preset = preset;
+        return 1;
+    }
     default:
         return 0;
     }
@@ -109,6 +120,16 @@ int det_probe(det_settings *d, const fiie_model *model, const char *cmd)
     return rc;
 }
 
+/* A secret in a file others can read is no longer a secret. */
+static void warn_if_shared(const char *cmd, const char *what, const char *path)
+{
+    struct stat st;
+    if (strcmp(path, "-") != 0 && stat(path, &st) == 0 && (st.st_mode & 077))
+        fprintf(stderr, "fiie %s: warning: %s %s is accessible by other users (mode %04o); "
+                        "chmod 600 it\n",
+                cmd, what, path, (unsigned)(st.st_mode & 07777));
+}
+
 int key_source_load(key_source *k, const char *cmd)
 {
     char err[512];
@@ -119,14 +140,19 @@ int key_source_load(key_source *k, const char *cmd)
             return -1;
         }
         k->have_raw = 1;
-        struct stat st;
-        if (stat(k->key_file, &st) == 0 && (st.st_mode & 077))
-            fprintf(stderr, "fiie %s: warning: key file %s is accessible by other users (mode %04o); "
-                            "chmod 600 it\n",
-                    cmd, k->key_file, (unsigned)(st.st_mode & 07777));
+        warn_if_shared(cmd, "key file", k->key_file);
     }
     if (k->pass_file) {
         int rc = cli_passphrase_read(k->pass_file, &k->pass, &k->pass_len, err, sizeof err);
+        if (rc) {
+            cli_error("%s: %s", cmd, err);
+            return -1;
+        }
+        warn_if_shared(cmd, "passphrase file", k->pass_file);
+    }
+    if (k->pass_prompt) {
+        int rc = cli_passphrase_prompt("Passphrase: ", k->pass_confirm, &k->pass, &k->pass_len,
+                                       err, sizeof err);
         if (rc) {
             cli_error("%s: %s", cmd, err);
             return -1;
@@ -177,12 +203,31 @@ int path_is_png(const char *path)
     return has_ext(path, cli_png_exts);
 }
 
+/* BINDIR/../DATADIR/fiie/sample.png beside the running executable, in
+ * buf, or NULL. */
+static const char *sample_beside_executable(char *buf, size_t cap)
+{
+    char exe[PATH_MAX];
+    ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+    if (n <= 0)
+        return NULL;
+    exe[n] = '\0';
+    char *slash = strrchr(exe, '/');
+    if (slash == NULL)
+        return NULL;
+    *slash = '\0';
+    int len = snprintf(buf, cap, "%s/%s", exe, FIIE_SAMPLE_FROM_BINDIR);
+    return len > 0 && (size_t)len < cap ? buf : NULL;
+}
+
 const char *sample_image_path(void)
 {
-    /* An explicit override, then the source tree this binary was built
-     * from, then the installed copy. */
+    /* An explicit override, then the copy installed with this binary, then
+     * the source tree it was built from, then the configured prefix. */
+    static _Thread_local char beside[PATH_MAX + 64];
     const char *env = getenv("FIIE_SAMPLE_IMAGE");
-    const char *candidates[] = {env, FIIE_SAMPLE_SOURCE, FIIE_SAMPLE_INSTALLED};
+    const char *candidates[] = {env, sample_beside_executable(beside, sizeof beside),
+                                FIIE_SAMPLE_SOURCE, FIIE_SAMPLE_INSTALLED};
     for (size_t i = 0; i < sizeof candidates / sizeof candidates[0]; i++) {
         struct stat st;
         if (candidates[i] && candidates[i][0] && stat(candidates[i], &st) == 0 &&

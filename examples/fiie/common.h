@@ -33,6 +33,8 @@ enum {
     OPT_PASSPHRASE_FILE,
     OPT_PAPER,
     OPT_COMPRESSION,
+    OPT_PASSPHRASE,  /* --passphrase: ask on the terminal */
+    OPT_PRESET,      /* --preset NAME: detector preset */
 };
 
 /* Detector settings from the command line. */
@@ -40,9 +42,11 @@ typedef struct det_settings {
     fiie_detector_options opts;
     const char *model_path;  /* NULL: embedded model */
     int set_min_face, set_factor, set_thresholds;
+    int preset;              /* --preset, or -1: the command's own default */
 } det_settings;
 
-/* Handle a detector option; returns 1 if `id` was one, 0 if not, -1 on a bad value. */
+/* Handle a detector option (--preset included); returns 1 if `id` was one,
+ * 0 if not, -1 on a bad value. */
 int det_option(det_settings *d, int id, const char *value, char *err, size_t errlen);
 
 /* Take the library's preset (a fiie_detector_preset) for the settings
@@ -65,8 +69,10 @@ int det_new(const det_settings *d, const fiie_model *model, unsigned threads,
 
 /* Key material from the command line, turned into a fiie_key per worker. */
 typedef struct key_source {
-    const char *key_file;
-    const char *pass_file;
+    const char *key_file;  /* "-": standard input */
+    const char *pass_file; /* "-": standard input */
+    int pass_prompt;       /* --passphrase: ask on the terminal, without echo */
+    int pass_confirm;      /* ask twice (encrypt) */
     uint8_t raw[FIIE_KEY_BYTES];
     int have_raw;
     char *pass;            /* passphrase (secret) */
@@ -75,7 +81,9 @@ typedef struct key_source {
     double paper_x0, paper_mu;
 } key_source;
 
-/* Read the key file / passphrase file named on the command line. */
+/* Read the key file / passphrase file named on the command line, or ask
+ * for the passphrase; warn about a key or passphrase file that other
+ * users can read. */
 int key_source_load(key_source *k, const char *cmd);
 /* Wipe everything. */
 void key_source_wipe(key_source *k);

@@ -1,6 +1,7 @@
 #include "crypt.h"
 
 #include <errno.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,6 +25,7 @@ static int key_option(crypt_args *a, int id, const char *value, char *err, size_
     switch (id) {
     case OPT_KEY_FILE: a->key.key_file = value; return 1;
     case OPT_PASSPHRASE_FILE: a->key.pass_file = value; return 1;
+    case OPT_PASSPHRASE: a->key.pass_prompt = 1; return 1;
     case OPT_PAPER:
         if (parse_paper(value, &a->key.paper_x0, &a->key.paper_mu)) {
             snprintf(err, errlen, "--paper: expected X0,MU with 0 < X0 < 1 and 3.57 <= MU <= 4");
@@ -100,10 +102,14 @@ int crypt_parse(crypt_args *a, const char *cmd, int argc, char **argv, const cli
         help();
         return CLI_EXIT_OK;
     }
-    int nkeys = (a->key.key_file != NULL) + (a->key.pass_file != NULL) + a->key.paper;
-    if (nkeys != 1)
-        return cli_usage_error(cmd, nkeys ? "give only one of --key-file, --passphrase-file, --paper"
-                                          : "a key is needed: --key-file F or --passphrase-file F");
+    int nkeys = (a->key.key_file != NULL) + (a->key.pass_file != NULL) + a->key.pass_prompt +
+                a->key.paper;
+    if (nkeys > 1)
+        return cli_usage_error(cmd, "give only one of --key-file, --passphrase-file, "
+                                    "--passphrase, --paper");
+    if (nkeys == 0 && !a->no_key_needed)
+        return cli_usage_error(cmd, "a key is needed: --key-file F, --passphrase-file F or "
+                                    "--passphrase (F may be - for standard input)");
     if (*npos == 0)
         return cli_usage_error(cmd, "no input given");
     if (is_in_out_form(a, *npos)) {
@@ -155,6 +161,16 @@ unsigned crypt_save_flags(const crypt_args *a, const batch_job *job)
 {
     unsigned level = FIIE_SAVE_COMPRESSION(a->compression);
     return level | ((a->bo.force || job->in_place) ? 0 : FIIE_SAVE_NO_CLOBBER);
+}
+
+int crypt_skip_or_fail(const batch_job *job, batch_result *res, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(res->msg, sizeof res->msg, fmt, ap);
+    va_end(ap);
+    res->status = job->explicit_output ? BATCH_ERROR : BATCH_SKIPPED;
+    return -1;
 }
 
 int crypt_make_parents(const batch_job *job, batch_result *res)

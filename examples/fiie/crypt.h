@@ -15,6 +15,12 @@
 #include "batch.h"
 #include "common.h"
 
+/* The key option rows of both commands. */
+#define CRYPT_KEY_OPTS(passfile_help)                                                             \
+    {"key-file", 'k', 1, OPT_KEY_FILE, "F", "key file (64 hex digits, or 32 raw bytes); - reads stdin"}, \
+    {"passphrase-file", 'p', 1, OPT_PASSPHRASE_FILE, "F", passfile_help},                       \
+    {"passphrase", 0, 0, OPT_PASSPHRASE, NULL, "type the passphrase (terminal, no echo)"}
+
 /* The option-table rows both commands end with (before --help). */
 #define CRYPT_BATCH_OPTS(suffix_help)                                                             \
     {"recursive", 'r', 0, OPT_RECURSIVE, NULL, "read images from directories recursively"},      \
@@ -34,6 +40,7 @@ typedef struct crypt_args {
     batch_options bo;
     unsigned compression; /* --compression; 0: the library's default level */
     int help;
+    int no_key_needed; /* encrypt --dry-run */
 } crypt_args;
 
 /* crypt_parse(): the command goes on (any other value is an exit status). */
@@ -77,6 +84,12 @@ void crypt_fail(batch_result *res, const char *what, int rc);
 /** Save flags for this job: no clobbering unless --force or in place, the
  * --compression level. */
 unsigned crypt_save_flags(const crypt_args *a, const batch_job *job);
+
+/** An input with nothing to do (already protected, not protected): with
+ * -o FILE an error (the file asked for cannot be written), in a batch a
+ * skip with a note. Fills res from the format. @return -1. */
+int crypt_skip_or_fail(const batch_job *job, batch_result *res, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 
 /** Create the output's missing parent directories (call only once there
  * is something to write, so failed files leave no empty directories).

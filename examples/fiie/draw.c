@@ -89,3 +89,34 @@ void draw_tint(fiie_image *img, const uint8_t *bitmap, size_t bstride, const uin
                 p[off[k]] = (uint8_t)((p[off[k]] * (256 - alpha) + rgb[k] * alpha) >> 8);
         }
 }
+
+/* Inside the bitmap with a 4-neighbour outside it (or at the image edge). */
+static int on_border(const uint8_t *bitmap, size_t bstride, uint32_t w, uint32_t h, uint32_t x,
+                     uint32_t y)
+{
+    const uint8_t *row = bitmap + (size_t)y * bstride;
+    if (!row[x])
+        return 0;
+    if (x == 0 || y == 0 || x + 1 == w || y + 1 == h)
+        return 1;
+    const uint8_t *up = row - bstride, *down = row + bstride;
+    return !row[x - 1] || !row[x + 1] || !up[x] || !down[x];
+}
+
+void draw_outline(fiie_image *img, const uint8_t *bitmap, size_t bstride, const uint8_t rgb[3])
+{
+    int off[4];
+    int ch = layout(img->format, off);
+    if (!ch || !img->data || !bitmap)
+        return;
+    for (uint32_t y = 0; y < img->height; y++)
+        for (uint32_t x = 0; x < img->width; x++) {
+            if (!on_border(bitmap, bstride, img->width, img->height, x, y))
+                continue;
+            uint8_t *p = img->data + (size_t)y * img->stride + (size_t)x * (size_t)ch;
+            for (int k = 0; k < 3; k++)
+                p[off[k]] = rgb[k];
+            if (ch == 4)
+                p[off[3]] = 255;
+        }
+}

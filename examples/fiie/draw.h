@@ -21,4 +21,9 @@ void draw_dot(fiie_image *img, double x, double y, int radius, const uint8_t rgb
 void draw_tint(fiie_image *img, const uint8_t *bitmap, size_t bstride, const uint8_t rgb[3],
                unsigned alpha);
 
+/** Colour the border pixels of the bitmap's regions (a pixel where bitmap
+ * != 0 with a 4-neighbour where it is 0, or on the image edge): the exact
+ * outline of a mask, as `encrypt --dry-run --draw` shows it. */
+void draw_outline(fiie_image *img, const uint8_t *bitmap, size_t bstride, const uint8_t rgb[3]);
+
 #endif

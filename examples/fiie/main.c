@@ -9,6 +9,7 @@
 #include "fiie/fiie.h"
 
 #include "cli.h"
+#include "signals.h"
 
 typedef struct command {
     const char *name;
@@ -59,6 +60,7 @@ int main(int argc, char **argv)
      * which the library turns into an error and a removed temporary file,
      * instead of killing the process halfway. */
     signal(SIGXFSZ, SIG_IGN);
+    cli_signals_install();
     if (sodium_init() < 0) {
         fprintf(stderr, "fiie: libsodium could not be initialised\n");
         return CLI_EXIT_FAIL;

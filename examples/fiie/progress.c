@@ -25,7 +25,7 @@ static void fmt_duration(char *b, size_t n, double s)
 }
 
 int progress_format(char *buf, size_t len, size_t done, size_t total, uint64_t faces,
-                    double elapsed, int width)
+                    size_t skipped, double elapsed, int width)
 {
     char bar[128];
     if (width < 0)
@@ -44,9 +44,12 @@ int progress_format(char *buf, size_t len, size_t done, size_t total, uint64_t f
         snprintf(eta, sizeof eta, "--:--");
     else
         fmt_duration(eta, sizeof eta, (double)(total - done) / rate);
-    return snprintf(buf, len, "[%s] %zu/%zu file%s, %llu face%s, %.1f files/s, ETA %s", bar, done,
-                    total, total == 1 ? "" : "s", (unsigned long long)faces, faces == 1 ? "" : "s",
-                    rate, eta);
+    char skip[40] = "";
+    if (skipped)
+        snprintf(skip, sizeof skip, ", %zu skipped", skipped);
+    return snprintf(buf, len, "[%s] %zu/%zu file%s, %llu face%s%s, %.1f files/s, ETA %s", bar,
+                    done, total, total == 1 ? "" : "s", (unsigned long long)faces,
+                    faces == 1 ? "" : "s", skip, rate, eta);
 }
 
 void progress_init(progress *p, FILE *out, int enabled, size_t total)
@@ -61,18 +64,20 @@ void progress_init(progress *p, FILE *out, int enabled, size_t total)
 static void draw(progress *p, double now)
 {
     char line[256];
-    progress_format(line, sizeof line, p->done, p->total, p->faces, now - p->start, 24);
+    progress_format(line, sizeof line, p->done, p->total, p->faces, p->skipped, now - p->start,
+                    24);
     fprintf(p->out, "\r%s\033[K", line);
     fflush(p->out);
     p->drawn = 1;
     p->last_draw = now;
 }
 
-void progress_step(progress *p, uint64_t faces)
+void progress_step(progress *p, uint64_t faces, int skipped)
 {
     pthread_mutex_lock(&p->lock);
     p->done++;
     p->faces += faces;
+    p->skipped += skipped != 0;
     if (p->out) {
         double now = progress_now();
         if (now - p->last_draw >= 0.1 || p->done == p->total)

@@ -14,14 +14,15 @@ typedef struct progress {
     pthread_mutex_t lock;
     size_t total, done;
     uint64_t faces;
+    size_t skipped;
     double start, last_draw;
     int drawn;          /* a line is on screen and must be cleared */
 } progress;
 
 /** Start. `enabled` is usually isatty(2) && !quiet. */
 void progress_init(progress *p, FILE *out, int enabled, size_t total);
-/** One file finished with `faces` faces. */
-void progress_step(progress *p, uint64_t faces);
+/** One file finished with `faces` faces, or skipped (non-zero `skipped`). */
+void progress_step(progress *p, uint64_t faces, int skipped);
 /** Clear the line before printing a message (call with a message ready). */
 void progress_clear(progress *p);
 /** Print a message (e.g. an error for one file) without tearing the
@@ -32,9 +33,10 @@ void progress_printf(progress *p, FILE *f, const char *fmt, ...)
 void progress_finish(progress *p);
 
 /** Pure formatting of one line (for the tests). elapsed in seconds.
- * width: bar width in characters. Returns the length written. */
+ * width: bar width in characters. `skipped` of the `done` files were
+ * skipped (shown when non-zero). Returns the length written. */
 int progress_format(char *buf, size_t len, size_t done, size_t total, uint64_t faces,
-                    double elapsed, int width);
+                    size_t skipped, double elapsed, int width);
 
 /** Monotonic clock in seconds. */
 double progress_now(void);

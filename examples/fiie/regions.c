@@ -17,6 +17,14 @@ static int take(cursor *c, const char *lit)
     return 1;
 }
 
+/* Spaces and tabs: allowed around the ';' between regions (the man page
+ * writes "rect:x,y,w,h; ellipse:x,y,w,h"), nowhere else. */
+static void skip_blanks(cursor *c)
+{
+    while (c->p < c->end && (*c->p == ' ' || *c->p == '\t'))
+        c->p++;
+}
+
 /* Decimal digits into a value bounded by `max` (checked before each
  * multiplication, so no intermediate ever overflows). */
 static int digits(cursor *c, uint64_t max, uint64_t *out)
@@ -115,10 +123,12 @@ int cli_regions_parse(const char *text, size_t len, cli_region **out, size_t *n,
         r[k++] = g;
         if (c.p == c.end)
             break;
+        skip_blanks(&c);
         if (!take(&c, ";")) {
             set_err(err, errlen, k - 1, "junk after region");
             goto fail;
         }
+        skip_blanks(&c);
     }
     if (k == 0) {
         set_err(err, errlen, 0, "empty list");

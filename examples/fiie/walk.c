@@ -260,6 +260,41 @@ char *walk_output_path(const char *out_dir, const char *rel, const char *suffix)
     return p;
 }
 
+/* Same file: equal spelling, or the same device and inode. */
+static int same_file(const char *a, const char *b)
+{
+    if (strcmp(a, b) == 0)
+        return 1;
+    struct stat sa, sb;
+    return stat(a, &sa) == 0 && stat(b, &sb) == 0 && sa.st_dev == sb.st_dev &&
+           sa.st_ino == sb.st_ino;
+}
+
+char *walk_restored_path(const char *out_dir, const char *rel, const char *marker,
+                         const char *input)
+{
+    const char *base = basename_of(rel);
+    const char *dot = strrchr(base, '.');
+    size_t stem = (dot && dot != base) ? (size_t)(dot - rel) : strlen(rel);
+    size_t lm = strlen(marker);
+    size_t base_stem = stem - (size_t)(base - rel);
+    if (base_stem <= lm || memcmp(rel + stem - lm, marker, lm) != 0)
+        return NULL;
+    char *name = malloc(stem - lm + sizeof ".png");
+    if (!name)
+        return NULL;
+    memcpy(name, rel, stem - lm);
+    memcpy(name + stem - lm, ".png", sizeof ".png");
+    char *path = out_dir ? join(out_dir, name) : name;
+    if (out_dir)
+        free(name);
+    if (path && same_file(path, input)) {
+        free(path);
+        return NULL;
+    }
+    return path;
+}
+
 int walk_mkdirs(const char *dir)
 {
     if (!dir[0]) {

@@ -49,6 +49,16 @@ void walk_list_free(walk_list *l);
  * to the input, i.e. rel is taken as a path. Returns a malloc'd string or NULL. */
 char *walk_output_path(const char *out_dir, const char *rel, const char *suffix);
 
+/** Decrypt's default name: the name encrypt started from. For an input
+ * whose stem ends with `marker` ("_fiie"), rel without it and with ".png"
+ * ("a/photo_fiie.png" -> "OUT/a/photo.png"): suffixes never stack. NULL
+ * when the stem does not end with the marker (or is only the marker), when
+ * that name would be the input itself (`input`, compared by device and
+ * inode too), or when out of memory (errno ENOMEM): the caller then uses
+ * walk_output_path() with its suffix. */
+char *walk_restored_path(const char *out_dir, const char *rel, const char *marker,
+                         const char *input);
+
 /** Create every missing parent directory of file_path (mode 0777 & umask).
  * @return 0 or -1 (errno set). */
 int walk_make_parents(const char *file_path);

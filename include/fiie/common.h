@@ -74,6 +74,8 @@ enum fiie_status {
     FIIE_E_CRYPTO = -15,           /**< crypto library failure (or no usable keystream parameter) */
     FIIE_E_THREAD = -16,           /**< a worker thread could not be started */
     FIIE_E_EMPTY_MASK = -17,       /**< the mask protects no pixel of the image */
+    FIIE_E_UNSUPPORTED_FORMAT = -18, /**< image file of a known format libfiie does not read
+                                          (WebP, TIFF, GIF, HEIC, AVIF, JPEG XL); since ABI 1.1 */
 };
 
 /** Most worker threads any libfiie call uses (the `threads` of the detector

@@ -176,7 +176,9 @@ FIIE_API int fiie_load_options_init_v(fiie_load_options *o, int abi_version);
  * @return 0, FIIE_E_INVALID_ARGUMENT (NULL out or path, non-zero
  *         reserved bytes or unknown format in the options),
  *         FIIE_E_VERSION (options of another ABI major), FIIE_E_IO
- *         (cannot open/read), FIIE_E_IMAGE_FORMAT (unknown, empty,
+ *         (cannot open/read), FIIE_E_UNSUPPORTED_FORMAT (since ABI 1.1:
+ *         a WebP, TIFF, GIF, HEIC, AVIF or JPEG XL file; fiie_image_probe()
+ *         names it), FIIE_E_IMAGE_FORMAT (unknown, empty,
  *         truncated or corrupt), FIIE_E_TOO_LARGE (file or image over the
  *         limits) or FIIE_E_NO_MEMORY. out is zeroed on error.
  */
@@ -194,8 +196,9 @@ FIIE_API int fiie_image_load(fiie_image *out, const char *path,
  * @param o    options, or NULL for the defaults
  * @return 0, FIIE_E_INVALID_ARGUMENT (NULL out or data, size 0, bad
  *         options), FIIE_E_VERSION (options of another ABI major),
- *         FIIE_E_IMAGE_FORMAT (unknown, truncated or corrupt),
- *         FIIE_E_TOO_LARGE (more than 1 GiB + 16 MiB of data, or image
+ *         FIIE_E_UNSUPPORTED_FORMAT (a recognised format libfiie does not
+ *         read, since ABI 1.1), FIIE_E_IMAGE_FORMAT (unknown, truncated or
+ *         corrupt), FIIE_E_TOO_LARGE (more than 1 GiB + 16 MiB of data, or image
  *         over the limits) or FIIE_E_NO_MEMORY. out is zeroed on error.
  */
 FIIE_NODISCARD
@@ -313,6 +316,133 @@ FIIE_API int fiie_png_find_chunk(const void *png, size_t png_size, const char *c
 FIIE_NODISCARD
 FIIE_API int fiie_png_read_chunk(const char *path, const char *chunk_type,
                                  uint8_t *buf, size_t cap, size_t *size);
+
+/* ---- Since ABI 1.1: file facts, colour profiles, PNG options ----------- */
+
+/**
+ * @brief What an image file holds, read from its headers and metadata
+ *        without decoding pixels (fiie_image_probe()). Layout frozen.
+ *
+ * Callers use it to decide before loading: fiie_image_load() reduces
+ * 16-bit samples to 8 bits and expands grey to R = G = B, and the decoded
+ * pixels carry no colour profile, so a caller that must not lose anything
+ * silently checks `bit_depth`, `channels` and `icc`.
+ */
+typedef struct fiie_image_info {
+    char format[8];        /**< NUL-terminated name: "PNG", "JPEG", "BMP", "TGA" (readable);
+                                "WebP", "TIFF", "GIF", "HEIC", "AVIF", "JPEG XL"
+                                (recognised, not readable: FIIE_E_UNSUPPORTED_FORMAT) */
+    uint32_t width;        /**< as stored (before EXIF orientation) */
+    uint32_t height;       /**< as stored */
+    uint32_t bit_depth;    /**< bits per sample as stored: 1, 2, 4, 8 or 16 */
+    uint32_t channels;     /**< samples per pixel as stored: 1 grey, 2 grey + alpha,
+                                3 colour, 4 colour + alpha (a PNG palette counts as 3,
+                                or 4 with a tRNS chunk) */
+    uint32_t orientation;  /**< EXIF orientation 1..8 of a JPEG, 1 otherwise */
+    uint32_t reserved0;    /**< zero */
+    uint8_t *icc;          /**< embedded ICC colour profile (PNG iCCP inflated, or the
+                                JPEG APP2 "ICC_PROFILE" pieces joined), or NULL; owned
+                                by the struct, released by fiie_image_info_free() */
+    size_t icc_size;       /**< its size in bytes, 0 when there is none */
+    uint8_t reserved[32];  /**< zero */
+} fiie_image_info;
+
+/** Largest ICC profile read or written (a damaged or hostile file cannot make
+ *  the library inflate more). */
+#define FIIE_MAX_ICC_BYTES (1u << 24)
+
+/**
+ * @brief Identify an image held in memory and read its facts and ICC
+ *        profile, with the same structure checks as fiie_image_load().
+ *
+ * A colour profile that is damaged (bad deflate stream, pieces missing,
+ * size field disagreeing with the data, over FIIE_MAX_ICC_BYTES) is
+ * ignored as a bad EXIF block is: `icc` stays NULL.
+ * @param info receives the facts; release with fiie_image_info_free()
+ *             (also after an error: it is then zeroed but for `format`)
+ * @param data file contents (not modified, not retained)
+ * @param size their count; 0 gives FIIE_E_INVALID_ARGUMENT
+ * @return 0, FIIE_E_INVALID_ARGUMENT (NULL pointer, size 0),
+ *         FIIE_E_UNSUPPORTED_FORMAT (a WebP, TIFF, GIF, HEIC, AVIF or
+ *         JPEG XL file: `info->format` names it), FIIE_E_IMAGE_FORMAT
+ *         (unknown, truncated or corrupt), FIIE_E_TOO_LARGE (image over
+ *         the limits) or FIIE_E_NO_MEMORY.
+ */
+FIIE_NODISCARD
+FIIE_API int fiie_image_probe_memory(fiie_image_info *info, const void *data, size_t size);
+
+/**
+ * @brief fiie_image_probe_memory() on a file.
+ * @param info receives the facts; release with fiie_image_info_free()
+ * @param path file name
+ * @return as fiie_image_probe_memory(), and FIIE_E_IO (cannot open or
+ *         read), FIIE_E_IMAGE_FORMAT for an empty file.
+ */
+FIIE_NODISCARD
+FIIE_API int fiie_image_probe(fiie_image_info *info, const char *path);
+
+/**
+ * @brief Release the ICC profile of an info struct and zero it.
+ * @param info struct filled by fiie_image_probe(), or NULL (nothing happens)
+ */
+FIIE_API void fiie_image_info_free(fiie_image_info *info);
+
+/**
+ * @brief Options of fiie_image_encode_png_with() and
+ *        fiie_image_save_png_with(). Initialise with fiie_png_options_init().
+ */
+typedef struct fiie_png_options {
+    uint32_t abi_version;     /**< set by the init function */
+    uint32_t flags;           /**< 0, or FIIE_SAVE_NO_CLOBBER and FIIE_SAVE_PRIVATE (saving only)
+                                   and FIIE_SAVE_COMPRESSION(1..9), as fiie_image_save_png() */
+    const uint8_t *icc;       /**< ICC profile to embed (iCCP chunk, compressed), or NULL */
+    size_t icc_size;          /**< its size, at most FIIE_MAX_ICC_BYTES; 0 when icc is NULL */
+    const char *chunk_type;   /**< private ancillary chunk as in fiie_image_encode_png(), or NULL */
+    const void *chunk_data;   /**< its payload (may be NULL when chunk_size is 0) */
+    size_t chunk_size;        /**< payload size, at most 2^31 - 1 */
+    uint8_t reserved[40];     /**< zero; room for later options */
+} fiie_png_options;
+
+/**
+ * @brief Initialise PNG options to their defaults (use the macro form).
+ * @param o           options to fill
+ * @param abi_version FIIE_ABI_VERSION of the caller's headers
+ * @return 0, FIIE_E_INVALID_ARGUMENT or FIIE_E_VERSION (major mismatch).
+ */
+FIIE_API int fiie_png_options_init_v(fiie_png_options *o, int abi_version);
+/** Initialise PNG options to their defaults for the headers in use. */
+#define fiie_png_options_init(o) fiie_png_options_init_v((o), FIIE_ABI_VERSION)
+
+/**
+ * @brief Encode an image as PNG in memory with the options' ICC profile
+ *        and private chunk (both placed right after IHDR: iCCP first).
+ * @param img      image to encode
+ * @param o        options, or NULL for none (then as fiie_image_encode_png()
+ *                 without a chunk)
+ * @param out      receives a buffer to release with fiie_free()
+ * @param out_size receives its size
+ * @return 0, FIIE_E_INVALID_ARGUMENT (NULL pointers, invalid image, bad
+ *         chunk type, icc NULL with a size or a profile under 128 bytes,
+ *         non-zero reserved bytes, unknown flags), FIIE_E_VERSION,
+ *         FIIE_E_TOO_LARGE or FIIE_E_NO_MEMORY (*out NULL on error).
+ */
+FIIE_NODISCARD
+FIIE_API int fiie_image_encode_png_with(const fiie_image *img, const fiie_png_options *o,
+                                        uint8_t **out, size_t *out_size);
+
+/**
+ * @brief Write an image as a PNG file atomically, as fiie_image_save_png(),
+ *        with the options' ICC profile, chunk and flags (no-clobber,
+ *        private).
+ * @param img  image to encode
+ * @param path destination file name
+ * @param o    options, or NULL for the defaults
+ * @return as fiie_image_encode_png_with(), and FIIE_E_EXISTS (only with
+ *         FIIE_SAVE_NO_CLOBBER) or FIIE_E_IO.
+ */
+FIIE_NODISCARD
+FIIE_API int fiie_image_save_png_with(const fiie_image *img, const char *path,
+                                      const fiie_png_options *o);
 
 #ifdef __cplusplus
 }

@@ -7,7 +7,14 @@
  * Atomic file replacement: temporary file in the destination directory,
  * write, fsync, rename (or link for no-clobber), fsync the directory.
  *
- * The temporary file is created with open(O_CREAT | O_EXCL, mode) under a
+ * Where the file system allows it the temporary file is unnamed
+ * (O_TMPFILE) and only linked in once complete: a process killed while
+ * writing (even by SIGKILL) leaves nothing behind, and no other user can
+ * ever open the partial data (which may be restored pixels). A
+ * replacing write links the finished file to a random name and renames
+ * it over the destination, so a name exists only for that instant.
+ *
+ * Otherwise the temporary file is created with open(O_CREAT | O_EXCL, mode) under a
  * random name rather than with mkstemp(): mkstemp() always creates 0600,
  * and restoring `mode & ~umask` with fchmod() would need the umask, which
  * can only be read by setting it, a process-wide race with other threads.
@@ -52,8 +59,12 @@ long long common_read_full(int fd, void *buf, size_t size)
 static int read_fd(int fd, size_t max_size, uint8_t **out, size_t *out_size)
 {
     struct stat st;
-    if (fstat(fd, &st) != 0 || S_ISDIR(st.st_mode))
+    if (fstat(fd, &st) != 0)
         return FIIE_E_IO;
+    if (S_ISDIR(st.st_mode)) {
+        errno = EISDIR; /* the cause, for callers that report errno */
+        return FIIE_E_IO;
+    }
     /* Start at the announced size (+1 to notice growth); grow for pipes. */
     size_t cap = 65536;
     if (S_ISREG(st.st_mode) && st.st_size >= 0) {
@@ -216,17 +227,145 @@ static void sync_directory(const char *dir, size_t dir_len)
     close(fd);
 }
 
-/* The file's bytes, permission bits and flush, on the open temporary
- * file; closes it. Returns 0 or -1 with errno set. */
-static int fill_temp(int fd, const void *data, size_t size, int private_mode)
+/* The file's bytes, permission bits and flush, on an open temporary
+ * file. Returns 0 or -1 with errno set. */
+static int fill(int fd, const void *data, size_t size, int private_mode)
 {
-    int rc = 0;
     if ((private_mode && fchmod(fd, 0600) != 0) || write_all(fd, data, size) != 0 ||
         fsync(fd) != 0)
-        rc = -1;
+        return -1;
+    return 0;
+}
+
+/* Path of an open descriptor in /proc, for linkat(AT_SYMLINK_FOLLOW):
+ * linking an O_TMPFILE file by descriptor (AT_EMPTY_PATH) needs a
+ * capability that ordinary users lack. */
+static void proc_fd_path(int fd, char buf[40])
+{
+    snprintf(buf, 40, "/proc/self/fd/%d", fd);
+}
+
+/* Unnamed file in dir, or -1 (errno set) when the file system or kernel
+ * has no O_TMPFILE. */
+static int create_unnamed(const char *dir, size_t dir_len, unsigned mode)
+{
+#ifdef O_TMPFILE
+    char *d = malloc(dir_len + 1);
+    if (d == NULL) {
+        errno = ENOMEM;
+        return -1;
+    }
+    memcpy(d, dir, dir_len);
+    d[dir_len] = '\0';
+    int fd;
+    do {
+        fd = open(d, O_TMPFILE | O_WRONLY | O_CLOEXEC, (mode_t)mode);
+    } while (fd < 0 && errno == EINTR);
+    int saved = errno;
+    free(d);
+    errno = saved;
+    return fd;
+#else
+    (void)dir;
+    (void)dir_len;
+    (void)mode;
+    errno = EOPNOTSUPP;
+    return -1;
+#endif
+}
+
+/* /proc is missing: the unnamed file cannot be given a name. */
+#define NO_PROC 1
+
+/* Give the complete unnamed file `fd` its name. Returns 0, NO_PROC (the
+ * caller falls back to a named file) or a FIIE_E_* status. */
+static int publish_unnamed(int fd, const char *dir, size_t dir_len, const char *path,
+                           int no_clobber)
+{
+    char src[40];
+    proc_fd_path(fd, src);
+    if (no_clobber) {
+        if (linkat(AT_FDCWD, src, AT_FDCWD, path, AT_SYMLINK_FOLLOW) == 0)
+            return 0;
+        if (errno == ENOENT && access(src, F_OK) != 0)
+            return NO_PROC;
+        return errno == EEXIST ? FIIE_E_EXISTS : FIIE_E_IO;
+    }
+    /* rename() is the only atomic replacement, and it needs a name: a
+     * fresh random one, reserved by create_temp() and taken over by the
+     * link (link() never replaces). */
+    for (int attempt = 0; attempt < TEMP_ATTEMPTS; attempt++) {
+        char *tmp = NULL;
+        int tfd = create_temp(dir, dir_len, 0600, &tmp);
+        if (tfd < 0)
+            return errno == ENOMEM ? FIIE_E_NO_MEMORY : FIIE_E_IO;
+        close(tfd);
+        unlink(tmp);
+        int rc = 0, taken = 0;
+        if (linkat(AT_FDCWD, src, AT_FDCWD, tmp, AT_SYMLINK_FOLLOW) != 0) {
+            if (errno == ENOENT && access(src, F_OK) != 0)
+                rc = NO_PROC;
+            else if (errno == EEXIST)
+                taken = 1;
+            else
+                rc = FIIE_E_IO;
+        } else if (rename(tmp, path) != 0) {
+            int saved = errno;
+            unlink(tmp);
+            errno = saved;
+            rc = FIIE_E_IO;
+        }
+        free(tmp);
+        if (!taken)
+            return rc;
+    }
+    return FIIE_E_IO;
+}
+
+/* Write through an unnamed file. Returns 0, NO_PROC or O_TMPFILE being
+ * unsupported (-1 from create_unnamed: errno set, nothing done), or a
+ * FIIE_E_* status. */
+static int write_unnamed(const char *path, const char *dir, size_t dir_len, const void *data,
+                         size_t size, int no_clobber, int private_mode)
+{
+    int fd = create_unnamed(dir, dir_len, private_mode ? 0600u : 0666u);
+    if (fd < 0)
+        return errno == ENOMEM ? FIIE_E_NO_MEMORY : NO_PROC;
+    int rc = fill(fd, data, size, private_mode) == 0 ? 0 : FIIE_E_IO;
+    if (rc == 0)
+        rc = publish_unnamed(fd, dir, dir_len, path, no_clobber);
     int saved = errno;
     if (close(fd) != 0 && rc == 0)
-        return -1; /* NFS reports write errors at close */
+        rc = FIIE_E_IO; /* NFS reports write errors at close */
+    else
+        errno = saved;
+    return rc;
+}
+
+/* The fallback: a named temporary file, removed on failure. */
+static int write_named(const char *path, const char *dir, size_t dir_len, const void *data,
+                       size_t size, int no_clobber, int private_mode)
+{
+    char *tmp = NULL;
+    int fd = create_temp(dir, dir_len, private_mode ? 0600u : 0666u, &tmp);
+    if (fd < 0)
+        return errno == ENOMEM ? FIIE_E_NO_MEMORY : FIIE_E_IO;
+    int rc = fill(fd, data, size, private_mode) == 0 ? 0 : FIIE_E_IO;
+    int saved = errno;
+    if (close(fd) != 0 && rc == 0)
+        rc = FIIE_E_IO;
+    else
+        errno = saved;
+    if (rc == 0) {
+        if (no_clobber)
+            rc = publish_no_clobber(tmp, path);
+        else if (rename(tmp, path) != 0)
+            rc = FIIE_E_IO;
+    }
+    saved = errno;
+    if (rc < 0)
+        unlink(tmp);
+    free(tmp);
     errno = saved;
     return rc;
 }
@@ -251,26 +390,14 @@ int fiie_file_write_atomic(const char *path, const void *data, size_t size, unsi
 
     size_t dir_len;
     const char *dir = directory_of(path, &dir_len);
-    char *tmp = NULL;
-    int fd = create_temp(dir, dir_len, private_mode ? 0600u : 0666u, &tmp);
-    if (fd < 0)
-        return errno == ENOMEM ? FIIE_E_NO_MEMORY : FIIE_E_IO;
-
-    int rc = fill_temp(fd, data, size, private_mode) == 0 ? 0 : FIIE_E_IO;
-    if (rc == 0) {
-        if (no_clobber)
-            rc = publish_no_clobber(tmp, path);
-        else if (rename(tmp, path) != 0)
-            rc = FIIE_E_IO;
-    }
+    int rc = write_unnamed(path, dir, dir_len, data, size, no_clobber, private_mode);
+    if (rc == NO_PROC)
+        rc = write_named(path, dir, dir_len, data, size, no_clobber, private_mode);
     /* errno tells the caller why a system call failed: keep it across
      * the clean-up. */
     int saved = errno;
-    if (rc < 0)
-        unlink(tmp);
-    else
+    if (rc == 0)
         sync_directory(dir, dir_len);
-    free(tmp);
     errno = saved;
     return rc;
 }

@@ -24,6 +24,8 @@ const char *fiie_strerror(int status)
     case FIIE_E_CRYPTO: return "cryptographic failure";
     case FIIE_E_THREAD: return "cannot start a worker thread";
     case FIIE_E_EMPTY_MASK: return "the mask protects no pixel of the image";
+    case FIIE_E_UNSUPPORTED_FORMAT:
+        return "unsupported image format (libfiie reads PNG, JPEG, BMP and TGA)";
     default: return "unknown error";
     }
 }

@@ -128,6 +128,9 @@ uint8_t *image_stb_decode(const uint8_t *data, int size, int channels, int *widt
  * the stream is corrupt or would not fit. Never allocates beyond cap. */
 int image_stb_inflate(const uint8_t *in, int in_size, uint8_t *out, int cap);
 
+/* Compress data as a zlib stream (for iCCP). NULL when malloc fails. */
+uint8_t *image_stb_deflate(const uint8_t *data, int size, int *out_size);
+
 /* Encode 8-bit RGB (3) or RGBA (4) rows as a PNG: signature, IHDR, then
  * `room` bytes left for the caller (a chunk of its own), one IDAT, IEND.
  * Rows are filtered as stb_image_write does; the data is compressed
@@ -176,6 +179,18 @@ long long image_zlib_decompress(const uint8_t *in, size_t in_size, uint8_t *out,
  * FIIE_E_IMAGE_FORMAT or FIIE_E_NO_MEMORY. */
 int image_turbo_decode(const uint8_t *jpg, size_t size, int channels, int bgr, uint32_t width,
                        uint32_t height, uint8_t **pixels);
+
+/* ---- encode.c --------------------------------------------------------------- */
+
+/* Compression level of FIIE_SAVE_* flags: 0 (the default) or 1..9; -1 when
+ * the flags hold unknown bits or a level above 9. */
+int image_save_flags_level(unsigned flags);
+
+/* fiie_image_encode_png() at compression `level` (0: the default): the
+ * PNG with the optional private chunk right after IHDR, in *out (release
+ * with image_stb_free(), which wipes it). */
+int image_encode_png(const fiie_image *img, const char *chunk_type, const void *chunk_data,
+                     size_t chunk_size, int level, uint8_t **out, size_t *out_size);
 
 /* Wipe and release a buffer of image_stb_encode_png() (all of its block). */
 void image_stb_free(void *p);

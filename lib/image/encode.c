@@ -24,7 +24,7 @@ static int writable_chunk_type(const char *type)
 
 /* Compression level of save flags: 0 (the default) or 1..9; -1 for bits
  * that mean nothing. */
-static int flags_level(unsigned flags)
+int image_save_flags_level(unsigned flags)
 {
     if ((flags & ~(FIIE_SAVE_NO_CLOBBER | FIIE_SAVE_PRIVATE | FIIE_SAVE_COMPRESSION_MASK)) != 0)
         return -1;
@@ -58,8 +58,8 @@ static int encode_pixels(const fiie_image *img, int level, size_t room, uint8_t 
     return 0;
 }
 
-static int encode_png(const fiie_image *img, const char *chunk_type, const void *chunk_data,
-                      size_t chunk_size, int level, uint8_t **out, size_t *out_size)
+int image_encode_png(const fiie_image *img, const char *chunk_type, const void *chunk_data,
+                     size_t chunk_size, int level, uint8_t **out, size_t *out_size)
 {
     int rc = fiie_image_validate(img);
     if (rc < 0)
@@ -100,18 +100,18 @@ int fiie_image_encode_png(const fiie_image *img, const char *chunk_type,
         *out_size = 0;
     if (out == NULL || out_size == NULL)
         return FIIE_E_INVALID_ARGUMENT;
-    return encode_png(img, chunk_type, chunk_data, chunk_size, 0, out, out_size);
+    return image_encode_png(img, chunk_type, chunk_data, chunk_size, 0, out, out_size);
 }
 
 int fiie_image_save_png(const fiie_image *img, const char *path, const char *chunk_type,
                         const void *chunk_data, size_t chunk_size, unsigned flags)
 {
-    int level = flags_level(flags);
+    int level = image_save_flags_level(flags);
     if (path == NULL || path[0] == '\0' || level < 0)
         return FIIE_E_INVALID_ARGUMENT;
     uint8_t *png = NULL;
     size_t size = 0;
-    int rc = encode_png(img, chunk_type, chunk_data, chunk_size, level, &png, &size);
+    int rc = image_encode_png(img, chunk_type, chunk_data, chunk_size, level, &png, &size);
     if (rc < 0)
         return rc;
     unsigned fflags = ((flags & FIIE_SAVE_NO_CLOBBER) ? FIIE_FILE_NO_CLOBBER : 0u) |

@@ -52,22 +52,9 @@ static int read_options(const fiie_load_options *o, load_settings *s)
     return 0;
 }
 
-typedef enum file_kind { KIND_PNG, KIND_JPEG, KIND_BMP, KIND_TGA } file_kind;
+typedef image_probe probe;
 
-/* What the structure check found out before decoding. */
-typedef struct probe {
-    file_kind kind;
-    int has_alpha;
-    int orientation;
-    uint32_t width; /* as stored, before orientation */
-    uint32_t height;
-    size_t soi;           /* JPEG: offset of the SOI marker code */
-    uint8_t *png_data;    /* PNG: the inflated scanlines, when the check kept them */
-    size_t png_data_size;
-    int png_channels;     /* 3 or 4 when stb can rebuild the pixels from png_data */
-} probe;
-
-static void probe_release(probe *pr)
+void image_probe_release(image_probe *pr)
 {
     /* the inflated scanlines are pixels (want + 1 bytes were allocated) */
     if (pr->png_data != NULL)
@@ -103,6 +90,7 @@ static int probe_png(const uint8_t *d, size_t n, const load_settings *s, probe *
     pr->has_alpha = hdr.has_alpha;
     pr->width = hdr.width;
     pr->height = hdr.height;
+    image_png_stored_layout(&hdr, pr);
     return 0;
 }
 
@@ -121,56 +109,62 @@ static size_t jpeg_soi(const uint8_t *d, size_t n)
 /* Identify the format, check its structure, and check the stored size
  * against the limits. Nothing proportional to the pixel count is
  * allocated here. */
-static int probe_file(const uint8_t *d, size_t n, const load_settings *s, probe *pr)
+int image_probe_file(const uint8_t *d, size_t n, uint64_t max_pixels, probe *pr)
 {
     memset(pr, 0, sizeof *pr);
     pr->orientation = 1;
+    pr->bit_depth = 8;
+    const load_settings *s = &(const load_settings){.orient = 1, .max_pixels = max_pixels};
     int rc;
     size_t soi;
     if (n >= IMAGE_PNG_SIGNATURE_BYTES &&
         memcmp(d, image_png_signature, IMAGE_PNG_SIGNATURE_BYTES) == 0) {
-        pr->kind = KIND_PNG;
+        pr->kind = IMAGE_KIND_PNG;
         if ((rc = probe_png(d, n, s, pr)) < 0)
             return rc;
     } else if ((soi = jpeg_soi(d, n)) != 0) {
         const uint8_t *exif;
         size_t exif_size;
-        pr->kind = KIND_JPEG;
+        pr->kind = IMAGE_KIND_JPEG;
         pr->soi = soi;
         if ((rc = image_jpeg_validate(d + soi - 1, n - soi + 1, &exif, &exif_size)) < 0)
             return rc;
         pr->orientation = image_exif_orientation(exif, exif_size);
     } else if (image_bmp_detect(d, n)) {
-        pr->kind = KIND_BMP;
+        pr->kind = IMAGE_KIND_BMP;
         if ((rc = image_bmp_validate(d, n, &pr->width, &pr->height)) < 0 ||
             (rc = check_limits(pr->width, pr->height, s)) < 0)
             return rc;
+    } else if ((pr->unsupported = image_sniff_unsupported(d, n)) != NULL) {
+        return FIIE_E_UNSUPPORTED_FORMAT;
     } else {
         /* stb tries PNG, BMP and JPEG by their signatures, all excluded
          * above, so the data can only decode as a TGA, the one format
          * without a signature. */
-        pr->kind = KIND_TGA;
+        pr->kind = IMAGE_KIND_TGA;
     }
     /* stb's own header parse (header only, no pixel memory): the size for
      * JPEG and TGA, the channel count, and a cross-check for the others. */
     int sw = 0, sh = 0, sc = 0;
     if (!image_stb_info(d, (int)n, &sw, &sh, &sc) || sw <= 0 || sc < 1 || sc > 4)
         return FIIE_E_IMAGE_FORMAT;
-    if (pr->kind == KIND_BMP)
+    if (pr->kind == IMAGE_KIND_BMP)
         sh = (int)pr->height; /* stb reports top-down BMPs with a negative height */
     if (sh <= 0)
         return FIIE_E_IMAGE_FORMAT;
-    if ((pr->kind == KIND_PNG || pr->kind == KIND_BMP) &&
+    if ((pr->kind == IMAGE_KIND_PNG || pr->kind == IMAGE_KIND_BMP) &&
         ((uint32_t)sw != pr->width || (uint32_t)sh != pr->height))
         return FIIE_E_IMAGE_FORMAT;
     pr->width = (uint32_t)sw;
     pr->height = (uint32_t)sh;
     if ((rc = check_limits(pr->width, pr->height, s)) < 0)
         return rc;
-    if (pr->kind == KIND_TGA && (rc = image_tga_validate(d, n)) < 0)
+    if (pr->kind == IMAGE_KIND_TGA && (rc = image_tga_validate(d, n)) < 0)
         return rc;
-    if (pr->kind != KIND_PNG)
+    if (pr->kind != IMAGE_KIND_PNG) {
         pr->has_alpha = sc == 2 || sc == 4;
+        pr->channels = (uint32_t)sc;
+    }
     return 0;
 }
 
@@ -206,7 +200,7 @@ static int decode_pixels(const uint8_t *d, size_t n, const load_settings *s, con
                          int channels, uint8_t **px, int *bgr)
 {
     *bgr = 0;
-    if (pr->kind == KIND_JPEG) {
+    if (pr->kind == IMAGE_KIND_JPEG) {
         int rc = image_turbo_decode(d + pr->soi - 1, n - pr->soi + 1, channels, wants_bgr(s),
                                     pr->width, pr->height, px);
         if (rc != FIIE_E_UNSUPPORTED) {
@@ -236,9 +230,9 @@ static int load(fiie_image *out, const uint8_t *d, size_t n, const load_settings
     if (n > COMMON_MAX_IMAGE_FILE_BYTES || n > INT_MAX)
         return FIIE_E_TOO_LARGE;
     probe pr;
-    int rc = probe_file(d, n, s, &pr);
+    int rc = image_probe_file(d, n, s->max_pixels, &pr);
     if (rc < 0) {
-        probe_release(&pr);
+        image_probe_release(&pr);
         return rc;
     }
     int channels;
@@ -249,7 +243,7 @@ static int load(fiie_image *out, const uint8_t *d, size_t n, const load_settings
     uint8_t *px = NULL;
     int bgr = 0;
     rc = decode_pixels(d, n, s, &pr, channels, &px, &bgr);
-    probe_release(&pr);
+    image_probe_release(&pr);
     if (rc < 0)
         return rc;
     image_adopt(out, px, pr.width, pr.height, channels == 4 ? FIIE_PIXEL_RGBA8 : FIIE_PIXEL_RGB8);

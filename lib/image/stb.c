@@ -290,3 +290,9 @@ void image_stb_free(void *p)
 {
     stb_free_wiped(p);
 }
+
+uint8_t *image_stb_deflate(const uint8_t *data, int size, int *out_size)
+{
+    /* Quality 8 is stb's own choice for PNG image data. */
+    return stbi_zlib_compress((unsigned char *)data, size, out_size, 8);
+}

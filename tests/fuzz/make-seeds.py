@@ -29,6 +29,29 @@ def png(w, h, color_type, depth, rows, extra=None, plte=None):
     return out + chunk(b"IDAT", zlib.compress(raw)) + chunk(b"IEND", b"")
 
 
+def icc_profile(n=160):
+    """A plausible ICC profile: its size field right, the rest a pattern."""
+    return struct.pack(">I", n) + bytes((i * 7) & 255 for i in range(n - 4))
+
+
+def png_icc(w, h, rows):
+    """An RGB PNG with an iCCP chunk (fiie_image_probe reads it)."""
+    base = png(w, h, 2, 8, rows)
+    iccp = chunk(b"iCCP", b"fuzz\0\0" + zlib.compress(icc_profile()))
+    return base[:33] + iccp + base[33:]
+
+
+def jpeg_icc(jpeg):
+    """A JPEG with its ICC profile in two APP2 pieces after SOI."""
+    prof = icc_profile()
+    half = len(prof) // 2
+    segs = b""
+    for num, piece in ((1, prof[:half]), (2, prof[half:])):
+        body = b"ICC_PROFILE\0" + bytes([num, 2]) + piece
+        segs += b"\xff\xe2" + struct.pack(">H", len(body) + 2) + body
+    return jpeg[:2] + segs + jpeg[2:]
+
+
 def bmp24(w, h):
     row = bytes((x * 40) & 255 for x in range(w * 3))
     pad = (4 - len(row) % 4) % 4
@@ -77,6 +100,9 @@ def main():
     write("image_load", "palette.png", png(4, 2, 3, 8, pal, plte=bytes(range(9))))
     write("image_load", "rgb.bmp", bmp24(5, 3))
     write("image_load", "rgb.tga", tga24(5, 3))
+    write("image_load", "icc.png", png_icc(4, 3, rgb))
+    with open(os.path.join(here, "corpus", "image_load", "tiny.jpg"), "rb") as f:
+        write("image_load", "icc.jpg", jpeg_icc(f.read()))
     write("png_chunk", "protected.png", png(4, 3, 2, 8, rgb, extra=header))
     write("png_chunk", "plain.png", png(4, 3, 2, 8, rgb))
     write("model", "tiny.fiiem", model_seed())

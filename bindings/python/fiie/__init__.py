@@ -18,12 +18,15 @@ from ._errors import (STATUS, AuthenticationError, BufferTooSmallError,  # noqa:
                       ExistsError, HeaderError, ImageFormatError,
                       InvalidArgumentError, IOFailureError, MismatchError,
                       ModelError, NoMemoryError, NotFoundError, ThreadError,
-                      TooLargeError, UnsupportedError, VersionError)
+                      TooLargeError, UnsupportedError, VersionError,
+                      UnsupportedFormatError, FileMissingError, FileAccessError,
+                      IsDirectoryError, NotDirectoryError)
 from ._lib import ABI_MAJOR, ABI_MINOR, strerror  # noqa: F401
 from ._lib import PATH as library_path  # noqa: F401
 from ._lib import lib as _c
 from .image import (MAX_DIMENSION, MAX_PIXELS, Image, PixelFormat,  # noqa: F401
-                    find_png_chunk, read_png_chunk)
+                    find_png_chunk, read_png_chunk, ImageInfo, probe_image,
+                    probe_image_bytes, MAX_ICC_BYTES)
 from .mask import Mask, Region, Shape  # noqa: F401
 from .common import (FILE_NO_CLOBBER, FILE_PRIVATE, MAX_THREADS,  # noqa: F401
                      write_file_atomic)
@@ -43,6 +46,8 @@ __all__ = [
     "ImageFormatError", "UnsupportedError", "BufferTooSmallError", "NotFoundError",
     "ExistsError", "VersionError", "ModelError", "HeaderError", "MismatchError",
     "AuthenticationError", "CryptoError", "ThreadError", "EmptyMaskError", "ClosedError",
+    "UnsupportedFormatError", "FileMissingError", "FileAccessError", "IsDirectoryError",
+    "NotDirectoryError",
     "STATUS", "strerror",
     # library
     "ABI_MAJOR", "ABI_MINOR", "library_path", "library_version", "library_version_number",
@@ -51,6 +56,7 @@ __all__ = [
     "MAX_THREADS", "FILE_NO_CLOBBER", "FILE_PRIVATE", "write_file_atomic",
     # image
     "Image", "PixelFormat", "MAX_DIMENSION", "MAX_PIXELS", "find_png_chunk", "read_png_chunk",
+    "ImageInfo", "probe_image", "probe_image_bytes", "MAX_ICC_BYTES",
     # mask
     "Mask", "Region", "Shape",
     # detector

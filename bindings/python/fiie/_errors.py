@@ -3,7 +3,14 @@ raise.
 
 The numeric values are frozen by the C ABI; tests/test_errors.py parses the
 header and fails if this table and ``enum fiie_status`` ever differ.
+
+File errors are ``OSError`` subclasses carrying ``errno`` and ``filename``
+(the path), so ``except OSError`` and ``except FileNotFoundError`` work as
+for Python's own file functions.
 """
+
+import errno as _errno
+import os as _os
 
 # name in common.h -> value
 STATUS = {
@@ -25,6 +32,7 @@ STATUS = {
     "FIIE_E_CRYPTO": -15,
     "FIIE_E_THREAD": -16,
     "FIIE_E_EMPTY_MASK": -17,
+    "FIIE_E_UNSUPPORTED_FORMAT": -18,
 }
 
 
@@ -67,14 +75,64 @@ class TooLargeError(Error, ValueError):
     code = STATUS["FIIE_E_TOO_LARGE"]
 
 
-class IOFailureError(Error):
-    """FIIE_E_IO: a file could not be opened, read, written or renamed."""
+class _FileError(Error, OSError):
+    """A libfiie failure about a file: also an OSError with ``errno`` (the
+    cause the C library met, EIO when unknown) and ``filename``."""
+
+    default_errno = _errno.EIO
+
+    def __init__(self, message, code=None, errno=None, filename=None):
+        Error.__init__(self, message, code)
+        self.errno = errno or self.default_errno
+        self.strerror = _os.strerror(self.errno)
+        self.filename = filename
+
+    def __str__(self):
+        return str(self.args[0])
+
+
+class IOFailureError(_FileError):
+    """FIIE_E_IO: a file could not be opened, read, written or renamed.
+    Raised as one of the subclasses below when ``errno`` says more."""
     code = STATUS["FIIE_E_IO"]
+
+
+class FileMissingError(IOFailureError, FileNotFoundError):
+    """FIIE_E_IO with errno ENOENT: no such file or directory."""
+
+
+class FileAccessError(IOFailureError, PermissionError):
+    """FIIE_E_IO with errno EACCES or EPERM: permission denied."""
+
+
+class IsDirectoryError(IOFailureError, IsADirectoryError):
+    """FIIE_E_IO with errno EISDIR: a directory where a file was expected."""
+
+
+class NotDirectoryError(IOFailureError, NotADirectoryError):
+    """FIIE_E_IO with errno ENOTDIR: a path component is not a directory."""
+
+
+_IO_BY_ERRNO = {
+    _errno.ENOENT: FileMissingError,
+    _errno.EACCES: FileAccessError,
+    _errno.EPERM: FileAccessError,
+    _errno.EISDIR: IsDirectoryError,
+    _errno.ENOTDIR: NotDirectoryError,
+}
 
 
 class ImageFormatError(Error):
     """FIIE_E_IMAGE_FORMAT: unknown, truncated or corrupt image file."""
     code = STATUS["FIIE_E_IMAGE_FORMAT"]
+
+
+class UnsupportedFormatError(ImageFormatError):
+    """FIIE_E_UNSUPPORTED_FORMAT: a WebP, TIFF, GIF, HEIC, AVIF or JPEG XL
+    file; ``format`` names it (the message says "Unsupported format:
+    WebP"). A subclass of ImageFormatError, which older callers catch."""
+    code = STATUS["FIIE_E_UNSUPPORTED_FORMAT"]
+    format = None
 
 
 class UnsupportedError(Error):
@@ -94,9 +152,11 @@ class NotFoundError(Error):
     code = STATUS["FIIE_E_NOT_FOUND"]
 
 
-class ExistsError(Error):
-    """FIIE_E_EXISTS: the output exists and overwriting was not allowed."""
+class ExistsError(_FileError, FileExistsError):
+    """FIIE_E_EXISTS: the output exists and overwriting was not allowed
+    (errno EEXIST, ``filename`` the output)."""
     code = STATUS["FIIE_E_EXISTS"]
+    default_errno = _errno.EEXIST
 
 
 class VersionError(Error):
@@ -150,11 +210,20 @@ ERROR_CLASSES = {cls.code: cls for cls in (
     InvalidArgumentError, NoMemoryError, TooLargeError, IOFailureError,
     ImageFormatError, UnsupportedError, BufferTooSmallError, NotFoundError,
     ExistsError, VersionError, ModelError, HeaderError, MismatchError,
-    AuthenticationError, CryptoError, ThreadError, EmptyMaskError)}
+    AuthenticationError, CryptoError, ThreadError, EmptyMaskError,
+    UnsupportedFormatError)}
 
 
-def error_for(code, message):
+def error_for(code, message, errno=None, filename=None):
     """The exception instance for a negative status (unknown codes give
-    the base class, still carrying the code)."""
+    the base class, still carrying the code). File errors (FIIE_E_IO,
+    FIIE_E_EXISTS) get ``errno`` and ``filename``; FIIE_E_IO is raised as
+    the subclass matching errno (FileMissingError for ENOENT...)."""
     cls = ERROR_CLASSES.get(code, Error)
+    if cls is IOFailureError:
+        cls = _IO_BY_ERRNO.get(errno, IOFailureError)
+    if issubclass(cls, _FileError):
+        if filename is not None:
+            filename = _os.fsdecode(filename)
+        return cls(message, code, errno, filename)
     return cls(message, code)

@@ -5,7 +5,10 @@ The library is looked up, in order:
 1. the path in the environment variable ``FIIE_LIBRARY`` (no fallback
    when it is set: a wrong path is an ImportError, never a silent switch
    to another copy);
-2. the versioned SONAME ``libfiie.so.<ABI major>`` through the dynamic
+2. the library this package was installed with: ``fiie/_config.py``,
+   written at install time (by meson, or by setup.py from pkg-config),
+   names its directory; used when the file is there;
+3. the versioned SONAME ``libfiie.so.<ABI major>`` through the dynamic
    loader (``LD_LIBRARY_PATH``, ld.so.cache), so an incompatible major
    release is never picked up.
 
@@ -25,7 +28,10 @@ from ctypes import (POINTER, Structure, c_char_p, c_double, c_float,
                     c_int, c_int32, c_int64, c_size_t, c_uint, c_uint8,
                     c_uint32, c_uint64, c_void_p)
 
-from ._errors import InvalidArgumentError, TooLargeError, UnsupportedError, error_for
+from ._errors import (STATUS, InvalidArgumentError, TooLargeError, UnsupportedError,
+                      error_for)
+
+_IO_STATUS = STATUS["FIIE_E_IO"]
 
 #: ABI major of the C headers these bindings mirror (FIIE_ABI_VERSION_MAJOR).
 ABI_MAJOR = 1
@@ -61,6 +67,36 @@ class fiie_load_options(Structure):
         ("max_pixels", c_uint64),
         ("format", c_int32),
         ("reserved", c_uint8 * 44),
+    ]
+
+
+class fiie_image_info(Structure):
+    """struct fiie_image_info (image.h, ABI 1.1)."""
+    _fields_ = [
+        ("format", ctypes.c_char * 8),
+        ("width", c_uint32),
+        ("height", c_uint32),
+        ("bit_depth", c_uint32),
+        ("channels", c_uint32),
+        ("orientation", c_uint32),
+        ("reserved0", c_uint32),
+        ("icc", POINTER(c_uint8)),
+        ("icc_size", c_size_t),
+        ("reserved", c_uint8 * 32),
+    ]
+
+
+class fiie_png_options(Structure):
+    """struct fiie_png_options (image.h, ABI 1.1)."""
+    _fields_ = [
+        ("abi_version", c_uint32),
+        ("flags", c_uint32),
+        ("icc", c_void_p),
+        ("icc_size", c_size_t),
+        ("chunk_type", c_char_p),
+        ("chunk_data", c_void_p),
+        ("chunk_size", c_size_t),
+        ("reserved", c_uint8 * 40),
     ]
 
 
@@ -173,6 +209,7 @@ fiie_image_p = POINTER(fiie_image)
 #: Header declaring each mirrored struct (for the layout test).
 STRUCT_HEADERS = {
     "fiie_image": "image.h", "fiie_load_options": "image.h",
+    "fiie_image_info": "image.h", "fiie_png_options": "image.h",
     "fiie_region": "mask.h",
     "fiie_face": "detector.h", "fiie_detector_options": "detector.h",
     "fiie_window": "detector.h",
@@ -220,6 +257,15 @@ HEADERS["image.h"] = {
                                     POINTER(c_uint8_p), POINTER(c_size_t)]),
     "fiie_png_read_chunk": (c_int, [c_char_p, c_char_p, c_void_p, c_size_t,
                                     POINTER(c_size_t)]),
+    # ABI 1.1
+    "fiie_image_probe": (c_int, [POINTER(fiie_image_info), c_char_p]),
+    "fiie_image_probe_memory": (c_int, [POINTER(fiie_image_info), c_void_p, c_size_t]),
+    "fiie_image_info_free": (None, [POINTER(fiie_image_info)]),
+    "fiie_png_options_init_v": (c_int, [POINTER(fiie_png_options), c_int]),
+    "fiie_image_encode_png_with": (c_int, [fiie_image_p, POINTER(fiie_png_options),
+                                           POINTER(c_uint8_p), POINTER(c_size_t)]),
+    "fiie_image_save_png_with": (c_int, [fiie_image_p, c_char_p,
+                                         POINTER(fiie_png_options)]),
 }
 
 HEADERS["mask.h"] = {
@@ -327,13 +373,34 @@ class _Missing:
             UnsupportedError.code)
 
 
+def _installed_library():
+    """The library named by fiie/_config.py, when that file exists and the
+    library is where it says."""
+    try:
+        from . import _config
+    except ImportError:
+        return None
+    libdir = getattr(_config, "LIBDIR", None)
+    soname = getattr(_config, "SONAME", None) or "libfiie.so.%d" % ABI_MAJOR
+    if not libdir:
+        return None
+    path = os.path.join(libdir, soname)
+    return path if os.path.isfile(path) else None
+
+
 def _candidates():
     env = os.environ.get("FIIE_LIBRARY")
     if env:
         return [env], True
+    names = []
+    installed = _installed_library()
+    if installed:
+        names.append(installed)
     if sys.platform == "darwin":
-        return ["libfiie.%d.dylib" % ABI_MAJOR], False
-    return ["libfiie.so.%d" % ABI_MAJOR], False
+        names.append("libfiie.%d.dylib" % ABI_MAJOR)
+    else:
+        names.append("libfiie.so.%d" % ABI_MAJOR)
+    return names, False
 
 
 def _load():
@@ -341,7 +408,8 @@ def _load():
     errors = []
     for name in names:
         try:
-            return ctypes.CDLL(name), name
+            # use_errno: file errors report the errno the C library met.
+            return ctypes.CDLL(name, use_errno=True), name
         except OSError as e:
             errors.append("%s: %s" % (name, e))
     hint = ("FIIE_LIBRARY is set" if from_env
@@ -394,18 +462,37 @@ _RANGES = {
 }
 
 
-def as_int(value, kind, what):
+def as_int(value, kind, what, lo=None, hi=None):
     """``value`` checked to fit the C type ``kind`` (ctypes would silently
-    wrap it). Negative for an unsigned type: InvalidArgumentError; out of
-    range otherwise: TooLargeError."""
+    wrap it) and, when given, the allowed range ``lo..hi``; the message
+    names the argument and its range. Negative for an unsigned type, or
+    outside ``lo..hi``: InvalidArgumentError; outside a signed type or too
+    large for the type: TooLargeError."""
     if isinstance(value, bool) or not isinstance(value, numbers.Integral):
         raise InvalidArgumentError("%s must be an integer, not %s" % (what, type(value).__name__))
     v = int(value)
-    lo, hi = _RANGES[kind]
-    if v < 0 and lo == 0:
-        raise InvalidArgumentError("%s must not be negative (got %d)" % (what, v))
-    if not lo <= v <= hi:
-        raise TooLargeError("%s = %d does not fit the C type (%s)" % (what, v, kind))
+    tlo, thi = _RANGES[kind]
+    rlo = tlo if lo is None else lo
+    rhi = thi if hi is None else hi
+    if (v < 0 and tlo == 0) or (lo is not None and v < lo) or (hi is not None and v > hi):
+        raise InvalidArgumentError("%s must be in %d..%d (got %d)" % (what, rlo, rhi, v))
+    if not tlo <= v <= thi:
+        raise TooLargeError("%s must be in %d..%d (got %d)" % (what, rlo, rhi, v))
+    return v
+
+
+def as_float(value, what, lo, hi, open_lo=False, open_hi=False):
+    """``value`` as a float checked against ``lo..hi`` (an end excluded
+    when ``open_lo`` / ``open_hi``); the message names the argument and its
+    range. Outside: InvalidArgumentError."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise InvalidArgumentError("%s must be a number, not %s" % (what, type(value).__name__))
+    v = float(value)
+    ok_lo = v > lo if open_lo else v >= lo
+    ok_hi = v < hi if open_hi else v <= hi
+    if not (ok_lo and ok_hi):  # NaN fails both
+        raise InvalidArgumentError("%s must be in %s%g, %g%s (got %r)" % (
+            what, "(" if open_lo else "[", lo, hi, ")" if open_hi else "]", value))
     return v
 
 
@@ -414,12 +501,24 @@ def strerror(code):
     return lib.fiie_strerror(code).decode("utf-8", "replace")
 
 
-def check(status, what):
+def check(status, what, path=None):
     """Raise the fiie.Error subclass for a negative status; return it
-    otherwise (some functions return a count)."""
+    otherwise (some functions return a count). ``path``: the file the call
+    was about; a file error (FIIE_E_IO, FIIE_E_EXISTS) then carries it as
+    ``filename``, with the errno the C library met, and says why."""
     if status < 0:
-        raise error_for(status, "%s: %s" % (what, strerror(status)))
+        err = ctypes.get_errno() if path is not None and status == _IO_STATUS else 0
+        msg = strerror(status)
+        if err and path is not None and status == _IO_STATUS:
+            msg = "%s (%s)" % (msg, os.strerror(err))
+        raise error_for(status, "%s: %s" % (what, msg), err or None, path)
     return status
+
+
+def clear_errno():
+    """Forget the errno of earlier calls, before a call whose file error
+    check() will report (ctypes keeps errno per thread between calls)."""
+    ctypes.set_errno(0)
 
 
 def call(name, *args):

@@ -7,7 +7,7 @@ import os
 from . import _lib
 from ._errors import STATUS
 from ._handle import using
-from ._lib import as_int, check, lib
+from ._lib import as_int, check, clear_errno, lib
 from .image import SAVE_NO_CLOBBER, Image
 from .mask import Mask, Region, Shape
 
@@ -69,14 +69,25 @@ def mask_from_header(header):
     return Mask._from_ptr(p)
 
 
-def save_protected_png(image, header, path, *, overwrite=True):
+def save_protected_png(image, header, path, *, overwrite=False, icc=None):
     """Write an encrypted image as PNG with its header in a ``fiIE``
-    chunk, atomically. The header must describe this image."""
+    chunk, atomically. The header must describe this image. An existing
+    file raises ExistsError unless ``overwrite=True``. ``icc``: the
+    source's ICC colour profile (``probe_image(src).icc``) to keep."""
     h = bytes(header)
-    with using(image) as (ip,):
-        check(lib.fiie_protected_png_save(ip, h, len(h), os.fsencode(path),
-                                          0 if overwrite else SAVE_NO_CLOBBER),
-              "fiie_protected_png_save(%s)" % os.fsdecode(path))
+    what = "fiie_protected_png_save(%s)" % os.fsdecode(path)
+    if icc is None:
+        clear_errno()
+        with using(image) as (ip,):
+            check(lib.fiie_protected_png_save(ip, h, len(h), os.fsencode(path),
+                                              0 if overwrite else SAVE_NO_CLOBBER),
+                  what, path)
+        return
+    info = parse_header(h)
+    if (info.width, info.height, info.channels) != (image.width, image.height,
+                                                     image.channels):
+        check(STATUS["FIIE_E_MISMATCH"], what)
+    image.save_png(path, overwrite=overwrite, chunk=(PNG_CHUNK, h), icc=icc)
 
 
 def load_protected_png(path):
@@ -86,21 +97,24 @@ def load_protected_png(path):
     what = "fiie_protected_png_load(%s)" % os.fsdecode(path)
     size = ctypes.c_size_t()
     img = _lib.fiie_image()
+    clear_errno()
     st = lib.fiie_protected_png_load(ctypes.byref(img), p, None, 0, ctypes.byref(size))
     if st != STATUS["FIIE_E_BUFFER_TOO_SMALL"]:
-        check(st if st < 0 else STATUS["FIIE_E_INVALID_ARGUMENT"], what)
+        check(st if st < 0 else STATUS["FIIE_E_INVALID_ARGUMENT"], what, path)
     buf = ctypes.create_string_buffer(max(size.value, 1))
     check(lib.fiie_protected_png_load(ctypes.byref(img), p, buf, size.value,
-                                      ctypes.byref(size)), what)
+                                      ctypes.byref(size)), what, path)
     return Image._adopt(img), buf.raw[:size.value]
 
 
-def write_sidecar(path, header, *, overwrite=True):
-    """Write a header alone to a sidecar file, atomically."""
+def write_sidecar(path, header, *, overwrite=False):
+    """Write a header alone to a sidecar file, atomically. An existing
+    file raises ExistsError unless ``overwrite=True``."""
     h = bytes(header)
+    clear_errno()
     check(lib.fiie_sidecar_write(os.fsencode(path), h, len(h),
                                  0 if overwrite else SAVE_NO_CLOBBER),
-          "fiie_sidecar_write(%s)" % os.fsdecode(path))
+          "fiie_sidecar_write(%s)" % os.fsdecode(path), path)
 
 
 def read_sidecar(path):
@@ -108,9 +122,10 @@ def read_sidecar(path):
     p = os.fsencode(path)
     what = "fiie_sidecar_read(%s)" % os.fsdecode(path)
     size = ctypes.c_size_t()
+    clear_errno()
     st = lib.fiie_sidecar_read(p, None, 0, ctypes.byref(size))
     if st != STATUS["FIIE_E_BUFFER_TOO_SMALL"]:
-        check(st if st < 0 else STATUS["FIIE_E_INVALID_ARGUMENT"], what)
+        check(st if st < 0 else STATUS["FIIE_E_INVALID_ARGUMENT"], what, path)
     buf = ctypes.create_string_buffer(max(size.value, 1))
-    check(lib.fiie_sidecar_read(p, buf, size.value, ctypes.byref(size)), what)
+    check(lib.fiie_sidecar_read(p, buf, size.value, ctypes.byref(size)), what, path)
     return buf.raw[:size.value]

@@ -7,7 +7,7 @@ import os
 from . import _lib
 from ._errors import STATUS, InvalidArgumentError, NotFoundError
 from ._handle import Handle, using
-from ._lib import as_int, check, lib
+from ._lib import as_float, as_int, check, clear_errno, lib
 from .image import Image, as_image
 
 #: FIIE_ALIGN_SIZE: side of the aligned face crop.
@@ -208,8 +208,9 @@ class Model(Handle):
             check(lib.fiie_model_new_from_memory(ctypes.byref(p), buf, len(buf)),
                   "fiie_model_new_from_memory")
         elif path is not None:
+            clear_errno()
             check(lib.fiie_model_new_from_file(ctypes.byref(p), os.fsencode(path)),
-                  "fiie_model_new_from_file(%s)" % os.fsdecode(path))
+                  "fiie_model_new_from_file(%s)" % os.fsdecode(path), path)
         else:
             check(lib.fiie_model_new_default(ctypes.byref(p)), "fiie_model_new_default")
         self._set(p)
@@ -266,18 +267,20 @@ class Detector(Handle):
         super().__init__()
         o = _options(preset)
         if min_face is not None:
-            o.min_face = min_face
+            o.min_face = as_float(min_face, "min_face", 6, 65535)
         if factor is not None:
-            o.factor = factor
+            o.factor = as_float(factor, "factor", 0, 1, open_lo=True, open_hi=True)
         if thresholds is not None:
             t = tuple(thresholds)
             if len(t) != 3:
-                raise InvalidArgumentError("thresholds needs 3 values (P-Net, R-Net, O-Net)")
-            o.thresholds[:] = t
+                raise InvalidArgumentError("thresholds needs 3 values (P-Net, R-Net, O-Net), "
+                                           "got %d" % len(t))
+            o.thresholds[:] = [as_float(v, "thresholds[%d]" % i, 0, 1)
+                               for i, v in enumerate(t)]
         if max_faces is not None:
             o.max_faces = as_int(max_faces, "u32", "max_faces")
         if threads is not None:
-            o.threads = as_int(threads, "u32", "threads")
+            o.threads = as_int(threads, "u32", "threads", 0, 64)
         if landmarks is not None:
             if isinstance(landmarks, str):
                 try:

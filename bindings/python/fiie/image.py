@@ -12,17 +12,21 @@ import os
 import threading
 
 from . import _lib
-from ._errors import STATUS, ClosedError, InvalidArgumentError
-from ._lib import as_int, c_uint8_p, check, lib
+from ._errors import STATUS, ClosedError, InvalidArgumentError, UnsupportedFormatError
+from ._lib import as_int, c_uint8_p, check, clear_errno, lib
 
 #: fiie_image_save_png() flag FIIE_SAVE_NO_CLOBBER.
 SAVE_NO_CLOBBER = 1
-#: fiie_image_save_png() flag FIIE_SAVE_PRIVATE (file mode 0600).
+#: FIIE_SAVE_PRIVATE (mode 0600), for fiie_image_save_png() flags and fiie_png_options.
 SAVE_PRIVATE = 2
 #: Largest width or height (FIIE_MAX_DIMENSION).
 MAX_DIMENSION = 65535
 #: Largest pixel count (FIIE_MAX_PIXELS).
 MAX_PIXELS = 1 << 28
+#: Largest ICC profile read or written (FIIE_MAX_ICC_BYTES).
+MAX_ICC_BYTES = 1 << 24
+#: Smallest ICC profile (its 128-byte header).
+ICC_MIN_BYTES = 128
 
 
 class PixelFormat(enum.IntEnum):
@@ -55,7 +59,8 @@ def _format(value, allow_none=False):
             return PixelFormat(value)
         except ValueError:
             pass
-    raise InvalidArgumentError("unknown pixel format %r" % (value,))
+    raise InvalidArgumentError("format must be a PixelFormat (1..4) or one of 'rgb', "
+                               "'rgba', 'bgr', 'bgra' (got %r)" % (value,))
 
 
 def _numpy():
@@ -110,8 +115,12 @@ class Image:
         RGB8 or RGBA8 as the file has alpha; 'rgb'/'rgba' force one."""
         o = _load_options(format, apply_orientation, max_pixels)
         img = _lib.fiie_image()
-        check(lib.fiie_image_load(ctypes.byref(img), os.fsencode(path), ctypes.byref(o)),
-              "fiie_image_load(%s)" % os.fsdecode(path))
+        what = "fiie_image_load(%s)" % os.fsdecode(path)
+        clear_errno()
+        st = lib.fiie_image_load(ctypes.byref(img), os.fsencode(path), ctypes.byref(o))
+        if st == STATUS["FIIE_E_UNSUPPORTED_FORMAT"]:
+            _raise_unsupported(what, probe_image, path)
+        check(st, what, path)
         return cls._adopt(img)
 
     @classmethod
@@ -120,8 +129,10 @@ class Image:
         o = _load_options(format, apply_orientation, max_pixels)
         buf = bytes(data)
         img = _lib.fiie_image()
-        check(lib.fiie_image_load_memory(ctypes.byref(img), buf, len(buf), ctypes.byref(o)),
-              "fiie_image_load_memory")
+        st = lib.fiie_image_load_memory(ctypes.byref(img), buf, len(buf), ctypes.byref(o))
+        if st == STATUS["FIIE_E_UNSUPPORTED_FORMAT"]:
+            _raise_unsupported("fiie_image_load_memory", probe_image_bytes, buf)
+        check(st, "fiie_image_load_memory")
         return cls._adopt(img)
 
     @classmethod
@@ -354,30 +365,53 @@ class Image:
         check(self._call("fiie_image_validate"), "fiie_image_validate")
 
     # ------------------------------------------------------------ output
-    def encode_png(self, chunk=None):
+    def encode_png(self, chunk=None, *, icc=None):
         """PNG file bytes; ``chunk`` is an optional (type, data) pair
-        written as one private chunk after IHDR."""
-        ctype, cdata = _chunk_args(chunk)
+        written as one private chunk after IHDR; ``icc`` an ICC colour
+        profile (bytes, e.g. ``probe_image(src).icc``) stored as iCCP."""
+        o, keep = _png_options(chunk, icc, False, False)
         out = c_uint8_p()
         size = ctypes.c_size_t()
-        check(self._call("fiie_image_encode_png", ctype, cdata, len(cdata or b""),
+        check(self._call("fiie_image_encode_png_with", ctypes.byref(o),
                          ctypes.byref(out), ctypes.byref(size)),
-              "fiie_image_encode_png")
+              "fiie_image_encode_png_with")
+        del keep
         try:
             return ctypes.string_at(out, size.value)
         finally:
             lib.fiie_free(out)
 
-    def save_png(self, path, *, overwrite=True, chunk=None, private=False):
-        """Write a PNG file atomically (complete or not at all). With
-        ``overwrite=False`` an existing file raises ExistsError; with
-        ``private=True`` the file is created owner-only (0600), for secret
-        pixels such as decrypted faces."""
-        ctype, cdata = _chunk_args(chunk)
-        flags = (0 if overwrite else SAVE_NO_CLOBBER) | (SAVE_PRIVATE if private else 0)
-        check(self._call("fiie_image_save_png", os.fsencode(path), ctype, cdata,
-                         len(cdata or b""), flags),
-              "fiie_image_save_png(%s)" % os.fsdecode(path))
+    def save_png(self, path, *, overwrite=False, chunk=None, icc=None, private=False):
+        """Write a PNG file atomically (complete or not at all, no
+        temporary file left on any failure). An existing file raises
+        ExistsError (a FileExistsError) unless ``overwrite=True``, as the
+        ``fiie`` tool does without ``--force``. ``icc``: an ICC profile to
+        embed; ``private=True``: mode 0600 whatever the umask (restored
+        faces)."""
+        o, keep = _png_options(chunk, icc, overwrite, private)
+        clear_errno()
+        check(self._call("fiie_image_save_png_with", os.fsencode(path), ctypes.byref(o)),
+              "fiie_image_save_png_with(%s)" % os.fsdecode(path), path)
+        del keep
+
+
+def _png_options(chunk, icc, overwrite, private):
+    """(fiie_png_options, objects to keep alive during the call)."""
+    o = _lib.fiie_png_options()
+    check(lib.fiie_png_options_init_v(ctypes.byref(o), _lib.ABI_VERSION),
+          "fiie_png_options_init_v")
+    ctype, cdata = _chunk_args(chunk)
+    if ctype is not None:
+        o.chunk_type = ctype
+        o.chunk_data = ctypes.cast(ctypes.c_char_p(cdata), ctypes.c_void_p)
+        o.chunk_size = len(cdata)
+    if icc is not None:
+        icc = bytes(icc)
+        as_int(len(icc), "size", "len(icc)", ICC_MIN_BYTES, MAX_ICC_BYTES)
+        o.icc = ctypes.cast(ctypes.c_char_p(icc), ctypes.c_void_p)
+        o.icc_size = len(icc)
+    o.flags = (0 if overwrite else SAVE_NO_CLOBBER) | (SAVE_PRIVATE if private else 0)
+    return o, (cdata, icc)
 
 
 def _chunk_type(t):
@@ -443,3 +477,71 @@ def as_image(obj, in_place=False):
         return img, True
     raise InvalidArgumentError("expected a fiie.Image or a numpy array, got %s"
                                % type(obj).__name__)
+
+
+class ImageInfo:
+    """What an image file holds, read without decoding pixels
+    (:func:`probe_image`): ``format`` ("PNG", "JPEG", "BMP", "TGA"),
+    ``width``, ``height`` (as stored), ``bit_depth`` (bits per sample as
+    stored: 16 is reduced to 8 when loading), ``channels`` (1 grey, 2 grey
+    + alpha, 3 colour, 4 colour + alpha: grey is expanded to RGB when
+    loading), ``orientation`` (EXIF, 1..8), ``icc`` (the ICC colour
+    profile as bytes, or None)."""
+
+    def __init__(self, info):
+        self.format = info.format.decode("ascii")
+        for f in ("width", "height", "bit_depth", "channels", "orientation"):
+            setattr(self, f, getattr(info, f))
+        self.icc = ctypes.string_at(info.icc, info.icc_size) if info.icc else None
+
+    @property
+    def grey(self):
+        return self.channels in (1, 2)
+
+    def __repr__(self):
+        return "<fiie.ImageInfo %s %dx%d %d-bit %d ch%s>" % (
+            self.format, self.width, self.height, self.bit_depth, self.channels,
+            ", ICC %d bytes" % len(self.icc) if self.icc else "")
+
+
+def _probe(call, what, path=None):
+    info = _lib.fiie_image_info()
+    try:
+        clear_errno()
+        st = call(ctypes.byref(info))
+        if st == STATUS["FIIE_E_UNSUPPORTED_FORMAT"]:
+            name = info.format.decode("ascii", "replace")
+            e = UnsupportedFormatError("%s: Unsupported format: %s" % (what, name))
+            e.format = name
+            raise e
+        check(st, what, path)
+        return ImageInfo(info)
+    finally:
+        lib.fiie_image_info_free(ctypes.byref(info))
+
+
+def probe_image(path):
+    """:class:`ImageInfo` of an image file, with the structure checks of
+    loading. A WebP, TIFF, GIF, HEIC, AVIF or JPEG XL file raises
+    UnsupportedFormatError naming the format."""
+    return _probe(lambda ip: lib.fiie_image_probe(ip, os.fsencode(path)),
+                  "fiie_image_probe(%s)" % os.fsdecode(path), path)
+
+
+def probe_image_bytes(data):
+    """:class:`ImageInfo` of an image file held in memory."""
+    buf = bytes(data)
+    return _probe(lambda ip: lib.fiie_image_probe_memory(ip, buf, len(buf)),
+                  "fiie_image_probe_memory")
+
+
+def _raise_unsupported(what, prober, source):
+    """Raise UnsupportedFormatError with the format's name for a load
+    that returned FIIE_E_UNSUPPORTED_FORMAT."""
+    try:
+        prober(source)
+    except UnsupportedFormatError as e:
+        e.args = ("%s: Unsupported format: %s" % (what, e.format),)
+        raise e from None
+    raise UnsupportedFormatError("%s: %s" % (what, _lib.strerror(
+        STATUS["FIIE_E_UNSUPPORTED_FORMAT"])))

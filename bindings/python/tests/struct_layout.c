@@ -38,6 +38,16 @@ int main(void)
     F(fiie_load_options, abi_version); F(fiie_load_options, apply_orientation);
     F(fiie_load_options, max_pixels); F(fiie_load_options, format);
     F(fiie_load_options, reserved);
+    S(fiie_image_info);
+    F(fiie_image_info, format); F(fiie_image_info, width); F(fiie_image_info, height);
+    F(fiie_image_info, bit_depth); F(fiie_image_info, channels);
+    F(fiie_image_info, orientation); F(fiie_image_info, reserved0); F(fiie_image_info, icc);
+    F(fiie_image_info, icc_size); F(fiie_image_info, reserved);
+    S(fiie_png_options);
+    F(fiie_png_options, abi_version); F(fiie_png_options, flags); F(fiie_png_options, icc);
+    F(fiie_png_options, icc_size); F(fiie_png_options, chunk_type);
+    F(fiie_png_options, chunk_data); F(fiie_png_options, chunk_size);
+    F(fiie_png_options, reserved);
 #ifdef HAVE_MASK
     S(fiie_region);
     F(fiie_region, shape); F(fiie_region, x); F(fiie_region, y);

@@ -1,5 +1,6 @@
 """Protected PNG, sidecar files and header inspection."""
 
+import errno
 import os
 import tempfile
 import unittest
@@ -41,8 +42,25 @@ class TestContainer(unittest.TestCase):
             self.assertEqual(img.tobytes(), self.plain)
         # The header is also an ordinary PNG chunk.
         self.assertEqual(fiie.read_png_chunk(p, "fiIE"), self.header)
+        with self.assertRaises(fiie.ExistsError) as cm:
+            fiie.save_protected_png(self.img, self.header, p)  # no overwrite by default
+        self.assertEqual((cm.exception.errno, cm.exception.filename), (errno.EEXIST, p))
+        fiie.save_protected_png(self.img, self.header, p, overwrite=True)
+
+    def test_protected_png_keeps_icc_profile(self):
+        icc = (300).to_bytes(4, "big") + bytes(range(200)) + bytes(96)
+        p = self.path("icc.png")
+        fiie.save_protected_png(self.img, self.header, p, icc=icc)
+        self.assertEqual(fiie.probe_image(p).icc, icc)
+        img, header = fiie.load_protected_png(p)
+        with img:
+            self.assertEqual(header, self.header)
+            self.assertEqual(img.tobytes(), self.img.tobytes())
+        with fiie.Image.new(10, 10) as small:
+            with self.assertRaises(fiie.MismatchError):
+                fiie.save_protected_png(small, self.header, self.path("y.png"), icc=icc)
         with self.assertRaises(fiie.ExistsError):
-            fiie.save_protected_png(self.img, self.header, p, overwrite=False)
+            fiie.save_protected_png(self.img, self.header, p, icc=icc)
 
     def test_plain_png_is_not_protected(self):
         with self.assertRaises(fiie.NotFoundError):
@@ -96,7 +114,8 @@ class TestContainer(unittest.TestCase):
         fiie.write_sidecar(p, self.header)
         self.assertEqual(fiie.read_sidecar(p), self.header)
         with self.assertRaises(fiie.ExistsError):
-            fiie.write_sidecar(p, self.header, overwrite=False)
+            fiie.write_sidecar(p, self.header)  # no overwrite by default
+        fiie.write_sidecar(p, self.header, overwrite=True)
         with self.assertRaises(fiie.HeaderError):
             fiie.write_sidecar(self.path("bad"), b"garbage")
         with open(self.path("trunc"), "wb") as f:

@@ -67,6 +67,36 @@ class TestStatusTable(unittest.TestCase):
         self.assertIn("fiie_x", str(cm.exception))
         self.assertIn(fiie.strerror(-4), str(cm.exception))
 
+    def test_file_errors_carry_errno_and_path(self):
+        import errno
+        e = _errors.error_for(fiie.STATUS["FIIE_E_IO"], "m", errno.EACCES, b"/x/y")
+        self.assertIsInstance(e, PermissionError)
+        self.assertIsInstance(e, fiie.IOFailureError)
+        self.assertEqual((e.errno, e.filename, str(e)), (errno.EACCES, "/x/y", "m"))
+        e = _errors.error_for(fiie.STATUS["FIIE_E_IO"], "m")
+        self.assertIs(type(e), fiie.IOFailureError)
+        self.assertEqual(e.errno, errno.EIO)
+        e = _errors.error_for(fiie.STATUS["FIIE_E_EXISTS"], "m", None, "out.png")
+        self.assertIsInstance(e, FileExistsError)
+        self.assertEqual((e.errno, e.filename), (errno.EEXIST, "out.png"))
+
+    def test_argument_errors_name_the_argument_and_range(self):
+        from fiie._lib import as_float, as_int
+        with self.assertRaisesRegex(fiie.InvalidArgumentError, r"threads must be in 0\.\.64 \(got 99\)"):
+            as_int(99, "u32", "threads", 0, 64)
+        with self.assertRaisesRegex(fiie.InvalidArgumentError, r"width must be in 0\.\.4294967295"):
+            as_int(-1, "u32", "width")
+        with self.assertRaisesRegex(fiie.TooLargeError, r"x must be in -2147483648\.\.2147483647"):
+            as_int(2 ** 31, "i32", "x")
+        with self.assertRaisesRegex(fiie.InvalidArgumentError, r"factor must be in \(0, 1\)"):
+            as_float(1.0, "factor", 0, 1, open_lo=True, open_hi=True)
+        with self.assertRaisesRegex(fiie.InvalidArgumentError, r"min_face must be in \[6, 65535\]"):
+            fiie.Detector(min_face=2)
+        with self.assertRaisesRegex(fiie.InvalidArgumentError, r"thresholds\[2\] must be in"):
+            fiie.Detector(thresholds=(0.5, 0.5, 1.5))
+        with self.assertRaisesRegex(fiie.InvalidArgumentError, r"format must be"):
+            fiie.Image.new(2, 2, "cmyk")
+
     def test_builtin_bases_for_natural_catches(self):
         self.assertTrue(issubclass(fiie.InvalidArgumentError, ValueError))
         self.assertTrue(issubclass(fiie.NoMemoryError, MemoryError))

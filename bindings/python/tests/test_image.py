@@ -1,5 +1,6 @@
 """fiie.Image: loading, wrapping caller memory, numpy, PNG output."""
 
+import errno
 import os
 import tempfile
 import unittest
@@ -123,12 +124,83 @@ class TestImage(unittest.TestCase):
             img.save_png(p)
             with fiie.Image.open(p) as back:
                 self.assertEqual(back.tobytes(), raw)
-            with self.assertRaises(fiie.ExistsError):
-                img.save_png(p, overwrite=False)
-            img.save_png(p)  # overwrite allowed by default
-            with self.assertRaises(fiie.IOFailureError):
-                img.save_png(self.path("no/such/dir/out.png"))
+            with self.assertRaises(fiie.ExistsError) as cm:
+                img.save_png(p)  # never overwrites by default, as the CLI
+            self.assertIsInstance(cm.exception, FileExistsError)
+            self.assertEqual(cm.exception.errno, errno.EEXIST)
+            self.assertEqual(cm.exception.filename, p)
+            img.save_png(p, overwrite=True)
+            missing = self.path("no/such/dir/out.png")
+            with self.assertRaises(fiie.IOFailureError) as cm:
+                img.save_png(missing)
+            e = cm.exception
+            self.assertIsInstance(e, OSError)
+            self.assertIsInstance(e, FileNotFoundError)
+            self.assertEqual(e.errno, errno.ENOENT)
+            self.assertEqual(e.filename, missing)
+            self.assertIn(missing, str(e))
+            self.assertEqual(e.code, fiie.STATUS["FIIE_E_IO"])
         self.assertEqual(sorted(os.listdir(self.tmp.name)), ["out.png"])  # no temp files left
+
+    def test_file_errors_are_oserrors_with_errno_and_path(self):
+        missing = self.path("missing.png")
+        with self.assertRaises(FileNotFoundError) as cm:
+            fiie.Image.open(missing)
+        self.assertIsInstance(cm.exception, fiie.IOFailureError)
+        self.assertEqual((cm.exception.errno, cm.exception.filename), (errno.ENOENT, missing))
+        with self.assertRaises(IsADirectoryError):
+            fiie.Image.open(self.tmp.name)
+        with self.assertRaises(FileNotFoundError):
+            fiie.probe_image(missing)
+        with self.assertRaises(FileNotFoundError):
+            fiie.read_sidecar(missing)
+        with self.assertRaises(FileNotFoundError):
+            fiie.load_protected_png(missing)
+
+    def test_unsupported_formats_named(self):
+        heads = {"WebP": b"RIFF\x24\0\0\0WEBPVP8 ", "TIFF": b"II*\0\x08\0\0\0",
+                 "GIF": b"GIF89a\x01\0\x01\0", "HEIC": b"\0\0\0\x18ftypheic\0\0\0\0mif1heic"}
+        for name, head in heads.items():
+            data = head + bytes(48)
+            with self.subTest(format=name):
+                p = self.path("x." + name.lower())
+                with open(p, "wb") as f:
+                    f.write(data)
+                with self.assertRaises(fiie.UnsupportedFormatError) as cm:
+                    fiie.Image.open(p)
+                self.assertEqual(cm.exception.format, name)
+                self.assertIn("Unsupported format: " + name, str(cm.exception))
+                self.assertIsInstance(cm.exception, fiie.ImageFormatError)
+                self.assertEqual(cm.exception.code, fiie.STATUS["FIIE_E_UNSUPPORTED_FORMAT"])
+                with self.assertRaises(fiie.UnsupportedFormatError):
+                    fiie.Image.from_bytes(data)
+                with self.assertRaises(fiie.UnsupportedFormatError) as cm:
+                    fiie.probe_image_bytes(data)
+                self.assertEqual(cm.exception.format, name)
+        with self.assertRaises(fiie.ImageFormatError) as cm:
+            fiie.Image.from_bytes(b"not an image at all")
+        self.assertNotIsInstance(cm.exception, fiie.UnsupportedFormatError)
+
+    def test_probe_and_icc_round_trip(self):
+        icc = (1000).to_bytes(4, "big") + bytes(i % 256 for i in range(996))
+        png, raw = png_bytes(6, 5)
+        info = fiie.probe_image_bytes(png)
+        self.assertEqual((info.format, info.width, info.height, info.bit_depth, info.channels),
+                         ("PNG", 6, 5, 8, 3))
+        self.assertIsNone(info.icc)
+        self.assertFalse(info.grey)
+        p = self.path("icc.png")
+        with fiie.Image.from_bytes(png) as img:
+            img.save_png(p, icc=icc, private=True)
+            self.assertEqual(fiie.probe_image_bytes(img.encode_png(icc=icc)).icc, icc)
+            with self.assertRaises(fiie.InvalidArgumentError) as cm:
+                img.save_png(self.path("small.png"), icc=b"x" * 10)
+            self.assertIn("len(icc) must be in 128..", str(cm.exception))
+        self.assertEqual(os.stat(p).st_mode & 0o777, 0o600)
+        info = fiie.probe_image(p)
+        self.assertEqual(info.icc, icc)
+        with fiie.Image.open(p) as back:
+            self.assertEqual(back.tobytes(), raw)
 
     def test_private_chunk(self):
         payload = bytes(range(200))
