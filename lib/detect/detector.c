@@ -253,3 +253,57 @@ int fiie_detector_detect(fiie_detector *d, const fiie_image *img, fiie_face *fac
     *n = total;
     return total > cap ? FIIE_E_BUFFER_TOO_SMALL : FIIE_OK;
 }
+
+/* A window of the cascade's 1-based inclusive box (already truncated to
+ * whole pixels); 0 when the cascade would crop nothing from it. */
+static int window_of(const detect_box *b, int net, fiie_window *w)
+{
+    const double lim = 1 << 20; /* as detect_crop() */
+    if (!(fabs(b->x1) < lim && fabs(b->x2) < lim && fabs(b->y1) < lim && fabs(b->y2) < lim))
+        return 0;
+    const double ww = b->x2 - b->x1 + 1, hh = b->y2 - b->y1 + 1;
+    if (!(ww >= 1 && hh >= 1 && ww <= lim && hh <= lim))
+        return 0;
+    memset(w, 0, sizeof *w);
+    w->net = net;
+    w->x = (int32_t)b->x1 - 1;
+    w->y = (int32_t)b->y1 - 1;
+    w->w = (uint32_t)ww;
+    w->h = (uint32_t)hh;
+    w->score = (float)b->score;
+    return 1;
+}
+
+int fiie_detector_windows(fiie_detector *d, const fiie_image *img, fiie_window *windows,
+                          size_t cap, size_t *n)
+{
+    if (n != NULL)
+        *n = 0;
+    if (d == NULL || n == NULL || (windows == NULL && cap != 0))
+        return FIIE_E_INVALID_ARGUMENT;
+    int rc = detect_check_image(img);
+    if (rc != FIIE_OK)
+        return rc;
+    const detect_list *res;
+    if ((rc = run_cascade(d, img, &res)) != FIIE_OK)
+        return rc;
+    /* stage1: R-Net's input boxes as they are; stage2: O-Net's once
+     * truncated, as detect_stage3() does */
+    const detect_list *lists[2] = {&d->ctx->stage1, &d->ctx->stage2};
+    const int nets[2] = {FIIE_NET_RNET, FIIE_NET_ONET};
+    size_t total = 0;
+    for (int s = 0; s < 2; s++)
+        for (size_t i = 0; i < lists[s]->n; i++) {
+            detect_box b = lists[s]->v[i];
+            if (s == 1)
+                detect_truncate(&b);
+            fiie_window w;
+            if (!window_of(&b, nets[s], &w))
+                continue;
+            if (total < cap)
+                windows[total] = w;
+            total++;
+        }
+    *n = total;
+    return total > cap ? FIIE_E_BUFFER_TOO_SMALL : FIIE_OK;
+}

@@ -85,6 +85,19 @@ class fiie_face(Structure):
     ]
 
 
+class fiie_window(Structure):
+    """struct fiie_window (detector.h)."""
+    _fields_ = [
+        ("net", c_int32),
+        ("x", c_int32),
+        ("y", c_int32),
+        ("w", c_uint32),
+        ("h", c_uint32),
+        ("score", c_float),
+        ("reserved", c_uint32 * 2),
+    ]
+
+
 class fiie_detector_options(Structure):
     """struct fiie_detector_options (detector.h)."""
     _fields_ = [
@@ -162,6 +175,7 @@ STRUCT_HEADERS = {
     "fiie_image": "image.h", "fiie_load_options": "image.h",
     "fiie_region": "mask.h",
     "fiie_face": "detector.h", "fiie_detector_options": "detector.h",
+    "fiie_window": "detector.h",
     "fiie_kdf_params": "cipher.h", "fiie_encrypt_options": "cipher.h",
     "fiie_decrypt_options": "cipher.h",
     "fiie_header_info": "format.h",
@@ -241,6 +255,15 @@ HEADERS["detector.h"] = {
     "fiie_detector_free": (None, [c_void_p]),
     "fiie_face_alignment_transform": (c_int, [POINTER(fiie_face), POINTER(c_float)]),
     "fiie_face_align": (c_int, [fiie_image_p, POINTER(fiie_face), fiie_image_p]),
+    "fiie_detector_windows": (c_int, [c_void_p, fiie_image_p, POINTER(fiie_window),
+                                      c_size_t, POINTER(c_size_t)]),
+    "fiie_crop_patch": (c_int, [fiie_image_p, c_int32, c_int32, c_uint32, c_uint32,
+                                c_uint32, c_void_p]),
+    "fiie_model_output_size": (c_int, [c_void_p, c_int, c_uint32, c_uint32,
+                                       POINTER(c_uint32), POINTER(c_uint32),
+                                       POINTER(c_uint32)]),
+    "fiie_model_forward": (c_int, [c_void_p, c_int, c_void_p, c_size_t, c_uint32,
+                                   c_uint32, c_void_p, c_size_t]),
 }
 
 HEADERS["cipher.h"] = {

@@ -72,6 +72,50 @@ def __getattr__(name):
     raise AttributeError("module %r has no attribute %r" % (__name__, name))
 
 
+class Net(enum.IntEnum):
+    """enum fiie_net: the three networks of the cascade."""
+    PNET = 0  #: any input of at least 12 x 12
+    RNET = 1  #: 24 x 24 crops
+    ONET = 2  #: 48 x 48 crops
+
+
+#: Crop side of each net (P-Net's training crops are 12 x 12).
+NET_SIZES = {Net.PNET: 12, Net.RNET: 24, Net.ONET: 48}
+#: FIIE_CROP_MAX_SIZE: largest crop side of crop_patch().
+CROP_MAX_SIZE = 1024
+
+
+def _net(net):
+    if isinstance(net, str):
+        try:
+            return Net[net.upper()]
+        except KeyError:
+            raise InvalidArgumentError("unknown net %r (pnet, rnet or onet)" % net) from None
+    return Net(net) if net in (0, 1, 2) else int(net)  # let C reject unknown values
+
+
+def crop_patch(image, x, y, w, h, size):
+    """The window (x, y, w, h) of ``image`` cut and resampled to
+    size x size exactly as the cascade makes R-Net and O-Net crops
+    (outside pixels 0, values normalised (v - 127.5) / 128), as a numpy
+    float32 array of shape (size, size, 3), R G B."""
+    from .image import _numpy
+    np = _numpy()
+    size = as_int(size, "u32", "size")
+    src, tmp = as_image(image)
+    try:
+        out = np.empty((size, size, 3), dtype=np.float32) if 1 <= size <= CROP_MAX_SIZE \
+            else np.empty(3, dtype=np.float32)
+        with using(src) as (ip,):
+            check(lib.fiie_crop_patch(ip, as_int(x, "i32", "x"), as_int(y, "i32", "y"),
+                                      as_int(w, "u32", "w"), as_int(h, "u32", "h"), size,
+                                      out.ctypes.data), "fiie_crop_patch")
+        return out
+    finally:
+        if tmp:
+            src.close()
+
+
 class Landmarks(enum.IntEnum):
     """enum fiie_landmarks_mode."""
     PLAIN = 0    #: one O-Net pass (default)
@@ -170,6 +214,35 @@ class Model(Handle):
             check(lib.fiie_model_new_default(ctypes.byref(p)), "fiie_model_new_default")
         self._set(p)
 
+    def output_size(self, net, height, width):
+        """(oh, ow, channels) of ``net`` for a height x width input."""
+        oh, ow, ch = ctypes.c_uint32(), ctypes.c_uint32(), ctypes.c_uint32()
+        with using(self) as (mp,):
+            check(lib.fiie_model_output_size(mp, _net(net), as_int(height, "u32", "height"),
+                                             as_int(width, "u32", "width"), ctypes.byref(oh),
+                                             ctypes.byref(ow), ctypes.byref(ch)),
+                  "fiie_model_output_size")
+        return oh.value, ow.value, ch.value
+
+    def forward(self, net, inputs):
+        """Run one net (Net or 'pnet'/'rnet'/'onet') on inputs, a float32
+        array of shape (N, H, W, 3) as crop_patch() makes them; returns
+        its raw outputs (logits, box offsets, O-Net landmarks), shape
+        (N, oh, ow, channels)."""
+        from .image import _numpy
+        np = _numpy()
+        a = np.ascontiguousarray(inputs, dtype=np.float32)
+        if a.ndim != 4 or a.shape[3] != 3:
+            raise InvalidArgumentError("inputs must have shape (N, H, W, 3), not %s"
+                                       % (a.shape,))
+        n, h, w = a.shape[:3]
+        oh, ow, ch = self.output_size(net, h, w)
+        out = np.empty((n, oh, ow, ch), dtype=np.float32)
+        with using(self) as (mp,):
+            check(lib.fiie_model_forward(mp, _net(net), a.ctypes.data, n, h, w, out.ctypes.data,
+                                         out.size), "fiie_model_forward")
+        return out
+
 
 class Detector(Handle):
     """An MTCNN face detector.
@@ -238,22 +311,37 @@ class Detector(Handle):
         up-samples the first pyramid levels)."""
         return cls(model, preset="high-recall", **options)
 
-    def detect(self, image):
-        """Faces in ``image`` (an Image or a numpy HxWx3/4 uint8 array,
-        RGB order), best first."""
+    def _run(self, image, func, ctype, cap):
+        """Call func(detector, image, array, cap, &n) with an array of
+        ctype, growing it once when the C side reports more results
+        (FIIE_E_BUFFER_TOO_SMALL); returns the filled part."""
         img, tmp = as_image(image)
         try:
-            cap = 64
             while True:
-                faces = (_lib.fiie_face * cap)()
+                arr = (ctype * cap)()
                 n = ctypes.c_size_t()
                 with using(self, img) as (dp, ip):
-                    st = lib.fiie_detector_detect(dp, ip, faces, cap, ctypes.byref(n))
+                    st = getattr(lib, func)(dp, ip, arr, cap, ctypes.byref(n))
                 if st == STATUS["FIIE_E_BUFFER_TOO_SMALL"] and n.value > cap:
                     cap = n.value
                     continue
-                check(st, "fiie_detector_detect")
-                return [Face._from_c(faces[i]) for i in range(n.value)]
+                check(st, func)
+                return arr[:n.value]
         finally:
             if tmp:
                 img.close()
+
+    def windows(self, image):
+        """The windows the cascade runs R-Net and O-Net on for ``image``:
+        a list of (net, x, y, w, h, score) with net 'rnet' or 'onet', in
+        the cascade's order; crop_patch(image, x, y, w, h, 24 or 48) is
+        that net's input."""
+        # each call runs the whole cascade: ask for plenty at once
+        wins = self._run(image, "fiie_detector_windows", _lib.fiie_window, 1 << 16)
+        return [(Net(w.net).name.lower(), w.x, w.y, w.w, w.h, w.score) for w in wins]
+
+    def detect(self, image):
+        """Faces in ``image`` (an Image or a numpy HxWx3/4 uint8 array,
+        RGB order), best first."""
+        return [Face._from_c(f) for f in self._run(image, "fiie_detector_detect", _lib.fiie_face,
+                                                    64)]

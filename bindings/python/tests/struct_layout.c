@@ -51,6 +51,9 @@ int main(void)
     F(fiie_detector_options, factor); F(fiie_detector_options, thresholds);
     F(fiie_detector_options, max_faces); F(fiie_detector_options, threads);
     F(fiie_detector_options, landmarks); F(fiie_detector_options, reserved);
+    S(fiie_window);
+    F(fiie_window, net); F(fiie_window, x); F(fiie_window, y); F(fiie_window, w);
+    F(fiie_window, h); F(fiie_window, score); F(fiie_window, reserved);
 #endif
 #ifdef HAVE_CIPHER
     S(fiie_kdf_params);

@@ -210,6 +210,80 @@ class TestDetector(unittest.TestCase):
             self.det.detect([[0, 0, 0]])
 
 
+INSPECT_FUNCS = ("fiie_detector_windows", "fiie_crop_patch", "fiie_model_forward",
+                 "fiie_model_output_size")
+
+
+@needs(*INSPECT_FUNCS)
+class TestInsideTheCascade(unittest.TestCase):
+    """windows / crop_patch / Model.forward: the crops of the O-Net
+    windows run through O-Net give back the detector's scores."""
+
+    def test_windows(self):
+        with top_left_crop() as img, fiie.Detector.high_recall() as det:
+            wins = det.windows(img)
+            faces = det.detect(img)
+        nets = [w[0] for w in wins]
+        self.assertIn("rnet", nets)
+        self.assertIn("onet", nets)
+        self.assertEqual(nets, sorted(nets, key=lambda n: n != "rnet"))  # R-Net first
+        for net, x, y, w, h, score in wins:
+            self.assertTrue(w >= 1 and h >= 1 and 0 <= score <= 1)
+            if net == "onet":
+                self.assertGreater(score, 0.5)
+        self.assertGreaterEqual(nets.count("onet"), len(faces))
+
+    @needs_numpy
+    def test_crops_reproduce_scores(self):
+        with top_left_crop() as img, fiie.Detector.high_recall() as det, fiie.Model() as m:
+            faces = det.detect(img)
+            wins = [w for w in det.windows(img) if w[0] == "onet"]
+            crops = numpy.stack([fiie.crop_patch(img, *w[1:5], 48) for w in wins])
+            self.assertEqual(crops.shape, (len(wins), 48, 48, 3))
+            self.assertEqual(crops.dtype, numpy.float32)
+            out = m.forward("onet", crops)
+        self.assertEqual(out.shape, (len(wins), 1, 1, 16))
+        logits = out[:, 0, 0, :2].astype(numpy.float64)
+        prob = 1 / (1 + numpy.exp(logits[:, 0] - logits[:, 1]))
+        for f in faces:
+            self.assertLess(numpy.abs(prob - f.score).min(), 1e-5)
+
+    @needs_numpy
+    def test_crop_copy_and_padding(self):
+        with fiie.Image.open(image_path("coffee.png")) as img:
+            a = img.to_array()
+            c = fiie.crop_patch(img, 10, 20, 12, 12, 12)
+            numpy.testing.assert_array_equal(
+                c, (a[20:32, 10:22].astype(numpy.float32) - 127.5) * 0.0078125)
+            out = fiie.crop_patch(img, -100, -100, 30, 30, 24)
+            self.assertTrue(numpy.all(out == numpy.float32(-127.5 * 0.0078125)))
+            for bad in ((0, 0, 0, 10, 12), (0, 0, 10, 10, 0), (0, 0, 10, 10, 1025),
+                        (0, 0, 2 ** 20 + 1, 10, 12)):
+                with self.assertRaises(fiie.InvalidArgumentError):
+                    fiie.crop_patch(img, *bad)
+            with self.assertRaises(fiie.TooLargeError):  # not an int32
+                fiie.crop_patch(img, 2 ** 31, 0, 10, 10, 12)
+
+    @needs_numpy
+    def test_forward_sizes_and_errors(self):
+        with fiie.Model() as m:
+            self.assertEqual(m.output_size("pnet", 47, 100), (19, 45, 6))
+            self.assertEqual(m.output_size(fiie.Net.RNET, 24, 24), (1, 1, 6))
+            self.assertEqual(m.output_size("onet", 48, 48), (1, 1, 16))
+            self.assertEqual(m.forward("pnet", numpy.zeros((2, 12, 12, 3))).shape, (2, 1, 1, 6))
+            self.assertEqual(m.forward("rnet", numpy.zeros((0, 24, 24, 3))).shape, (0, 1, 1, 6))
+            with self.assertRaises(fiie.InvalidArgumentError):
+                m.forward("rnet", numpy.zeros((1, 48, 48, 3)))
+            with self.assertRaises(fiie.InvalidArgumentError):
+                m.forward("onet", numpy.zeros((48, 48, 3)))
+            with self.assertRaises(fiie.InvalidArgumentError):
+                m.forward("xnet", numpy.zeros((1, 12, 12, 3)))
+            with self.assertRaises(fiie.InvalidArgumentError):
+                m.output_size(5, 12, 12)
+            with self.assertRaises(fiie.InvalidArgumentError):
+                m.output_size("pnet", 11, 12)
+
+
 @needs(*(DETECTOR_FUNCS + ("fiie_mask_new", "fiie_encrypt")))
 class TestPipeline(unittest.TestCase):
     def test_detect_mask_encrypt_decrypt(self):

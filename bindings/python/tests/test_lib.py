@@ -184,8 +184,9 @@ class TestPackaging(unittest.TestCase):
     def test_every_module_is_installed(self):
         from support import SOURCE_ROOT
         build = (SOURCE_ROOT / "bindings" / "meson.build").read_text()
-        listed = set(re.findall(r"'python/fiie/(\w+\.py)'", build))
-        present = {p.name for p in (SOURCE_ROOT / "bindings" / "python" / "fiie").glob("*.py")}
+        listed = set(re.findall(r"'python/fiie/((?:\w+/)?\w+\.py)'", build))
+        package = SOURCE_ROOT / "bindings" / "python" / "fiie"
+        present = {p.relative_to(package).as_posix() for p in package.rglob("*.py")}
         self.assertEqual(listed, present)
 
 

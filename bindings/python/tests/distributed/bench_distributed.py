@@ -1,0 +1,226 @@
+"""Throughput of fiie.distributed on this machine (asserts nothing).
+
+Protects the same generated folder (640x480 crops of the composed test
+photo, several faces each) in rounds, each round running, one after the
+other:
+  - serial: the task function in this process, no Dask (the peer);
+  - 2 processes: the task function in two plain processes (no Dask), each
+    on half of the files: the speedup two processes can get on this
+    machine right now (a shared machine rarely gives two whole cores);
+  - 1 worker / 2 workers: fiie.distributed.encrypt on local clusters of
+    one and of two worker processes (one thread each);
+and the same three with --regions (no detection: a cheap task, where the
+scheduler's cost shows). Medians over the rounds; scheduler overhead per
+file = (1-worker time - serial time) / files. Also the bare Dask cost of
+an empty task, and the bytes read and written per file.
+
+    meson test -C build --benchmark distributed
+    # or: FIIE_LIBRARY=build/lib/libfiie.so.1 PYTHONPATH=bindings/python \\
+    #     python3 bindings/python/tests/distributed/bench_distributed.py --files 48
+"""
+
+import argparse
+import json
+import os
+import pathlib
+import shutil
+import statistics
+import sys
+import tempfile
+import time
+
+HERE = pathlib.Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+
+import fiie  # noqa: E402
+import fiie.distributed as fd  # noqa: E402
+from fiie.distributed import _tasks  # noqa: E402
+from test_cluster import crop_to_png, local_cluster, write_key, DATA  # noqa: E402
+
+
+def make_folder(root, n):
+    """n 640x480 crops at different offsets of faces_1280x720.png."""
+    root.mkdir(parents=True)
+    with fiie.Image.open(DATA / "images" / "faces_1280x720.png") as img:
+        for i in range(n):
+            x = (i * 97) % (img.width - 640)
+            y = (i * 53) % (img.height - 480)
+            crop_to_png(img, (x, y, 640, 480), root / ("p%03d.png" % i))
+    return sorted(root.iterdir())
+
+
+def noop(i):
+    return i
+
+
+def run_jobs(settings, jobs):
+    """One process's share of the plain two-process peer."""
+    res = _tasks.run_batch(settings, jobs)
+    return sum(r.status == "ok" for r in res), os.getpid(), time.process_time()
+
+
+def timed(fn):
+    t = time.perf_counter()
+    out = fn()
+    return time.perf_counter() - t, out
+
+
+def cpu_seconds(client):
+    """CPU time used so far by the client's worker processes."""
+    return sum(client.run(time.process_time).values()) if client else time.process_time()
+
+
+def overhead_cpu_seconds(client):
+    """CPU time used so far by the scheduler and by this (client) process;
+    a LocalCluster's scheduler runs in the client's process (then it is
+    all counted as the client's)."""
+    if client.run_on_scheduler(os.getpid) == os.getpid():
+        return 0.0, time.process_time()
+    return client.run_on_scheduler(time.process_time), time.process_time()
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--files", type=int, default=48)
+    ap.add_argument("--rounds", type=int, default=3)
+    args = ap.parse_args()
+    from distributed import Client
+
+    with tempfile.TemporaryDirectory() as t:
+        d = pathlib.Path(t)
+        files = make_folder(d / "in", args.files)
+        key_file = write_key(d / "k.key", os.urandom(32))
+        n = len(files)
+        regions = [("ellipse", 200, 120, 180, 220)]
+        settings = {
+            "detect": _tasks.Settings("encrypt", key_file=key_file,
+                                      detector=_tasks.detector_settings()),
+            "regions": _tasks.Settings("encrypt", key_file=key_file,
+                                       regions=tuple(regions)),
+        }
+        clusters = {w: local_cluster(w) for w in (1, 2)}
+        clients = {w: Client(c, timeout=60) for w, c in clusters.items()}
+        for w, c in clients.items():
+            c.wait_for_workers(w, timeout=60)
+        times = {}
+        cpu = {}
+        out = d / "out"
+
+        def fresh():
+            shutil.rmtree(out, ignore_errors=True)
+            return str(out)
+
+        def jobs_for(o):
+            return [(i, str(p), os.path.join(o, p.stem + "_fiie.png"), str(p), "")
+                    for i, p in enumerate(files)]
+
+        def serial(mode):
+            s = settings[mode]
+            s.run_id = "bench"
+            res = _tasks.run_batch(s, jobs_for(fresh()))
+            assert all(r.status == "ok" for r in res), [r.message for r in res]
+
+        import multiprocessing
+        pool = multiprocessing.get_context("spawn").Pool(2)
+        pool_cpu = [0.0]
+        pool_times = {}   # pid -> CPU seconds so far
+
+        def two_processes(mode):
+            s = settings[mode]
+            s.run_id = "bench"
+            jobs = jobs_for(fresh())
+            done = pool.starmap(run_jobs, [(s, jobs[0::2]), (s, jobs[1::2])])
+            assert sum(ok for ok, _, _ in done) == n
+            pool_times.update({pid: c for _, pid, c in done})
+            pool_cpu[0] = sum(pool_times.values())
+
+        def cluster(mode, w):
+            kw = {"regions": regions} if mode == "regions" else {}
+            s = fd.encrypt([str(d / "in")], recursive=True, out_dir=fresh(), key_file=key_file,
+                           client=clients[w], **kw)
+            assert s.counts["ok"] == n, s.counts
+
+        # Warm-up: models, detectors and keys loaded everywhere.
+        for mode in settings:
+            serial(mode)
+            for _ in range(2):
+                two_processes(mode)
+            for w in clients:
+                cluster(mode, w)
+        load_before = os.getloadavg()
+        for _ in range(args.rounds):
+            for mode in settings:
+                for name, fn, client in (("serial", lambda: serial(mode), None),
+                                         ("2 processes", lambda: two_processes(mode), "pool"),
+                                         ("1 worker", lambda: cluster(mode, 1), clients[1]),
+                                         ("2 workers", lambda: cluster(mode, 2), clients[2])):
+                    c0 = pool_cpu[0] if client == "pool" else cpu_seconds(client)
+                    if client not in (None, "pool"):
+                        s0, k0 = overhead_cpu_seconds(client)
+                    times.setdefault((mode, name), []).append(timed(fn)[0])
+                    c1 = pool_cpu[0] if client == "pool" else cpu_seconds(client)
+                    cpu.setdefault((mode, name), []).append(c1 - c0)
+                    if client not in (None, "pool"):
+                        s1, k1 = overhead_cpu_seconds(client)
+                        cpu.setdefault((mode, name, "scheduler"), []).append(s1 - s0)
+                        cpu.setdefault((mode, name, "client"), []).append(k1 - k0)
+            # Dask alone: empty tasks through one worker.
+            dt, futs = timed(lambda: clients[1].gather(clients[1].map(noop, range(n), pure=False)))
+            times.setdefault(("noop", "1 worker"), []).append(dt)
+        load_after = os.getloadavg()
+        in_bytes = sum(p.stat().st_size for p in files)
+        cluster("detect", 2)
+        out_bytes = sum(p.stat().st_size for p in out.rglob("*.png"))
+        pool.close()
+        pool.join()
+        for c in clients.values():
+            c.close()
+        for c in clusters.values():
+            c.close()
+
+    med = {k: statistics.median(v) for k, v in times.items()}
+    report = {"files": n, "rounds": args.rounds, "cpus": os.cpu_count(),
+              "load_avg_before": load_before, "load_avg_after": load_after,
+              "bytes_read_per_file": in_bytes // n, "bytes_written_per_file": out_bytes // n,
+              "noop_task_ms": 1e3 * med[("noop", "1 worker")] / n}
+    for mode in settings:
+        row = {}
+        for name in ("serial", "2 processes", "1 worker", "2 workers"):
+            row[name + " files/s"] = n / med[(mode, name)]
+            row[name + " all s"] = times[(mode, name)]
+            row[name + " cpu ms/file"] = 1e3 * statistics.median(cpu[(mode, name)]) / n
+        row["speedup 2/1 workers"] = med[(mode, "1 worker")] / med[(mode, "2 workers")]
+        row["speedup 2 processes/serial"] = med[(mode, "serial")] / med[(mode, "2 processes")]
+        for name in ("1 worker", "2 workers"):
+            for part in ("scheduler", "client"):
+                row["%s %s cpu ms/file" % (name, part)] = \
+                    1e3 * statistics.median(cpu[(mode, name, part)]) / n
+        # CPU-time bound of the 2-worker speedup on two otherwise idle
+        # cores: one worker is bound by its own CPU per file; two workers
+        # share both cores with the scheduler and the client.
+        w1, w2 = row["1 worker cpu ms/file"], row["2 workers cpu ms/file"]
+        row["2-core speedup bound from CPU times"] = 2 * w1 / (
+            w2 + row["2 workers scheduler cpu ms/file"] + row["2 workers client cpu ms/file"])
+        row["overhead ms/file"] = 1e3 * (med[(mode, "1 worker")] - med[(mode, "serial")]) / n
+        row["serial ms/file"] = 1e3 * med[(mode, "serial")] / n
+        report[mode] = row
+    print(json.dumps(report, indent=1))
+    for mode in settings:
+        r = report[mode]
+        print("%-8s serial %5.2f files/s, 2 plain processes %5.2f (%.2fx) | Dask 1 worker %5.2f, "
+              "2 workers %5.2f (%.2fx) | overhead %.1f ms/file | worker CPU %.0f / %.0f ms/file"
+              % (mode, r["serial files/s"], r["2 processes files/s"],
+                 r["speedup 2 processes/serial"], r["1 worker files/s"],
+                 r["2 workers files/s"], r["speedup 2/1 workers"], r["overhead ms/file"],
+                 r["1 worker cpu ms/file"], r["2 workers cpu ms/file"]))
+        print("%-8s CPU per file: worker %.0f ms, scheduler %.1f ms, client (+ local scheduler) "
+              "%.1f ms -> speedup "
+              "bound on 2 idle cores %.2fx" % (mode, r["2 workers cpu ms/file"],
+                                              r["2 workers scheduler cpu ms/file"],
+                                              r["2 workers client cpu ms/file"],
+                                              r["2-core speedup bound from CPU times"]))
+    print("empty Dask task: %.2f ms each (1 worker)" % report["noop_task_ms"])
+
+
+if __name__ == "__main__":
+    main()

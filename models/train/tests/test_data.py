@@ -1,0 +1,448 @@
+"""Tests of the data side of the training pipeline: WIDER parser, split,
+annotation list, MAT reader, evaluation, sample rules, sample sets and
+the model file round trip. Needs numpy and torch (Debian python3-numpy,
+python3-torch); no WIDER FACE data."""
+
+import io
+import os
+import struct
+import subprocess
+import sys
+import tempfile
+import unittest
+import zlib
+
+import numpy as np
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+TRAIN = os.path.dirname(HERE)
+MODELS = os.path.dirname(TRAIN)
+sys.path.insert(0, TRAIN)
+sys.path.insert(0, MODELS)
+
+import evaluate  # noqa: E402
+import fiiem  # noqa: E402
+import matv5  # noqa: E402
+import samples  # noqa: E402
+import wider  # noqa: E402
+
+SHIPPED = os.path.join(MODELS, "mtcnn.fiiem")
+TINY = os.path.join(HERE, "data", "tiny_bbx_gt.txt")
+
+
+def write(path, text):
+    with open(path, "w", encoding="utf-8") as f:
+        f.write(text)
+
+
+class TempDir(unittest.TestCase):
+    def setUp(self):
+        self._tmp = tempfile.TemporaryDirectory()
+        self.tmp = self._tmp.name
+
+    def tearDown(self):
+        self._tmp.cleanup()
+
+
+class TestSplit(unittest.TestCase):
+    def test_rules(self):
+        self.assertEqual([wider.split_of(i) for i in range(17)],
+                         ["reserved", "train", "val", "train", "reserved", "train", "train", "train",
+                          "reserved", "train", "train", "train", "reserved", "train", "train",
+                          "train", "reserved"])
+        self.assertEqual(wider.split_of(18), "val")
+        self.assertEqual(wider.split_of(34), "val")
+        self.assertEqual(wider.split_of(6), "train")  # 6 % 16 != 2
+
+    def test_shares_and_disjoint(self):
+        n = 3226
+        sets = {s: {i for i in range(n) if wider.split_of(i) == s} for s in wider.SPLITS}
+        self.assertEqual(sum(len(v) for v in sets.values()), n)
+        self.assertFalse(sets["train"] & sets["val"] or sets["train"] & sets["reserved"])
+        self.assertEqual(len(sets["reserved"]), 807)
+        self.assertEqual(len(sets["val"]), 202)
+        self.assertTrue(all(i % 4 != 0 for i in sets["train"] | sets["val"]))
+
+    def test_bad(self):
+        with self.assertRaises(ValueError):
+            wider.split_of(-1)
+        with self.assertRaises(ValueError):
+            wider.select([], "test")
+
+
+class TestWiderParser(TempDir):
+    def test_tiny(self):
+        es = wider.parse_wider(TINY)
+        self.assertEqual([e.path for e in es], ["astronaut.png", "camera.png", "coffee.png",
+                                                "faces_640x480.png", "faces_1280x720.png"])
+        self.assertEqual([len(e.faces) for e in es], [1, 1, 0, 1, 10])
+        self.assertEqual(es[0].faces[0].corners(), (179, 59, 268, 174))
+        self.assertEqual([e.index for e in es], list(range(5)))
+        self.assertEqual([e.path for e in wider.select(es, "val")], ["coffee.png"])
+
+    def test_round_trip(self):
+        es = wider.parse_wider(TINY)
+        p = os.path.join(self.tmp, "x.txt")
+        wider.write_wider(p, es)
+        es2 = wider.parse_wider(p)
+        self.assertEqual([(e.path, [f.corners() + f.attrs for f in e.faces]) for e in es],
+                         [(e.path, [f.corners() + f.attrs for f in e.faces]) for e in es2])
+
+    def assertBad(self, text, line, what):
+        p = os.path.join(self.tmp, "bad.txt")
+        write(p, text)
+        with self.assertRaises(wider.FormatError) as cm:
+            wider.parse_wider(p)
+        msg = str(cm.exception)
+        self.assertIn("%s:%d" % (p, line), msg)
+        self.assertIn(what, msg)
+
+    def test_errors_name_file_and_line(self):
+        ok = "a.jpg\n1\n1 2 3 4 0 0 0 0 0 0\n"
+        self.assertBad(ok + "b.jpg\nx\n", 5, "face count")
+        self.assertBad(ok + "b.jpg\n2\n1 2 3 4 0 0 0 0 0 0\n", 7, "file ends")
+        self.assertBad(ok + "b.jpg\n1\n1 2 3\n", 6, "expected 10 values")
+        self.assertBad(ok + "b.jpg\n1\n1 2 3 z 0 0 0 0 0 0\n", 6, "expected a number")
+        self.assertBad(ok + "b.jpg\n1\n1 2 -3 4 0 0 0 0 0 0\n", 6, "negative box size")
+        self.assertBad(ok + "b.jpg\n1\n1 2 nan 4 0 0 0 0 0 0\n", 6, "finite")
+        self.assertBad("/abs/a.jpg\n0\n", 1, "relative")
+        self.assertBad("../a.jpg\n0\n", 1, "relative")
+        self.assertBad("12\n", 1, "image path")
+        self.assertBad(ok + "c.jpg\n0\n5 5 5 5 0 0 0 0 0 0\n", 6, "0 faces")
+        self.assertBad(ok + "c.jpg\n", 5, "missing face count")
+
+    def test_empty_file(self):
+        p = os.path.join(self.tmp, "empty.txt")
+        write(p, "\n")
+        with self.assertRaisesRegex(wider.FormatError, "no image"):
+            wider.parse_wider(p)
+
+    def test_anno_list(self):
+        es = wider.parse_wider(TINY)
+        es[4].faces[0].attrs = (0, 0, 0, 1, 0, 0)  # invalid: not in the list
+        p = os.path.join(self.tmp, "anno_train.txt")
+        wider.write_anno_list(p, es, "imgs")
+        rows = wider.read_anno_list(p)
+        self.assertEqual(rows[0], (os.path.join("imgs", "astronaut.png"), [(179, 59, 268, 174)]))
+        self.assertEqual(rows[2][1], [])
+        self.assertEqual(len(rows[4][1]), 9)
+        write(p, "a.jpg 1 2 3\n")
+        with self.assertRaisesRegex(wider.FormatError, "anno_train.txt:1"):
+            wider.read_anno_list(p)
+        write(p, "a.jpg 1 2 3 4\nb.jpg 5 5 5 9\n")
+        with self.assertRaisesRegex(wider.FormatError, "anno_train.txt:2: empty box"):
+            wider.read_anno_list(p)
+
+
+# ---------------------------------------------------------------- MAT v5
+
+def _el(typ, payload):
+    pad = (-len(payload)) % 8
+    return struct.pack("<II", typ, len(payload)) + payload + b"\0" * pad
+
+
+def _mat_matrix(cls, dims, name, body):
+    flags = _el(6, struct.pack("<II", cls, 0))
+    d = _el(5, struct.pack("<%di" % len(dims), *dims))
+    return _el(14, flags + d + _el(1, name.encode()) + body)
+
+
+def _mat_double(name, arr):
+    arr = np.asarray(arr, dtype=np.float64)
+    return _mat_matrix(6, arr.shape, name, _el(9, arr.ravel(order="F").tobytes()))
+
+
+def _mat_char(name, s):
+    return _mat_matrix(4, (1, len(s)), name, _el(4, np.array([ord(c) for c in s], "<u2").tobytes()))
+
+
+def _mat_cell(name, dims, cells):
+    return _mat_matrix(1, dims, name, b"".join(cells))
+
+
+def _mat_file(*elements, compress=True):
+    head = b"MATLAB 5.0 MAT-file test".ljust(116, b" ") + b"\0" * 8 + struct.pack("<H", 0x0100) + b"IM"
+    body = b""
+    for e in elements:
+        if compress:
+            z = zlib.compress(e)
+            body += struct.pack("<II", 15, len(z)) + z
+        else:
+            body += e
+    return head + body
+
+
+class TestMat(TempDir):
+    def test_cells_chars_doubles(self):
+        inner = _mat_cell("", (2, 1), [_mat_char("", "img_1"), _mat_char("", "img_2")])
+        data = _mat_file(_mat_cell("file_list", (1, 1), [inner]),
+                         _mat_double("m", [[1, 2, 3], [4, 5, 6]]),
+                         _mat_char("event", "0--Parade"), compress=True)
+        p = os.path.join(self.tmp, "t.mat")
+        with open(p, "wb") as f:
+            f.write(data)
+        d = matv5.load(p)
+        self.assertEqual(d["event"], "0--Parade")
+        self.assertEqual(d["m"].tolist(), [[1, 2, 3], [4, 5, 6]])
+        self.assertEqual(d["file_list"][0, 0][1, 0], "img_2")
+        with open(p, "wb") as f:
+            f.write(_mat_file(_mat_double("m", [[7.5]]), compress=False))
+        self.assertEqual(matv5.load(p)["m"][0, 0], 7.5)
+
+    def test_bad(self):
+        p = os.path.join(self.tmp, "bad.mat")
+        with open(p, "wb") as f:
+            f.write(b"not a mat file" * 20)
+        with self.assertRaises(matv5.MatError):
+            matv5.load(p)
+        good = _mat_file(_mat_double("m", [[1.0]]))
+        with open(p, "wb") as f:
+            f.write(good[:-5])
+        with self.assertRaises(matv5.MatError):
+            matv5.load(p)
+
+
+# ---------------------------------------------------------------- evaluation
+
+class FakeGT:
+    """A GroundTruth with given boxes and keep lists for every setting."""
+
+    def __init__(self, boxes, keep):
+        self.boxes = {k: np.asarray(v, dtype=np.float64).reshape(-1, 4) for k, v in boxes.items()}
+        self.keep = {s: {k: np.asarray(v, dtype=np.int64) for k, v in keep.items()}
+                     for s in evaluate.SETTINGS}
+
+
+class TestEvaluate(unittest.TestCase):
+    def setUp(self):
+        self.gt = FakeGT({"a": [[10, 10, 20, 20], [50, 50, 20, 20]], "b": [[0, 0, 30, 30]]},
+                         {"a": [0, 1], "b": [0]})
+
+    def test_perfect_and_empty(self):
+        preds = {"a": np.array([[10, 10, 20, 20, 0.9], [50, 50, 20, 20, 0.8]]),
+                 "b": np.array([[0, 0, 30, 30, 0.7]])}
+        self.assertAlmostEqual(evaluate.wider_ap(preds, self.gt, ["a", "b"], "easy"), 1.0, 6)
+        self.assertEqual(evaluate.wider_ap({}, self.gt, ["a", "b"], "easy"), 0.0)
+
+    def test_half_recall_and_false_positive(self):
+        # one hit (top score), one false positive: precision 1 up to recall 1/3
+        preds = {"a": np.array([[10, 10, 20, 20, 0.9], [200, 200, 20, 20, 0.8]]),
+                 "b": np.zeros((0, 5))}
+        ap = evaluate.wider_ap(preds, self.gt, ["a", "b"], "easy")
+        self.assertAlmostEqual(ap, 1 / 3, 6)
+
+    def test_ignored_face_is_neither_hit_nor_false_positive(self):
+        gt = FakeGT({"a": [[10, 10, 20, 20], [50, 50, 20, 20]]}, {"a": [0]})
+        preds = {"a": np.array([[50, 50, 20, 20, 0.9], [10, 10, 20, 20, 0.5]])}
+        rec, prop = evaluate.image_eval(preds["a"], gt.boxes["a"], np.array([1, 0]), 0.5)
+        self.assertEqual(list(prop), [-1, 1])
+        self.assertEqual(list(rec), [0, 1])
+        self.assertAlmostEqual(evaluate.wider_ap(preds, gt, ["a"], "easy"), 1.0, 6)
+
+    def test_iou_uses_plus_one_areas(self):
+        # 10x10 boxes offset by 5: official IoU = 6*11 / (2*121 - 66)
+        ov = evaluate._overlaps(np.array([5.0, 0, 15, 10]), np.array([[0.0, 0, 10, 10]]))
+        self.assertAlmostEqual(ov[0], 66 / (242 - 66), 9)
+
+    def test_stage_recall(self):
+        dets = [{"path": "a.jpg", "faces": [[10, 10, 30, 30, 0.9]],
+                 "rnet": [[10, 10, 20, 20, 0.5], [50, 50, 20, 20, 0.5]],
+                 "onet": [[10, 10, 20, 20, 0.6]]},
+                {"path": "b.jpg", "faces": [], "rnet": [], "onet": []}]
+        sr = evaluate.stage_recall(dets, self.gt)
+        self.assertAlmostEqual(sr["rnet"], 2 / 3)
+        self.assertAlmostEqual(sr["onet"], 1 / 3)
+        self.assertAlmostEqual(sr["final"], 1 / 3)
+        self.assertIsNone(evaluate.stage_recall([{"path": "a.jpg", "faces": []}], self.gt))
+
+    def test_landmark_agreement(self):
+        a = [{"path": "x", "faces": [[0, 0, 100, 100, 0.9]], "landmarks": [[10] * 10]},
+             {"path": "y", "faces": [[0, 0, 10, 10, 0.9]], "landmarks": [[1] * 10]}]
+        b = [{"path": "x", "faces": [[2, 0, 100, 100, 0.8], [300, 300, 310, 310, 0.5]],
+              "landmarks": [[13, 14] * 5, [0] * 10]},
+             {"path": "y", "faces": [[50, 50, 60, 60, 0.9]], "landmarks": [[1] * 10]}]
+        r = evaluate.landmark_agreement(a, b)
+        self.assertEqual(r["faces"], 1)
+        self.assertAlmostEqual(r["mean"], 5 / 100)
+        self.assertIsNone(evaluate.landmark_agreement(a, [{"path": "z", "faces": []}]))
+
+    def test_coverage(self):
+        m = np.zeros((10, 10), bool)
+        m[:, :5] = True
+        self.assertEqual(evaluate.face_coverage(m, (0, 0, 10, 10)), 0.5)
+        self.assertEqual(evaluate.face_coverage(m, (0, 0, 5, 3)), 1.0)
+        self.assertIsNone(evaluate.face_coverage(m, (20, 20, 5, 5)))
+        self.assertEqual(evaluate.face_coverage(m, (-5, 0, 10, 10)), 1.0)  # clipped
+
+
+# ---------------------------------------------------------------- samples
+
+class TestSampleRules(TempDir):
+    def test_iou(self):
+        self.assertAlmostEqual(samples.iou((0, 0, 10, 10), [[5, 0, 15, 10]])[0], 50 / 150)
+        self.assertEqual(samples.iou((0, 0, 10, 10), [[20, 20, 30, 30]])[0], 0.0)
+        self.assertEqual(len(samples.iou((0, 0, 1, 1), [])), 0)
+
+    def test_classes_and_offsets(self):
+        faces = np.array([[100.0, 100, 140, 140]])
+        lab, off, k = samples.classify((100, 100, 40), faces)
+        self.assertEqual((lab, k), (samples.POS, 0))
+        self.assertEqual(off, (0, 0, 0, 0))
+        lab, off, _ = samples.classify((104, 96, 40), faces)   # IoU 36*36/(2*1600-1296)
+        self.assertEqual(lab, samples.POS)
+        self.assertAlmostEqual(off[0], -4 / 40)
+        self.assertAlmostEqual(off[1], 4 / 40)
+        self.assertAlmostEqual(off[2], (140 - 144) / 40)
+        self.assertAlmostEqual(off[3], (140 - 136) / 40)
+        # applying the offsets as the cascade does gives the face back
+        x, y, s = 104, 96, 40
+        self.assertEqual((x + off[0] * s, y + off[1] * s, x + s + off[2] * s, y + s + off[3] * s),
+                         (100, 100, 140, 140))
+        lab, off, _ = samples.classify((112, 100, 40), faces)  # IoU 28/52 = 0.538
+        self.assertEqual(lab, samples.PART)
+        lab, off, _ = samples.classify((118, 100, 40), faces)  # IoU 22/58 = 0.379
+        self.assertIsNone(lab)
+        lab, off, _ = samples.classify((125, 100, 40), faces)  # IoU 15/65 = 0.23
+        self.assertEqual((lab, off), (samples.NEG, None))
+        lab, _, k = samples.classify((0, 0, 12), np.zeros((0, 4)))
+        self.assertEqual((lab, k), (samples.NEG, -1))
+
+    def test_classify_many_agrees(self):
+        rng = np.random.default_rng(2)
+        faces = np.array([[100.0, 100, 140, 150], [300, 50, 330, 80]])
+        wins = [(int(x), int(y), int(w), int(h)) for x, y, w, h in
+                zip(rng.integers(60, 320, 400), rng.integers(30, 160, 400),
+                    rng.integers(10, 70, 400), rng.integers(10, 70, 400))]
+        wins += [(100, 100, 40, 50), (103, 98, 41, 50), (112, 100, 40, 50), (298, 52, 31, 30)]
+        labels, offsets = samples.classify_many(wins, faces)
+        seen = set()
+        for win, lab, off in zip(wins, labels, offsets):
+            l1, o1, _ = samples.classify(win, faces)
+            self.assertEqual(samples.AMBIGUOUS if l1 is None else l1, lab)
+            seen.add(int(lab))
+            if o1 is not None:
+                np.testing.assert_allclose(off, o1, atol=1e-12)
+        self.assertEqual(seen, {samples.NEG, samples.POS, samples.PART, samples.AMBIGUOUS})
+        lab, off = samples.classify_many(wins[:3], np.zeros((0, 4)))
+        self.assertEqual(lab.tolist(), [samples.NEG] * 3)
+
+    def test_random_windows_inside(self):
+        rng = np.random.default_rng(1)
+        faces = np.array([[10.0, 10, 40, 50], [100, 20, 105, 25]])
+        ws = samples.random_windows(rng, faces, 200, 120, 12)
+        self.assertGreater(len(ws), 50)
+        for x, y, s in ws:
+            self.assertTrue(0 <= x and 0 <= y and x + s <= 200 and y + s <= 120 and s >= 1)
+        labels = [samples.classify(w, faces)[0] for w in ws]
+        self.assertIn(samples.POS, labels)
+        self.assertIn(samples.NEG, labels)
+
+    def test_sample_set_resume(self):
+        d = os.path.join(self.tmp, "set")
+        s = samples.SampleSet(d, 12)
+        s.open_append()
+        s.begin_image()
+        s.add(np.ones((12, 12, 3)), samples.POS, (0.1, 0.2, 0.3, 0.4))
+        s.add(np.zeros((12, 12, 3)), samples.NEG)
+        s.commit_image()
+        s.begin_image()
+        s.add(np.full((12, 12, 3), 2.0), samples.PART, (0, 0, 0, 0))  # never committed
+        s.close()
+        s = samples.SampleSet(d)
+        self.assertEqual(s.state["count"], 2)
+        s.open_append()  # cuts the uncommitted crop away
+        s.begin_image()
+        s.add(np.full((12, 12, 3), 3.0), samples.PART, (-0.1, 0, 0, 0.1))
+        s.commit_image()
+        s.close()
+        crops, labels, off = samples.SampleSet(d).load()
+        self.assertEqual(labels.tolist(), [1, 0, -1])
+        self.assertEqual(crops.shape, (3, 12, 12, 3))
+        self.assertEqual(float(crops[2, 0, 0, 0]), 3.0)
+        self.assertAlmostEqual(float(off[0, 3]), 0.4, 6)
+        self.assertEqual(s.state["counts"], [1, 1, 1])
+        with self.assertRaisesRegex(ValueError, "holds 12x12"):
+            samples.SampleSet(d, 24)
+
+    def test_read_list_errors(self):
+        p = os.path.join(self.tmp, "l.txt")
+        write(p, "a 1 0 0 0 0\nb 7\n")
+        with self.assertRaisesRegex(ValueError, "l.txt:2: label 7"):
+            samples.read_list(p)
+        write(p, "a 1 0 0\n")
+        with self.assertRaisesRegex(ValueError, "l.txt:1: a positive"):
+            samples.read_list(p)
+        write(p, "a 1 0.5 0 0 0\nb 0\n")
+        lab, off = samples.read_list(p)
+        self.assertEqual(lab.tolist(), [1, 0])
+        self.assertEqual(off[0, 0], 0.5)
+
+
+class TestModelFile(unittest.TestCase):
+    def test_shipped_round_trip(self):
+        with open(SHIPPED, "rb") as f:
+            data = f.read()
+        self.assertEqual(fiiem.pack(fiiem.unpack(data)), data)
+
+    def test_corrupt(self):
+        with open(SHIPPED, "rb") as f:
+            data = bytearray(f.read())
+        data[5000] ^= 1
+        with self.assertRaisesRegex(fiiem.ModelFormatError, "digest"):
+            fiiem.unpack(data)
+        with self.assertRaises(fiiem.ModelFormatError):
+            fiiem.unpack(data[:40])
+        with self.assertRaises(fiiem.ModelFormatError):
+            fiiem.pack([("x", [2], b"\0" * 4)])
+
+
+class TestNets(unittest.TestCase):
+    def test_load_export_byte_identical(self):
+        import nets
+        with open(SHIPPED, "rb") as f:
+            data = f.read()
+        self.assertEqual(nets.export_model(nets.load_nets(data)), data)
+
+    def test_missing_tensor(self):
+        import nets
+        with open(SHIPPED, "rb") as f:
+            t = fiiem.unpack(f.read())
+        bad = fiiem.pack([x for x in t if x[0] != "rnet.fc4.bias"])
+        with self.assertRaisesRegex(fiiem.ModelFormatError, "rnet.fc4.bias"):
+            nets.load_nets(bad)
+
+
+class TestCliErrors(TempDir):
+    def run_cli(self, *args):
+        return subprocess.run([sys.executable, os.path.join(TRAIN, "fiie_train.py")] + list(args),
+                              capture_output=True, text=True)
+
+    def test_malformed_annotation_names_file_and_line(self):
+        p = os.path.join(self.tmp, "gt.txt")
+        write(p, "a.jpg\n1\n1 2 3 4 0 0 0 0 0 0\nb.jpg\n1\n1 2 x 4 0 0 0 0 0 0\n")
+        r = self.run_cli("anno", "--wider", p, "--out", os.path.join(self.tmp, "a.txt"))
+        self.assertEqual(r.returncode, 1)
+        self.assertIn("%s:6" % p, r.stderr)
+        self.assertFalse(os.path.exists(os.path.join(self.tmp, "a.txt")))
+
+    def test_empty_split(self):
+        p = os.path.join(self.tmp, "gt.txt")
+        write(p, "a.jpg\n1\n1 2 3 4 0 0 0 0 0 0\n")  # index 0: reserved only
+        out = os.path.join(self.tmp, "a.txt")
+        r = self.run_cli("anno", "--wider", p, "--split", "train", "--out", out)
+        self.assertEqual(r.returncode, 1)
+        self.assertIn("holds no image", r.stderr)
+        self.assertFalse(os.path.exists(out))
+
+    def test_no_valid_face(self):
+        p = os.path.join(self.tmp, "gt.txt")
+        write(p, "a.jpg\n1\n1 2 3 4 0 0 0 1 0 0\n")
+        out = os.path.join(self.tmp, "a.txt")
+        r = self.run_cli("anno", "--wider", p, "--split", "all", "--out", out)
+        self.assertEqual(r.returncode, 1)
+        self.assertIn("no valid face", r.stderr)
+        self.assertFalse(os.path.exists(out))
+
+
+if __name__ == "__main__":
+    unittest.main()
