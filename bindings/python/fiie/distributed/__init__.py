@@ -147,6 +147,7 @@ class _Run:
         ready = {}            # index -> Result, waiting for its turn
         jobs_of = {}          # future key -> its jobs
         ac = as_completed()
+        lost_retries = {}     # future key -> times recomputed after a lost result
         self.next_emit = 0
         next_index = 0
         batch = []
@@ -204,14 +205,24 @@ class _Run:
                 jobs_of.pop(fut.key)
                 for r in results:
                     ready[r.index] = r
+            requeued = set()
             for fut in done:
                 if fut.key not in jobs_of:
+                    continue
+                if _lost(fut) and lost_retries.get(fut.key, 0) < MAX_LOST_RETRIES:
+                    # The worker holding its result died after the task
+                    # ran: compute it again (a rerun recognises its output).
+                    lost_retries[fut.key] = lost_retries.get(fut.key, 0) + 1
+                    fut.retry()
+                    ac.add(fut)
+                    requeued.add(fut.key)
                     continue
                 err = _task_error(fut)
                 for index, _, _, shown_in, shown_out in jobs_of.pop(fut.key):
                     ready[index] = B.Result(index, shown_in, shown_out, B.ERROR, message=err)
             for fut in done:
-                fut.release()
+                if fut.key not in requeued:
+                    fut.release()
             self._emit(ready)
         self._emit(ready)
         return self.summary
@@ -223,6 +234,21 @@ class _Run:
             if self.on_result:
                 self.on_result(r)
             self.next_emit += 1
+
+
+#: Times a task whose result was lost with its worker is computed again.
+MAX_LOST_RETRIES = 3
+
+
+def _lost(fut):
+    """A future that is neither finished nor failed: its result went with a
+    dead worker ("lost")."""
+    if fut.status == "lost":
+        return True
+    try:
+        return fut.status != "finished" and fut.exception(timeout=0) is None
+    except Exception:  # cancelled, or not done: not a lost result
+        return False
 
 
 def _task_error(fut):
