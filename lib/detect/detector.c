@@ -219,18 +219,27 @@ static int run_cascade(fiie_detector *d, const fiie_image *img, const detect_lis
     return detect_cascade_run(d->ctx, d->model, d->kernels, &p, img, out);
 }
 
-int fiie_detector_detect(fiie_detector *d, const fiie_image *img, fiie_face *faces, size_t cap,
-                         size_t *n)
+/* The common start of fiie_detector_detect() and fiie_detector_windows():
+ * argument and image checks, then one run of the cascade. */
+static int checked_run(fiie_detector *d, const fiie_image *img, const void *out, size_t cap,
+                       size_t *n, const detect_list **res)
 {
     if (n != NULL)
         *n = 0;
-    if (d == NULL || n == NULL || (faces == NULL && cap != 0))
+    if (d == NULL || n == NULL || (out == NULL && cap != 0))
         return FIIE_E_INVALID_ARGUMENT;
     int rc = detect_check_image(img);
     if (rc != FIIE_OK)
         return rc;
+    return run_cascade(d, img, res);
+}
+
+int fiie_detector_detect(fiie_detector *d, const fiie_image *img, fiie_face *faces, size_t cap,
+                         size_t *n)
+{
     const detect_list *res;
-    if ((rc = run_cascade(d, img, &res)) != FIIE_OK)
+    int rc = checked_run(d, img, faces, cap, n, &res);
+    if (rc != FIIE_OK)
         return rc;
     size_t total = res->n;
     if (d->opt.max_faces != 0 && total > d->opt.max_faces)
@@ -277,15 +286,9 @@ static int window_of(const detect_box *b, int net, fiie_window *w)
 int fiie_detector_windows(fiie_detector *d, const fiie_image *img, fiie_window *windows,
                           size_t cap, size_t *n)
 {
-    if (n != NULL)
-        *n = 0;
-    if (d == NULL || n == NULL || (windows == NULL && cap != 0))
-        return FIIE_E_INVALID_ARGUMENT;
-    int rc = detect_check_image(img);
-    if (rc != FIIE_OK)
-        return rc;
     const detect_list *res;
-    if ((rc = run_cascade(d, img, &res)) != FIIE_OK)
+    int rc = checked_run(d, img, windows, cap, n, &res);
+    if (rc != FIIE_OK)
         return rc;
     /* stage1: R-Net's input boxes as they are; stage2: O-Net's once
      * truncated, as detect_stage3() does */
