@@ -19,11 +19,12 @@ from fiie import batch as B
 
 try:
     import distributed
-    from distributed import Client, LocalCluster
+    from distributed import Client
 except ImportError:  # pragma: no cover - CI installs python3-distributed
     distributed = None
 
 import fiie.distributed as fd
+from fiie.distributed import _cluster as fd_cluster
 
 HERE = pathlib.Path(__file__).resolve().parent
 DATA = pathlib.Path(os.environ.get("FIIE_TEST_DATA", HERE.parents[3] / "tests" / "data"))
@@ -37,9 +38,9 @@ TEST_SECONDS = 150
 
 
 def local_cluster(n=2, **kw):
-    """n worker processes, one thread each, loopback only, no dashboard."""
-    return LocalCluster(n_workers=n, threads_per_worker=1, processes=True, host="127.0.0.1",
-                        dashboard_address="127.0.0.1:0", silence_logs=50, **kw)
+    """n worker processes, one thread each, loopback only, no dashboard:
+    the cluster of ``--local n`` (quiet)."""
+    return fd_cluster.local_cluster(n, silence_logs=50, **kw)
 
 
 def crop_to_png(img, box, path):
