@@ -25,7 +25,7 @@ from ._lib import ABI_MAJOR, ABI_MINOR, strerror  # noqa: F401
 from ._lib import PATH as library_path  # noqa: F401
 from ._lib import lib as _c
 from .image import (MAX_DIMENSION, MAX_PIXELS, Image, PixelFormat,  # noqa: F401
-                    find_png_chunk, read_png_chunk, ImageInfo, probe_image,
+                    find_png_chunk, has_png_chunk, read_png_chunk, ImageInfo, probe_image,
                     probe_image_bytes, MAX_ICC_BYTES)
 from .mask import Mask, Region, Shape  # noqa: F401
 from .common import (FILE_NO_CLOBBER, FILE_PRIVATE, MAX_THREADS,  # noqa: F401
@@ -55,7 +55,8 @@ __all__ = [
     # files, threads
     "MAX_THREADS", "FILE_NO_CLOBBER", "FILE_PRIVATE", "write_file_atomic",
     # image
-    "Image", "PixelFormat", "MAX_DIMENSION", "MAX_PIXELS", "find_png_chunk", "read_png_chunk",
+    "Image", "PixelFormat", "MAX_DIMENSION", "MAX_PIXELS", "find_png_chunk", "has_png_chunk",
+    "read_png_chunk",
     "ImageInfo", "probe_image", "probe_image_bytes", "MAX_ICC_BYTES",
     # mask
     "Mask", "Region", "Shape",

@@ -23,17 +23,19 @@ written down once so that these rules can be checked against the C tool's
   is **skipped** (counted as skipped, not an error) unless ``force``; an
   output that is the input itself is an error.
 - **Per file** (decided where the file is read): encrypt skips an input
-  that already is a protected image (it has a ``fiIE`` chunk) with a note;
-  decrypt skips a PNG that is not protected (no ``fiIE`` chunk, no
-  sidecar) with a note, except one named like an encrypt output
-  (``*_fiie.png``): that is what ``encrypt --allow-empty`` wrote for an
-  image without faces, and it is restored as the unchanged copy it is.
+  that already is a protected image (it has a ``fiIE`` chunk) or the copy
+  ``encrypt --allow-empty`` wrote for an image without faces (it has a
+  ``fiNF`` chunk, :data:`NOFACE_CHUNK`), with a note; decrypt restores
+  such a copy as the unchanged copy it is, and skips a PNG that is not
+  protected (no ``fiIE`` chunk, no sidecar, no ``fiNF`` mark) with a note.
 - **Statuses** (:data:`STATUSES`), the **exit status** (:func:`exit_status`)
   and the ``--json`` summary (:class:`Summary`).
 """
 
 import os
 import stat
+
+from .image import has_png_chunk
 
 #: The statuses of one file, as the --json summary names them.
 OK = "ok"
@@ -59,6 +61,11 @@ PNG_EXTS = ("png",)
 #: not carry encrypt's.
 ENCRYPT_SUFFIX = "_fiie.png"
 DECRYPT_SUFFIX = "_decrypted.png"
+#: The chunk marking the unprotected copy ``encrypt --allow-empty`` writes
+#: for an image without faces, and what it says (as the C tool's,
+#: examples/fiie/protected.c).
+NOFACE_CHUNK = "fiNF"
+NOFACE_NOTE = b"fiie: no face found; this copy is not encrypted"
 #: Extension of a sidecar header file (``--sidecar``): NAME_fiie.png ->
 #: NAME_fiie.fiie.
 SIDECAR_EXT = ".fiie"
@@ -124,9 +131,11 @@ def sidecar_path(output):
     return stem + SIDECAR_EXT
 
 
-def is_encrypt_output_name(path):
-    """Named like an output of encrypt with the default suffix."""
-    return os.path.basename(path).lower().endswith(ENCRYPT_SUFFIX)
+def is_noface_copy(path):
+    """Is ``path`` the copy ``encrypt --allow-empty`` wrote for an image
+    without faces (a PNG with a :data:`NOFACE_CHUNK` chunk), whatever its
+    name? As the C tool decides (examples/fiie/protected.c)."""
+    return has_png_chunk(path, NOFACE_CHUNK)
 
 
 def _same_file(a, b):

@@ -444,6 +444,16 @@ def find_png_chunk(png, chunk_type):
     return ctypes.string_at(ptr, size.value)
 
 
+def has_png_chunk(path, chunk_type):
+    """Does the PNG file ``path`` have a chunk of ``chunk_type``? False
+    also for a file that is not a PNG or cannot be read (its reader says
+    what is wrong); the payload is not read."""
+    size = ctypes.c_size_t()
+    st = lib.fiie_png_read_chunk(os.fsencode(path), _chunk_type(chunk_type), None, 0,
+                                 ctypes.byref(size))
+    return st == 0 or st == STATUS["FIIE_E_BUFFER_TOO_SMALL"]
+
+
 def read_png_chunk(path, chunk_type):
     """Payload of the first chunk of ``chunk_type`` in a PNG file."""
     p = os.fsencode(path)

@@ -48,8 +48,6 @@ class TestOutputNames(unittest.TestCase):
 
     def test_sidecar_and_output_name_helpers(self):
         self.assertEqual(B.sidecar_path("o/a_fiie.png"), "o/a_fiie.fiie")
-        self.assertTrue(B.is_encrypt_output_name("d/A_FIIE.png"))
-        self.assertFalse(B.is_encrypt_output_name("d/a.png"))
         self.assertTrue(B.has_ext("a.JpEg", B.IMAGE_EXTS))
         self.assertFalse(B.has_ext(".png", B.PNG_EXTS))
         self.assertFalse(B.has_ext("a.png.tmp", B.PNG_EXTS))
@@ -175,6 +173,83 @@ class TestSummary(unittest.TestCase):
         self.assertEqual(t.exit_status, B.EXIT_FAIL)
 
 
+def blank_png(path, chunk=None):
+    """A small PNG without faces (optionally with a private chunk)."""
+    import fiie
+    with fiie.Image.new(48, 40) as img:
+        img.save_png(path, chunk=chunk)
+    return str(path)
+
+
+def write_key(d):
+    key = os.path.join(d, "k.key")
+    with open(key, "w") as f:
+        f.write("11" * 32 + "\n")
+    os.chmod(key, 0o600)
+    return key
+
+
+class TestNoFaceCopies(unittest.TestCase):
+    """The copy `encrypt --allow-empty` writes for an image without faces
+    is known by its fiNF chunk, not by its name (as the C tool)."""
+
+    def setUp(self):
+        self.tmp = tempfile.TemporaryDirectory()
+        self.d = self.tmp.name
+        self.addCleanup(self.tmp.cleanup)
+        self.key = write_key(self.d)
+
+    def run_one(self, command, path, output, **settings):
+        s = _tasks.Settings(command, key_file=self.key, **settings)
+        (r,) = _tasks.run_batch(s, [(0, path, output, path, output)])
+        return r
+
+    def test_recognised_by_the_chunk_whatever_the_name(self):
+        marked = blank_png(os.path.join(self.d, "renamed.png"),
+                           chunk=(B.NOFACE_CHUNK, B.NOFACE_NOTE))
+        named = blank_png(os.path.join(self.d, "plain_fiie.png"))
+        self.assertTrue(B.is_noface_copy(marked))
+        self.assertFalse(B.is_noface_copy(named))
+        self.assertFalse(B.is_noface_copy(touch(os.path.join(self.d, "junk.png"), b"not a png")))
+        self.assertFalse(B.is_noface_copy(os.path.join(self.d, "missing.png")))
+
+    def test_encrypt_marks_decrypt_restores_encrypt_skips(self):
+        import fiie
+        src = blank_png(os.path.join(self.d, "wall.png"))
+        copy = os.path.join(self.d, "wall_fiie.png")
+        det = _tasks.detector_settings()
+        r = self.run_one("encrypt", src, copy, detector=det, allow_empty=True)
+        self.assertEqual(r.status, B.OK, r.message)
+        self.assertIn("unprotected copy written", r.message)
+        self.assertEqual(fiie.read_png_chunk(copy, B.NOFACE_CHUNK), B.NOFACE_NOTE)
+        # Renamed, it is still the no-face copy: restored unchanged.
+        renamed = os.path.join(self.d, "renamed.png")
+        os.rename(copy, renamed)
+        back = os.path.join(self.d, "back.png")
+        r = self.run_one("decrypt", renamed, back)
+        self.assertEqual(r.status, B.OK, r.message)
+        self.assertIn("copied unchanged", r.message)
+        with fiie.Image.open(src) as a, fiie.Image.open(back) as b:
+            self.assertEqual(a.tobytes(), b.tobytes())
+        self.assertFalse(fiie.has_png_chunk(back, B.NOFACE_CHUNK))
+        # Encrypting it again: nothing to protect, skipped.
+        r = self.run_one("encrypt", renamed, os.path.join(self.d, "again.png"), detector=det,
+                         allow_empty=True)
+        self.assertEqual(r.status, B.SKIPPED)
+        self.assertIn("no-face copy", r.message)
+        self.assertFalse(os.path.exists(os.path.join(self.d, "again.png")))
+
+    def test_a_name_alone_is_no_copy(self):
+        # Named like an output but without fiIE, sidecar or fiNF: a
+        # protected PNG that lost its header, not restored as a copy.
+        named = blank_png(os.path.join(self.d, "plain_fiie.png"))
+        out = os.path.join(self.d, "plain.png")
+        r = self.run_one("decrypt", named, out)
+        self.assertEqual(r.status, B.SKIPPED)
+        self.assertIn("not a protected image", r.message)
+        self.assertFalse(os.path.exists(out))
+
+
 class TestKeyFiles(unittest.TestCase):
     def test_key_file_forms(self):
         raw = bytes(range(32))
@@ -197,8 +272,9 @@ class TestKeyFiles(unittest.TestCase):
 @unittest.skipUnless(os.environ.get("FIIE_CLI"), "FIIE_CLI (the fiie tool) not given")
 class TestAgainstTheCli(unittest.TestCase):
     """fiie.batch and `fiie encrypt -r` take the same inputs in the same
-    order and name the same outputs. (Decrypt names and the skip
-    statuses of issue 11 join this check when the tool has them.)"""
+    order and name the same outputs, and know each other's no-face
+    copies. (Decrypt names and the skip statuses of issue 11 join this
+    check when the tool has them.)"""
 
     def test_walk_order_and_output_names_match_the_tool(self):
         import subprocess
@@ -231,6 +307,37 @@ class TestAgainstTheCli(unittest.TestCase):
                              [x.output if x.status is None else None for x in ours])
             self.assertEqual([f["status"] == "error" for f in cli],
                              [x.status == B.ERROR for x in ours])
+
+    def test_no_face_copies_are_the_same_both_ways(self):
+        import subprocess
+        import fiie
+        cli = os.environ["FIIE_CLI"]
+        with tempfile.TemporaryDirectory() as d:
+            key = write_key(d)
+            src = blank_png(os.path.join(d, "wall.png"))
+            # The tool's copy, renamed: fiie.batch knows it, the worker restores it.
+            theirs = os.path.join(d, "theirs.png")
+            p = subprocess.run([cli, "encrypt", src, theirs, "-k", key, "--allow-empty"],
+                               capture_output=True, text=True, timeout=60)
+            self.assertEqual(p.returncode, 0, p.stderr)
+            self.assertTrue(B.is_noface_copy(theirs))
+            s = _tasks.Settings("decrypt", key_file=key)
+            back = os.path.join(d, "back1.png")
+            (r,) = _tasks.run_batch(s, [(0, theirs, back, theirs, back)])
+            self.assertEqual(r.status, B.OK, r.message)
+            # The worker's copy, renamed: the tool restores it.
+            ours = os.path.join(d, "ours.png")
+            s = _tasks.Settings("encrypt", key_file=key, detector=_tasks.detector_settings(),
+                                allow_empty=True)
+            (r,) = _tasks.run_batch(s, [(0, src, ours, src, ours)])
+            self.assertEqual(r.status, B.OK, r.message)
+            back2 = os.path.join(d, "back2.png")
+            p = subprocess.run([cli, "decrypt", ours, back2, "-k", key],
+                               capture_output=True, text=True, timeout=60)
+            self.assertEqual(p.returncode, 0, p.stderr)
+            for b in (back, back2):
+                with fiie.Image.open(src) as x, fiie.Image.open(b) as y:
+                    self.assertEqual(x.tobytes(), y.tobytes())
 
 
 class TestRegions(unittest.TestCase):

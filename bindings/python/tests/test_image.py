@@ -210,6 +210,12 @@ class TestImage(unittest.TestCase):
             img.save_png(p, chunk=(b"teST", payload))
         self.assertEqual(fiie.find_png_chunk(png, "teST"), payload)
         self.assertEqual(fiie.read_png_chunk(p, "teST"), payload)
+        self.assertTrue(fiie.has_png_chunk(p, "teST"))
+        self.assertFalse(fiie.has_png_chunk(p, "abCD"))
+        self.assertFalse(fiie.has_png_chunk(self.path("missing.png"), "teST"))
+        with open(self.path("junk.png"), "wb") as f:
+            f.write(b"not a png")
+        self.assertFalse(fiie.has_png_chunk(self.path("junk.png"), "teST"))
         with self.assertRaises(fiie.NotFoundError):
             fiie.find_png_chunk(png, "abCD")
         with self.assertRaises(fiie.NotFoundError):

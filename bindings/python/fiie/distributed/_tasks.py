@@ -24,7 +24,7 @@ from ..container import (load_protected_png, mask_from_header, parse_header, rea
                          write_sidecar)
 from ..detector import Detector
 from .._lib import strerror
-from ..image import Image, read_png_chunk
+from ..image import Image, has_png_chunk, read_png_chunk
 from ..mask import Mask
 
 #: Largest passphrase file read (as the CLI).
@@ -252,13 +252,15 @@ def _same_pixels(a, b):
 # ---------------------------------------------------------------- encrypt
 
 def _encrypt_one(s, path, output, r):
-    try:
-        read_png_chunk(path, "fiIE")
+    if has_png_chunk(path, "fiIE"):
         r.status = B.SKIPPED
         r.message = "already protected (it has a fiIE header); skipped"
         return
-    except Error:
-        pass  # no fiIE chunk (or not a PNG): protect it
+    if B.is_noface_copy(path):
+        r.status = B.SKIPPED
+        r.message = ("the no-face copy of an earlier 'encrypt --allow-empty'; nothing to "
+                     "protect; skipped")
+        return
     if output.lower().endswith((".jpg", ".jpeg", ".jpe", ".jfif")):
         r.message = "refusing JPEG output %s: lossy compression destroys the ciphertext" % output
         return
@@ -292,7 +294,9 @@ def _encrypt_one(s, path, output, r):
                     r.status, r.message = B.NO_FACE, why + "; nothing written"
                     return
                 r.status, r.message = B.OK, why + "; unprotected copy written (--allow-empty)"
-                _write(s, img.encode_png(), output, r, private=False,
+                # Marked, so that decrypt restores it and encrypt skips it.
+                copy = img.encode_png(chunk=(B.NOFACE_CHUNK, B.NOFACE_NOTE))
+                _write(s, copy, output, r, private=False,
                        verify=lambda: _verify_copy(path, output))
                 return
             header = encrypt(img, mask, key)
@@ -363,12 +367,14 @@ def _decrypt_one(s, path, output, r):
         return
     with img:
         if header is None:
-            if not B.is_encrypt_output_name(path):
+            if not B.is_noface_copy(path):
                 r.status = B.SKIPPED
-                r.message = "not a protected image (no fiIE header, no sidecar); skipped"
+                r.message = ("not a protected image: no fiIE header in the PNG and no sidecar "
+                             "%s (a program that re-saves a protected PNG drops the header; "
+                             "encrypt --sidecar keeps a copy); skipped" % B.sidecar_path(path))
                 return
             r.status = B.OK
-            r.message = "nothing was protected (encrypt --allow-empty): copied unchanged"
+            r.message = "no face was protected in it (encrypt --allow-empty); copied unchanged"
         else:
             info = parse_header(header)
             try:

@@ -163,6 +163,8 @@ class TestFolders(ClusterCase):
                 self.assertGreater(r.pixels, 0)
                 self.assertFalse(same_pixels(r.input, r.output))  # faces changed
         self.assertEqual(leftovers(self.d), [])
+        # the copy of the image without faces is marked as the tool marks it
+        self.assertTrue(B.is_noface_copy(prot / "set0" / "cup_fiie.png"))
 
         # decrypt: STEM_fiie.png -> STEM.png, bit-exact, the empty copy too
         restored = self.d / "restored"
