@@ -11,8 +11,9 @@
 
 The same inputs, output names, skip and force rules, statuses, exit
 status and --json summary as the ``fiie`` tool (they live in
-:mod:`fiie.batch`). Each task is one file (``batch_size`` files with a
-larger value), run by libfiie through the binding on a worker, and written
+:mod:`fiie.batch`). Each task is one file, or a few when files are quick
+(``batch_size``: see :func:`run`), run by libfiie through the binding on a
+worker, and written
 atomically to the output tree, which every worker and the client see at
 the same paths (a shared file system).
 
@@ -39,7 +40,7 @@ __all__ = ["encrypt", "decrypt", "run", "connect", "security", "Settings"]
 def encrypt(inputs, *, key_file=None, passphrase_file=None, out_dir=None, recursive=False,
             force=False, suffix=None, allow_empty=False, regions=None, fast=False,
             min_face=None, factor=None, thresholds=None, max_faces=None, model=None,
-            mask_scale=1.6, shape="ellipse", sidecar=False, client=None, batch_size=1,
+            mask_scale=1.6, shape="ellipse", sidecar=False, client=None, batch_size=None,
             window=None, on_result=None, on_problem=None):
     """Protect the faces of every image of ``inputs`` (files, and
     directories with ``recursive``) on the cluster of ``client``. Returns
@@ -58,7 +59,7 @@ def encrypt(inputs, *, key_file=None, passphrase_file=None, out_dir=None, recurs
 
 
 def decrypt(inputs, *, key_file=None, passphrase_file=None, out_dir=None, recursive=False,
-            force=False, suffix=None, client=None, batch_size=1, window=None, on_result=None,
+            force=False, suffix=None, client=None, batch_size=None, window=None, on_result=None,
             on_problem=None):
     """Restore the protected images of ``inputs`` (see :func:`encrypt`).
     ``STEM_fiie.png`` gives back ``STEM.png``."""
@@ -80,15 +81,28 @@ def _check_settings(s):
         raise ValueError("%s: no such file" % secret)
 
 
+#: With ``batch_size=None`` (the default), files are grouped so that a task
+#: lasts about this long (seconds), as measured on the tasks done so far:
+#: the scheduler's and client's cost per task is then spread over several
+#: quick files, while slow files (large photos) stay one per task.
+AUTO_TASK_SECONDS = 1.0
+#: Most files grouped in one task by ``batch_size=None``.
+AUTO_BATCH_MAX = 16
+
+
 def run(settings, inputs, *, out_dir=None, recursive=False, suffix=None, client=None,
-        batch_size=1, window=None, on_result=None, on_problem=None):
-    """Run a batch described by ``settings`` (see :func:`encrypt`)."""
+        batch_size=None, window=None, on_result=None, on_problem=None):
+    """Run a batch described by ``settings`` (see :func:`encrypt`).
+
+    ``batch_size``: files per task; None groups files so that a task takes
+    about :data:`AUTO_TASK_SECONDS` (one file per task until the first
+    tasks are done, at most :data:`AUTO_BATCH_MAX`)."""
     _check_settings(settings)
     if isinstance(inputs, (str, bytes, os.PathLike)):
         inputs = [inputs]
     inputs = [os.fspath(i) for i in inputs]
-    if batch_size < 1:
-        raise ValueError("batch_size must be >= 1, got %r" % (batch_size,))
+    if batch_size is not None and batch_size < 1:
+        raise ValueError("batch_size must be >= 1 or None, got %r" % (batch_size,))
     if suffix is not None and (not suffix or "/" in suffix):
         raise ValueError("suffix must be non-empty and contain no '/'")
     if out_dir is not None:
@@ -121,16 +135,19 @@ class _Run:
     def __init__(self, settings, client, batch_size, window, on_result, on_problem):
         self.s = settings
         self.client = client
-        self.batch_size = batch_size
-        workers = max(1, len(client.scheduler_info().get("workers", {})))
-        # Enough queued work to keep every worker busy between two
-        # round trips, bounded so results never pile up in memory.
-        self.window = window or max(64, 8 * workers * batch_size)
+        self.auto = batch_size is None
+        self.batch_size = batch_size or 1
+        self.workers = max(1, len(client.scheduler_info().get("workers", {})))
+        self.fixed_window = window
+        self._size_window()
+        self.started = None   # when the first task was submitted
+        self.worked = 0       # files that went through a task since
         self.on_result = on_result
         self.on_problem = on_problem
         self.summary = B.Summary(settings.command)
 
     def go(self, inputs, out_dir, recursive, suffix):
+        import time
         from distributed import as_completed
         s = self.s
 
@@ -163,9 +180,10 @@ class _Run:
         def submit():
             # One message to the scheduler for all the tasks made since
             # the last one (a submit() per task costs the client more).
-            close_batch()
             if not batches:
                 return
+            if self.started is None:
+                self.started = time.monotonic()
             keys = ["fiie-%s-%s-%d" % (s.command, s.run_id, b[0][0]) for b in batches]
             futs = self.client.map(_tasks.run_batch, [s] * len(batches), batches, key=keys,
                                    pure=False)
@@ -193,6 +211,12 @@ class _Run:
                               it.path, shown_out))
                 if len(batch) >= self.batch_size:
                     close_batch()
+            # A batch still filling waits for more files while every worker
+            # has two tasks to do; it goes when the walk is over or the
+            # workers run short (then also when the window is full, so no
+            # wait is ever on results that cannot come).
+            if exhausted or ac.count() < 2 * self.workers:
+                close_batch()
             submit()
             if ac.is_empty() and exhausted:
                 break
@@ -201,10 +225,13 @@ class _Run:
             # Whatever finished meanwhile, its results fetched in one go.
             done = ac.next_batch(block=True)
             ok = [f for f in done if f.status == "finished"]
+            files_done = 0
             for fut, results in zip(ok, self.client.gather(ok) if ok else ()):
                 jobs_of.pop(fut.key)
+                files_done += len(results)
                 for r in results:
                     ready[r.index] = r
+            self._adapt(time.monotonic(), files_done)
             requeued = set()
             for fut in done:
                 if fut.key not in jobs_of:
@@ -226,6 +253,23 @@ class _Run:
             self._emit(ready)
         self._emit(ready)
         return self.summary
+
+    def _size_window(self):
+        # Enough queued work to keep every worker busy between two
+        # round trips, bounded so results never pile up in memory.
+        self.window = self.fixed_window or max(64, 8 * self.workers * self.batch_size)
+
+    def _adapt(self, now, files_done):
+        """batch_size=None: from the rate of the files done by tasks so far,
+        the number of files that makes a task last AUTO_TASK_SECONDS."""
+        self.worked += files_done
+        if not self.auto or self.worked < 2 * self.workers:
+            return
+        per_file = self.workers * (now - self.started) / self.worked
+        size = max(1, min(AUTO_BATCH_MAX, int(AUTO_TASK_SECONDS / max(per_file, 1e-6))))
+        if size != self.batch_size:
+            self.batch_size = size
+            self._size_window()
 
     def _emit(self, ready):
         while self.next_emit in ready:

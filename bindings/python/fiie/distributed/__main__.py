@@ -56,6 +56,11 @@ def _positive(text):
     return v
 
 
+def _batch_size(text):
+    """--batch-size: 'auto' (None) or an integer >= 1."""
+    return None if text == "auto" else _positive(text)
+
+
 class _Parser(argparse.ArgumentParser):
     def error(self, message):
         self.print_usage(sys.stderr)
@@ -121,8 +126,9 @@ def _parser():
                                 "per CPU)")
         g.add_argument("--connect-timeout", type=float, default=30, metavar="S",
                        help="give up reaching the scheduler after S seconds (default 30)")
-        g.add_argument("--batch-size", type=_positive, default=1, metavar="N",
-                       help="files per task (default 1)")
+        g.add_argument("--batch-size", type=_batch_size, default=None, metavar="N|auto",
+                       help="files per task (default auto: as many as make a task last "
+                            "about a second, at most 16)")
         g.add_argument("--tls-ca-file", metavar="F", help="CA certificate (PEM)")
         g.add_argument("--tls-cert", metavar="F", help="this client's certificate (PEM)")
         g.add_argument("--tls-key", metavar="F", help="this client's private key (PEM)")

@@ -193,6 +193,30 @@ class TestFolders(ClusterCase):
                             key_file=self.key_file, client=self.client, force=True)
         self.assertEqual(forced.counts[B.OK], len(paths))
 
+    def test_quick_files_are_grouped_into_fewer_tasks(self):
+        from distributed import get_task_stream
+        src = self.d / "photos"
+        paths = make_folder(src, n_faces=39, no_face=False)
+        # Any file is "quick" against a task length this long: after the
+        # first tasks, files go in groups (here at most the window of 8).
+        old = fd.AUTO_TASK_SECONDS
+        fd.AUTO_TASK_SECONDS = 1e6
+        self.addCleanup(setattr, fd, "AUTO_TASK_SECONDS", old)
+        results = []
+        with get_task_stream(client=self.client) as ts:
+            s = fd.encrypt([str(src)], recursive=True, out_dir=str(self.d / "out"),
+                           key_file=self.key_file, client=self.client, window=8,
+                           regions=[("rect", 0, 0, 8, 8)], on_result=results.append)
+        self.assertEqual(s.counts[B.OK], len(paths), [r.message for r in results])
+        self.assertEqual([r.index for r in results], list(range(len(paths))))
+        # Task keys end with the index of their first file.
+        firsts = sorted(int(str(t["key"]).rsplit("-", 1)[1]) for t in ts.data
+                        if str(t["key"]).startswith("fiie-"))
+        sizes = [b - a for a, b in zip(firsts, firsts[1:] + [len(paths)])]
+        self.assertEqual(sizes[:4], [1, 1, 1, 1])   # one file each until measured
+        self.assertGreaterEqual(max(sizes), 3, sizes)
+        self.assertLessEqual(max(sizes), 8, sizes)
+
     def test_a_failing_file_fails_alone(self):
         src = self.d / "mixed"
         paths = make_folder(src, n_faces=3)
