@@ -31,10 +31,11 @@ import os
 
 from .. import batch as B
 from . import _tasks
-from ._cluster import connect, security  # noqa: F401
+from ._cluster import LEAN_CONFIG, connect, lean_config, security  # noqa: F401
 from ._tasks import Settings, detector_settings
 
-__all__ = ["encrypt", "decrypt", "run", "connect", "security", "Settings"]
+__all__ = ["encrypt", "decrypt", "run", "connect", "security", "Settings", "LEAN_CONFIG",
+           "lean_config"]
 
 
 def encrypt(inputs, *, key_file=None, passphrase_file=None, out_dir=None, recursive=False,

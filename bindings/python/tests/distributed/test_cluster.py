@@ -477,6 +477,41 @@ def make_certificates(d, name="fiie-test"):
 
 
 @needs_dask
+class TestLeanConfig(unittest.TestCase):
+    def test_local_workers_and_the_documented_file_have_it(self):
+        import dask
+        import yaml
+        bound(self)
+        # The file docs/distributed.md gives for clusters started by hand.
+        text = (HERE.parents[3] / "docs" / "distributed.md").read_text()
+        block = text.split("```yaml\n", 1)[1].split("```", 1)[0]
+        documented = {}
+
+        def flatten(prefix, node):
+            for k, v in node.items():
+                if isinstance(v, dict):
+                    flatten(prefix + k + ".", v)
+                else:
+                    documented[prefix + k] = v
+        flatten("", yaml.safe_load(block))
+        self.assertEqual(documented, fd.LEAN_CONFIG)
+        # A --local cluster's scheduler and workers run with it; this
+        # process's own configuration is left alone.
+        before = {k: dask.config.get(k) for k in fd.LEAN_CONFIG}
+        client, cluster = fd.connect(local=1)
+        try:
+            def settings():
+                return {k: dask.config.get(k) for k in fd.LEAN_CONFIG}
+            for got in client.run(settings).values():
+                self.assertEqual(got, fd.LEAN_CONFIG)
+            self.assertNotIn("stealing", cluster.scheduler.extensions)
+        finally:
+            client.close()
+            cluster.close()
+        self.assertEqual({k: dask.config.get(k) for k in fd.LEAN_CONFIG}, before)
+
+
+@needs_dask
 class TestTLS(unittest.TestCase):
     def test_tls_cluster(self):
         bound(self)
