@@ -340,6 +340,15 @@ class TestAgainstTheCli(unittest.TestCase):
                     self.assertEqual(x.tobytes(), y.tobytes())
 
 
+class TestCommandLine(unittest.TestCase):
+    def test_batch_size(self):
+        from fiie.distributed.__main__ import _parser
+        base = ["encrypt", "-r", "in", "-k", "k.key"]
+        self.assertIsNone(_parser().parse_args(base).batch_size)          # auto
+        self.assertIsNone(_parser().parse_args(base + ["--batch-size", "auto"]).batch_size)
+        self.assertEqual(_parser().parse_args(base + ["--batch-size", "4"]).batch_size, 4)
+
+
 class TestRegions(unittest.TestCase):
     def test_parse(self):
         self.assertEqual(parse_regions("rect:1,-2,3,4; ellipse:0,0,5,6"),

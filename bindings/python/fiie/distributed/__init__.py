@@ -28,6 +28,7 @@ waiting to be reported, so an archive's results are never all in memory.
 """
 
 import os
+import time
 
 from .. import batch as B
 from . import _tasks
@@ -148,7 +149,6 @@ class _Run:
         self.summary = B.Summary(settings.command)
 
     def go(self, inputs, out_dir, recursive, suffix):
-        import time
         from distributed import as_completed
         s = self.s
 
