@@ -187,6 +187,13 @@ static int hexval(char c)
     return -1;
 }
 
+int cli_model_is_path(const char *value)
+{
+    static const char ext[] = ".fiiem";
+    size_t n = strlen(value), e = sizeof ext - 1;
+    return strchr(value, '/') != NULL || (n >= e && strcmp(value + n - e, ext) == 0);
+}
+
 int cli_parse_hex(const char *s, uint8_t *out, size_t n)
 {
     if (!s || strlen(s) != 2 * n)

@@ -44,6 +44,11 @@ int cli_parse_double_list(const char *s, size_t n, double min, double max, doubl
 /** Hex string of exactly 2*n characters (either case) into n bytes. */
 int cli_parse_hex(const char *s, uint8_t *out, size_t n);
 
+/** --model VALUE names a file, not an embedded model, when it contains a
+ * '/' or ends in ".fiiem" (embedded names never do, see
+ * fiie_model_new_embedded()). Returns 1 or 0. */
+int cli_model_is_path(const char *value);
+
 /** Threads for "-j 0" (one per CPU) on a machine with `cpus` CPUs: at
  * least 1, at most FIIE_MAX_THREADS (what the library accepts). */
 unsigned cli_threads_for_cpus(unsigned cpus);
