@@ -177,6 +177,22 @@ static void threads_for_cpus(void **state)
     assert_int_equal(cli_threads_for_cpus(~0u), FIIE_MAX_THREADS);
 }
 
+/* --model VALUE: a '/' or a ".fiiem" ending makes a file name; anything
+ * else may be a built-in model's name (embedded names never look like
+ * files, fiie_model_new_embedded()). */
+static void model_path_or_name(void **state)
+{
+    (void)state;
+    static const char *const paths[] = {"./mtcnn-original", "/abs/m", "dir/m", "m.fiiem",
+                                        ".fiiem", "a/", "/"};
+    static const char *const names[] = {"mtcnn-original", "fiie-wider-1", "", "m.fiie",
+                                        "m.fiiem.bak", "fiiem", "m.FIIEM"};
+    for (size_t i = 0; i < sizeof paths / sizeof paths[0]; i++)
+        assert_int_equal(cli_model_is_path(paths[i]), 1);
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
+        assert_int_equal(cli_model_is_path(names[i]), 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -186,6 +202,7 @@ int main(void)
         cmocka_unit_test(numbers_are_strict),
         cmocka_unit_test(hex_decoding),
         cmocka_unit_test(threads_for_cpus),
+        cmocka_unit_test(model_path_or_name),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
