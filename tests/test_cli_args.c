@@ -193,6 +193,28 @@ static void model_path_or_name(void **state)
         assert_int_equal(cli_model_is_path(names[i]), 0);
 }
 
+/* Commands with --help as their only option (keygen, models). */
+static void help_only(void **state)
+{
+    (void)state;
+    char a0[] = "-h", a1[] = "KEY", a2[] = "--bogus", a3[] = "--help";
+    char *pos[4];
+    size_t npos = 9;
+    char err[128];
+    int help = 7;
+    char *with_h[] = {a1, a0};
+    assert_int_equal(cli_parse_help_only(2, with_h, &help, pos, &npos, err, sizeof err), 0);
+    assert_int_equal(help, 1);
+    assert_int_equal(npos, 1);
+    assert_string_equal(pos[0], "KEY");
+    char *plain[] = {a1};
+    assert_int_equal(cli_parse_help_only(1, plain, &help, pos, &npos, err, sizeof err), 0);
+    assert_int_equal(help, 0);
+    char *bogus[] = {a3, a2};
+    assert_int_equal(cli_parse_help_only(2, bogus, &help, pos, &npos, err, sizeof err), -1);
+    assert_non_null(strstr(err, "bogus"));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -203,6 +225,7 @@ int main(void)
         cmocka_unit_test(hex_decoding),
         cmocka_unit_test(threads_for_cpus),
         cmocka_unit_test(model_path_or_name),
+        cmocka_unit_test(help_only),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -34,6 +34,13 @@ int cli_parse(int argc, char **argv, const cli_opt *opts, size_t nopts,
 /** Print an options table for --help. */
 void cli_print_options(FILE *f, const cli_opt *opts, size_t nopts);
 
+/** cli_parse() for a command whose only option is --help (-h): *help is
+ * set to 1 when it was given, else 0. Same return as cli_parse(). */
+int cli_parse_help_only(int argc, char **argv, int *help, char **pos, size_t *npos,
+                        char *err, size_t errlen);
+/** The options table of such a command, for its --help. */
+void cli_print_help_only_options(FILE *f);
+
 /* Strict number parsers: the whole string must be consumed, no leading
  * space, range checked. Return 0 or -1. */
 int cli_parse_i64(const char *s, int64_t min, int64_t max, int64_t *out);

@@ -8,31 +8,18 @@
 #include "args.h"
 #include "cli.h"
 
-static const cli_opt models_opts[] = {
-    {"help", 'h', 0, 'h', NULL, "show this help"},
-};
-
-static int on_opt(void *ctx, int id, const char *value, char *err, size_t errlen)
-{
-    (void)value;
-    (void)err;
-    (void)errlen;
-    *(int *)ctx = id == 'h';
-    return 0;
-}
-
 static void help(void)
 {
     printf("Usage: fiie models\n"
            "\n"
            "List the face models built into libfiie, one name a line; the one\n"
            "detect and encrypt use without --model is followed by ' (default)'.\n"
-           "Give a name to --model to use that model, e.g. '--model %s' for the\n"
-           "original MTCNN weights (their provenance: models/README.md).\n"
+           "Give a name to --model to use that model, e.g. '--model %s'\n"
+           "for the original MTCNN weights (provenance: models/README.md).\n"
            "\n"
            "Options:\n",
            FIIE_MODEL_MTCNN_ORIGINAL);
-    cli_print_options(stdout, models_opts, sizeof models_opts / sizeof models_opts[0]);
+    cli_print_help_only_options(stdout);
     printf("\nExit status: 0, 64 usage error.\n");
 }
 
@@ -42,8 +29,7 @@ int cmd_models(int argc, char **argv)
     size_t npos = 0;
     char err[512];
     int want_help = 0;
-    if (cli_parse(argc, argv, models_opts, sizeof models_opts / sizeof models_opts[0], on_opt,
-                  &want_help, pos, &npos, err, sizeof err) != 0)
+    if (cli_parse_help_only(argc, argv, &want_help, pos, &npos, err, sizeof err) != 0)
         return cli_usage_error("models", "%s", err);
     if (want_help) {
         help();

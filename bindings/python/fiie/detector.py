@@ -25,16 +25,22 @@ MIN_FACE_BY_SIZE = 0.0
 MODEL_MTCNN_ORIGINAL = "mtcnn-original"
 
 
+def _names(name_at):
+    """The names name_at(0), name_at(1)... up to the first NULL (the C
+    lists numbered from 0 without gaps)."""
+    names = []
+    while True:
+        name = name_at(len(names))
+        if name is None:
+            return tuple(names)
+        names.append(name.decode("ascii"))
+
+
 def embedded_models():
     """Names of the models compiled into the library, e.g.
     ('mtcnn-original',) (fiie_model_embedded_name); default_model() is
     one of them."""
-    names = []
-    while True:
-        name = lib.fiie_model_embedded_name(len(names))
-        if name is None:
-            return tuple(names)
-        names.append(name.decode("ascii"))
+    return _names(lib.fiie_model_embedded_name)
 
 
 def default_model():
@@ -59,12 +65,7 @@ def _is_model_name(source):
 def detector_presets():
     """Names of the library's detector presets, e.g. ('default',
     'high-recall', 'fast') (fiie_detector_preset_name)."""
-    names = []
-    while True:
-        name = lib.fiie_detector_preset_name(len(names))
-        if name is None:
-            return tuple(names)
-        names.append(name.decode("ascii"))
+    return _names(lib.fiie_detector_preset_name)
 
 
 def _preset_number(name):
