@@ -4,9 +4,12 @@
  *        5-point face alignment.
  *
  * A faithful port of the original MTCNN (Zhang et al. 2016) MATLAB
- * pipeline running the original weights (see models/README.md): the same
- * image pyramid, resampling, score thresholds, NMS order and box rules, so
- * the detections match the reference implementation within float noise.
+ * pipeline: the same image pyramid, resampling, score thresholds, NMS
+ * order and box rules, so that with the original weights (the embedded
+ * model FIIE_MODEL_MTCNN_ORIGINAL) the detections match the reference
+ * implementation within float noise. The library embeds one or more
+ * models by name (fiie_model_new_embedded(); provenance in
+ * models/README.md); the default one may be other, trained weights.
  *
  * Objects:
  * - ::fiie_model: the three networks' weights. Immutable after loading and
