@@ -139,13 +139,15 @@ class CliTest(unittest.TestCase):
     def test_help_and_version(self):
         rc, out, _ = run("--help")
         self.assertEqual(rc, 0)
-        for cmd in ("detect", "encrypt", "decrypt", "keygen", "analyze", "bench", "demo"):
+        for cmd in ("detect", "encrypt", "decrypt", "keygen", "analyze", "bench", "demo",
+                    "models"):
             self.assertIn(cmd, out)
         self.assertIn("metadata", out)
         rc, out, _ = run("--version")
         self.assertEqual(rc, 0)
         self.assertRegex(out, r"^fiie \d+\.\d+\.\d+")
-        for cmd in ("detect", "encrypt", "decrypt", "keygen", "analyze", "bench", "demo"):
+        for cmd in ("detect", "encrypt", "decrypt", "keygen", "analyze", "bench", "demo",
+                    "models"):
             rc, out, _ = run(cmd, "--help")
             self.assertEqual(rc, 0, cmd)
             self.assertIn("Usage: fiie " + cmd, out)
@@ -177,6 +179,61 @@ class CliTest(unittest.TestCase):
             rc, _, err = run(*args)
             self.assertEqual(rc, 64, (args, err))
         self.assertEqual(listing(self.tmp), ["flat.png", "k.key"])
+
+    # ---- models --------------------------------------------------------------
+
+    def test_models_by_name_or_file(self):
+        src = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+        original_file = os.path.join(src, "models", "mtcnn.fiiem")
+        rc, out, err = run("models")
+        self.assertEqual((rc, err), (0, ""))
+        lines = out.splitlines()
+        names = [l.split(" ")[0] for l in lines]
+        self.assertIn("mtcnn-original", names)
+        self.assertEqual(len(set(names)), len(names))
+        defaults = [l[:-len(" (default)")] for l in lines if l.endswith(" (default)")]
+        self.assertEqual(len(defaults), 1, out)
+        for n in names:
+            self.assertRegex(n, r"^[a-z0-9][a-z0-9._-]*$")
+            self.assertFalse(n.endswith(".fiiem"))
+        self.assertEqual(run("models", "extra")[0], 64)
+
+        def detect(*model):
+            rc, out, err = run("detect", FACES, *model)
+            self.assertEqual(rc, 0, (model, err))
+            return json.loads(out)
+
+        # a name and the same weights as a file give the same JSON, in the
+        # same format whatever the model; no --model is the default's name
+        by_name = detect("--model", "mtcnn-original")
+        self.assertEqual(detect("--model", original_file), by_name)
+        self.assertEqual(set(by_name), {"image", "width", "height", "faces"})
+        self.assertGreater(len(by_name["faces"]), 0)
+        for face in by_name["faces"]:
+            self.assertEqual(set(face), {"box", "score", "landmarks"})
+        self.assertEqual(detect(), detect("--model", defaults[0]))
+        # a bare word that is no built-in model may still be a file (cwd)
+        shutil.copy(original_file, self.p("weights"))
+        rc, out, err = run("detect", FACES, "--model", "weights", cwd=self.tmp)
+        self.assertEqual((rc, json.loads(out)), (0, by_name), err)
+        # encrypt takes the same values
+        for model in ("mtcnn-original", original_file):
+            out_png = self.p("enc-%d.png" % len(os.listdir(self.tmp)))
+            rc, _, err = run("encrypt", FACES, out_png, "--key-file", self.key, "--model", model)
+            self.assertEqual(rc, 0, err)
+        # unknown names and missing files: a clear message, nothing written
+        before = listing(self.tmp)
+        for bad, says in (("nope", "no built-in model of that name"),
+                          ("MTCNN-original", "no built-in model of that name"),
+                          ("", "no built-in model of that name"),
+                          ("./mtcnn-original", "face model file ./mtcnn-original"),
+                          ("nope.fiiem", "face model file nope.fiiem")):
+            for cmd in (["detect", FACES], ["encrypt", FACES, self.p("x.png"), "--key-file",
+                                            self.key]):
+                rc, out, err = run(*cmd, "--model", bad, cwd=self.tmp)
+                self.assertEqual((rc, out), (1, ""), (bad, err))
+                self.assertIn(says, err, bad)
+        self.assertEqual(listing(self.tmp), before)
 
     # ---- keygen --------------------------------------------------------------
 

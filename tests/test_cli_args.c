@@ -177,6 +177,44 @@ static void threads_for_cpus(void **state)
     assert_int_equal(cli_threads_for_cpus(~0u), FIIE_MAX_THREADS);
 }
 
+/* --model VALUE: a '/' or a ".fiiem" ending makes a file name; anything
+ * else may be a built-in model's name (embedded names never look like
+ * files, fiie_model_new_embedded()). */
+static void model_path_or_name(void **state)
+{
+    (void)state;
+    static const char *const paths[] = {"./mtcnn-original", "/abs/m", "dir/m", "m.fiiem",
+                                        ".fiiem", "a/", "/"};
+    static const char *const names[] = {"mtcnn-original", "fiie-wider-1", "", "m.fiie",
+                                        "m.fiiem.bak", "fiiem", "m.FIIEM"};
+    for (size_t i = 0; i < sizeof paths / sizeof paths[0]; i++)
+        assert_int_equal(cli_model_is_path(paths[i]), 1);
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
+        assert_int_equal(cli_model_is_path(names[i]), 0);
+}
+
+/* Commands with --help as their only option (keygen, models). */
+static void help_only(void **state)
+{
+    (void)state;
+    char a0[] = "-h", a1[] = "KEY", a2[] = "--bogus", a3[] = "--help";
+    char *pos[4];
+    size_t npos = 9;
+    char err[128];
+    int help = 7;
+    char *with_h[] = {a1, a0};
+    assert_int_equal(cli_parse_help_only(2, with_h, &help, pos, &npos, err, sizeof err), 0);
+    assert_int_equal(help, 1);
+    assert_int_equal(npos, 1);
+    assert_string_equal(pos[0], "KEY");
+    char *plain[] = {a1};
+    assert_int_equal(cli_parse_help_only(1, plain, &help, pos, &npos, err, sizeof err), 0);
+    assert_int_equal(help, 0);
+    char *bogus[] = {a3, a2};
+    assert_int_equal(cli_parse_help_only(2, bogus, &help, pos, &npos, err, sizeof err), -1);
+    assert_non_null(strstr(err, "bogus"));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -186,6 +224,8 @@ int main(void)
         cmocka_unit_test(numbers_are_strict),
         cmocka_unit_test(hex_decoding),
         cmocka_unit_test(threads_for_cpus),
+        cmocka_unit_test(model_path_or_name),
+        cmocka_unit_test(help_only),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,7 +1,13 @@
 /* Tests of fiie/detector.h: reference detections on every sample image,
  * pixel formats and strides, thread-count and CPU-kernel independence,
- * the model loader against corrupt input, options, bad arguments and the
- * face alignment. */
+ * the embedded models, the model loader against corrupt input, options,
+ * bad arguments and the face alignment.
+ *
+ * The reference detections (tests/data/expected/) were made with the
+ * original MTCNN weights, so every test that compares with them, or with
+ * numbers measured on them, selects those weights by name
+ * (FIIE_MODEL_MTCNN_ORIGINAL): they hold whatever model is the default.
+ * Only the tests marked "default model" run on fiie_model_new_default(). */
 #include <math.h>
 #include <pthread.h>
 #include <setjmp.h>
@@ -46,16 +52,33 @@ static fiie_image load_rgb(const char *name)
     return img;
 }
 
+/* The converted original MTCNN weights, by name. */
+static fiie_model *original_model(void)
+{
+    fiie_model *m = NULL;
+    assert_int_equal(fiie_model_new_embedded(&m, FIIE_MODEL_MTCNN_ORIGINAL), 0);
+    assert_non_null(m);
+    return m;
+}
+
+/* A detector on the original weights with these options. */
+static fiie_detector *new_original_detector(const fiie_detector_options *o)
+{
+    fiie_model *m = original_model();
+    fiie_detector *d = NULL;
+    assert_int_equal(fiie_detector_new(&d, m, o), 0);
+    assert_non_null(d);
+    fiie_model_free(m); /* the detector keeps its own reference */
+    return d;
+}
+
 static fiie_detector *new_detector(int landmarks, uint32_t threads)
 {
     fiie_detector_options o;
     assert_int_equal(fiie_detector_options_init(&o), 0);
     o.landmarks = landmarks;
     o.threads = threads;
-    fiie_detector *d = NULL;
-    assert_int_equal(fiie_detector_new(&d, NULL, &o), 0);
-    assert_non_null(d);
-    return d;
+    return new_original_detector(&o);
 }
 
 /* The acceptance criterion of the detector against the reference. */
@@ -241,8 +264,7 @@ static void *run_shared(void *p)
 static void shared_model_on_threads(void **state)
 {
     (void)state;
-    fiie_model *m;
-    assert_int_equal(fiie_model_new_default(&m), 0);
+    fiie_model *m = original_model();
     fiie_image img = load_rgb("astronaut");
     shared_run runs[2];
     pthread_t tid[2];
@@ -285,7 +307,7 @@ static void cap_max_faces_and_query(void **state)
     fiie_detector_options o;
     fiie_detector_options_init(&o);
     o.max_faces = 2;
-    assert_int_equal(fiie_detector_new(&d, NULL, &o), 0);
+    d = new_original_detector(&o);
     assert_int_equal(fiie_detector_detect(d, &img, f, 3, &n), 0);
     assert_int_equal(n, 2);
     assert_memory_equal(f, all, 2 * sizeof f[0]);
@@ -382,8 +404,8 @@ static void options(void **state)
     REJECT(landmarks, 2, FIIE_E_INVALID_ARGUMENT);
     REJECT(reserved[5], 1, FIIE_E_INVALID_ARGUMENT);
 
-    /* NULL options = defaults; threads 0 = one per CPU; a larger min_face
-     * finds only the larger faces of the same image */
+    /* (default model) NULL options = defaults; threads 0 = one per CPU; a
+     * larger min_face finds only the larger faces of the same image */
     fiie_image img = load_rgb("faces_1280x720");
     fiie_face f[MAX_FACES], g[MAX_FACES];
     size_t n, m;
@@ -475,10 +497,7 @@ static fiie_detector *new_high_recall(uint32_t threads, double min_face)
     if (min_face > 0)
         o.min_face = min_face;
     o.threads = threads;
-    fiie_detector *d = NULL;
-    assert_int_equal(fiie_detector_new(&d, NULL, &o), 0);
-    assert_non_null(d);
-    return d;
+    return new_original_detector(&o);
 }
 
 /* Same criterion as the default settings, against the reference run with
@@ -703,13 +722,14 @@ static unsigned char *model_bytes(size_t *len)
 static void model_sources_agree(void **state)
 {
     (void)state;
-    fiie_model *a = NULL, *b = NULL, *c = NULL;
-    assert_int_equal(fiie_model_new_default(&a), 0);
+    fiie_model *a = original_model(), *b = NULL, *c = NULL;
     assert_int_equal(fiie_model_new_from_file(&b, FIIE_MODEL_FILE), 0);
     size_t len = 0;
     unsigned char *buf = model_bytes(&len);
-    assert_int_equal(len, (size_t)detect_model_embedded_size);
-    assert_memory_equal(buf, detect_model_embedded, len);
+    const detect_embedded_model *e = detect_embedded_find(FIIE_MODEL_MTCNN_ORIGINAL);
+    assert_non_null(e);
+    assert_int_equal(len, e->size);
+    assert_memory_equal(buf, e->data, len);
     assert_int_equal(fiie_model_new_from_memory(&c, buf, len), 0);
     memset(buf, 0, len); /* the model must not reference the caller's bytes */
     free(buf);
@@ -739,13 +759,120 @@ static void model_sources_agree(void **state)
     assert_int_equal(fiie_model_new_from_file(NULL, FIIE_MODEL_FILE), FIIE_E_INVALID_ARGUMENT);
     assert_int_equal(fiie_model_new_from_file(&m, NULL), FIIE_E_INVALID_ARGUMENT);
     assert_int_equal(fiie_model_new_from_memory(&m, NULL, 10), FIIE_E_INVALID_ARGUMENT);
-    assert_int_equal(fiie_model_new_from_memory(NULL, detect_model_embedded, 10),
-                     FIIE_E_INVALID_ARGUMENT);
+    assert_int_equal(fiie_model_new_from_memory(NULL, e->data, 10), FIIE_E_INVALID_ARGUMENT);
     assert_int_equal(fiie_model_new_default(NULL), FIIE_E_INVALID_ARGUMENT);
     /* a file that is not a model */
     char path[1024];
     snprintf(path, sizeof path, "%s/images/camera.png", test_data_dir());
     assert_int_equal(fiie_model_new_from_file(&m, path), FIIE_E_MODEL);
+}
+
+/* Detections of two detectors on the same image, bit for bit. */
+static void assert_same_detections(fiie_detector *a, fiie_detector *b, const fiie_image *img)
+{
+    fiie_face fa[MAX_FACES], fb[MAX_FACES];
+    size_t na, nb;
+    detect_all(a, img, fa, &na);
+    detect_all(b, img, fb, &nb);
+    assert_int_equal(na, nb);
+    assert_memory_equal(fa, fb, na * sizeof fa[0]);
+}
+
+/* The registry of embedded models: names listed from 0 without gaps,
+ * unique, usable on a command line (no '/', no ".fiiem" ending), each
+ * loads; the original weights are always there; the default is one of
+ * them and is what fiie_model_new_default() and a NULL model load. */
+static void embedded_models(void **state)
+{
+    (void)state;
+    size_t count = 0;
+    int default_listed = 0, original_listed = 0;
+    const char *def = fiie_model_default_name();
+    assert_non_null(def);
+    for (const char *name; (name = fiie_model_embedded_name(count)) != NULL; count++) {
+        assert_true(name[0] != 0);
+        assert_null(strchr(name, '/'));
+        size_t len = strlen(name);
+        assert_false(len >= 6 && strcmp(name + len - 6, ".fiiem") == 0);
+        for (size_t j = 0; j < count; j++)
+            assert_string_not_equal(fiie_model_embedded_name(j), name);
+        default_listed += strcmp(name, def) == 0;
+        original_listed += strcmp(name, FIIE_MODEL_MTCNN_ORIGINAL) == 0;
+        fiie_model *m = NULL;
+        assert_int_equal(fiie_model_new_embedded(&m, name), 0);
+        assert_non_null(m);
+        fiie_model_free(m);
+    }
+    assert_int_equal(count, detect_embedded_model_count);
+    assert_true(count >= 1);
+    assert_int_equal(default_listed, 1);
+    assert_int_equal(original_listed, 1);
+    assert_null(fiie_model_embedded_name(count + 1));
+    assert_null(fiie_model_embedded_name(SIZE_MAX));
+
+    /* default model: the same detections from each way of asking for it */
+    fiie_model *by_default = NULL, *by_name = NULL;
+    assert_int_equal(fiie_model_new_default(&by_default), 0);
+    assert_int_equal(fiie_model_new_embedded(&by_name, def), 0);
+    fiie_detector *d1 = NULL, *d2 = NULL, *d3 = NULL;
+    assert_int_equal(fiie_detector_new(&d1, by_default, NULL), 0);
+    assert_int_equal(fiie_detector_new(&d2, by_name, NULL), 0);
+    assert_int_equal(fiie_detector_new(&d3, NULL, NULL), 0);
+    fiie_image img = load_rgb("faces_640x480");
+    assert_same_detections(d1, d2, &img);
+    assert_same_detections(d1, d3, &img);
+    fiie_image_free(&img);
+    fiie_detector_free(d1);
+    fiie_detector_free(d2);
+    fiie_detector_free(d3);
+    fiie_model_free(by_default);
+    fiie_model_free(by_name);
+
+    /* bad inputs: a clear status and a NULL model, never a guess */
+    static const char *const unknown[] = {"", "MTCNN-original", "mtcnn-original ",
+                                          "mtcnn", "mtcnn.fiiem", FIIE_MODEL_FILE,
+                                          "mtcnn-original/", "../mtcnn-original"};
+    for (size_t i = 0; i < sizeof unknown / sizeof unknown[0]; i++) {
+        fiie_model *m = (fiie_model *)&count;
+        assert_int_equal(fiie_model_new_embedded(&m, unknown[i]), FIIE_E_NOT_FOUND);
+        assert_null(m);
+    }
+    fiie_model *m = (fiie_model *)&count;
+    assert_int_equal(fiie_model_new_embedded(&m, NULL), FIIE_E_INVALID_ARGUMENT);
+    assert_null(m);
+    assert_int_equal(fiie_model_new_embedded(NULL, FIIE_MODEL_MTCNN_ORIGINAL),
+                     FIIE_E_INVALID_ARGUMENT);
+    assert_int_equal(fiie_model_new_embedded(NULL, NULL), FIIE_E_INVALID_ARGUMENT);
+}
+
+/* default model: it finds every pasted face of faces_1280x720 with the
+ * settings of `fiie encrypt`, as the original weights do
+ * (high_recall_finds_every_face). */
+static void default_model_finds_every_face(void **state)
+{
+    (void)state;
+    double gt[MAX_FACES][4];
+    int ngt = read_gt(gt);
+    fiie_image img = load_rgb("faces_1280x720");
+    fiie_detector_options o;
+    assert_int_equal(fiie_detector_options_init(&o), 0);
+    assert_int_equal(fiie_detector_options_preset(&o, FIIE_DETECTOR_PRESET_HIGH_RECALL), 0);
+    fiie_detector *d = NULL;
+    assert_int_equal(fiie_detector_new(&d, NULL, &o), 0);
+    fiie_face f[MAX_FACES];
+    size_t n;
+    detect_all(d, &img, f, &n);
+    for (int g = 0; g < ngt; g++) {
+        double best = 0;
+        for (size_t i = 0; i < n; i++)
+            best = fmax(best, box_iou(f[i].box, gt[g]));
+        if (best < 0.5)
+            print_message("default model %s: face %d best IoU %.2f\n", fiie_model_default_name(),
+                          g, best);
+        assert_true(best >= 0.5);
+    }
+    fiie_detector_free(d);
+    fiie_image_free(&img);
 }
 
 /* A model of exactly the size limit is judged on its content, from a file
@@ -984,6 +1111,8 @@ int main(void)
         cmocka_unit_test(by_size_keeps_faces_when_upscaled),
         cmocka_unit_test(high_recall_level_limit),
         cmocka_unit_test(model_sources_agree),
+        cmocka_unit_test(embedded_models),
+        cmocka_unit_test(default_model_finds_every_face),
         cmocka_unit_test(model_truncated_or_flipped),
         cmocka_unit_test(model_bad_structure),
         cmocka_unit_test(model_size_limit_same_from_file_and_memory),

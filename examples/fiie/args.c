@@ -187,6 +187,39 @@ static int hexval(char c)
     return -1;
 }
 
+static const cli_opt help_only_opts[] = {
+    {"help", 'h', 0, 'h', NULL, "show this help"},
+};
+
+static int on_help_only(void *ctx, int id, const char *value, char *err, size_t errlen)
+{
+    (void)value;
+    (void)err;
+    (void)errlen;
+    *(int *)ctx = id == 'h';
+    return 0;
+}
+
+int cli_parse_help_only(int argc, char **argv, int *help, char **pos, size_t *npos,
+                        char *err, size_t errlen)
+{
+    *help = 0;
+    return cli_parse(argc, argv, help_only_opts, sizeof help_only_opts / sizeof help_only_opts[0],
+                     on_help_only, help, pos, npos, err, errlen);
+}
+
+void cli_print_help_only_options(FILE *f)
+{
+    cli_print_options(f, help_only_opts, sizeof help_only_opts / sizeof help_only_opts[0]);
+}
+
+int cli_model_is_path(const char *value)
+{
+    static const char ext[] = ".fiiem";
+    size_t n = strlen(value), e = sizeof ext - 1;
+    return strchr(value, '/') != NULL || (n >= e && strcmp(value + n - e, ext) == 0);
+}
+
 int cli_parse_hex(const char *s, uint8_t *out, size_t n)
 {
     if (!s || strlen(s) != 2 * n)

@@ -34,6 +34,13 @@ int cli_parse(int argc, char **argv, const cli_opt *opts, size_t nopts,
 /** Print an options table for --help. */
 void cli_print_options(FILE *f, const cli_opt *opts, size_t nopts);
 
+/** cli_parse() for a command whose only option is --help (-h): *help is
+ * set to 1 when it was given, else 0. Same return as cli_parse(). */
+int cli_parse_help_only(int argc, char **argv, int *help, char **pos, size_t *npos,
+                        char *err, size_t errlen);
+/** The options table of such a command, for its --help. */
+void cli_print_help_only_options(FILE *f);
+
 /* Strict number parsers: the whole string must be consumed, no leading
  * space, range checked. Return 0 or -1. */
 int cli_parse_i64(const char *s, int64_t min, int64_t max, int64_t *out);
@@ -43,6 +50,11 @@ int cli_parse_double(const char *s, double min, double max, double *out);
 int cli_parse_double_list(const char *s, size_t n, double min, double max, double *out);
 /** Hex string of exactly 2*n characters (either case) into n bytes. */
 int cli_parse_hex(const char *s, uint8_t *out, size_t n);
+
+/** --model VALUE names a file, not an embedded model, when it contains a
+ * '/' or ends in ".fiiem" (embedded names never do, see
+ * fiie_model_new_embedded()). Returns 1 or 0. */
+int cli_model_is_path(const char *value);
 
 /** Threads for "-j 0" (one per CPU) on a machine with `cpus` CPUs: at
  * least 1, at most FIIE_MAX_THREADS (what the library accepts). */

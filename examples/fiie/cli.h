@@ -19,11 +19,15 @@ int cmd_decrypt(int argc, char **argv);
 int cmd_analyze(int argc, char **argv);
 int cmd_bench(int argc, char **argv);
 int cmd_demo(int argc, char **argv);
+int cmd_models(int argc, char **argv);
 
 /* "fiie: message\n" on stderr. */
 void cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Usage error: message, hint to --help, returns CLI_EXIT_USAGE. */
 int cli_usage_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* --help text of --model (detect, encrypt, bench detect). */
+#define CLI_MODEL_HELP "built-in model ('fiie models') or .fiiem file (default: the default model)"
 
 /* Note printed in every --help of a command that writes images. */
 #define CLI_METADATA_NOTE \

@@ -22,7 +22,7 @@ static const cli_opt bench_detect_opts[] = {
     {"min-face", 0, 1, OPT_MIN_FACE, "N", "detector option (default 20)"},
     {"factor", 0, 1, OPT_FACTOR, "F", "detector option (default 0.709)"},
     {"thresholds", 0, 1, OPT_THRESHOLDS, "A,B,C", "detector option (default 0.6,0.7,0.7)"},
-    {"model", 0, 1, OPT_MODEL, "FILE", "MTCNN model file (default: built in)"},
+    {"model", 0, 1, OPT_MODEL, "NAME|FILE", CLI_MODEL_HELP},
     {"json", 0, 0, OPT_JSON, NULL, "one JSON object"},
     {"help", 'h', 0, OPT_HELP, NULL, "show this help"},
 };

@@ -18,7 +18,7 @@ static const cli_opt detect_opts[] = {
     {"factor", 0, 1, OPT_FACTOR, "F", "image pyramid step, 0 < F < 1 (default 0.709)"},
     {"thresholds", 0, 1, OPT_THRESHOLDS, "A,B,C", "P-Net, R-Net, O-Net score thresholds (default 0.6,0.7,0.7)"},
     {"max-faces", 0, 1, OPT_MAX_FACES, "N", "keep at most N best faces (default: all)"},
-    {"model", 0, 1, OPT_MODEL, "FILE", "MTCNN model file (default: the built-in one)"},
+    {"model", 0, 1, OPT_MODEL, "NAME|FILE", CLI_MODEL_HELP},
     {"threads", 'j', 1, OPT_THREADS, "N", "threads: files in parallel, or within one image"},
     {"recursive", 'r', 0, OPT_RECURSIVE, NULL, "read images from directories recursively"},
     {"draw", 0, 1, OPT_DRAW, "OUT.png", "write a copy with boxes and landmarks (one input only)"},

@@ -34,7 +34,7 @@ static const cli_opt encrypt_opts[] = {
     {"factor", 0, 1, OPT_FACTOR, "F", "image pyramid step (default 0.79)"},
     {"thresholds", 0, 1, OPT_THRESHOLDS, "A,B,C", "detector thresholds (default 0.5,0.5,0.3)"},
     {"max-faces", 0, 1, OPT_MAX_FACES, "N", "protect at most the N best faces"},
-    {"model", 0, 1, OPT_MODEL, "FILE", "MTCNN model file (default: built in)"},
+    {"model", 0, 1, OPT_MODEL, "NAME|FILE", CLI_MODEL_HELP},
     {"regions", 0, 1, OPT_REGIONS, "LIST", "protect 'rect:x,y,w,h;ellipse:x,y,w,h' instead of detecting"},
     {"mask-scale", 0, 1, OPT_MASK_SCALE, "S", "enlarge face boxes by S about their centre (default 1.6)"},
     {"shape", 0, 1, OPT_SHAPE, "rect|ellipse", "region shape for faces (default ellipse)"},

@@ -9,19 +9,6 @@
 #include "cli.h"
 #include "keyfile.h"
 
-static const cli_opt keygen_opts[] = {
-    {"help", 'h', 0, 'h', NULL, "show this help"},
-};
-
-static int on_opt(void *ctx, int id, const char *value, char *err, size_t errlen)
-{
-    (void)value;
-    (void)err;
-    (void)errlen;
-    *(int *)ctx = id == 'h';
-    return 0;
-}
-
 static void help(void)
 {
     printf("Usage: fiie keygen KEYFILE\n"
@@ -31,7 +18,7 @@ static void help(void)
            "key: without it the protected faces cannot be restored.\n"
            "\n"
            "Options:\n");
-    cli_print_options(stdout, keygen_opts, sizeof keygen_opts / sizeof keygen_opts[0]);
+    cli_print_help_only_options(stdout);
     printf("\nExit status: 0 key written, 1 an error (KEYFILE exists or cannot be\n"
            "written), 64 usage error.\n");
 }
@@ -42,8 +29,7 @@ int cmd_keygen(int argc, char **argv)
     size_t npos = 0;
     char err[512];
     int want_help = 0;
-    if (cli_parse(argc, argv, keygen_opts, sizeof keygen_opts / sizeof keygen_opts[0], on_opt,
-                  &want_help, pos, &npos, err, sizeof err) != 0)
+    if (cli_parse_help_only(argc, argv, &want_help, pos, &npos, err, sizeof err) != 0)
         return cli_usage_error("keygen", "%s", err);
     if (want_help) {
         help();

@@ -53,7 +53,7 @@ int det_option(det_settings *d, int id, const char *value, char *err, size_t err
         d->opts.max_faces = u;
         return 1;
     case OPT_MODEL:
-        d->model_path = value;
+        d->model = value;
         return 1;
     case OPT_PRESET: {
         int preset;
@@ -87,11 +87,33 @@ int det_apply_preset(det_settings *d, int preset)
 
 int det_load_model(const det_settings *d, fiie_model **model, char *err, size_t errlen)
 {
-    int rc = d->model_path ? fiie_model_new_from_file(model, d->model_path)
-                           : fiie_model_new_default(model);
-    if (rc)
-        snprintf(err, errlen, "cannot load the face model %s: %s",
-                 d->model_path ? d->model_path : "(built in)", fiie_strerror(rc));
+    const char *v = d->model;
+    if (v == NULL) {
+        int rc = fiie_model_new_default(model);
+        if (rc)
+            snprintf(err, errlen, "cannot load the built-in face model %s: %s",
+                     fiie_model_default_name(), fiie_strerror(rc));
+        return rc;
+    }
+    int is_path = cli_model_is_path(v);
+    if (!is_path) {
+        int rc = fiie_model_new_embedded(model, v);
+        if (rc != FIIE_E_NOT_FOUND) {
+            if (rc)
+                snprintf(err, errlen, "cannot load the built-in face model %s: %s", v,
+                         fiie_strerror(rc));
+            return rc;
+        }
+    }
+    /* a file; a bare word that is no embedded model may be one too */
+    int rc = fiie_model_new_from_file(model, v);
+    if (rc == FIIE_E_IO && !is_path)
+        snprintf(err, errlen,
+                 "--model %s: no built-in model of that name ('fiie models' lists them) "
+                 "and no readable file",
+                 v);
+    else if (rc)
+        snprintf(err, errlen, "cannot load the face model file %s: %s", v, fiie_strerror(rc));
     return rc;
 }
 

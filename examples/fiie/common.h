@@ -40,7 +40,7 @@ enum {
 /* Detector settings from the command line. */
 typedef struct det_settings {
     fiie_detector_options opts;
-    const char *model_path;  /* NULL: embedded model */
+    const char *model;       /* --model NAME|FILE; NULL: the default model */
     int set_min_face, set_factor, set_thresholds;
     int preset;              /* --preset, or -1: the command's own default */
 } det_settings;
@@ -54,7 +54,9 @@ int det_option(det_settings *d, int id, const char *value, char *err, size_t err
  * Returns 0 or a FIIE_E_* status. */
 int det_apply_preset(det_settings *d, int preset);
 
-/* Load the model once (shared by every worker); NULL path: embedded default. */
+/* Load the model once (shared by every worker): --model is an embedded
+ * model's name unless it contains a '/' or ends in ".fiiem" (then, or when
+ * no embedded model has that name, a file); no --model: the default. */
 int det_load_model(const det_settings *d, fiie_model **model, char *err, size_t errlen);
 
 /* Check that the options make a detector (before starting workers); the

@@ -25,6 +25,7 @@ static const command commands[] = {
     {"analyze", cmd_analyze, "cipher statistics inside the protected region"},
     {"bench", cmd_bench, "benchmarks: bench detect IMAGE, bench cipher"},
     {"demo", cmd_demo, "run the whole pipeline on the bundled sample photo"},
+    {"models", cmd_models, "list the built-in face models (the default marked)"},
 };
 
 static void usage(FILE *f)

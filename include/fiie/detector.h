@@ -4,9 +4,12 @@
  *        5-point face alignment.
  *
  * A faithful port of the original MTCNN (Zhang et al. 2016) MATLAB
- * pipeline running the original weights (see models/README.md): the same
- * image pyramid, resampling, score thresholds, NMS order and box rules, so
- * the detections match the reference implementation within float noise.
+ * pipeline: the same image pyramid, resampling, score thresholds, NMS
+ * order and box rules, so that with the original weights (the embedded
+ * model FIIE_MODEL_MTCNN_ORIGINAL) the detections match the reference
+ * implementation within float noise. The library embeds one or more
+ * models by name (fiie_model_new_embedded(); provenance in
+ * models/README.md); the default one may be other, trained weights.
  *
  * Objects:
  * - ::fiie_model: the three networks' weights. Immutable after loading and
@@ -163,8 +166,13 @@ FIIE_API int fiie_detector_preset_from_name(const char *name, int *preset);
 FIIE_API const char *fiie_detector_preset_name(int preset);
 
 /**
- * @brief Load the model compiled into the library (the converted original
- *        MTCNN weights of models/mtcnn.fiiem).
+ * @brief Load the default model: the embedded model named by
+ *        fiie_model_default_name().
+ *
+ * Which embedded model is the default may change between releases (for
+ * better weights); callers that need particular weights, for example to
+ * reproduce earlier detections, load them by name with
+ * fiie_model_new_embedded().
  * @param out receives the model (release with fiie_model_free())
  * @return 0, FIIE_E_INVALID_ARGUMENT (NULL out), FIIE_E_NO_MEMORY,
  *         FIIE_E_MODEL or FIIE_E_CRYPTO (libsodium, which checks the
@@ -172,6 +180,47 @@ FIIE_API const char *fiie_detector_preset_name(int preset);
  */
 FIIE_NODISCARD
 FIIE_API int fiie_model_new_default(fiie_model **out);
+
+/* ---- Since ABI 1.2: embedded models by name ------------------------------ */
+
+/** Name of the embedded model holding the converted original MTCNN weights
+ *  (models/mtcnn.fiiem), the weights the faithful port is checked against.
+ *  Every library since ABI 1.2 embeds it, default or not. */
+#define FIIE_MODEL_MTCNN_ORIGINAL "mtcnn-original"
+
+/**
+ * @brief Load a model compiled into the library, by name.
+ *
+ * Names are stable (models/README.md lists each model's provenance).
+ * They contain no '/' and never end in ".fiiem", so a command line can
+ * tell a model name from a file name.
+ * @param out  receives the model (NULL on error; release with fiie_model_free())
+ * @param name NUL-terminated name, exact and case-sensitive, e.g.
+ *             FIIE_MODEL_MTCNN_ORIGINAL or fiie_model_default_name()
+ * @return 0, FIIE_E_INVALID_ARGUMENT (NULL out or name), FIIE_E_NOT_FOUND
+ *         (no embedded model of that name, the empty name included),
+ *         FIIE_E_NO_MEMORY, FIIE_E_MODEL or FIIE_E_CRYPTO (libsodium, which
+ *         checks the model's digest, failed to initialise).
+ */
+FIIE_NODISCARD
+FIIE_API int fiie_model_new_embedded(fiie_model **out, const char *name);
+
+/**
+ * @brief The name of an embedded model, to list them.
+ *
+ * Models are numbered from 0 without gaps, so counting up from 0 until
+ * NULL lists every name; the default is one of them.
+ * @param index 0-based index
+ * @return a static NUL-terminated string, or NULL past the last model.
+ */
+FIIE_API const char *fiie_model_embedded_name(size_t index);
+
+/**
+ * @brief The name of the embedded model fiie_model_new_default() loads
+ *        (and fiie_detector_new() uses when given no model).
+ * @return a static NUL-terminated string, never NULL.
+ */
+FIIE_API const char *fiie_model_default_name(void);
 
 /**
  * @brief Load a model file (format in models/README.md).

@@ -25,7 +25,7 @@
 /** ABI major: the SONAME is libfiie.so.FIIE_ABI_VERSION_MAJOR. */
 #define FIIE_ABI_VERSION_MAJOR 1
 /** ABI minor: bumped when symbols or option fields are added compatibly. */
-#define FIIE_ABI_VERSION_MINOR 1
+#define FIIE_ABI_VERSION_MINOR 2
 
 /** Release version as one number: major * 10000 + minor * 100 + patch. */
 #define FIIE_VERSION_NUMBER \

@@ -291,9 +291,40 @@ int fiie_model_new_from_memory(fiie_model **out, const void *data, size_t size)
     return FIIE_OK;
 }
 
+const detect_embedded_model *detect_embedded_find(const char *name)
+{
+    for (size_t i = 0; i < detect_embedded_model_count; i++)
+        if (strcmp(detect_embedded_models[i].name, name) == 0)
+            return &detect_embedded_models[i];
+    return NULL;
+}
+
+const char *fiie_model_embedded_name(size_t index)
+{
+    return index < detect_embedded_model_count ? detect_embedded_models[index].name : NULL;
+}
+
+const char *fiie_model_default_name(void)
+{
+    return detect_embedded_default_name;
+}
+
+int fiie_model_new_embedded(fiie_model **out, const char *name)
+{
+    if (out == NULL)
+        return FIIE_E_INVALID_ARGUMENT;
+    *out = NULL;
+    if (name == NULL)
+        return FIIE_E_INVALID_ARGUMENT;
+    const detect_embedded_model *e = detect_embedded_find(name);
+    if (e == NULL)
+        return FIIE_E_NOT_FOUND;
+    return fiie_model_new_from_memory(out, e->data, e->size);
+}
+
 int fiie_model_new_default(fiie_model **out)
 {
-    return fiie_model_new_from_memory(out, detect_model_embedded, (size_t)detect_model_embedded_size);
+    return fiie_model_new_embedded(out, detect_embedded_default_name);
 }
 
 int fiie_model_new_from_file(fiie_model **out, const char *path)

@@ -1,4 +1,4 @@
-/* MTCNN model: file format parser, weight repacking, the embedded default
+/* MTCNN model: file format parser, weight repacking, the embedded models
  * (internal; the public part is in fiie/detector.h). */
 #ifndef FIIE_LIB_DETECT_MODEL_H
 #define FIIE_LIB_DETECT_MODEL_H
@@ -29,8 +29,20 @@ struct fiie_model {
 /* Take one more reference (the model stays immutable). */
 fiie_model *detect_model_ref(const fiie_model *m);
 
-/* The bytes of models/mtcnn.fiiem compiled into the library. */
-extern const unsigned char detect_model_embedded[];
-extern const uint64_t detect_model_embedded_size;
+/* A model file compiled into the library (models/meson.build lists them;
+ * models/embed.py generates the table below at build time). */
+typedef struct detect_embedded_model {
+    const char *name;          /* stable name, e.g. FIIE_MODEL_MTCNN_ORIGINAL */
+    const unsigned char *data; /* the .fiiem file's bytes */
+    size_t size;
+} detect_embedded_model;
+
+extern const detect_embedded_model detect_embedded_models[];
+extern const size_t detect_embedded_model_count;
+/* The name fiie_model_new_default() loads; one of the table's. */
+extern const char detect_embedded_default_name[];
+
+/* The embedded model of that name, or NULL. */
+const detect_embedded_model *detect_embedded_find(const char *name);
 
 #endif /* FIIE_LIB_DETECT_MODEL_H */

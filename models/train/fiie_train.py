@@ -192,7 +192,8 @@ def build_parser():
 
     s = sub.add_parser("detect", help="run libfiie's detector on a split (JSON lines)")
     data_args(s)
-    s.add_argument("--model", help=".fiiem model (default: the library's embedded one)")
+    s.add_argument("--model", help=".fiiem file or embedded model name, e.g. mtcnn-original "
+                   "(default: the library's default model)")
     s.add_argument("--min-face", type=float)
     s.add_argument("--factor", type=float)
     s.add_argument("--thresholds", help="P,R,O thresholds, e.g. 0.5,0.5,0.3")
@@ -207,7 +208,8 @@ def build_parser():
     data_args(s)
     s.add_argument("--net", required=True,
                    help="pnet, or rnet and/or onet (rnet,onet: one pass of the cascade)")
-    s.add_argument("--model", help="cascade that proposes the rnet/onet windows (.fiiem)")
+    s.add_argument("--model", help="cascade that proposes the rnet/onet windows (.fiiem file "
+                   "or embedded model name; default: the library's default model)")
     s.add_argument("--min-face", type=float, help="cascade option (default: fiie encrypt's)")
     s.add_argument("--factor", type=float, help="cascade option")
     s.add_argument("--thresholds", help="cascade thresholds P,R,O")

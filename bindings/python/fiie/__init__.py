@@ -30,8 +30,9 @@ from .image import (MAX_DIMENSION, MAX_PIXELS, Image, PixelFormat,  # noqa: F401
 from .mask import Mask, Region, Shape  # noqa: F401
 from .common import (FILE_NO_CLOBBER, FILE_PRIVATE, MAX_THREADS,  # noqa: F401
                      write_file_atomic)
-from .detector import (HIGH_RECALL, MIN_FACE_BY_SIZE, NET_SIZES, Detector, Face,  # noqa: F401
-                       Landmarks, Model, Net, crop_patch, detector_preset, detector_presets)
+from .detector import (HIGH_RECALL, MIN_FACE_BY_SIZE, MODEL_MTCNN_ORIGINAL,  # noqa: F401
+                       NET_SIZES, Detector, Face, Landmarks, Model, Net, crop_patch,
+                       default_model, detector_preset, detector_presets, embedded_models)
 from .cipher import (KDF_MAX_MEMLIMIT, KDF_MAX_OPSLIMIT,  # noqa: F401
                      KDF_READ_MAX_MEMLIMIT, KDF_READ_MAX_OPSLIMIT, KEY_BYTES,
                      NONCE_BYTES, SALT_BYTES, Alg, Key, decrypt, encrypt,
@@ -62,7 +63,8 @@ __all__ = [
     "Mask", "Region", "Shape",
     # detector
     "Detector", "Face", "Landmarks", "Model", "HIGH_RECALL", "MIN_FACE_BY_SIZE", "detector_preset",
-    "detector_presets", "Net", "NET_SIZES", "crop_patch",
+    "detector_presets", "Net", "NET_SIZES", "crop_patch", "MODEL_MTCNN_ORIGINAL",
+    "default_model", "embedded_models",
     # cipher
     "Key", "Alg", "encrypt", "decrypt", "paper_keystream", "KEY_BYTES", "NONCE_BYTES",
     "SALT_BYTES", "KDF_MAX_OPSLIMIT", "KDF_MAX_MEMLIMIT", "KDF_READ_MAX_OPSLIMIT",

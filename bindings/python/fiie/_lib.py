@@ -36,7 +36,7 @@ _IO_STATUS = STATUS["FIIE_E_IO"]
 #: ABI major of the C headers these bindings mirror (FIIE_ABI_VERSION_MAJOR).
 ABI_MAJOR = 1
 #: ABI minor the bindings were written against (FIIE_ABI_VERSION_MINOR).
-ABI_MINOR = 1
+ABI_MINOR = 2
 #: FIIE_ABI_VERSION of the headers mirrored here, passed to *_options_init_v.
 ABI_VERSION = (ABI_MAJOR << 16) | ABI_MINOR
 
@@ -310,6 +310,10 @@ HEADERS["detector.h"] = {
                                        POINTER(c_uint32)]),
     "fiie_model_forward": (c_int, [c_void_p, c_int, c_void_p, c_size_t, c_uint32,
                                    c_uint32, c_void_p, c_size_t]),
+    # ABI 1.2
+    "fiie_model_new_embedded": (c_int, [c_void_pp, c_char_p]),
+    "fiie_model_embedded_name": (c_char_p, [c_size_t]),
+    "fiie_model_default_name": (c_char_p, []),
 }
 
 HEADERS["cipher.h"] = {

@@ -5,7 +5,7 @@ import enum
 import os
 
 from . import _lib
-from ._errors import STATUS, InvalidArgumentError, NotFoundError
+from ._errors import STATUS, InvalidArgumentError, NotFoundError, UnsupportedError
 from ._handle import Handle, using
 from ._lib import as_float, as_int, check, clear_errno, lib
 from .image import Image, as_image
@@ -20,15 +20,52 @@ MIN_FACE_BY_SIZE = 0.0
 
 
 
-def detector_presets():
-    """Names of the library's detector presets, e.g. ('default',
-    'high-recall', 'fast') (fiie_detector_preset_name)."""
+#: FIIE_MODEL_MTCNN_ORIGINAL: name of the embedded original MTCNN weights
+#: (models/mtcnn.fiiem), embedded in every library since ABI 1.2.
+MODEL_MTCNN_ORIGINAL = "mtcnn-original"
+
+
+def _names(name_at):
+    """The names name_at(0), name_at(1)... up to the first NULL (the C
+    lists numbered from 0 without gaps)."""
     names = []
     while True:
-        name = lib.fiie_detector_preset_name(len(names))
+        name = name_at(len(names))
         if name is None:
             return tuple(names)
         names.append(name.decode("ascii"))
+
+
+def embedded_models():
+    """Names of the models compiled into the library, e.g.
+    ('mtcnn-original',) (fiie_model_embedded_name); default_model() is
+    one of them."""
+    return _names(lib.fiie_model_embedded_name)
+
+
+def default_model():
+    """Name of the embedded model ``Model()`` and ``Detector()`` load
+    (fiie_model_default_name)."""
+    return lib.fiie_model_default_name().decode("ascii")
+
+
+def _is_model_name(source):
+    """The rule of ``fiie detect --model``: a str that contains no path
+    separator and does not end in ".fiiem" names an embedded model when
+    the library has one of that name; anything else is a file."""
+    if not isinstance(source, str) or "/" in source or os.sep in source or \
+            source.endswith(".fiiem"):
+        return False
+    try:
+        return source in embedded_models()
+    except UnsupportedError:  # a library before ABI 1.2: files only
+        return False
+
+
+def detector_presets():
+    """Names of the library's detector presets, e.g. ('default',
+    'high-recall', 'fast') (fiie_detector_preset_name)."""
+    return _names(lib.fiie_detector_preset_name)
 
 
 def _preset_number(name):
@@ -198,15 +235,31 @@ class Model(Handle):
     _free_name = "fiie_model_free"
     _what = "model"
 
-    def __init__(self, path=None, *, data=None):
-        """Model() is the model built into the library; Model(path) loads
-        a model file; Model(data=bytes) loads one from memory."""
+    def __init__(self, path=None, *, data=None, name=None):
+        """Model() is the library's default model (default_model());
+        Model(name="mtcnn-original") an embedded model by name (unknown:
+        NotFoundError); Model(data=bytes) loads one from memory.
+
+        Model(source) takes what ``fiie detect --model`` takes: the name
+        of an embedded model (embedded_models()), unless ``source``
+        contains a '/' or ends in ".fiiem"; anything else is a model file
+        (a path-like object always is)."""
         super().__init__()
         p = ctypes.c_void_p()
+        if path is not None and _is_model_name(path):
+            path, name = None, path
         if data is not None:
             buf = bytes(data)
             check(lib.fiie_model_new_from_memory(ctypes.byref(p), buf, len(buf)),
                   "fiie_model_new_from_memory")
+        elif name is not None:
+            if not isinstance(name, str):
+                raise InvalidArgumentError("an embedded model is named by a string, e.g. %r"
+                                           % MODEL_MTCNN_ORIGINAL)
+            if "\0" in name:  # C would read only the part before it
+                raise NotFoundError("no embedded model is named %r" % name, NotFoundError.code)
+            check(lib.fiie_model_new_embedded(ctypes.byref(p), name.encode("utf-8")),
+                  "fiie_model_new_embedded(%r)" % name)
         elif path is not None:
             clear_errno()
             check(lib.fiie_model_new_from_file(ctypes.byref(p), os.fsencode(path)),
@@ -251,8 +304,10 @@ class Detector(Handle):
     Keyword options (defaults from the C library): ``min_face`` (20),
     ``factor`` (0.709), ``thresholds`` ((0.6, 0.7, 0.7)), ``max_faces``
     (0: no limit), ``threads`` (1; 0 = one per CPU), ``landmarks``
-    (Landmarks.PLAIN). ``model`` is a Model or a model file path; None uses
-    the embedded model. One thread at a time per detector.
+    (Landmarks.PLAIN). ``model`` is a Model, the name of an embedded model
+    (embedded_models(), e.g. "mtcnn-original") or a model file path, told
+    apart as Model(source) does; None uses the default model
+    (default_model()). One thread at a time per detector.
 
     ``preset`` (a name of detector_presets()) sets min_face, factor and
     thresholds first; the keyword options then override single values.

@@ -1,5 +1,10 @@
 """fiie.Detector through the bindings (the C tests check the cascade in
-depth; here: results reach Python intact, options, errors, lifetimes)."""
+depth; here: results reach Python intact, options, errors, lifetimes).
+
+The reference detections (tests/data/expected/) and the face counts
+below were made with the original MTCNN weights: the tests that compare
+with them select those weights by name (ORIGINAL), so they hold whatever
+model is the library's default."""
 
 import json
 import unittest
@@ -10,7 +15,8 @@ import fiie
 from support import DATA, SOURCE_ROOT, image_path, needs, needs_numpy, numpy
 
 DETECTOR_FUNCS = ("fiie_detector_options_init_v", "fiie_detector_new",
-                  "fiie_detector_detect", "fiie_model_new_default")
+                  "fiie_detector_detect", "fiie_model_new_default", "fiie_model_new_embedded")
+ORIGINAL = fiie.MODEL_MTCNN_ORIGINAL
 
 # ArcFace 112x112 template (fiie/detector.h).
 TEMPLATE = [(38.2946, 51.6963), (73.5318, 51.5014), (56.0252, 71.7366),
@@ -44,7 +50,7 @@ class TestDetector(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
         # Detection is slow under sanitizers: detect the main sample once.
-        cls.det = fiie.Detector()
+        cls.det = fiie.Detector(ORIGINAL)
         with fiie.Image.open(image_path("astronaut.png")) as img:
             cls.astronaut = cls.det.detect(img)
 
@@ -73,7 +79,7 @@ class TestDetector(unittest.TestCase):
                     self.assertEqual(set(f.to_dict()), {"box", "score", "landmarks"})
 
     def test_v1flip_landmarks_and_threads(self):
-        with fiie.Detector(landmarks="v1flip", threads=2) as d, \
+        with fiie.Detector(ORIGINAL, landmarks="v1flip", threads=2) as d, \
                 fiie.Image.open(image_path("astronaut.png")) as img:
             self.assertEqual(d.options["landmarks"], fiie.Landmarks.V1FLIP)
             self.assertMatches(d.detect(img), expected("astronaut", "v1flip"))
@@ -82,10 +88,10 @@ class TestDetector(unittest.TestCase):
         with top_left_crop() as img:
             all_faces = self.det.detect(img)
             self.assertEqual(len(all_faces), 5)
-            with fiie.Detector(max_faces=3) as d:
+            with fiie.Detector(ORIGINAL, max_faces=3) as d:
                 top = d.detect(img)
             self.assertEqual([f.box for f in top], [f.box for f in all_faces[:3]])
-            with fiie.Detector(min_face=100) as d:
+            with fiie.Detector(ORIGINAL, min_face=100) as d:
                 big = d.detect(img)
             self.assertEqual(d.options["min_face"], 100)
             self.assertLess(len(big), len(all_faces))
@@ -101,7 +107,7 @@ class TestDetector(unittest.TestCase):
         # the library takes the preset's min face itself: no fallback, no warning
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
-            d = fiie.Detector.high_recall()
+            d = fiie.Detector.high_recall(ORIGINAL)
         self.assertEqual(len(caught), 0)
         for k, v in preset.items():
             self.assertEqual(d.options[k], v)
@@ -165,11 +171,46 @@ class TestDetector(unittest.TestCase):
             corrupt[len(data) // 2] ^= 0xFF
             with self.assertRaises(fiie.ModelError):
                 fiie.Model(data=corrupt)
-        m = fiie.Model()
+        m = fiie.Model(name=ORIGINAL)
         d = fiie.Detector(m)
         m.close()  # the detector keeps its own reference
         with d, fiie.Image.open(image_path("astronaut.png")) as img:
             self.assertEqual([f.box for f in d.detect(img)], [f.box for f in self.astronaut])
+
+    def test_embedded_models(self):
+        names = fiie.embedded_models()
+        self.assertIn(ORIGINAL, names)
+        self.assertIn(fiie.default_model(), names)
+        self.assertEqual(len(set(names)), len(names))
+        with fiie.Image.open(image_path("astronaut.png")) as img:
+            # a name, in each place a model is taken, is that embedded model
+            for how in (lambda: fiie.Detector(ORIGINAL), lambda: fiie.Detector(model=ORIGINAL),
+                        lambda: fiie.Detector(fiie.Model(ORIGINAL)),
+                        lambda: fiie.Detector(fiie.Model(name=ORIGINAL))):
+                with how() as d:
+                    self.assertEqual([f.box for f in d.detect(img)],
+                                     [f.box for f in self.astronaut])
+            # default model: Model(), Detector() and the default's name agree
+            with fiie.Detector() as a, fiie.Detector(fiie.default_model()) as b, \
+                    fiie.Detector(fiie.Model()) as c:
+                ref = [f.to_dict() for f in a.detect(img)]
+                self.assertEqual([f.to_dict() for f in b.detect(img)], ref)
+                self.assertEqual([f.to_dict() for f in c.detect(img)], ref)
+        # a file path is a file, even next to a model's name
+        model_file = SOURCE_ROOT / "models" / "mtcnn.fiiem"
+        if model_file.exists():
+            for path in (model_file, str(model_file)):
+                fiie.Detector(path).close()
+        # unknown names: NotFoundError by name; as a source they are files
+        for bad in ("", "MTCNN-original", "mtcnn-original ", "nope", ORIGINAL + "\0x"):
+            with self.subTest(name=bad), self.assertRaises(fiie.NotFoundError):
+                fiie.Model(name=bad)
+        with self.assertRaises(fiie.FileMissingError):
+            fiie.Detector("no-such-model")
+        with self.assertRaises(fiie.FileMissingError):
+            fiie.Model("./" + ORIGINAL)  # a '/' makes it a path
+        with self.assertRaises(fiie.InvalidArgumentError):
+            fiie.Model(name=b"mtcnn-original")
 
     def test_alignment(self):
         (face,) = self.astronaut
@@ -287,7 +328,9 @@ class TestInsideTheCascade(unittest.TestCase):
 @needs(*(DETECTOR_FUNCS + ("fiie_mask_new", "fiie_encrypt")))
 class TestPipeline(unittest.TestCase):
     def test_detect_mask_encrypt_decrypt(self):
-        with top_left_crop() as img, fiie.Detector() as det, fiie.Key.generate() as key:
+        # five faces: counted with the original weights
+        with top_left_crop() as img, fiie.Detector(ORIGINAL) as det, \
+                fiie.Key.generate() as key:
             plain = img.tobytes()
             faces = det.detect(img)
             self.assertEqual(len(faces), 5)

@@ -189,7 +189,8 @@ class TestPipeline(unittest.TestCase):
         run_cli("export", "--base", SHIPPED, "--onet", self.p("f48r", "net.pt"),
                 "--out", self.p("ft.fiiem"))
         with fiie.Image.open(os.path.join(IMAGES, "astronaut.png")) as img, \
-                fiie.Detector() as d0, fiie.Detector(self.p("ft.fiiem")) as d1:
+                fiie.Detector(fiie.MODEL_MTCNN_ORIGINAL) as d0, \
+                fiie.Detector(self.p("ft.fiiem")) as d1:
             f0, f1 = d0.detect(img), d1.detect(img)
             self.assertEqual(len(f0), 1)
             self.assertEqual(len(f1), 1)
