@@ -32,11 +32,31 @@ def _entries(args, log):
     sel = wider.select(entries, args.split)
     if getattr(args, "limit", 0):
         sel = sel[:args.limit]
+    shard = getattr(args, "shard", None)
+    if shard is not None and not getattr(args, "shuffle", None):
+        sel = _take_shard(sel, shard)
     log("%s: %d images, split %s: %d images, %d faces"
         % (args.wider, len(entries), args.split, len(sel), sum(len(e.faces) for e in sel)))
     if not sel:
         raise StageError("split %s of %s holds no image" % (args.split, args.wider))
     return sel
+
+
+def _shard(text):
+    """K/N: the K-th of N interleaved parts of a split (0 <= K < N), so
+    that N processes can share a stage, each with its own output."""
+    try:
+        k, n = (int(v) for v in text.split("/"))
+    except ValueError:
+        k, n = -1, 0
+    if n < 1 or not 0 <= k < n:
+        raise argparse.ArgumentTypeError("needs K/N with 0 <= K < N, got %r" % text)
+    return k, n
+
+
+def _take_shard(sel, shard):
+    k, n = shard
+    return sel[k::n]
 
 
 def _log_for(args, out):
@@ -117,6 +137,11 @@ def cmd_samples(args):
         # the split (events are contiguous in WIDER's file order)
         import numpy as np
         sel = [sel[i] for i in np.random.default_rng(args.shuffle).permutation(len(sel))]
+        if args.shard is not None:
+            sel = _take_shard(sel, args.shard)
+    if args.shard is not None:
+        selection["shard"] = list(args.shard)
+        selection["images"] = len(sel)
     if names != ["pnet"]:
         log("samples %s: windows of the cascade %s, options %s"
             % (args.net, args.model or "(embedded default)", preset))
@@ -183,6 +208,8 @@ def build_parser():
             s.add_argument("--images", required=True, help="its image folder")
         s.add_argument("--split", default="train", choices=("train", "val", "reserved", "all"))
         s.add_argument("--limit", type=int, default=0, help="first N images of the split only")
+        s.add_argument("--shard", type=_shard, metavar="K/N",
+                       help="only the K-th of N interleaved parts (N processes, one output each)")
 
     s = sub.add_parser("anno", help="annotation list (anno_train.txt) of a split")
     data_args(s, images=False)
