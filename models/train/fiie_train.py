@@ -171,7 +171,7 @@ def cmd_train(args):
     train.train(args.net, args.samples, args.out, log, iters=args.iters, batch=args.batch,
                 lr=args.lr, seed=args.seed, init=args.init, teacher=args.teacher,
                 ohem=args.ohem, pos_weight=args.pos_weight, every=args.every,
-                ratio=_ratio(args.ratio))
+                ratio=_ratio(args.ratio), freeze=args.freeze)
     return 0
 
 
@@ -266,6 +266,8 @@ def build_parser():
                    help="weight of the positives' classification loss")
     s.add_argument("--every", type=int, default=200, help="checkpoint every N iterations")
     s.add_argument("--threads", type=int, default=1, help="torch threads (default 1)")
+    s.add_argument("--freeze", type=int, default=0, metavar="K",
+                   help="keep the first K convolution stages as --init gave them")
     s.add_argument("--seed", type=int, default=1)
     s.set_defaults(fn=cmd_train)
 
