@@ -171,7 +171,8 @@ def cmd_train(args):
     train.train(args.net, args.samples, args.out, log, iters=args.iters, batch=args.batch,
                 lr=args.lr, seed=args.seed, init=args.init, teacher=args.teacher,
                 ohem=args.ohem, pos_weight=args.pos_weight, every=args.every,
-                ratio=_ratio(args.ratio), freeze=args.freeze)
+                ratio=_ratio(args.ratio), freeze=args.freeze,
+                weight_decay=args.weight_decay)
     return 0
 
 
@@ -259,6 +260,9 @@ def build_parser():
     s.add_argument("--iters", type=int, default=1000)
     s.add_argument("--batch", type=int, default=320)
     s.add_argument("--lr", type=float, default=1e-3)
+    s.add_argument("--weight-decay", type=float, default=5e-4,
+                   help="L2 weight decay (use 0 when fine-tuning: with Adam it pulls the "
+                        "trained weights towards zero)")
     s.add_argument("--ohem", type=float, default=0.7)
     s.add_argument("--ratio", default="3,1,1",
                    help="negatives,positives,parts per batch (default the paper's 3,1,1)")
