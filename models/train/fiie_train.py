@@ -32,11 +32,31 @@ def _entries(args, log):
     sel = wider.select(entries, args.split)
     if getattr(args, "limit", 0):
         sel = sel[:args.limit]
+    shard = getattr(args, "shard", None)
+    if shard is not None and not getattr(args, "shuffle", None):
+        sel = _take_shard(sel, shard)
     log("%s: %d images, split %s: %d images, %d faces"
         % (args.wider, len(entries), args.split, len(sel), sum(len(e.faces) for e in sel)))
     if not sel:
         raise StageError("split %s of %s holds no image" % (args.split, args.wider))
     return sel
+
+
+def _shard(text):
+    """K/N: the K-th of N interleaved parts of a split (0 <= K < N), so
+    that N processes can share a stage, each with its own output."""
+    try:
+        k, n = (int(v) for v in text.split("/"))
+    except ValueError:
+        k, n = -1, 0
+    if n < 1 or not 0 <= k < n:
+        raise argparse.ArgumentTypeError("needs K/N with 0 <= K < N, got %r" % text)
+    return k, n
+
+
+def _take_shard(sel, shard):
+    k, n = shard
+    return sel[k::n]
 
 
 def _log_for(args, out):
@@ -117,6 +137,11 @@ def cmd_samples(args):
         # the split (events are contiguous in WIDER's file order)
         import numpy as np
         sel = [sel[i] for i in np.random.default_rng(args.shuffle).permutation(len(sel))]
+        if args.shard is not None:
+            sel = _take_shard(sel, args.shard)
+    if args.shard is not None:
+        selection["shard"] = list(args.shard)
+        selection["images"] = len(sel)
     if names != ["pnet"]:
         log("samples %s: windows of the cascade %s, options %s"
             % (args.net, args.model or "(embedded default)", preset))
@@ -146,7 +171,8 @@ def cmd_train(args):
     train.train(args.net, args.samples, args.out, log, iters=args.iters, batch=args.batch,
                 lr=args.lr, seed=args.seed, init=args.init, teacher=args.teacher,
                 ohem=args.ohem, pos_weight=args.pos_weight, every=args.every,
-                ratio=_ratio(args.ratio))
+                ratio=_ratio(args.ratio), freeze=args.freeze,
+                weight_decay=args.weight_decay)
     return 0
 
 
@@ -183,6 +209,8 @@ def build_parser():
             s.add_argument("--images", required=True, help="its image folder")
         s.add_argument("--split", default="train", choices=("train", "val", "reserved", "all"))
         s.add_argument("--limit", type=int, default=0, help="first N images of the split only")
+        s.add_argument("--shard", type=_shard, metavar="K/N",
+                       help="only the K-th of N interleaved parts (N processes, one output each)")
 
     s = sub.add_parser("anno", help="annotation list (anno_train.txt) of a split")
     data_args(s, images=False)
@@ -234,6 +262,9 @@ def build_parser():
     s.add_argument("--iters", type=int, default=1000)
     s.add_argument("--batch", type=int, default=320)
     s.add_argument("--lr", type=float, default=1e-3)
+    s.add_argument("--weight-decay", type=float, default=5e-4,
+                   help="L2 weight decay (use 0 when fine-tuning: with Adam it pulls the "
+                        "trained weights towards zero)")
     s.add_argument("--ohem", type=float, default=0.7)
     s.add_argument("--ratio", default="3,1,1",
                    help="negatives,positives,parts per batch (default the paper's 3,1,1)")
@@ -241,6 +272,8 @@ def build_parser():
                    help="weight of the positives' classification loss")
     s.add_argument("--every", type=int, default=200, help="checkpoint every N iterations")
     s.add_argument("--threads", type=int, default=1, help="torch threads (default 1)")
+    s.add_argument("--freeze", type=int, default=0, metavar="K",
+                   help="keep the first K convolution stages as --init gave them")
     s.add_argument("--seed", type=int, default=1)
     s.set_defaults(fn=cmd_train)
 

@@ -174,6 +174,38 @@ class TestPipeline(unittest.TestCase):
         with open(self.p("d.jsonl")) as f:
             self.assertEqual(len(f.read().splitlines()), 5)
 
+    def test_shards_and_frozen_stages(self):
+        # two shards share a stage: together they visit every image once
+        data = ["--wider", TINY, "--images", IMAGES, "--split", "all"]
+        for k in (0, 1):
+            run_cli("samples", "--net", "rnet", *data, "--shard", "%d/2" % k,
+                    "--min-face", 40, "--out", self.p("h%d" % k))
+        done = [samples.SampleSet(self.p("h%d" % k, "rnet")).state["images_done"] for k in (0, 1)]
+        self.assertEqual(done, [3, 2])
+        # --freeze 2: conv1/conv2 stay the shipped ones, the rest learns
+        run_cli("train", "--net", "rnet", "--samples", self.p("h0", "rnet"), self.p("h1", "rnet"),
+                "--out", self.p("hz"), "--iters", 3, "--batch", 30, "--lr", "1e-2",
+                "--init", SHIPPED, "--freeze", 2)
+        with open(SHIPPED, "rb") as f:
+            ref = nets.load_nets(f.read(), ("rnet",))["rnet"].state_dict()
+        got = torch.load(self.p("hz", "net.pt"))["state"]
+        for name in ("conv1.weight", "conv1.bias", "prelu1.weight", "conv2.weight",
+                     "prelu2.weight"):
+            self.assertTrue(torch.equal(ref[name], got[name]), name)
+        self.assertFalse(torch.equal(ref["fc4.weight"], got["fc4.weight"]))
+        # bad values name the problem and train nothing
+        for bad in (["--freeze", "4"], ["--freeze", "-1"]):
+            r = run_cli("train", "--net", "rnet", "--samples", self.p("h0", "rnet"),
+                        "--out", self.p("hbad"), "--iters", 1, "--init", SHIPPED, *bad,
+                        check=False)
+            self.assertEqual(r.returncode, 1, r.stderr)
+            self.assertIn("--freeze", r.stderr)
+            self.assertFalse(os.path.exists(self.p("hbad", "net.pt")))
+        r = run_cli("samples", "--net", "rnet", *data, "--shard", "2/2", "--out", self.p("hx"),
+                    check=False)
+        self.assertEqual(r.returncode, 2)
+        self.assertIn("--shard", r.stderr)
+
     def test_fine_tune_keeps_alignment(self):
         # O-Net fine-tuned from the shipped weights with the teacher: the
         # landmarks of the detected face stay within 2 % of the face size.
