@@ -150,8 +150,9 @@ typedef struct detect_stage_arg {
 int detect_plan_scales(detect_cascade *c, const detect_params *p, const fiie_model *m, int h, int w,
                        size_t *ntasks);
 
-/* Rows [y0, y1) of pyramid level sp, normalised, into dst (3 floats per
- * pixel). */
+/* Rows [y0, y1) of pyramid level sp, normalised, into dst as planar rows
+ * (row y's R, G, B planes of ws floats each: detect_nn_forward_planar()'s
+ * input). */
 int detect_level_rows(detect_cascade *c, detect_worker *w, const detect_scale *sp, int y0, int y1,
                       float *dst);
 

@@ -62,6 +62,17 @@ const float *detect_nn_forward_layers(const detect_nn_kernels *k, const detect_n
     return cur;
 }
 
+const float *detect_nn_forward_planar(const detect_nn_kernels *k, const detect_nn_net *net, const float *in,
+                                      int h, int w, float *buf0, float *buf1, int *oh, int *ow)
+{
+    const detect_nn_layer *conv = &net->layer[0], *pool = &net->layer[1];
+    /* layer 1's output goes where detect_nn_forward_layers() expects it */
+    k->conv_pool(conv, pool, in, h, w, buf1);
+    h = detect_nn_out_side(pool, detect_nn_out_side(conv, h));
+    w = detect_nn_out_side(pool, detect_nn_out_side(conv, w));
+    return detect_nn_forward_layers(k, net, 2, net->n, buf1, h, w, buf0, buf1, oh, ow);
+}
+
 void detect_nn_maxpool(const detect_nn_layer *l, const float *in, int ih, int iw, float *out)
 {
     const int c = l->cin, k = l->k, s = l->stride;
@@ -113,6 +124,55 @@ void detect_nn_conv_portable(const detect_nn_layer *l, const float *in, int ih, 
         }
 }
 
+/* One conv output pixel (all cout_pad channels) from planar rows, summed
+ * in detect_nn_conv_portable()'s order (ky, kx, then input channel), with
+ * the PReLU. */
+static void conv_pixel_planar(const detect_nn_layer *l, const float *in, int iw, int y, int x, float *acc)
+{
+    const int k = l->k, cin = l->cin, cp = l->cout_pad;
+    memcpy(acc, l->b, (size_t)cp * sizeof acc[0]);
+    for (int ky = 0; ky < k; ky++)
+        for (int kx = 0; kx < k; kx++)
+            for (int ci = 0; ci < cin; ci++) {
+                const float a = in[((size_t)(y + ky) * cin + ci) * iw + x + kx];
+                const float *wj = l->w + ((size_t)(ky * k + kx) * cin + ci) * cp;
+                for (int o = 0; o < cp; o++)
+                    acc[o] += a * wj[o];
+            }
+    if (l->alpha)
+        for (int o = 0; o < l->cout; o++)
+            acc[o] = acc[o] > 0.0f ? acc[o] : acc[o] * l->alpha[o];
+}
+
+/* Every pooled pixel from the conv pixels of its window, taken in
+ * detect_nn_maxpool()'s order (raster, first value kept on ties). Conv
+ * pixels of overlapping windows are computed again: the fast kernels fuse
+ * only pools whose windows do not overlap. */
+void detect_nn_conv_pool_portable(const detect_nn_layer *conv, const detect_nn_layer *pool, const float *in,
+                                  int ih, int iw, float *out)
+{
+    const int c = conv->cout, k = pool->k, s = pool->stride;
+    const int conv_h = ih - conv->k + 1, conv_w = iw - conv->k + 1;
+    const int oh = detect_nn_out_side(pool, conv_h), ow = detect_nn_out_side(pool, conv_w);
+    float acc[DETECT_NN_MAX_COUT];
+    for (int oy = 0; oy < oh; oy++) {
+        const int y0 = oy * s, y1 = y0 + k < conv_h ? y0 + k : conv_h;
+        for (int ox = 0; ox < ow; ox++) {
+            const int x0 = ox * s, x1 = x0 + k < conv_w ? x0 + k : conv_w;
+            float *o = out + ((size_t)oy * ow + ox) * c;
+            for (int y = y0; y < y1; y++)
+                for (int x = x0; x < x1; x++) {
+                    conv_pixel_planar(conv, in, iw, y, x, acc);
+                    if (y == y0 && x == x0)
+                        memcpy(o, acc, (size_t)c * sizeof *o);
+                    else
+                        for (int i = 0; i < c; i++)
+                            o[i] = acc[i] > o[i] ? acc[i] : o[i];
+                }
+        }
+    }
+}
+
 static inline __attribute__((always_inline)) void rgbx(const uint8_t *p, int n, float *d,
                                                       const int bpp, const int r, const int b)
 {
@@ -151,12 +211,13 @@ void detect_nn_rgbx_portable(const uint8_t *p, int n, int bpp, int bgr, float *d
 }
 
 const detect_nn_kernels detect_nn_kernels_portable = {detect_nn_conv_portable, detect_nn_maxpool, "portable",
-                                        detect_nn_rgbx_portable};
+                                        detect_nn_rgbx_portable, detect_nn_conv_pool_portable};
 
 #ifdef FIIE_HAVE_AVX2
-const detect_nn_kernels detect_nn_kernels_avx2 = {detect_nn_conv_avx2, detect_nn_maxpool, "avx2", detect_nn_rgbx_avx2};
+const detect_nn_kernels detect_nn_kernels_avx2 = {detect_nn_conv_avx2, detect_nn_maxpool, "avx2", detect_nn_rgbx_avx2,
+                                                  detect_nn_conv_pool_avx2};
 const detect_nn_kernels detect_nn_kernels_avx512 = {detect_nn_conv_avx512, detect_nn_maxpool_avx512, "avx512",
-                                      detect_nn_rgbx_avx2};
+                                                    detect_nn_rgbx_avx2, detect_nn_conv_pool_avx2};
 
 #endif
 

@@ -6,6 +6,7 @@
 #include "detect/nn.h"
 
 #include <immintrin.h>
+#include <math.h>
 #include <string.h>
 
 #define ALWAYS_INLINE static inline __attribute__((always_inline))
@@ -16,8 +17,14 @@ ALWAYS_INLINE void conv_tile(const detect_nn_layer *l, const float *in, int iw, 
 {
     /* pixels p0 .. p0+NP-1 in raster order; they may span rows */
     size_t off[10];
-    _Pragma("GCC unroll 32") for (int p = 0; p < NP; p++)
-        off[p] = ((size_t)((p0 + p) / ow) * iw + (size_t)((p0 + p) % ow)) * l->cin;
+    int y = p0 / ow, x = p0 - y * ow; /* one division per tile, not per pixel */
+    _Pragma("GCC unroll 32") for (int p = 0; p < NP; p++) {
+        off[p] = ((size_t)y * iw + (size_t)x) * l->cin;
+        if (++x == ow) {
+            x = 0;
+            y++;
+        }
+    }
     const int k = l->k, cin = l->cin, cp = l->cout_pad, cout = l->cout;
     const int span = k * cin;
     __m256 acc[10][4];
@@ -42,6 +49,8 @@ ALWAYS_INLINE void conv_tile(const detect_nn_layer *l, const float *in, int iw, 
         }
     }
     const __m256 zero = _mm256_setzero_ps();
+    /* the lanes of the last, partial vector of cout (maskstore writes no others) */
+    const __m256i tail = _mm256_cmpgt_epi32(_mm256_set1_epi32(cout % 8), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
     _Pragma("GCC unroll 8") for (int v = 0; v < NV; v++) {
         const int o = ob + 8 * v;
         __m256 alpha = l->alpha ? _mm256_loadu_ps(l->alpha + o) : zero;
@@ -52,13 +61,10 @@ ALWAYS_INLINE void conv_tile(const detect_nn_layer *l, const float *in, int iw, 
                 x = _mm256_blendv_ps(_mm256_mul_ps(x, alpha), x, pos);
             }
             float *dst = out + ((size_t)p0 + p) * cout + o;
-            if (o + 8 <= cout) {
+            if (o + 8 <= cout)
                 _mm256_storeu_ps(dst, x);
-            } else if (o < cout) {
-                float tmp[8];
-                _mm256_storeu_ps(tmp, x);
-                memcpy(dst, tmp, (size_t)(cout - o) * sizeof tmp[0]);
-            }
+            else if (o < cout)
+                _mm256_maskstore_ps(dst, tail, x);
         }
     }
 }
@@ -87,6 +93,152 @@ void detect_nn_conv_avx2(const detect_nn_layer *l, const float *in, int ih, int 
             else
                 ROW(10, 1);
         }
+}
+
+/* ---- conv + PReLU + max-pool in one pass (P-Net's first two layers) ------ */
+
+/* Conv pixel (y, x) of planar rows, every cout_pad channel: FMA in the
+ * conv kernels' order (bias, then ky, kx, input channel) and the PReLU,
+ * one lane of conv_strip() at a time (fmaf rounds as the vector FMA). */
+static void conv_pixel_fma(const detect_nn_layer *l, const float *in, int iw, int y, int x, float *acc)
+{
+    const int k = l->k, cin = l->cin, cp = l->cout_pad;
+    memcpy(acc, l->b, (size_t)cp * sizeof acc[0]);
+    for (int ky = 0; ky < k; ky++)
+        for (int kx = 0; kx < k; kx++)
+            for (int ci = 0; ci < cin; ci++) {
+                const float a = in[((size_t)(y + ky) * cin + ci) * iw + x + kx];
+                const float *wj = l->w + ((size_t)(ky * k + kx) * cin + ci) * cp;
+                for (int o = 0; o < cp; o++)
+                    acc[o] = fmaf(a, wj[o], acc[o]);
+            }
+    if (l->alpha)
+        for (int o = 0; o < l->cout; o++)
+            acc[o] = acc[o] > 0.0f ? acc[o] : acc[o] * l->alpha[o];
+}
+
+/* Pooled pixel (oy, ox) from the conv pixels of its window (the conv map
+ * is conv_h x conv_w), in the pool kernel's order: raster, a value
+ * replaces the kept one only if greater. */
+static void conv_pool_pixel(const detect_nn_layer *conv, const detect_nn_layer *pool, const float *in, int iw,
+                            int conv_h, int conv_w, int oy, int ox, float *o)
+{
+    const int c = conv->cout, k = pool->k, s = pool->stride;
+    const int y0 = oy * s, y1 = y0 + k < conv_h ? y0 + k : conv_h;
+    const int x0 = ox * s, x1 = x0 + k < conv_w ? x0 + k : conv_w;
+    float acc[DETECT_NN_MAX_COUT];
+    for (int y = y0; y < y1; y++)
+        for (int x = x0; x < x1; x++) {
+            conv_pixel_fma(conv, in, iw, y, x, acc);
+            if (y == y0 && x == x0)
+                memcpy(o, acc, (size_t)c * sizeof *o);
+            else
+                for (int i = 0; i < c; i++)
+                    o[i] = acc[i] > o[i] ? acc[i] : o[i];
+        }
+}
+
+/* Conv row y, columns x0 .. x0+7 (one per lane), channels cb .. cb+NC-1
+ * (one vector each), with the PReLU: all eight lanes do useful work
+ * whatever the channel count. */
+ALWAYS_INLINE void conv_strip(const detect_nn_layer *l, const float *in, int iw, int y, int x0, int cb,
+                              __m256 *acc, const int NC)
+{
+    const int k = l->k, cin = l->cin, cp = l->cout_pad;
+    _Pragma("GCC unroll 16") for (int c = 0; c < NC; c++)
+        acc[c] = _mm256_broadcast_ss(l->b + cb + c);
+    for (int ky = 0; ky < k; ky++)
+        for (int kx = 0; kx < k; kx++)
+            for (int ci = 0; ci < cin; ci++) {
+                const __m256 a = _mm256_loadu_ps(in + ((size_t)(y + ky) * cin + ci) * iw + x0 + kx);
+                const float *wj = l->w + ((size_t)(ky * k + kx) * cin + ci) * cp + cb;
+                _Pragma("GCC unroll 16") for (int c = 0; c < NC; c++)
+                    acc[c] = _mm256_fmadd_ps(a, _mm256_broadcast_ss(wj + c), acc[c]);
+            }
+    if (l->alpha) {
+        const __m256 zero = _mm256_setzero_ps();
+        _Pragma("GCC unroll 16") for (int c = 0; c < NC; c++) {
+            const __m256 pos = _mm256_cmp_ps(acc[c], zero, _CMP_GT_OQ);
+            const __m256 neg = _mm256_mul_ps(acc[c], _mm256_broadcast_ss(l->alpha + cb + c));
+            acc[c] = _mm256_blendv_ps(neg, acc[c], pos);
+        }
+    }
+}
+
+/* Pooled row oy, pooled columns x0/2 .. x0/2+3 (x0 even), channels cb ..
+ * cb+NC-1, of a 2x2 stride-2 pool: conv rows 2oy and (if `two`) 2oy+1.
+ * Lane 2j ends with the window's max in the pool kernel's order, as
+ * _mm256_max_ps(p, o) is p > o ? p : o. */
+ALWAYS_INLINE void pool_strip(const detect_nn_layer *conv, const float *in, int iw, int oy, int x0, int cb,
+                              int two, int ow, float *out, const int NC)
+{
+    __m256 m[12], r[12];
+    conv_strip(conv, in, iw, 2 * oy, x0, cb, m, NC);
+    _Pragma("GCC unroll 16") for (int c = 0; c < NC; c++) /* (x, y), then (x+1, y) */
+        m[c] = _mm256_max_ps(_mm256_permute_ps(m[c], 0xB1), m[c]);
+    if (two) {
+        conv_strip(conv, in, iw, 2 * oy + 1, x0, cb, r, NC);
+        _Pragma("GCC unroll 16") for (int c = 0; c < NC; c++) { /* (x, y+1), (x+1, y+1) */
+            m[c] = _mm256_max_ps(r[c], m[c]);
+            m[c] = _mm256_max_ps(_mm256_permute_ps(r[c], 0xB1), m[c]);
+        }
+    }
+    float t[12][8];
+    _Pragma("GCC unroll 16") for (int c = 0; c < NC; c++)
+        _mm256_storeu_ps(t[c], m[c]);
+    const int cout = conv->cout;
+    for (int j = 0; j < 4; j++) {
+        float *o = out + ((size_t)oy * ow + x0 / 2 + j) * cout + cb;
+        _Pragma("GCC unroll 16") for (int c = 0; c < NC; c++)
+            o[c] = t[c][2 * j];
+    }
+}
+
+#define POOL_GROUP 12 /* channels per pass: 12 accumulators, 2 more registers */
+
+static void pool_strip_group(const detect_nn_layer *conv, const float *in, int iw, int oy, int x0, int cb,
+                             int two, int ow, float *out)
+{
+    switch (conv->cout - cb < POOL_GROUP ? conv->cout - cb : POOL_GROUP) {
+#define CASE(n)                                                                                    \
+    case n:                                                                                        \
+        pool_strip(conv, in, iw, oy, x0, cb, two, ow, out, n);                                     \
+        break;
+        CASE(1) CASE(2) CASE(3) CASE(4) CASE(5) CASE(6) CASE(7) CASE(8) CASE(9) CASE(10) CASE(11) CASE(12)
+#undef CASE
+    default:
+        break;
+    }
+}
+
+/* Eight conv columns per step (pixels in lanes, so P-Net's 10 channels
+ * waste no lane); the odd last column, narrow maps and pools other than
+ * 2x2 stride 2 go through the scalar copy. */
+void detect_nn_conv_pool_avx2(const detect_nn_layer *conv, const detect_nn_layer *pool, const float *in,
+                              int ih, int iw, float *out)
+{
+    const int conv_h = ih - conv->k + 1, conv_w = iw - conv->k + 1;
+    const int oh = detect_nn_out_side(pool, conv_h), ow = detect_nn_out_side(pool, conv_w);
+    const int c = conv->cout;
+    int first_scalar = 0; /* pooled columns from here on: scalar */
+    if (pool->k == 2 && pool->stride == 2 && conv_w >= 8)
+        first_scalar = conv_w / 2;
+    const int last_x0 = (conv_w - 8) & ~1; /* even, so lanes pair as the windows */
+    for (int oy = 0; oy < oh; oy++) {
+        if (first_scalar > 0) {
+            const int two = 2 * oy + 1 < conv_h;
+            for (int x0 = 0;; x0 += 8) {
+                if (x0 > last_x0)
+                    x0 = last_x0; /* the last strip overlaps: same values written again */
+                for (int cb = 0; cb < c; cb += POOL_GROUP)
+                    pool_strip_group(conv, in, iw, oy, x0, cb, two, ow, out);
+                if (x0 == last_x0)
+                    break;
+            }
+        }
+        for (int ox = first_scalar; ox < ow; ox++)
+            conv_pool_pixel(conv, pool, in, iw, conv_h, conv_w, oy, ox, out + ((size_t)oy * ow + ox) * c);
+    }
 }
 
 /* 8-bit pixels to RGBX floats, 4 pixels per step: a byte shuffle puts
