@@ -20,7 +20,7 @@ where it stopped, and --score-only scores what is there.
 
 usage: FIIE_LIBRARY=build/lib/libfiie.so PYTHONPATH=bindings/python \\
        /usr/bin/python3 tests/wider_scale_coverage.py WIDER_ROOT OUT
-       [--scales 1,2,3,4] [--limit N] [--score-only]
+       [--scales 1,2,3,4] [--limit N] [--threads N] [--score-only]
 WIDER_ROOT holds WIDER_val/images, wider_face_split/wider_face_val_bbx_gt.txt
 (or data/wider_face_split/...) and widerface_evaluate/ground_truth/*.mat.
 """
@@ -64,7 +64,7 @@ def done_paths(path):
     return {d["path"] for d in evaluate.read_detections(path)}
 
 
-def detect_all(fiie, entries, image_dir, scales, out):
+def detect_all(fiie, entries, image_dir, scales, out, threads):
     """Detections of every entry up-scaled k times for each k, appended to
     OUT/scale<k>.jsonl image by image (all scales of one image, then the
     next), so that a partial run covers the same images at every scale."""
@@ -73,7 +73,7 @@ def detect_all(fiie, entries, image_dir, scales, out):
     files = {k: open(paths[k], "a", encoding="utf-8") for k in scales}
     t0 = time.monotonic()
     try:
-        with fiie.Detector(preset="high-recall") as det:
+        with fiie.Detector(preset="high-recall", threads=threads) as det:
             for n, e in enumerate(entries):
                 todo = [k for k in scales if e.path not in done[k]]
                 src = cv2.imread(os.path.join(image_dir, e.path), cv2.IMREAD_COLOR) if todo else None
@@ -104,6 +104,8 @@ def main():
     ap.add_argument("--scales", default="1,2,3")
     ap.add_argument("--limit", type=int, default=0, help="first N validation images only")
     ap.add_argument("--score-only", action="store_true")
+    ap.add_argument("--threads", type=int, default=1,
+                    help="detector threads (the results do not depend on it)")
     args = ap.parse_args()
     fiie = import_fiie()
     scales = [int(s) for s in args.scales.split(",")]
@@ -118,7 +120,7 @@ def main():
     os.makedirs(args.out, exist_ok=True)
     res = {"images": len(entries), "scales": {}}
     if not args.score_only:
-        detect_all(fiie, entries, image_dir, scales, args.out)
+        detect_all(fiie, entries, image_dir, scales, args.out, args.threads)
     # score the images every scale has (a partial run compares like with like)
     dets = {k: {d["path"]: d for d in evaluate.read_detections(
         os.path.join(args.out, "scale%d.jsonl" % k))} for k in scales}
