@@ -61,8 +61,9 @@ int detect_nms_fast(const detect_box *b, size_t n, double thr, int use_min, size
 /* ---- scratch.c: buffers, lists, axes, tasks ------------------------------- */
 
 /* Grow *p (capacity *cap elements of elem bytes) to hold n; 0,
- * FIIE_E_TOO_LARGE or FIIE_E_NO_MEMORY. Capacities only grow, so the
- * buffers of a detector are reused from call to call. */
+ * FIIE_E_TOO_LARGE or FIIE_E_NO_MEMORY. Capacities only grow within a
+ * run, so the buffers of a detector are reused from call to call (up to
+ * DETECT_KEEP_BYTES each). */
 int detect_grow(void **p, size_t *cap, size_t n, size_t elem);
 #define DETECT_GROW(ptr, cap, n) detect_grow((void **)&(ptr), &(cap), (n), sizeof *(ptr))
 
@@ -83,6 +84,9 @@ void detect_axis_free(detect_axis_buf *ab);
 typedef float v4f __attribute__((vector_size(16)));
 
 #define DETECT_PNET_BAND 32 /* P-Net map rows per task */
+/* Scratch buffers larger than this are released after each run (see
+ * cascade.c); smaller ones are kept for the next call. */
+#define DETECT_KEEP_BYTES ((size_t)4 << 20)
 
 /* Per-thread scratch, kept between calls. */
 typedef struct detect_worker {
