@@ -84,9 +84,11 @@ void detect_axis_free(detect_axis_buf *ab);
 typedef float v4f __attribute__((vector_size(16)));
 
 #define DETECT_PNET_BAND 32 /* P-Net map rows per task */
-/* Scratch buffers larger than this are released after each run (see
- * cascade.c); smaller ones are kept for the next call. */
-#define DETECT_KEEP_BYTES ((size_t)4 << 20)
+/* After a run on an image of more than DETECT_TRIM_PIXELS, scratch
+ * buffers larger than DETECT_KEEP_BYTES are released (see cascade.c);
+ * smaller images keep all of theirs for the next call. */
+#define DETECT_KEEP_BYTES ((size_t)1 << 20)
+#define DETECT_TRIM_PIXELS 3000000.0
 
 /* Per-thread scratch, kept between calls. */
 typedef struct detect_worker {
