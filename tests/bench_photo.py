@@ -127,6 +127,13 @@ def main():
         # the phase split of both sizes (white-box, in-process)
         for name in photos:
             res["split_" + name] = split(args.build, os.path.join(work, name + ".jpg"), 3)
+        # CPU time and GMAC/s per net layer at 12 MP, P-Net's first layers
+        # fused (as the detector runs them) and as the separate conv + pool
+        for mode in ("fused", "unfused"):
+            cmd = [os.path.join(args.build, "tests", "bench_photo"), "--layers",
+                   os.path.join(work, "12mp.jpg")] + (["--unfused"] if mode == "unfused" else [])
+            res["layers_" + mode] = json.loads(subprocess.run(
+                cmd, check=True, capture_output=True, text=True).stdout)
 
         jpg = os.path.join(work, "12mp.jpg")
         prot = os.path.join(work, "12mp_fiie.png")
@@ -197,6 +204,11 @@ def main():
         print("%s %dx%d faces=%d min_face=%.1f png=%d B rss=%d kB: %s" % (
             name, s["width"], s["height"], s["faces"], s["min_face"], s["png_bytes"],
             s["peak_rss_kb"], ", ".join("%s %.0f" % kv for kv in s["median_ms"].items())))
+    for mode in ("fused", "unfused"):
+        st1 = res["layers_" + mode]["stages"][0]
+        print("P-Net at 12 MP (%s, CPU ms): %s; pyramid rgbx %.0f, rest %.0f" % (
+            mode, ", ".join("%s %.0f (%.1f GMAC/s)" % (l["layer"], l["cpu_ms"], l["gmac_per_s"])
+                            for l in st1["layers"]), st1["rgbx_ms"], st1["rest_ms"]))
     print("encrypt 12 MP: fiie -j 1 %.3f s, peer %.3f s, ratio %.2f (target <= 2.0); "
           "default (%d CPUs) %.3f s, ratio %.2f" % (
               res["encrypt_j1_s"], res["peer_encode_s"], res["encrypt_j1_ratio"], res["cpus"],
