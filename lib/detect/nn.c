@@ -124,53 +124,17 @@ void detect_nn_conv_portable(const detect_nn_layer *l, const float *in, int ih, 
         }
 }
 
-/* One conv output pixel (all cout_pad channels) from planar rows, summed
- * in detect_nn_conv_portable()'s order (ky, kx, then input channel), with
- * the PReLU. */
-static void conv_pixel_planar(const detect_nn_layer *l, const float *in, int iw, int y, int x, float *acc)
-{
-    const int k = l->k, cin = l->cin, cp = l->cout_pad;
-    memcpy(acc, l->b, (size_t)cp * sizeof acc[0]);
-    for (int ky = 0; ky < k; ky++)
-        for (int kx = 0; kx < k; kx++)
-            for (int ci = 0; ci < cin; ci++) {
-                const float a = in[((size_t)(y + ky) * cin + ci) * iw + x + kx];
-                const float *wj = l->w + ((size_t)(ky * k + kx) * cin + ci) * cp;
-                for (int o = 0; o < cp; o++)
-                    acc[o] += a * wj[o];
-            }
-    if (l->alpha)
-        for (int o = 0; o < l->cout; o++)
-            acc[o] = acc[o] > 0.0f ? acc[o] : acc[o] * l->alpha[o];
-}
-
-/* Every pooled pixel from the conv pixels of its window, taken in
- * detect_nn_maxpool()'s order (raster, first value kept on ties). Conv
- * pixels of overlapping windows are computed again: the fast kernels fuse
- * only pools whose windows do not overlap. */
+/* Every pooled pixel on its own (conv pixels of overlapping windows are
+ * computed again; the pyramid's pool does not overlap). */
 void detect_nn_conv_pool_portable(const detect_nn_layer *conv, const detect_nn_layer *pool, const float *in,
                                   int ih, int iw, float *out)
 {
-    const int c = conv->cout, k = pool->k, s = pool->stride;
     const int conv_h = ih - conv->k + 1, conv_w = iw - conv->k + 1;
     const int oh = detect_nn_out_side(pool, conv_h), ow = detect_nn_out_side(pool, conv_w);
-    float acc[DETECT_NN_MAX_COUT];
-    for (int oy = 0; oy < oh; oy++) {
-        const int y0 = oy * s, y1 = y0 + k < conv_h ? y0 + k : conv_h;
-        for (int ox = 0; ox < ow; ox++) {
-            const int x0 = ox * s, x1 = x0 + k < conv_w ? x0 + k : conv_w;
-            float *o = out + ((size_t)oy * ow + ox) * c;
-            for (int y = y0; y < y1; y++)
-                for (int x = x0; x < x1; x++) {
-                    conv_pixel_planar(conv, in, iw, y, x, acc);
-                    if (y == y0 && x == x0)
-                        memcpy(o, acc, (size_t)c * sizeof *o);
-                    else
-                        for (int i = 0; i < c; i++)
-                            o[i] = acc[i] > o[i] ? acc[i] : o[i];
-                }
-        }
-    }
+    for (int oy = 0; oy < oh; oy++)
+        for (int ox = 0; ox < ow; ox++)
+            detect_nn_conv_pool_pixel(conv, pool, in, iw, conv_h, conv_w, oy, ox,
+                                      out + ((size_t)oy * ow + ox) * conv->cout, 0);
 }
 
 static inline __attribute__((always_inline)) void rgbx(const uint8_t *p, int n, float *d,

@@ -6,7 +6,6 @@
 #include "detect/nn.h"
 
 #include <immintrin.h>
-#include <math.h>
 #include <string.h>
 
 #define ALWAYS_INLINE static inline __attribute__((always_inline))
@@ -17,14 +16,8 @@ ALWAYS_INLINE void conv_tile(const detect_nn_layer *l, const float *in, int iw, 
 {
     /* pixels p0 .. p0+NP-1 in raster order; they may span rows */
     size_t off[10];
-    int y = p0 / ow, x = p0 - y * ow; /* one division per tile, not per pixel */
-    _Pragma("GCC unroll 32") for (int p = 0; p < NP; p++) {
-        off[p] = ((size_t)y * iw + (size_t)x) * l->cin;
-        if (++x == ow) {
-            x = 0;
-            y++;
-        }
-    }
+    _Pragma("GCC unroll 32") for (int p = 0; p < NP; p++)
+        off[p] = ((size_t)((p0 + p) / ow) * iw + (size_t)((p0 + p) % ow)) * l->cin;
     const int k = l->k, cin = l->cin, cp = l->cout_pad, cout = l->cout;
     const int span = k * cin;
     __m256 acc[10][4];
@@ -49,8 +42,6 @@ ALWAYS_INLINE void conv_tile(const detect_nn_layer *l, const float *in, int iw, 
         }
     }
     const __m256 zero = _mm256_setzero_ps();
-    /* the lanes of the last, partial vector of cout (maskstore writes no others) */
-    const __m256i tail = _mm256_cmpgt_epi32(_mm256_set1_epi32(cout % 8), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
     _Pragma("GCC unroll 8") for (int v = 0; v < NV; v++) {
         const int o = ob + 8 * v;
         __m256 alpha = l->alpha ? _mm256_loadu_ps(l->alpha + o) : zero;
@@ -61,10 +52,13 @@ ALWAYS_INLINE void conv_tile(const detect_nn_layer *l, const float *in, int iw, 
                 x = _mm256_blendv_ps(_mm256_mul_ps(x, alpha), x, pos);
             }
             float *dst = out + ((size_t)p0 + p) * cout + o;
-            if (o + 8 <= cout)
+            if (o + 8 <= cout) {
                 _mm256_storeu_ps(dst, x);
-            else if (o < cout)
-                _mm256_maskstore_ps(dst, tail, x);
+            } else if (o < cout) {
+                float tmp[8];
+                _mm256_storeu_ps(tmp, x);
+                memcpy(dst, tmp, (size_t)(cout - o) * sizeof tmp[0]);
+            }
         }
     }
 }
@@ -96,47 +90,6 @@ void detect_nn_conv_avx2(const detect_nn_layer *l, const float *in, int ih, int 
 }
 
 /* ---- conv + PReLU + max-pool in one pass (P-Net's first two layers) ------ */
-
-/* Conv pixel (y, x) of planar rows, every cout_pad channel: FMA in the
- * conv kernels' order (bias, then ky, kx, input channel) and the PReLU,
- * one lane of conv_strip() at a time (fmaf rounds as the vector FMA). */
-static void conv_pixel_fma(const detect_nn_layer *l, const float *in, int iw, int y, int x, float *acc)
-{
-    const int k = l->k, cin = l->cin, cp = l->cout_pad;
-    memcpy(acc, l->b, (size_t)cp * sizeof acc[0]);
-    for (int ky = 0; ky < k; ky++)
-        for (int kx = 0; kx < k; kx++)
-            for (int ci = 0; ci < cin; ci++) {
-                const float a = in[((size_t)(y + ky) * cin + ci) * iw + x + kx];
-                const float *wj = l->w + ((size_t)(ky * k + kx) * cin + ci) * cp;
-                for (int o = 0; o < cp; o++)
-                    acc[o] = fmaf(a, wj[o], acc[o]);
-            }
-    if (l->alpha)
-        for (int o = 0; o < l->cout; o++)
-            acc[o] = acc[o] > 0.0f ? acc[o] : acc[o] * l->alpha[o];
-}
-
-/* Pooled pixel (oy, ox) from the conv pixels of its window (the conv map
- * is conv_h x conv_w), in the pool kernel's order: raster, a value
- * replaces the kept one only if greater. */
-static void conv_pool_pixel(const detect_nn_layer *conv, const detect_nn_layer *pool, const float *in, int iw,
-                            int conv_h, int conv_w, int oy, int ox, float *o)
-{
-    const int c = conv->cout, k = pool->k, s = pool->stride;
-    const int y0 = oy * s, y1 = y0 + k < conv_h ? y0 + k : conv_h;
-    const int x0 = ox * s, x1 = x0 + k < conv_w ? x0 + k : conv_w;
-    float acc[DETECT_NN_MAX_COUT];
-    for (int y = y0; y < y1; y++)
-        for (int x = x0; x < x1; x++) {
-            conv_pixel_fma(conv, in, iw, y, x, acc);
-            if (y == y0 && x == x0)
-                memcpy(o, acc, (size_t)c * sizeof *o);
-            else
-                for (int i = 0; i < c; i++)
-                    o[i] = acc[i] > o[i] ? acc[i] : o[i];
-        }
-}
 
 /* Conv row y, columns x0 .. x0+7 (one per lane), channels cb .. cb+NC-1
  * (one vector each), with the PReLU: all eight lanes do useful work
@@ -237,7 +190,8 @@ void detect_nn_conv_pool_avx2(const detect_nn_layer *conv, const detect_nn_layer
             }
         }
         for (int ox = first_scalar; ox < ow; ox++)
-            conv_pool_pixel(conv, pool, in, iw, conv_h, conv_w, oy, ox, out + ((size_t)oy * ow + ox) * c);
+            detect_nn_conv_pool_pixel(conv, pool, in, iw, conv_h, conv_w, oy, ox,
+                                      out + ((size_t)oy * ow + ox) * c, 1);
     }
 }
 

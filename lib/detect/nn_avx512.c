@@ -20,14 +20,8 @@ ALWAYS_INLINE void tile(const detect_nn_layer *l, const float *in, int iw, int o
 {
     /* pixels p0 .. p0+NP-1 in raster order; they may span rows */
     size_t off[12];
-    int y = p0 / ow, x = p0 - y * ow; /* one division per tile, not per pixel */
-    _Pragma("GCC unroll 32") for (int p = 0; p < NP; p++) {
-        off[p] = ((size_t)y * iw + (size_t)x) * l->cin;
-        if (++x == ow) {
-            x = 0;
-            y++;
-        }
-    }
+    _Pragma("GCC unroll 32") for (int p = 0; p < NP; p++)
+        off[p] = ((size_t)((p0 + p) / ow) * iw + (size_t)((p0 + p) % ow)) * l->cin;
     const int k = l->k, cin = l->cin, cp = l->cout_pad, cout = l->cout;
     const int span = k * cin;
     __m512 acc[12][4];
