@@ -5,6 +5,8 @@
  * tests/bench_photo.py runs it next to the OpenCV peer.
  *
  * usage: bench_photo [--runs N] [--threads N] [--min-face F] IMAGE
+ *        bench_photo --layers [--unfused] [--min-face F] IMAGE
+ *        (CPU time and GMAC/s of every net layer, one thread; see below)
  *
  * Phases: decode (file bytes to pixels), detect split into its three
  * stages (white-box: the cascade's own stage functions), mask, encrypt,
@@ -29,6 +31,7 @@ typedef struct settings {
     int runs;
     unsigned threads;
     double min_face; /* FIIE_MIN_FACE_BY_SIZE (0): the size rule */
+    int layers, unfused;
     const char *path;
 } settings;
 
@@ -186,11 +189,171 @@ out:
     return rc;
 }
 
+/* ---- --layers: CPU time and GMAC/s of each net layer ----------------------
+ * The detector runs once on one thread with a kernel table that wraps the
+ * best one and adds each call's thread CPU time (robust on a loaded
+ * machine, unlike wall time) to its layer's line. With --unfused, P-Net's
+ * fused conv1 + pool is timed as the separate conv and pool it replaced
+ * (its planar input turned back into HWC outside the timing): the before
+ * and after of the fusion in one run. */
+
+#define MAX_LAYER_LINES 32
+
+typedef struct layer_line {
+    int kind, k, cin, cout, fused;
+    double sec, macs;
+} layer_line;
+
+static struct {
+    const detect_nn_kernels *best;
+    int unfused;
+    layer_line line[MAX_LAYER_LINES];
+    int n;
+    double rgbx_sec;
+    float *hwc, *map;
+    size_t cap;
+} prof;
+
+static double cpu_sec(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t);
+    return (double)t.tv_sec + t.tv_nsec / 1e9;
+}
+
+static layer_line *line_of(const detect_nn_layer *l, int fused)
+{
+    for (int i = 0; i < prof.n; i++) {
+        layer_line *e = &prof.line[i];
+        if (e->kind == l->kind && e->k == l->k && e->cin == l->cin && e->cout == l->cout &&
+            e->fused == fused)
+            return e;
+    }
+    if (prof.n == MAX_LAYER_LINES)
+        return &prof.line[MAX_LAYER_LINES - 1];
+    layer_line *e = &prof.line[prof.n++];
+    *e = (layer_line){l->kind, l->k, l->cin, l->cout, fused, 0, 0};
+    return e;
+}
+
+static double conv_macs(const detect_nn_layer *l, int ih, int iw)
+{
+    return (double)(ih - l->k + 1) * (iw - l->k + 1) * l->k * l->k * l->cin * l->cout;
+}
+
+static void timed_conv(const detect_nn_layer *l, const float *in, int ih, int iw, float *out)
+{
+    double t0 = cpu_sec();
+    prof.best->conv(l, in, ih, iw, out);
+    layer_line *e = line_of(l, 0);
+    e->sec += cpu_sec() - t0;
+    e->macs += conv_macs(l, ih, iw);
+}
+
+static void timed_pool(const detect_nn_layer *l, const float *in, int ih, int iw, float *out)
+{
+    double t0 = cpu_sec();
+    prof.best->pool(l, in, ih, iw, out);
+    line_of(l, 0)->sec += cpu_sec() - t0;
+}
+
+static void timed_rgbx(const uint8_t *p, int n, int bpp, int bgr, float *dst)
+{
+    double t0 = cpu_sec();
+    prof.best->rgbx(p, n, bpp, bgr, dst);
+    prof.rgbx_sec += cpu_sec() - t0;
+}
+
+static void timed_conv_pool(const detect_nn_layer *conv, const detect_nn_layer *pool, const float *in,
+                            int ih, int iw, float *out)
+{
+    if (prof.unfused) {
+        const size_t n = (size_t)ih * iw * (size_t)(conv->cin > conv->cout ? conv->cin : conv->cout);
+        if (n > prof.cap) {
+            float *a = realloc(prof.hwc, n * sizeof *a), *b = a ? realloc(prof.map, n * sizeof *b) : NULL;
+            if (a == NULL || b == NULL) {
+                prof.hwc = a;
+                prof.unfused = 0; /* out of memory: time the fused kernel */
+            } else {
+                prof.hwc = a;
+                prof.map = b;
+                prof.cap = n;
+            }
+        }
+    }
+    if (prof.unfused) {
+        for (int y = 0; y < ih; y++)
+            for (int x = 0; x < iw; x++)
+                for (int c = 0; c < conv->cin; c++)
+                    prof.hwc[((size_t)y * iw + x) * conv->cin + c] = in[((size_t)y * conv->cin + c) * iw + x];
+        timed_conv(conv, prof.hwc, ih, iw, prof.map);
+        timed_pool(pool, prof.map, ih - conv->k + 1, iw - conv->k + 1, out);
+        return;
+    }
+    double t0 = cpu_sec();
+    prof.best->conv_pool(conv, pool, in, ih, iw, out);
+    layer_line *e = line_of(conv, 1);
+    e->sec += cpu_sec() - t0;
+    e->macs += conv_macs(conv, ih, iw);
+}
+
+static int layer_profile(const settings *s, const uint8_t *file, size_t file_size, const fiie_model *m)
+{
+    fiie_image img;
+    int rc = fiie_image_load_memory(&img, file, file_size, NULL);
+    if (rc)
+        return rc;
+    detect_cascade *c = NULL;
+    if ((rc = detect_cascade_new(&c, 1)) != 0) {
+        fiie_image_free(&img);
+        return rc;
+    }
+    prof.best = detect_nn_kernels_best();
+    prof.unfused = s->unfused;
+    const detect_nn_kernels k = {timed_conv, timed_pool, "timed", timed_rgbx, timed_conv_pool};
+    detect_params p = {.min_face = s->min_face, .factor = 0.79, .th = {0.5f, 0.5f, 0.3f}};
+    if (p.min_face == FIIE_MIN_FACE_BY_SIZE)
+        p.min_face = detect_min_face_by_size(img.width, img.height);
+    detect_stage_arg arg = {.m = m, .k = &k, .p = &p};
+    c->img = &img;
+    c->k = &k;
+    printf("{\"image\": \"%s\", \"kernels\": \"%s\", \"unfused\": %d, \"stages\": [", s->path,
+           prof.best->name, prof.unfused);
+    for (int st = 1; st <= 3 && rc == 0; st++) {
+        prof.n = 0;
+        prof.rgbx_sec = 0;
+        double t0 = cpu_sec();
+        rc = st == 1 ? detect_stage1(c, &arg, (int)img.height, (int)img.width)
+             : st == 2 ? detect_stage2(c, &arg)
+                       : detect_stage3(c, &arg);
+        double total = cpu_sec() - t0, nets = 0;
+        printf("%s\n {\"stage\": %d, \"cpu_ms\": %.1f, \"rgbx_ms\": %.1f, \"layers\": [", st > 1 ? "," : "",
+               st, total * 1e3, prof.rgbx_sec * 1e3);
+        for (int i = 0; i < prof.n; i++) {
+            const layer_line *e = &prof.line[i];
+            nets += e->sec;
+            printf("%s\n  {\"layer\": \"%s%s k%d %d->%d\", \"cpu_ms\": %.1f, \"gmac\": %.3f, \"gmac_per_s\": %.2f}",
+                   i ? "," : "", e->kind == DETECT_NN_CONV ? "conv" : "pool", e->fused ? "+pool" : "", e->k,
+                   e->cin, e->cout, e->sec * 1e3, e->macs / 1e9, e->sec > 0 ? e->macs / e->sec / 1e9 : 0.0);
+        }
+        /* the rest: resampling (its x and y passes), NMS, bookkeeping */
+        printf("], \"nets_ms\": %.1f, \"rest_ms\": %.1f}", nets * 1e3,
+               (total - nets - prof.rgbx_sec) * 1e3);
+    }
+    printf("]}\n");
+    free(prof.hwc);
+    free(prof.map);
+    detect_cascade_free(c);
+    fiie_image_free(&img);
+    return rc;
+}
+
 static int parse_args(int argc, char **argv, settings *s)
 {
     s->runs = 5;
     s->threads = 1;
     s->min_face = 0;
+    s->layers = s->unfused = 0;
     s->path = NULL;
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--runs") == 0 && i + 1 < argc)
@@ -199,6 +362,10 @@ static int parse_args(int argc, char **argv, settings *s)
             s->threads = (unsigned)atoi(argv[++i]);
         else if (strcmp(argv[i], "--min-face") == 0 && i + 1 < argc)
             s->min_face = atof(argv[++i]);
+        else if (strcmp(argv[i], "--layers") == 0)
+            s->layers = 1;
+        else if (strcmp(argv[i], "--unfused") == 0)
+            s->unfused = 1;
         else if (s->path == NULL && argv[i][0] != '-')
             s->path = argv[i];
         else
@@ -211,7 +378,8 @@ int main(int argc, char **argv)
 {
     settings s;
     if (parse_args(argc, argv, &s) != 0) {
-        fprintf(stderr, "usage: bench_photo [--runs N] [--threads N] [--min-face F] IMAGE\n");
+        fprintf(stderr, "usage: bench_photo [--runs N] [--threads N] [--min-face F] IMAGE\n"
+                        "       bench_photo --layers [--unfused] [--min-face F] IMAGE\n");
         return 64;
     }
     uint8_t *file = NULL;
@@ -230,6 +398,16 @@ int main(int argc, char **argv)
         rc = detect_cascade_new(&c, (int)s.threads);
     if (!rc)
         rc = fiie_key_from_bytes(&key, raw, sizeof raw);
+    if (!rc && s.layers) {
+        rc = layer_profile(&s, file, file_size, m);
+        if (rc)
+            fprintf(stderr, "%s: %s\n", s.path, fiie_strerror(rc));
+        fiie_key_free(key);
+        detect_cascade_free(c);
+        fiie_model_free(m);
+        free(file);
+        return rc ? 1 : 0;
+    }
     double *t = calloc((size_t)(s.runs + 1) * PH_COUNT, sizeof *t);
     photo_result r;
     memset(&r, 0, sizeof r);

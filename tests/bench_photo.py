@@ -6,7 +6,9 @@ The peer is what any photo tool does: cv2.imread of the JPEG and
 cv2.imwrite of the same pixels as PNG with OpenCV's default parameters
 (decrypt: cv2.imread of the protected PNG, cv2.imwrite of it). Sizes are
 compared with cv2.imwrite at IMWRITE_PNG_COMPRESSION 6 (zlib's default
-level) of the same, encrypted, pixels.
+level) of the same, encrypted, pixels. `fiie` runs with -j 1 (one
+thread, the peer's too: cv2.setNumThreads(1)) and with its default (one
+thread per CPU for a single image).
 
 The photos are made from the project's own test images (tiled, up-scaled,
 with a little seeded sensor-like noise, JPEG quality 90): nothing big is
@@ -125,23 +127,40 @@ def main():
         # the phase split of both sizes (white-box, in-process)
         for name in photos:
             res["split_" + name] = split(args.build, os.path.join(work, name + ".jpg"), 3)
+        # CPU time and GMAC/s per net layer at 12 MP, P-Net's first layers
+        # fused (as the detector runs them) and as the separate conv + pool
+        for mode in ("fused", "unfused"):
+            cmd = [os.path.join(args.build, "tests", "bench_photo"), "--layers",
+                   os.path.join(work, "12mp.jpg")] + (["--unfused"] if mode == "unfused" else [])
+            res["layers_" + mode] = json.loads(subprocess.run(
+                cmd, check=True, capture_output=True, text=True).stdout)
 
         jpg = os.path.join(work, "12mp.jpg")
         prot = os.path.join(work, "12mp_fiie.png")
         back = os.path.join(work, "12mp_back.png")
         peer_png = os.path.join(work, "peer.png")
+        # -j 1: one thread (the target); without -j: the default,
+        # one thread per CPU within a single image
+        enc1 = [fiie, "encrypt", "-q", "-f", "-j", "1", "--key-file", key, jpg, prot]
+        dec1 = [fiie, "decrypt", "-q", "-f", "-j", "1", "--key-file", key, prot, back]
         enc = [fiie, "encrypt", "-q", "-f", "--key-file", key, jpg, prot]
         dec = [fiie, "decrypt", "-q", "-f", "--key-file", key, prot, back]
+        t_enc1 = best_median(args.rounds, lambda: run_timed(enc1))
         t_enc = best_median(args.rounds, lambda: run_timed(enc))
         t_peer = best_median(args.rounds, lambda: peer_encode(jpg, peer_png))
+        t_dec1 = best_median(args.rounds, lambda: run_timed(dec1))
         t_dec = best_median(args.rounds, lambda: run_timed(dec))
         t_peer_dec = best_median(args.rounds, lambda: peer_encode(prot, peer_png))
-        res["encrypt_s"], res["peer_encode_s"] = t_enc, t_peer
+        res["encrypt_j1_s"], res["encrypt_s"], res["peer_encode_s"] = t_enc1, t_enc, t_peer
+        res["encrypt_j1_ratio"] = t_enc1 / t_peer
         res["encrypt_ratio"] = t_enc / t_peer
-        res["decrypt_s"], res["peer_decrypt_s"] = t_dec, t_peer_dec
+        res["decrypt_j1_s"], res["decrypt_s"], res["peer_decrypt_s"] = t_dec1, t_dec, t_peer_dec
+        res["decrypt_j1_ratio"] = t_dec1 / t_peer_dec
         res["decrypt_ratio"] = t_dec / t_peer_dec
-        res["encrypt_peak_rss_kb"] = peak_rss_kb(args.build, enc)
-        res["decrypt_peak_rss_kb"] = peak_rss_kb(args.build, dec)
+        res["cpus"] = os.cpu_count()
+        res["encrypt_peak_rss_kb"] = peak_rss_kb(args.build, enc1)
+        res["decrypt_peak_rss_kb"] = peak_rss_kb(args.build, dec1)
+        res["encrypt_default_peak_rss_kb"] = peak_rss_kb(args.build, enc)
         res["decoded_image_kb"] = 4000 * 3000 * 3 // 1024
 
         # sizes: the protected PNG against zlib level 6 of the same pixels
@@ -185,14 +204,26 @@ def main():
         print("%s %dx%d faces=%d min_face=%.1f png=%d B rss=%d kB: %s" % (
             name, s["width"], s["height"], s["faces"], s["min_face"], s["png_bytes"],
             s["peak_rss_kb"], ", ".join("%s %.0f" % kv for kv in s["median_ms"].items())))
-    print("encrypt 12 MP: fiie %.3f s, peer %.3f s, ratio %.2f (target <= 2.0)" % (
-        res["encrypt_s"], res["peer_encode_s"], res["encrypt_ratio"]))
-    print("decrypt 12 MP: fiie %.3f s, peer %.3f s, ratio %.2f (target <= 1.5)" % (
-        res["decrypt_s"], res["peer_decrypt_s"], res["decrypt_ratio"]))
+    for mode in ("fused", "unfused"):
+        st1 = res["layers_" + mode]["stages"][0]
+        print("P-Net at 12 MP (%s, CPU ms): %s; pyramid rgbx %.0f, rest %.0f" % (
+            mode, ", ".join("%s %.0f (%.1f GMAC/s)" % (l["layer"], l["cpu_ms"], l["gmac_per_s"])
+                            for l in st1["layers"]), st1["rgbx_ms"], st1["rest_ms"]))
+    print("encrypt 12 MP: fiie -j 1 %.3f s, peer %.3f s, ratio %.2f (target <= 2.0); "
+          "default (%d CPUs) %.3f s, ratio %.2f" % (
+              res["encrypt_j1_s"], res["peer_encode_s"], res["encrypt_j1_ratio"], res["cpus"],
+              res["encrypt_s"], res["encrypt_ratio"]))
+    print("decrypt 12 MP: fiie -j 1 %.3f s, peer %.3f s, ratio %.2f (target <= 1.5); "
+          "default %.3f s, ratio %.2f" % (
+              res["decrypt_j1_s"], res["peer_decrypt_s"], res["decrypt_j1_ratio"],
+              res["decrypt_s"], res["decrypt_ratio"]))
     print("size: protected %d B, zlib 6 %d B, ratio %.3f (target <= 1.02); JPEG %d B" % (
         res["protected_png_bytes"], res["zlib6_png_bytes"], res["size_ratio"], res["jpeg_bytes"]))
-    print("peak RSS: encrypt %d kB, decrypt %d kB, decoded image %d kB" % (
-        res["encrypt_peak_rss_kb"], res["decrypt_peak_rss_kb"], res["decoded_image_kb"]))
+    print("peak RSS (-j 1): encrypt %d kB = %.2fx, decrypt %d kB = %.2fx the decoded image "
+          "(%d kB; target < 3); encrypt default %d kB" % (
+              res["encrypt_peak_rss_kb"], res["encrypt_peak_rss_kb"] / res["decoded_image_kb"],
+              res["decrypt_peak_rss_kb"], res["decrypt_peak_rss_kb"] / res["decoded_image_kb"],
+              res["decoded_image_kb"], res["encrypt_default_peak_rss_kb"]))
     if "batch_speedup" in res:
         print("8 photos: -j 1 %.2f s, -j 2 %.2f s, speed-up %.2f (target >= 1.8); "
               "peak RSS -j 2 %d kB = %.2fx the image per worker (target < 3)" % (

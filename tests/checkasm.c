@@ -7,6 +7,11 @@
  *             1e-4 x (1 + |portable|), the promise of the kernels (FMA
  *             rounds once where the portable code rounds twice).
  *   nn.pool   .pool: random window, stride, channels; bit-exact.
+ *   nn.conv_pool  .conv_pool (conv + PReLU + max-pool fused, planar input):
+ *             random layers and pools (mostly P-Net's 2x2 stride 2), maps
+ *             narrower and wider than a vector, odd and even; within the
+ *             conv tolerance of the portable conv_pool and bit-identical
+ *             to the same table's conv then pool (the portable one too).
  *   nn.rgbx   .rgbx: every length 0 .. 40 and random longer ones, both
  *             pixel sizes and orders; bit-exact.
  *   lm.run    cipher_lm_impl_*.run: one step on carry corner cases against
@@ -101,7 +106,7 @@ static void *xmalloc(size_t n)
 
 static void row(const char *kernel, const char *variant, const char *status, const char *detail)
 {
-    printf("  %-8s %-12s %-8s %s\n", kernel, variant, status, detail ? detail : "");
+    printf("  %-12s %-12s %-8s %s\n", kernel, variant, status, detail ? detail : "");
 }
 
 static void report(harness *h, const char *kernel, const char *variant, int passed,
@@ -266,6 +271,108 @@ static int check_pool(harness *h, detect_nn_conv_fn ref, detect_nn_conv_fn pool)
                               k, s, ch, ih, iw, i, o.got[i], o.want[i]);
         free(in);
         outputs_free(&o);
+        if (!ok)
+            return 0;
+    }
+    return 1;
+}
+
+/* ---- nn.conv_pool --------------------------------------------------------- */
+
+/* Output channel counts around P-Net's 10 and the fused kernels' group of
+ * 12; random counts follow. */
+static const int conv_pool_couts[] = {1, 2, 3, 7, 8, 9, 10, 11, 12, 13, 16, 23, 24, 25};
+#define CONV_POOL_CASES 200
+/* Pools tried: P-Net's 2x2 stride 2 (the fast path) most often. */
+static const int conv_pool_shapes[][2] = {{2, 2}, {2, 2}, {2, 2}, {3, 2}, {1, 1}, {2, 1}, {3, 3}};
+
+typedef struct conv_pool_case {
+    detect_nn_layer conv, pool;
+    float *w, *b, *a, *in, *hwc; /* in: planar rows; hwc: the same input in HWC */
+    int ih, iw, oh, ow;
+} conv_pool_case;
+
+static conv_pool_case conv_pool_case_new(harness *h, int c)
+{
+    conv_pool_case t;
+    const int nfixed = (int)(sizeof conv_pool_couts / sizeof conv_pool_couts[0]);
+    const int nshapes = (int)(sizeof conv_pool_shapes / sizeof conv_pool_shapes[0]);
+    const int k = 1 + rnd_below(h, 4), cin = 1 + rnd_below(h, c % 5 == 0 ? 16 : 4);
+    const int cout = c < nfixed ? conv_pool_couts[c] : 1 + rnd_below(h, 40);
+    const int cp = (cout + 7) / 8 * 8;
+    const int *shape = conv_pool_shapes[rnd_below(h, nshapes)];
+    /* conv maps from below one vector of columns to a few vectors, odd and even */
+    const int ch = shape[0] + rnd_below(h, 12), cw = shape[0] + rnd_below(h, 40);
+    t.ih = ch + k - 1;
+    t.iw = cw + k - 1;
+    const size_t nw = (size_t)k * k * cin * cp, nin = (size_t)t.ih * t.iw * cin;
+    t.w = xmalloc(nw * sizeof *t.w);
+    t.b = xmalloc(cp * sizeof *t.b);
+    t.a = xmalloc(cp * sizeof *t.a);
+    t.in = xmalloc(nin * sizeof *t.in);
+    t.hwc = xmalloc(nin * sizeof *t.hwc);
+    for (size_t i = 0; i < nw; i++)
+        t.w[i] = rnd_float(h);
+    for (int i = 0; i < cp; i++) {
+        t.b[i] = rnd_float(h);
+        t.a[i] = rnd_float(h) * 0.5f;
+    }
+    for (size_t i = 0; i < nin; i++)
+        t.in[i] = rnd_float(h);
+    for (int y = 0; y < t.ih; y++)
+        for (int x = 0; x < t.iw; x++)
+            for (int ci = 0; ci < cin; ci++)
+                t.hwc[((size_t)y * t.iw + x) * cin + ci] = t.in[((size_t)y * cin + ci) * t.iw + x];
+    t.conv = (detect_nn_layer){DETECT_NN_CONV, k, 1, cin, cout, cp, t.w, t.b, rnd_below(h, 4) ? t.a : NULL};
+    t.pool = (detect_nn_layer){DETECT_NN_POOL, shape[0], shape[1], cout, cout, cout, NULL, NULL, NULL};
+    t.oh = detect_nn_out_side(&t.pool, ch);
+    t.ow = detect_nn_out_side(&t.pool, cw);
+    return t;
+}
+
+static void conv_pool_case_free(conv_pool_case *t)
+{
+    free(t->w);
+    free(t->b);
+    free(t->a);
+    free(t->in);
+    free(t->hwc);
+}
+
+/* Checks `k`'s conv_pool on random layers: within CONV_TOLERANCE of the
+ * portable conv_pool, and bit-identical to k's own conv then pool (what
+ * the detector computed before the fusion). */
+static int check_conv_pool(harness *h, const detect_nn_kernels *ref, const detect_nn_kernels *k)
+{
+    for (int c = 0; c < CONV_POOL_CASES; c++) {
+        conv_pool_case t = conv_pool_case_new(h, c);
+        const detect_nn_layer *cv = &t.conv, *pl = &t.pool;
+        const size_t n = (size_t)t.oh * t.ow * cv->cout;
+        const int ch = t.ih - cv->k + 1, cw = t.iw - cv->k + 1;
+        float *map = xmalloc((size_t)ch * cw * cv->cout * sizeof *map);
+        outputs o = outputs_new(n), unfused = outputs_new(n);
+        ref->conv_pool(cv, pl, t.in, t.ih, t.iw, o.want);
+        k->conv_pool(cv, pl, t.in, t.ih, t.iw, o.got);
+        k->conv(cv, t.hwc, t.ih, t.iw, map);
+        k->pool(pl, map, ch, cw, unfused.want);
+        int ok = outputs_canary_intact(&o) ||
+                 mismatch(h, "wrote past the output (k %d, cin %d, cout %d, pool %d/%d, %dx%d)", cv->k,
+                          cv->cin, cv->cout, pl->k, pl->stride, t.ih, t.iw);
+        for (size_t i = 0; ok && i < n; i++) {
+            const double err = fabs((double)o.got[i] - o.want[i]) / (1.0 + fabs(o.want[i]));
+            if (!(err <= CONV_TOLERANCE))
+                ok = mismatch(h, "k %d, cin %d, cout %d, pool %d/%d, %dx%d: out[%zu] = %.9g, portable %.9g",
+                              cv->k, cv->cin, cv->cout, pl->k, pl->stride, t.ih, t.iw, i, o.got[i],
+                              o.want[i]);
+            else if (memcmp(&o.got[i], &unfused.want[i], sizeof o.got[i]) != 0)
+                ok = mismatch(h, "k %d, cin %d, cout %d, pool %d/%d, %dx%d: out[%zu] = %.9g, its conv + pool %.9g",
+                              cv->k, cv->cin, cv->cout, pl->k, pl->stride, t.ih, t.iw, i, o.got[i],
+                              unfused.want[i]);
+        }
+        free(map);
+        outputs_free(&o);
+        outputs_free(&unfused);
+        conv_pool_case_free(&t);
         if (!ok)
             return 0;
     }
@@ -456,8 +563,10 @@ static const char *nn_same_function(const detect_nn_kernels *const *earlier, siz
 {
     for (size_t i = 0; i < n; i++) {
         const detect_nn_kernels *e = earlier[i];
+        /* a shared conv_pool is checked again against a table's own conv */
         if ((which == 0 && e->conv == k->conv) || (which == 1 && e->pool == k->pool) ||
-            (which == 2 && e->rgbx == k->rgbx))
+            (which == 2 && e->rgbx == k->rgbx) ||
+            (which == 3 && e->conv_pool == k->conv_pool && e->conv == k->conv && e->pool == k->pool))
             return e->name;
     }
     return NULL;
@@ -466,9 +575,9 @@ static const char *nn_same_function(const detect_nn_kernels *const *earlier, siz
 static void check_nn_table(harness *h, const char *name, const detect_nn_kernels *k,
                            const detect_nn_kernels *const *earlier, size_t nearlier)
 {
-    static const char *const kernel_names[3] = {"nn.conv", "nn.pool", "nn.rgbx"};
+    static const char *const kernel_names[4] = {"nn.conv", "nn.pool", "nn.rgbx", "nn.conv_pool"};
     const detect_nn_kernels *ref = &detect_nn_kernels_portable;
-    for (int which = 0; which < 3; which++) {
+    for (int which = 0; which < 4; which++) {
         const char *same = nn_same_function(earlier, nearlier, k, which);
         char detail[128];
         if (same) {
@@ -485,9 +594,12 @@ static void check_nn_table(harness *h, const char *name, const detect_nn_kernels
         } else if (which == 1) {
             passed = check_pool(h, ref->pool, k->pool);
             snprintf(detail, sizeof detail, "(%d layers, bit-exact)", POOL_CASES);
-        } else {
+        } else if (which == 2) {
             passed = check_rgbx(h, ref->rgbx, k->rgbx);
             snprintf(detail, sizeof detail, "(lengths 0..40 and 60 random, 3/4 bytes, RGB/BGR, bit-exact)");
+        } else {
+            passed = check_conv_pool(h, ref, k);
+            snprintf(detail, sizeof detail, "(%d layers; = its conv + pool bit for bit)", CONV_POOL_CASES);
         }
         report(h, kernel_names[which], name, passed, detail);
     }
@@ -528,7 +640,10 @@ static int run_all(harness *h)
 {
     kernel_variant v[KERNEL_VARIANTS_MAX];
 
-    /* nn: each SIMD table against detect_nn_kernels_portable. */
+    /* nn: the portable fused kernel against the portable conv + pool, then
+     * each SIMD table against detect_nn_kernels_portable. */
+    report(h, "nn.conv_pool", "portable", check_conv_pool(h, &detect_nn_kernels_portable, &detect_nn_kernels_portable),
+           "(= conv + pool bit for bit; the reference of the rows below)");
     const detect_nn_kernels *seen[1 + KERNEL_VARIANTS_MAX] = {&detect_nn_kernels_portable};
     size_t nseen = 1, nv = nn_simd_variants(v);
     for (size_t i = 0; i < nv; i++) {
@@ -603,6 +718,23 @@ static void rgbx_swapped(const uint8_t *p, int n, int bpp, int bgr, float *dst)
     detect_nn_rgbx_portable(p, n, bpp, n > 30 ? !bgr : bgr, dst);
 }
 
+static void conv_pool_off(const detect_nn_layer *conv, const detect_nn_layer *pool, const float *in,
+                          int ih, int iw, float *out)
+{
+    detect_nn_conv_pool_portable(conv, pool, in, ih, iw, out);
+    if (conv->cout == 10 && pool->k == 2) /* one ulp: within tolerance, not bit-exact */
+        out[3] = nextafterf(out[3], INFINITY);
+}
+
+static void conv_pool_overrun(const detect_nn_layer *conv, const detect_nn_layer *pool, const float *in,
+                              int ih, int iw, float *out)
+{
+    detect_nn_conv_pool_portable(conv, pool, in, ih, iw, out);
+    if (conv->cout == 11) /* as a kernel storing whole groups would */
+        out[(size_t)detect_nn_out_side(pool, ih - conv->k + 1) * detect_nn_out_side(pool, iw - conv->k + 1) *
+            conv->cout] = 0.0f;
+}
+
 static void lm_run_off(const uint64_t q[CIPHER_LM_LANES], uint64_t *x, unsigned nb,
                        uint8_t *const *buf, size_t steps)
 {
@@ -645,6 +777,12 @@ static int self_test(harness *h)
     good &= expect("nn.conv writing one float past", check_conv(h, P->conv, conv_overrun, &err), 0, h);
     good &= expect("nn.pool portable vs itself", check_pool(h, P->pool, P->pool), 1, h);
     good &= expect("nn.pool one ulp off", check_pool(h, P->pool, pool_off), 0, h);
+    detect_nn_kernels broken = *P, overrun = *P;
+    broken.conv_pool = conv_pool_off;
+    overrun.conv_pool = conv_pool_overrun;
+    good &= expect("nn.conv_pool portable", check_conv_pool(h, P, P), 1, h);
+    good &= expect("nn.conv_pool one ulp off", check_conv_pool(h, P, &broken), 0, h);
+    good &= expect("nn.conv_pool writing one float past", check_conv_pool(h, P, &overrun), 0, h);
     good &= expect("nn.rgbx portable vs itself", check_rgbx(h, P->rgbx, P->rgbx), 1, h);
     good &= expect("nn.rgbx writing one float past", check_rgbx(h, P->rgbx, rgbx_overrun), 0, h);
     good &= expect("nn.rgbx wrong order on long rows", check_rgbx(h, P->rgbx, rgbx_swapped), 0, h);

@@ -3,22 +3,26 @@
 `fiie encrypt` preset) lose faces on large photos? A measurement, not a
 test (WIDER FACE is not part of the project).
 
-WIDER FACE validation images of the project's validation split (index in
-wider_face_val_bbx_gt.txt, counted from 0, with index % 16 == 2; images
-with index % 4 == 0 are never used) are up-scaled 1x, 2x, 3x (and more
-with --scales), detected with the `fiie encrypt` preset, and masked as
-`fiie encrypt` masks (boxes scaled 1.6 about their centre, ellipses). For
-each scale it reports the share of valid faces (invalid flag 0) whose
-(scaled) box is at least 90 % covered by the mask: the floor may grow with
-the image size only if that share does not fall below the 1x share.
+Every image of the project's WIDER FACE validation split (models/train's
+wider.select(..., "val"): index % 16 == 2 in wider_face_val_bbx_gt.txt;
+the reserved index % 4 == 0 images are never read) is up-scaled 1x, 2x,
+3x (and more with --scales, bicubic), detected with the `fiie encrypt`
+preset (min face by size, factor 0.79, thresholds 0.5/0.5/0.3), and scored with models/train/evaluate.py's privacy figure: the
+share of the valid faces of the official easy + medium lists (the .mat
+difficulty files) whose box, scaled with the image, is at least 90 %
+covered by the mask `fiie encrypt` stores (boxes scaled 1.6 about their
+centre, ellipses). The floor may grow with the image size only if that
+share does not fall below the 1x share.
 
-This is a minimal stand-alone version of the privacy figure of the
-training branch's models/train/evaluate.py (same coverage rule and mask),
-counting all valid faces instead of the official easy + medium lists.
+Detections go to OUT/scale<k>.jsonl (evaluate.py's format, one image per
+line, coordinates of the up-scaled image), image by image; a run that is stopped resumes
+where it stopped, and --score-only scores what is there.
 
 usage: FIIE_LIBRARY=build/lib/libfiie.so PYTHONPATH=bindings/python \\
-       /usr/bin/python3 tests/wider_scale_coverage.py GT_TXT IMAGE_DIR
-       [--limit N] [--scales 1,2,3] [--min-face F]
+       /usr/bin/python3 tests/wider_scale_coverage.py WIDER_ROOT OUT
+       [--scales 1,2,3,4] [--limit N] [--threads N] [--score-only]
+WIDER_ROOT holds WIDER_val/images, wider_face_split/wider_face_val_bbx_gt.txt
+(or data/wider_face_split/...) and widerface_evaluate/ground_truth/*.mat.
 """
 import argparse
 import json
@@ -29,94 +33,105 @@ import time
 import cv2
 import numpy as np
 
-import fiie
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.join(HERE, "..", "models", "train"))
 
-MASK_SCALE = 1.6
-COVER_MIN = 0.9
-
-
-def parse_gt(path):
-    """(index, relative path, valid boxes [x, y, w, h]) in file order."""
-    with open(path) as f:
-        lines = f.read().split("\n")
-    i = index = 0
-    out = []
-    while i < len(lines) and lines[i].strip():
-        name = lines[i].strip()
-        n = int(lines[i + 1])
-        rows = [list(map(float, lines[i + 2 + k].split()[:10])) for k in range(max(n, 1))]
-        boxes = [r[:4] for r in rows[:n] if r[7] == 0 and r[2] > 0 and r[3] > 0]
-        out.append((index, name, boxes))
-        index += 1
-        i += 2 + max(n, 1)
-    return out
+import evaluate  # noqa: E402  (models/train)
+import wider  # noqa: E402
+from runlog import import_fiie  # noqa: E402
 
 
-def coverage(mask, box):
-    """Share of the pixel centres of box (x, y, w, h) inside the image that
-    the mask covers (None when none is inside), as evaluate.py."""
-    x, y, w, h = box
-    hgt, wid = mask.shape
-    x0, x1 = max(0, int(np.ceil(x - 0.5))), min(wid, int(np.ceil(x + w - 0.5)))
-    y0, y1 = max(0, int(np.ceil(y - 0.5))), min(hgt, int(np.ceil(y + h - 0.5)))
-    if x1 <= x0 or y1 <= y0:
-        return None
-    return float(mask[y0:y1, x0:x1].mean())
+class ScaledTruth:
+    """evaluate.GroundTruth with every box multiplied by k (the same
+    faces, same easy/medium/hard lists, in up-scaled coordinates)."""
+
+    def __init__(self, gt, k):
+        self.boxes = {key: b * k for key, b in gt.boxes.items()}
+        self.keep = gt.keep
+
+
+def find(root, *candidates):
+    for c in candidates:
+        p = os.path.join(root, c)
+        if os.path.exists(p):
+            return p
+    raise SystemExit("none of %s under %s" % (", ".join(candidates), root))
+
+
+def done_paths(path):
+    if not os.path.isfile(path):
+        return set()
+    return {d["path"] for d in evaluate.read_detections(path)}
+
+
+def detect_all(fiie, entries, image_dir, scales, out, threads):
+    """Detections of every entry up-scaled k times for each k, appended to
+    OUT/scale<k>.jsonl image by image (all scales of one image, then the
+    next), so that a partial run covers the same images at every scale."""
+    paths = {k: os.path.join(out, "scale%d.jsonl" % k) for k in scales}
+    done = {k: done_paths(paths[k]) for k in scales}
+    files = {k: open(paths[k], "a", encoding="utf-8") for k in scales}
+    t0 = time.monotonic()
+    try:
+        with fiie.Detector(preset="high-recall", threads=threads) as det:
+            for n, e in enumerate(entries):
+                todo = [k for k in scales if e.path not in done[k]]
+                src = cv2.imread(os.path.join(image_dir, e.path), cv2.IMREAD_COLOR) if todo else None
+                if todo and src is None:
+                    print("skipped", e.path, file=sys.stderr)
+                    continue
+                for k in todo:
+                    img = src if k == 1 else cv2.resize(src, None, fx=k, fy=k,
+                                                        interpolation=cv2.INTER_CUBIC)
+                    rgb = np.ascontiguousarray(img[:, :, ::-1])
+                    faces = det.detect(rgb)
+                    h, w = rgb.shape[:2]
+                    files[k].write(json.dumps({"path": e.path, "width": w, "height": h,
+                                               "faces": [list(f.box) + [f.score] for f in faces]})
+                                   + "\n")
+                    files[k].flush()
+                print("%d/%d (%.1f s)" % (n + 1, len(entries), time.monotonic() - t0),
+                      file=sys.stderr, flush=True)
+    finally:
+        for f in files.values():
+            f.close()
 
 
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument("gt")
-    ap.add_argument("images")
-    ap.add_argument("--limit", type=int, default=0, help="first N validation images only")
+    ap.add_argument("root")
+    ap.add_argument("out")
     ap.add_argument("--scales", default="1,2,3")
-    ap.add_argument("--min-face", type=float, default=fiie.MIN_FACE_BY_SIZE,
-                    help="detector min_face (default: the size rule)")
+    ap.add_argument("--limit", type=int, default=0, help="first N validation images only")
+    ap.add_argument("--score-only", action="store_true")
+    ap.add_argument("--threads", type=int, default=1,
+                    help="detector threads (the results do not depend on it)")
     args = ap.parse_args()
+    fiie = import_fiie()
     scales = [int(s) for s in args.scales.split(",")]
-    entries = [e for e in parse_gt(args.gt) if e[0] % 16 == 2]
-    assert all(e[0] % 4 != 0 for e in entries)
+    gt_txt = find(args.root, "wider_face_split/wider_face_val_bbx_gt.txt",
+                  "data/wider_face_split/wider_face_val_bbx_gt.txt")
+    image_dir = find(args.root, "WIDER_val/images")
+    gt = evaluate.GroundTruth(find(args.root, "widerface_evaluate/ground_truth"))
+    entries = wider.select(wider.parse_wider(gt_txt), wider.VALIDATION)
+    assert all(e.index % 4 != 0 for e in entries)
     if args.limit:
         entries = entries[:args.limit]
-    preset = dict(fiie.HIGH_RECALL, min_face=args.min_face)
-    stats = {k: {"faces": 0, "covered": 0, "faces_ge10": 0, "covered_ge10": 0, "seconds": 0.0}
-             for k in scales}
-    with fiie.Detector(**preset) as det:
-        for n, (_, name, boxes) in enumerate(entries):
-            src = cv2.imread(os.path.join(args.images, name), cv2.IMREAD_COLOR)
-            if src is None:
-                print("skipped", name, file=sys.stderr)
-                continue
-            for k in scales:
-                img = src if k == 1 else cv2.resize(src, None, fx=k, fy=k,
-                                                    interpolation=cv2.INTER_CUBIC)
-                rgb = np.ascontiguousarray(img[:, :, ::-1])
-                t0 = time.monotonic()
-                faces = det.detect(rgb)
-                stats[k]["seconds"] += time.monotonic() - t0
-                h, w = rgb.shape[:2]
-                with fiie.Mask.from_faces((w, h), [f.box for f in faces], scale=MASK_SCALE) as m:
-                    arr = m.to_array() != 0
-                for b in boxes:
-                    c = coverage(arr, [v * k for v in b])
-                    if c is None:
-                        continue
-                    ok = int(c >= COVER_MIN)
-                    s = stats[k]
-                    s["faces"] += 1
-                    s["covered"] += ok
-                    if min(b[2], b[3]) >= 10:
-                        s["faces_ge10"] += 1
-                        s["covered_ge10"] += ok
-            print("%d/%d %s" % (n + 1, len(entries), " ".join(
-                "%dx %.4f" % (k, stats[k]["covered"] / max(1, stats[k]["faces"])) for k in scales)),
-                file=sys.stderr, flush=True)
+    os.makedirs(args.out, exist_ok=True)
+    res = {"images": len(entries), "scales": {}}
+    if not args.score_only:
+        detect_all(fiie, entries, image_dir, scales, args.out, args.threads)
+    # score the images every scale has (a partial run compares like with like)
+    dets = {k: {d["path"]: d for d in evaluate.read_detections(
+        os.path.join(args.out, "scale%d.jsonl" % k))} for k in scales}
+    common = [e.path for e in entries if all(e.path in dets[k] for k in scales)]
+    res["images_scored"] = len(common)
     for k in scales:
-        s = stats[k]
-        s["coverage"] = s["covered"] / max(1, s["faces"])
-        s["coverage_ge10"] = s["covered_ge10"] / max(1, s["faces_ge10"])
-    print(json.dumps({"images": len(entries), "min_face": args.min_face, "scales": stats},
-                     indent=1))
+        p = evaluate.privacy([dets[k][p] for p in common], ScaledTruth(gt, k))
+        res["scales"][k] = {"faces": p["faces"], "covered": p["covered"],
+                            "coverage": p["coverage"], "area": p["area"],
+                            "groups": p["groups"]}
+    print(json.dumps(res, indent=1))
 
 
 if __name__ == "__main__":

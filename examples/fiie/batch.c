@@ -415,9 +415,12 @@ int batch_run(const batch_options *o, const batch_ops *ops, void *ctx, char **in
         cli_error("%s: out of memory", cmd);
         goto out;
     }
+    /* Without -j a single image gets every CPU (the results do not depend
+     * on the thread count) and a folder goes one file at a time (memory
+     * stays one worker's). */
     unsigned threads = o->threads ? o->threads : 1;
     nworkers = l.n > 1 ? (threads < l.n ? threads : l.n) : 1;
-    unsigned inner = l.n > 1 ? 1 : threads;
+    unsigned inner = l.n > 1 ? 1 : o->threads ? threads : o->single_threads ? o->single_threads : 1;
     workers = calloc(nworkers, sizeof *workers);
     if (!workers) {
         cli_error("%s: out of memory", cmd);

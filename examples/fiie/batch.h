@@ -58,7 +58,11 @@ typedef struct batch_options {
     int quiet;
     int json;                 /* a JSON summary object on stdout at the end */
     int dry_run;              /* nothing is written: messages say "would write" */
-    unsigned threads;         /* 0: one; files in parallel when several */
+    unsigned threads;         /* files in parallel when several, else threads
+                                 within the one image; 0 (not given): one
+                                 file at a time, and single_threads within
+                                 a single image */
+    unsigned single_threads;  /* 0: one */
     const char *suffix;       /* output name suffix, e.g. "_fiie.png" */
     const char *strip_marker; /* decrypt without --suffix: "_fiie", see
                                  walk_restored_path(); NULL otherwise */

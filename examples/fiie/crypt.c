@@ -15,7 +15,10 @@ void crypt_args_init(crypt_args *a, const char *suffix, const char *const *exts)
 {
     memset(a, 0, sizeof *a);
     a->bo.writes_output = 1;
-    a->bo.threads = 1;
+    /* -j not given: one file at a time; a single image uses every CPU
+     * (results do not depend on the thread count) */
+    a->bo.threads = 0;
+    a->bo.single_threads = cli_threads_for_cpus(batch_cpu_count());
     a->bo.suffix = suffix;
     a->bo.exts = exts;
 }

@@ -29,7 +29,7 @@
     {"suffix", 0, 1, OPT_SUFFIX, "S", suffix_help},                                               \
     {"force", 'f', 0, OPT_FORCE, NULL, "replace existing output files"},                         \
     {"in-place", 0, 0, OPT_IN_PLACE, NULL, "replace each input file by its output (PNG only)"},  \
-    {"threads", 'j', 1, OPT_THREADS, "N", "threads: files in parallel, or within one image"},    \
+    {"threads", 'j', 1, OPT_THREADS, "N", "threads: files in parallel, or within one image (default: one file at a time; one image: one per CPU)"},    \
     {"quiet", 'q', 0, OPT_QUIET, NULL, "only errors; no progress line"},                         \
     {"json", 0, 0, OPT_JSON, NULL, "print a JSON summary of the batch on stdout"},               \
     {"compression", 0, 1, OPT_COMPRESSION, "N", "PNG compression 1 (fastest) .. 9 (smallest); default 4 (libdeflate)"}

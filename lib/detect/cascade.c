@@ -75,6 +75,58 @@ void detect_cascade_free(detect_cascade *c)
     free(c);
 }
 
+/* Free one buffer if it holds more than DETECT_KEEP_BYTES. */
+#define TRIM(ptr, cap)                                                                             \
+    do {                                                                                           \
+        if ((cap) * sizeof *(ptr) > DETECT_KEEP_BYTES) {                                           \
+            free(ptr);                                                                             \
+            (ptr) = NULL;                                                                          \
+            (cap) = 0;                                                                             \
+        }                                                                                          \
+    } while (0)
+
+/* The scratch a large image needed (P-Net bands, crop batches, candidate
+ * lists, the levels' coefficients) is released at the end of its run: a
+ * 12 MP photo's 34 MB would otherwise stay with the detector while the
+ * caller encrypts and encodes (a quarter of the CLI's peak memory), and
+ * making them again costs milliseconds against seconds of detection.
+ * Small images keep theirs for the next call, where page faults would
+ * cost a few per cent. The lists the caller reads (stage1, stage2,
+ * final) stay. */
+static void trim_scratch(detect_cascade *c)
+{
+    for (unsigned i = 0; i < FIIE_MAX_THREADS; i++) {
+        detect_worker *w = &c->w[i];
+        TRIM(w->in, w->in_cap);
+        TRIM(w->b0, w->b0_cap);
+        TRIM(w->b1, w->b1_cap);
+        TRIM(w->flip, w->flip_cap);
+    }
+    size_t bands = 0;
+    for (size_t i = 0; i < c->bands_cap; i++)
+        bands += c->bands[i].cap * sizeof *c->bands[i].v;
+    if (bands > DETECT_KEEP_BYTES)
+        for (size_t i = 0; i < c->bands_cap; i++) {
+            free(c->bands[i].v);
+            memset(&c->bands[i], 0, sizeof c->bands[i]);
+        }
+    size_t axes = 0; /* every level's resampling coefficients, remade each run */
+    for (size_t i = 0; i < c->scales_cap; i++)
+        axes += (c->scales[i].ax.cap_idx + c->scales[i].ay.cap_idx) * sizeof(int) +
+                (c->scales[i].ax.cap_wt + c->scales[i].ay.cap_wt) * sizeof(float);
+    if (axes > DETECT_KEEP_BYTES)
+        for (size_t i = 0; i < c->scales_cap; i++) {
+            detect_axis_free(&c->scales[i].ax);
+            detect_axis_free(&c->scales[i].ay);
+        }
+    TRIM(c->tmp.v, c->tmp.cap);
+    c->tmp.n = 0;
+    TRIM(c->crops, c->crops_cap);
+    TRIM(c->feat, c->feat_cap);
+    TRIM(c->order, c->order_cap);
+    TRIM(c->pick, c->pick_cap);
+}
+
 int detect_cascade_run(detect_cascade *c, const fiie_model *m, const detect_nn_kernels *k,
                        const detect_params *p, const fiie_image *img, const detect_list **out)
 {
@@ -87,6 +139,8 @@ int detect_cascade_run(detect_cascade *c, const fiie_model *m, const detect_nn_k
         rc = detect_stage2(c, &arg);
     if (!rc)
         rc = detect_stage3(c, &arg);
+    if ((double)img->width * img->height > DETECT_TRIM_PIXELS)
+        trim_scratch(c);
     if (rc)
         return rc;
     *out = &c->final;

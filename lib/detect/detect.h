@@ -61,8 +61,9 @@ int detect_nms_fast(const detect_box *b, size_t n, double thr, int use_min, size
 /* ---- scratch.c: buffers, lists, axes, tasks ------------------------------- */
 
 /* Grow *p (capacity *cap elements of elem bytes) to hold n; 0,
- * FIIE_E_TOO_LARGE or FIIE_E_NO_MEMORY. Capacities only grow, so the
- * buffers of a detector are reused from call to call. */
+ * FIIE_E_TOO_LARGE or FIIE_E_NO_MEMORY. Capacities only grow within a
+ * run, so the buffers of a detector are reused from call to call (up to
+ * DETECT_KEEP_BYTES each). */
 int detect_grow(void **p, size_t *cap, size_t n, size_t elem);
 #define DETECT_GROW(ptr, cap, n) detect_grow((void **)&(ptr), &(cap), (n), sizeof *(ptr))
 
@@ -83,6 +84,11 @@ void detect_axis_free(detect_axis_buf *ab);
 typedef float v4f __attribute__((vector_size(16)));
 
 #define DETECT_PNET_BAND 32 /* P-Net map rows per task */
+/* After a run on an image of more than DETECT_TRIM_PIXELS, scratch
+ * buffers larger than DETECT_KEEP_BYTES are released (see cascade.c);
+ * smaller images keep all of theirs for the next call. */
+#define DETECT_KEEP_BYTES ((size_t)1 << 20)
+#define DETECT_TRIM_PIXELS 3000000.0
 
 /* Per-thread scratch, kept between calls. */
 typedef struct detect_worker {
@@ -150,8 +156,9 @@ typedef struct detect_stage_arg {
 int detect_plan_scales(detect_cascade *c, const detect_params *p, const fiie_model *m, int h, int w,
                        size_t *ntasks);
 
-/* Rows [y0, y1) of pyramid level sp, normalised, into dst (3 floats per
- * pixel). */
+/* Rows [y0, y1) of pyramid level sp, normalised, into dst as planar rows
+ * (row y's R, G, B planes of ws floats each: detect_nn_forward_planar()'s
+ * input). */
 int detect_level_rows(detect_cascade *c, detect_worker *w, const detect_scale *sp, int y0, int y1,
                       float *dst);
 

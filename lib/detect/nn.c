@@ -62,6 +62,17 @@ const float *detect_nn_forward_layers(const detect_nn_kernels *k, const detect_n
     return cur;
 }
 
+const float *detect_nn_forward_planar(const detect_nn_kernels *k, const detect_nn_net *net, const float *in,
+                                      int h, int w, float *buf0, float *buf1, int *oh, int *ow)
+{
+    const detect_nn_layer *conv = &net->layer[0], *pool = &net->layer[1];
+    /* layer 1's output goes where detect_nn_forward_layers() expects it */
+    k->conv_pool(conv, pool, in, h, w, buf1);
+    h = detect_nn_out_side(pool, detect_nn_out_side(conv, h));
+    w = detect_nn_out_side(pool, detect_nn_out_side(conv, w));
+    return detect_nn_forward_layers(k, net, 2, net->n, buf1, h, w, buf0, buf1, oh, ow);
+}
+
 void detect_nn_maxpool(const detect_nn_layer *l, const float *in, int ih, int iw, float *out)
 {
     const int c = l->cin, k = l->k, s = l->stride;
@@ -113,6 +124,19 @@ void detect_nn_conv_portable(const detect_nn_layer *l, const float *in, int ih, 
         }
 }
 
+/* Every pooled pixel on its own (conv pixels of overlapping windows are
+ * computed again; the pyramid's pool does not overlap). */
+void detect_nn_conv_pool_portable(const detect_nn_layer *conv, const detect_nn_layer *pool, const float *in,
+                                  int ih, int iw, float *out)
+{
+    const int conv_h = ih - conv->k + 1, conv_w = iw - conv->k + 1;
+    const int oh = detect_nn_out_side(pool, conv_h), ow = detect_nn_out_side(pool, conv_w);
+    for (int oy = 0; oy < oh; oy++)
+        for (int ox = 0; ox < ow; ox++)
+            detect_nn_conv_pool_pixel(conv, pool, in, iw, conv_h, conv_w, oy, ox,
+                                      out + ((size_t)oy * ow + ox) * conv->cout, 0);
+}
+
 static inline __attribute__((always_inline)) void rgbx(const uint8_t *p, int n, float *d,
                                                       const int bpp, const int r, const int b)
 {
@@ -151,12 +175,13 @@ void detect_nn_rgbx_portable(const uint8_t *p, int n, int bpp, int bgr, float *d
 }
 
 const detect_nn_kernels detect_nn_kernels_portable = {detect_nn_conv_portable, detect_nn_maxpool, "portable",
-                                        detect_nn_rgbx_portable};
+                                        detect_nn_rgbx_portable, detect_nn_conv_pool_portable};
 
 #ifdef FIIE_HAVE_AVX2
-const detect_nn_kernels detect_nn_kernels_avx2 = {detect_nn_conv_avx2, detect_nn_maxpool, "avx2", detect_nn_rgbx_avx2};
+const detect_nn_kernels detect_nn_kernels_avx2 = {detect_nn_conv_avx2, detect_nn_maxpool, "avx2", detect_nn_rgbx_avx2,
+                                                  detect_nn_conv_pool_avx2};
 const detect_nn_kernels detect_nn_kernels_avx512 = {detect_nn_conv_avx512, detect_nn_maxpool_avx512, "avx512",
-                                      detect_nn_rgbx_avx2};
+                                                    detect_nn_rgbx_avx2, detect_nn_conv_pool_avx2};
 
 #endif
 

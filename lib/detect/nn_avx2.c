@@ -89,6 +89,112 @@ void detect_nn_conv_avx2(const detect_nn_layer *l, const float *in, int ih, int 
         }
 }
 
+/* ---- conv + PReLU + max-pool in one pass (P-Net's first two layers) ------ */
+
+/* Conv row y, columns x0 .. x0+7 (one per lane), channels cb .. cb+NC-1
+ * (one vector each), with the PReLU: all eight lanes do useful work
+ * whatever the channel count. */
+ALWAYS_INLINE void conv_strip(const detect_nn_layer *l, const float *in, int iw, int y, int x0, int cb,
+                              __m256 *acc, const int NC)
+{
+    const int k = l->k, cin = l->cin, cp = l->cout_pad;
+    _Pragma("GCC unroll 16") for (int c = 0; c < NC; c++)
+        acc[c] = _mm256_broadcast_ss(l->b + cb + c);
+    for (int ky = 0; ky < k; ky++)
+        for (int kx = 0; kx < k; kx++)
+            for (int ci = 0; ci < cin; ci++) {
+                const __m256 a = _mm256_loadu_ps(in + ((size_t)(y + ky) * cin + ci) * iw + x0 + kx);
+                const float *wj = l->w + ((size_t)(ky * k + kx) * cin + ci) * cp + cb;
+                _Pragma("GCC unroll 16") for (int c = 0; c < NC; c++)
+                    acc[c] = _mm256_fmadd_ps(a, _mm256_broadcast_ss(wj + c), acc[c]);
+            }
+    if (l->alpha) {
+        const __m256 zero = _mm256_setzero_ps();
+        _Pragma("GCC unroll 16") for (int c = 0; c < NC; c++) {
+            const __m256 pos = _mm256_cmp_ps(acc[c], zero, _CMP_GT_OQ);
+            const __m256 neg = _mm256_mul_ps(acc[c], _mm256_broadcast_ss(l->alpha + cb + c));
+            acc[c] = _mm256_blendv_ps(neg, acc[c], pos);
+        }
+    }
+}
+
+/* Pooled row oy, pooled columns x0/2 .. x0/2+3 (x0 even), channels cb ..
+ * cb+NC-1, of a 2x2 stride-2 pool: conv rows 2oy and (if `two`) 2oy+1.
+ * Lane 2j ends with the window's max in the pool kernel's order, as
+ * _mm256_max_ps(p, o) is p > o ? p : o. */
+ALWAYS_INLINE void pool_strip(const detect_nn_layer *conv, const float *in, int iw, int oy, int x0, int cb,
+                              int two, int ow, float *out, const int NC)
+{
+    __m256 m[12], r[12];
+    conv_strip(conv, in, iw, 2 * oy, x0, cb, m, NC);
+    _Pragma("GCC unroll 16") for (int c = 0; c < NC; c++) /* (x, y), then (x+1, y) */
+        m[c] = _mm256_max_ps(_mm256_permute_ps(m[c], 0xB1), m[c]);
+    if (two) {
+        conv_strip(conv, in, iw, 2 * oy + 1, x0, cb, r, NC);
+        _Pragma("GCC unroll 16") for (int c = 0; c < NC; c++) { /* (x, y+1), (x+1, y+1) */
+            m[c] = _mm256_max_ps(r[c], m[c]);
+            m[c] = _mm256_max_ps(_mm256_permute_ps(r[c], 0xB1), m[c]);
+        }
+    }
+    float t[12][8];
+    _Pragma("GCC unroll 16") for (int c = 0; c < NC; c++)
+        _mm256_storeu_ps(t[c], m[c]);
+    const int cout = conv->cout;
+    for (int j = 0; j < 4; j++) {
+        float *o = out + ((size_t)oy * ow + x0 / 2 + j) * cout + cb;
+        _Pragma("GCC unroll 16") for (int c = 0; c < NC; c++)
+            o[c] = t[c][2 * j];
+    }
+}
+
+#define POOL_GROUP 12 /* channels per pass: 12 accumulators, 2 more registers */
+
+static void pool_strip_group(const detect_nn_layer *conv, const float *in, int iw, int oy, int x0, int cb,
+                             int two, int ow, float *out)
+{
+    switch (conv->cout - cb < POOL_GROUP ? conv->cout - cb : POOL_GROUP) {
+#define CASE(n)                                                                                    \
+    case n:                                                                                        \
+        pool_strip(conv, in, iw, oy, x0, cb, two, ow, out, n);                                     \
+        break;
+        CASE(1) CASE(2) CASE(3) CASE(4) CASE(5) CASE(6) CASE(7) CASE(8) CASE(9) CASE(10) CASE(11) CASE(12)
+#undef CASE
+    default:
+        break;
+    }
+}
+
+/* Eight conv columns per step (pixels in lanes, so P-Net's 10 channels
+ * waste no lane); the odd last column, narrow maps and pools other than
+ * 2x2 stride 2 go through the scalar copy. */
+void detect_nn_conv_pool_avx2(const detect_nn_layer *conv, const detect_nn_layer *pool, const float *in,
+                              int ih, int iw, float *out)
+{
+    const int conv_h = ih - conv->k + 1, conv_w = iw - conv->k + 1;
+    const int oh = detect_nn_out_side(pool, conv_h), ow = detect_nn_out_side(pool, conv_w);
+    const int c = conv->cout;
+    int first_scalar = 0; /* pooled columns from here on: scalar */
+    if (pool->k == 2 && pool->stride == 2 && conv_w >= 8)
+        first_scalar = conv_w / 2;
+    const int last_x0 = (conv_w - 8) & ~1; /* even, so lanes pair as the windows */
+    for (int oy = 0; oy < oh; oy++) {
+        if (first_scalar > 0) {
+            const int two = 2 * oy + 1 < conv_h;
+            for (int x0 = 0;; x0 += 8) {
+                if (x0 > last_x0)
+                    x0 = last_x0; /* the last strip overlaps: same values written again */
+                for (int cb = 0; cb < c; cb += POOL_GROUP)
+                    pool_strip_group(conv, in, iw, oy, x0, cb, two, ow, out);
+                if (x0 == last_x0)
+                    break;
+            }
+        }
+        for (int ox = first_scalar; ox < ow; ox++)
+            detect_nn_conv_pool_pixel(conv, pool, in, iw, conv_h, conv_w, oy, ox,
+                                      out + ((size_t)oy * ow + ox) * c, 1);
+    }
+}
+
 /* 8-bit pixels to RGBX floats, 4 pixels per step: a byte shuffle puts
  * each pixel in 4 bytes (R, G, B, 0), two zero-extensions and two exact
  * conversions. The tail goes through the portable code, which never

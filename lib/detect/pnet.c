@@ -39,7 +39,9 @@ static int pnet_task(detect_cascade *c, detect_worker *w, size_t task, void *arg
         return rc;
     const float *in = w->in;
     int oh, ow;
-    const float *out = detect_nn_forward(arg->k, net, in, hb, ws, w->b0, w->b1, &oh, &ow);
+    /* conv1, PReLU and the pool fused: the full-resolution conv map is
+     * never stored */
+    const float *out = detect_nn_forward_planar(arg->k, net, in, hb, ws, w->b0, w->b1, &oh, &ow);
     if (oh != r1 - r0 || ow != sp->ow)
         return FIIE_E_INVALID_ARGUMENT; /* cannot happen: band geometry */
     detect_list *dst = &c->bands[task];

@@ -110,9 +110,26 @@ static const v4f *cached_xrow(detect_worker *w, const window *win, int ya)
     return w->rows + (size_t)slot * n;
 }
 
-/* Output row yb of the resampled window, normalised for the nets (3
- * floats per pixel); `acc` holds nb vectors of scratch. */
-static void resample_row(detect_worker *w, const window *win, int yb, v4f *acc, float *out)
+/* Pixel i of a row of n normalised pixels: 3 floats per pixel (HWC), or
+ * with `planar` the row's R, G and B planes one after the other (what
+ * P-Net's fused first layers read). */
+static inline void put_pixel(float *out, int i, int n, int planar, v4f v)
+{
+    v = (v - NORM_MEAN) * NORM_SCALE;
+    if (planar) {
+        out[i] = v[0];
+        out[n + i] = v[1];
+        out[2 * n + i] = v[2];
+    } else {
+        out[3 * i] = v[0];
+        out[3 * i + 1] = v[1];
+        out[3 * i + 2] = v[2];
+    }
+}
+
+/* Output row yb of the resampled window, normalised for the nets;
+ * `acc` holds nb vectors of scratch. */
+static void resample_row(detect_worker *w, const window *win, int yb, v4f *acc, int planar, float *out)
 {
     const detect_resample_axis *ay = win->ay;
     const int n = win->ax->nb;
@@ -125,18 +142,13 @@ static void resample_row(detect_worker *w, const window *win, int yb, v4f *acc, 
         for (int i = 0; i < n; i++)
             acc[i] += r[i] * wv;
     }
-    for (int i = 0; i < n; i++) {
-        v4f v = acc[i] * DETECT_RESAMPLE_FINAL_SCALE;
-        v = (v - NORM_MEAN) * NORM_SCALE;
-        out[3 * i] = v[0];
-        out[3 * i + 1] = v[1];
-        out[3 * i + 2] = v[2];
-    }
+    for (int i = 0; i < n; i++)
+        put_pixel(out, i, n, planar, acc[i] * DETECT_RESAMPLE_FINAL_SCALE);
 }
 
 /* Row y of the window copied without resampling (imResample returns its
  * input unchanged when the size does not change). */
-static void copy_row(detect_worker *w, const window *win, int y, int width, float *out)
+static void copy_row(detect_worker *w, const window *win, int y, int width, int planar, float *out)
 {
     int lo, hi;
     const int in = load_window_row(w, win, win->y0 + y, &lo, &hi);
@@ -145,10 +157,7 @@ static void copy_row(detect_worker *w, const window *win, int y, int width, floa
         v4f v = {0.0f, 0.0f, 0.0f, 0.0f};
         if (in && xx >= lo && xx < hi)
             v = w->src[xx - lo];
-        v = (v - NORM_MEAN) * NORM_SCALE;
-        out[3 * x] = v[0];
-        out[3 * x + 1] = v[1];
-        out[3 * x + 2] = v[2];
+        put_pixel(out, x, width, planar, v);
     }
 }
 
@@ -158,8 +167,8 @@ static void reset_cache(detect_worker *w)
     w->next_slot = 0;
 }
 
-/* Rows [y0, y1) of pyramid level sp, normalised, into dst (3 floats per
- * pixel). Neighbouring bands share 10 rows, resampled by both. */
+/* Rows [y0, y1) of pyramid level sp, normalised, into dst (planar rows).
+ * Neighbouring bands share 10 rows, resampled by both. */
 int detect_level_rows(detect_cascade *c, detect_worker *w, const detect_scale *sp, int y0, int y1, float *dst)
 {
     const fiie_image *img = c->img;
@@ -177,9 +186,9 @@ int detect_level_rows(detect_cascade *c, detect_worker *w, const detect_scale *s
     for (int y = y0; y < y1; y++) {
         float *row = dst + (size_t)(y - y0) * ws * 3;
         if (same)
-            copy_row(w, &win, y, ws, row);
+            copy_row(w, &win, y, ws, 1, row);
         else
-            resample_row(w, &win, y, w->acc, row);
+            resample_row(w, &win, y, w->acc, 1, row);
     }
     return 0;
 }
@@ -254,7 +263,7 @@ int detect_crop(detect_cascade *c, detect_worker *w, const detect_box *b, int si
         return rc;
     if (tw == size && th == size) {
         for (int y = 0; y < size; y++)
-            copy_row(w, &win, y, size, dst + (size_t)y * size * 3);
+            copy_row(w, &win, y, size, 0, dst + (size_t)y * size * 3);
         return 0;
     }
     rc = detect_axis_prepare(&w->ax, tw, size, 0);
@@ -270,7 +279,7 @@ int detect_crop(detect_cascade *c, detect_worker *w, const detect_box *b, int si
     win.ay = &w->ay.a;
     reset_cache(w);
     for (int y = 0; y < size; y++)
-        resample_row(w, &win, y, w->acc, dst + (size_t)y * size * 3);
+        resample_row(w, &win, y, w->acc, 0, dst + (size_t)y * size * 3);
     return 0;
 }
 
