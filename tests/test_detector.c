@@ -41,13 +41,8 @@ static const char *images[] = {"astronaut", "camera", "coffee", "faces_640x480",
 /* A sample image as RGB8 (release with fiie_image_free()). */
 static fiie_image load_rgb(const char *name)
 {
-    char path[1024];
-    snprintf(path, sizeof path, "%s/images/%s.png", test_data_dir(), name);
-    fiie_load_options lo;
-    assert_int_equal(fiie_load_options_init(&lo), 0);
-    lo.format = FIIE_PIXEL_RGB8;
     fiie_image img;
-    assert_int_equal(fiie_image_load(&img, path, &lo), 0);
+    assert_int_equal(load_sample(&img, name, FIIE_PIXEL_RGB8), 0);
     assert_int_equal(img.format, FIIE_PIXEL_RGB8);
     return img;
 }

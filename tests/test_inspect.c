@@ -21,13 +21,8 @@
 
 static fiie_image load(const char *name, int32_t format)
 {
-    char path[1024];
-    snprintf(path, sizeof path, "%s/images/%s.png", test_data_dir(), name);
-    fiie_load_options lo;
-    assert_int_equal(fiie_load_options_init(&lo), 0);
-    lo.format = format;
     fiie_image img;
-    assert_int_equal(fiie_image_load(&img, path, &lo), 0);
+    assert_int_equal(load_sample(&img, name, format), 0);
     return img;
 }
 

@@ -1,5 +1,5 @@
-/* Helpers shared by the tests: the test data folder, the tests' one
- * whole-file reader, and a minimal reader of the expected detection JSON
+/* Helpers shared by the tests: the test data folder, the sample image
+ * loader, the tests' one whole-file reader, and a minimal reader of the expected detection JSON
  * files. Public API only, so benchmarks and public-API tests use it too. */
 #ifndef FIIE_TEST_UTIL_H
 #define FIIE_TEST_UTIL_H
@@ -20,6 +20,20 @@ static inline const char *test_data_dir(void)
 {
     const char *d = getenv("FIIE_TEST_DATA");
     return d && *d ? d : FIIE_TEST_DATA;
+}
+
+/* Sample image tests/data/images/NAME.png loaded into *out in `format`
+ * (release with fiie_image_free()); the fiie_image_load() status. */
+static inline int load_sample(fiie_image *out, const char *name, int32_t format)
+{
+    char path[1024];
+    snprintf(path, sizeof path, "%s/images/%s.png", test_data_dir(), name);
+    fiie_load_options lo;
+    int rc = fiie_load_options_init(&lo);
+    if (rc != FIIE_OK)
+        return rc;
+    lo.format = format;
+    return fiie_image_load(out, path, &lo);
 }
 
 /* The whole file at `path` in a new malloc()ed buffer of *len bytes, plus
