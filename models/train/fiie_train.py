@@ -32,9 +32,14 @@ def _entries(args, log):
     sel = wider.select(entries, args.split)
     if getattr(args, "limit", 0):
         sel = sel[:args.limit]
-    shard = getattr(args, "shard", None)
-    if shard is not None and not getattr(args, "shuffle", None):
-        sel = _take_shard(sel, shard)
+    if getattr(args, "shuffle", None) is not None:
+        # a seeded order, so that any prefix of the run is a fair sample of
+        # the split (events are contiguous in WIDER's file order)
+        import numpy as np
+        sel = [sel[i] for i in np.random.default_rng(args.shuffle).permutation(len(sel))]
+    if getattr(args, "shard", None) is not None:
+        k, n = args.shard
+        sel = sel[k::n]
     log("%s: %d images, split %s: %d images, %d faces"
         % (args.wider, len(entries), args.split, len(sel), sum(len(e.faces) for e in sel)))
     if not sel:
@@ -52,11 +57,6 @@ def _shard(text):
     if n < 1 or not 0 <= k < n:
         raise argparse.ArgumentTypeError("needs K/N with 0 <= K < N, got %r" % text)
     return k, n
-
-
-def _take_shard(sel, shard):
-    k, n = shard
-    return sel[k::n]
 
 
 def _log_for(args, out):
@@ -132,16 +132,8 @@ def cmd_samples(args):
     names = args.net.split(",")
     selection = {"annotations": os.path.abspath(args.wider), "split": args.split,
                  "limit": args.limit, "shuffle": args.shuffle, "images": len(sel)}
-    if args.shuffle is not None:
-        # a seeded order, so that any prefix of the run is a fair sample of
-        # the split (events are contiguous in WIDER's file order)
-        import numpy as np
-        sel = [sel[i] for i in np.random.default_rng(args.shuffle).permutation(len(sel))]
-        if args.shard is not None:
-            sel = _take_shard(sel, args.shard)
     if args.shard is not None:
         selection["shard"] = list(args.shard)
-        selection["images"] = len(sel)
     if names != ["pnet"]:
         log("samples %s: windows of the cascade %s, options %s"
             % (args.net, args.model or "(embedded default)", preset))
