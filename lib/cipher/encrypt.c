@@ -390,6 +390,82 @@ static void pipeline_mac(pipeline *pl, cipher_v1_mac *st)
 
 /* ---- encrypt / decrypt --------------------------------------------------- */
 
+/* Paper mode (algorithm 0): the Logistic map alone, one thread. */
+static void pipeline_run_paper(pipeline *pl, double x0, double mu)
+{
+    pl->paper = 1;
+    pl->x0 = x0;
+    pl->mu = mu;
+    pipeline_run(pl, 1);
+}
+
+static int encrypt_options_check(const fiie_encrypt_options *o, const fiie_key *k)
+{
+    int rc = common_options_check(o->abi_version, o->reserved, sizeof o->reserved);
+    if (rc != FIIE_OK)
+        return rc;
+    if ((o->alg != FIIE_ALG_V1 && o->alg != FIIE_ALG_PAPER) ||
+        (o->flags & ~FIIE_ENCRYPT_FIXED_NONCE) != 0)
+        return FIIE_E_INVALID_ARGUMENT;
+    if ((o->flags & FIIE_ENCRYPT_FIXED_NONCE) && !CIPHER_TEST_HOOKS)
+        return FIIE_E_UNSUPPORTED;
+    if (o->alg == FIIE_ALG_PAPER ? !cipher_paper_key_valid(o->paper_x0, o->paper_mu) : !k)
+        return FIIE_E_INVALID_ARGUMENT;
+    return FIIE_OK;
+}
+
+/* The header fields of an encryption (all but the nonce). */
+static void header_info_fill(fiie_header_info *info, const fiie_encrypt_options *o,
+                             const fiie_key *k, const fiie_image *img, size_t ch, size_t nreg)
+{
+    memset(info, 0, sizeof *info);
+    info->version = FORMAT_HEADER_VERSION;
+    info->alg = o->alg;
+    info->channels = (uint32_t)ch;
+    info->width = img->width;
+    info->height = img->height;
+    info->n_regions = (uint32_t)nreg;
+    if (o->alg != FIIE_ALG_PAPER && k->has_kdf) {
+        info->kdf = FORMAT_KDF_ARGON2ID13;
+        info->flags = FORMAT_HEADER_FLAG_KDF;
+        info->opslimit = k->opslimit;
+        info->memlimit = k->memlimit;
+        memcpy(info->salt, k->salt, FIIE_SALT_BYTES);
+    }
+}
+
+/* Algorithm 1: a fresh nonce (or the tests' fixed one), the header, then
+ * the pixels encrypted and the tag over header and ciphertext. */
+static int encrypt_v1(pipeline *pl, const fiie_key *k, fiie_header_info *info,
+                      const fiie_mask *m, const fiie_encrypt_options *o, uint8_t *header,
+                      size_t hlen)
+{
+    if (o->flags & FIIE_ENCRYPT_FIXED_NONCE)
+        memcpy(info->nonce, o->nonce, FIIE_NONCE_BYTES);
+    else
+        randombytes_buf(info->nonce, FIIE_NONCE_BYTES);
+    subkeys s;
+    int rc = subkeys_derive(&s, k, info->nonce);
+    if (rc == FIIE_OK) {
+        cipher_v1 v1;
+        cipher_v1_mac st;
+        size_t alen = hlen - FIIE_TAG_BYTES;
+        format_header_write(header, info, m);
+        cipher_v1_init(&v1, s.ae, info->nonce);
+        cipher_v1_mac_begin(&v1, &st, header, alen);
+        pl->lm = &s.lm;
+        pl->v1 = &v1;
+        pl->mac = pl->parts == 1 ? &st : NULL;
+        pipeline_run(pl, o->threads);
+        if (!pl->mac)
+            pipeline_mac(pl, &st);
+        cipher_v1_mac_end(&st, alen, pl->len, header + alen);
+        cipher_v1_wipe(&v1);
+    }
+    subkeys_wipe(&s);
+    return rc;
+}
+
 int cipher_encrypt_lm_impl(const cipher_lm_impl *impl, const fiie_key *k, fiie_image *img,
                          const fiie_mask *m, const fiie_encrypt_options *o, uint8_t *header,
                          size_t cap, size_t *header_len)
@@ -403,19 +479,11 @@ int cipher_encrypt_lm_impl(const cipher_lm_impl *impl, const fiie_key *k, fiie_i
         fiie_encrypt_options_init(&def);
         o = &def;
     }
-    if (!common_abi_compatible(o->abi_version))
-        return FIIE_E_VERSION;
-    if ((o->alg != FIIE_ALG_V1 && o->alg != FIIE_ALG_PAPER) ||
-        (o->flags & ~FIIE_ENCRYPT_FIXED_NONCE) != 0 ||
-        !common_all_zero(o->reserved, sizeof o->reserved))
-        return FIIE_E_INVALID_ARGUMENT;
-    if ((o->flags & FIIE_ENCRYPT_FIXED_NONCE) && !CIPHER_TEST_HOOKS)
-        return FIIE_E_UNSUPPORTED;
-    int paper = o->alg == FIIE_ALG_PAPER;
-    if (paper ? !cipher_paper_key_valid(o->paper_x0, o->paper_mu) : !k)
-        return FIIE_E_INVALID_ARGUMENT;
+    int rc = encrypt_options_check(o, k);
+    if (rc != FIIE_OK)
+        return rc;
     size_t ch;
-    int rc = image_check(img, &ch);
+    rc = image_check(img, &ch);
     if (rc != FIIE_OK)
         return rc;
     if (fiie_mask_width(m) != img->width || fiie_mask_height(m) != img->height)
@@ -424,20 +492,8 @@ int cipher_encrypt_lm_impl(const cipher_lm_impl *impl, const fiie_key *k, fiie_i
     if (nreg == 0)
         return FIIE_E_EMPTY_MASK;
 
-    fiie_header_info info = {0};
-    info.version = FORMAT_HEADER_VERSION;
-    info.alg = o->alg;
-    info.channels = (uint32_t)ch;
-    info.width = img->width;
-    info.height = img->height;
-    info.n_regions = (uint32_t)nreg;
-    if (!paper && k->has_kdf) {
-        info.kdf = FORMAT_KDF_ARGON2ID13;
-        info.flags = FORMAT_HEADER_FLAG_KDF;
-        info.opslimit = k->opslimit;
-        info.memlimit = k->memlimit;
-        memcpy(info.salt, k->salt, FIIE_SALT_BYTES);
-    }
+    fiie_header_info info;
+    header_info_fill(&info, o, k, img, ch, nreg);
     size_t hlen = fiie_header_size((int)info.alg, nreg, info.kdf != 0);
     *header_len = hlen;
     if (!header || cap < hlen)
@@ -445,46 +501,19 @@ int cipher_encrypt_lm_impl(const cipher_lm_impl *impl, const fiie_key *k, fiie_i
     if (sodium_init() < 0)
         return FIIE_E_CRYPTO;
 
+    int paper = o->alg == FIIE_ALG_PAPER;
     pipeline pl;
     rc = pipeline_init(&pl, img, m, paper ? 1 : o->threads, paper ? NULL : impl);
     if (rc != FIIE_OK)
         return rc;
     if (pl.len == 0) {
-        pipeline_release(&pl);
-        return FIIE_E_EMPTY_MASK;
-    }
-    if (paper) {
+        rc = FIIE_E_EMPTY_MASK;
+    } else if (paper) {
         format_header_write(header, &info, m);
-        pl.paper = 1;
-        pl.x0 = o->paper_x0;
-        pl.mu = o->paper_mu;
-        pipeline_run(&pl, 1);
-        pipeline_release(&pl);
-        return FIIE_OK;
+        pipeline_run_paper(&pl, o->paper_x0, o->paper_mu);
+    } else {
+        rc = encrypt_v1(&pl, k, &info, m, o, header, hlen);
     }
-    if (o->flags & FIIE_ENCRYPT_FIXED_NONCE)
-        memcpy(info.nonce, o->nonce, FIIE_NONCE_BYTES);
-    else
-        randombytes_buf(info.nonce, FIIE_NONCE_BYTES);
-    subkeys s;
-    rc = subkeys_derive(&s, k, info.nonce);
-    if (rc == FIIE_OK) {
-        cipher_v1 v1;
-        cipher_v1_mac st;
-        size_t alen = hlen - FIIE_TAG_BYTES;
-        format_header_write(header, &info, m);
-        cipher_v1_init(&v1, s.ae, info.nonce);
-        cipher_v1_mac_begin(&v1, &st, header, alen);
-        pl.lm = &s.lm;
-        pl.v1 = &v1;
-        pl.mac = pl.parts == 1 ? &st : NULL;
-        pipeline_run(&pl, o->threads);
-        if (!pl.mac)
-            pipeline_mac(&pl, &st);
-        cipher_v1_mac_end(&st, alen, pl.len, header + alen);
-        cipher_v1_wipe(&v1);
-    }
-    subkeys_wipe(&s);
     pipeline_release(&pl);
     return rc;
 }
@@ -502,6 +531,45 @@ int cipher_decrypt_lm_impl(const cipher_lm_impl *impl, const fiie_key *k, fiie_i
     return cipher_decrypt_hooked(impl, k, img, header, len, o, NULL, NULL);
 }
 
+/* Algorithm 1: the tag over header and ciphertext is checked before a
+ * single pixel is written; then the pixels are decrypted. `between`
+ * (tests only) runs between the two passes. */
+static int decrypt_v1(pipeline *pl, const fiie_key *k, const uint8_t nonce[FIIE_NONCE_BYTES],
+                      const uint8_t *header, size_t len, unsigned threads,
+                      void (*between)(void *arg), void *arg)
+{
+    subkeys s;
+    int rc = subkeys_derive(&s, k, nonce);
+    if (rc == FIIE_OK) {
+        cipher_v1 v1;
+        cipher_v1_mac st;
+        uint8_t tag[FIIE_TAG_BYTES];
+        size_t alen = len - FIIE_TAG_BYTES;
+        cipher_v1_init(&v1, s.ae, nonce);
+        cipher_v1_mac_begin(&v1, &st, header, alen);
+        rc = seals_init(pl);
+        if (rc == FIIE_OK) {
+            pipeline_mac(pl, &st);
+            cipher_v1_mac_end(&st, alen, pl->len, tag);
+            if (crypto_verify_16(tag, header + alen) != 0)
+                rc = FIIE_E_AUTH;
+        }
+        if (rc == FIIE_OK) {
+            if (between)
+                between(arg); /* tests: the pixels change between the passes */
+            pl->lm = &s.lm;
+            pl->v1 = &v1;
+            pipeline_run(pl, threads);
+            for (unsigned t = 0; t < pl->parts; t++)
+                if (pl->w[t].changed)
+                    rc = FIIE_E_AUTH; /* changed after the tag pass */
+        }
+        cipher_v1_wipe(&v1);
+    }
+    subkeys_wipe(&s);
+    return rc;
+}
+
 int cipher_decrypt_hooked(const cipher_lm_impl *impl, const fiie_key *k, fiie_image *img,
                           const uint8_t *header, size_t len, const fiie_decrypt_options *o,
                           void (*between)(void *arg), void *arg)
@@ -513,12 +581,11 @@ int cipher_decrypt_hooked(const cipher_lm_impl *impl, const fiie_key *k, fiie_im
         fiie_decrypt_options_init(&def);
         o = &def;
     }
-    if (!common_abi_compatible(o->abi_version))
-        return FIIE_E_VERSION;
-    if (!common_all_zero(o->reserved, sizeof o->reserved))
-        return FIIE_E_INVALID_ARGUMENT;
+    int rc = common_options_check(o->abi_version, o->reserved, sizeof o->reserved);
+    if (rc != FIIE_OK)
+        return rc;
     size_t ch;
-    int rc = image_check(img, &ch);
+    rc = image_check(img, &ch);
     if (rc != FIIE_OK)
         return rc;
     fiie_header_info info;
@@ -545,49 +612,14 @@ int cipher_decrypt_hooked(const cipher_lm_impl *impl, const fiie_key *k, fiie_im
         return rc;
     pipeline pl;
     rc = pipeline_init(&pl, img, m, paper ? 1 : o->threads, paper ? NULL : impl);
-    if (rc != FIIE_OK) {
-        fiie_mask_free(m);
-        return rc;
+    if (rc == FIIE_OK) {
+        pl.decrypt = 1;
+        if (paper)
+            pipeline_run_paper(&pl, o->paper_x0, o->paper_mu);
+        else
+            rc = decrypt_v1(&pl, k, info.nonce, header, len, o->threads, between, arg);
+        pipeline_release(&pl);
     }
-    pl.decrypt = 1;
-    if (paper) {
-        pl.paper = 1;
-        pl.x0 = o->paper_x0;
-        pl.mu = o->paper_mu;
-        pipeline_run(&pl, 1);
-    } else {
-        subkeys s;
-        rc = subkeys_derive(&s, k, info.nonce);
-        if (rc == FIIE_OK) {
-            cipher_v1 v1;
-            cipher_v1_mac st;
-            uint8_t tag[FIIE_TAG_BYTES];
-            size_t alen = len - FIIE_TAG_BYTES;
-            cipher_v1_init(&v1, s.ae, info.nonce);
-            cipher_v1_mac_begin(&v1, &st, header, alen);
-            rc = seals_init(&pl);
-            /* The tag is checked before a single pixel is written. */
-            if (rc == FIIE_OK) {
-                pipeline_mac(&pl, &st);
-                cipher_v1_mac_end(&st, alen, pl.len, tag);
-                if (crypto_verify_16(tag, header + alen) != 0)
-                    rc = FIIE_E_AUTH;
-            }
-            if (rc == FIIE_OK) {
-                if (between)
-                    between(arg); /* tests: the pixels change between the passes */
-                pl.lm = &s.lm;
-                pl.v1 = &v1;
-                pipeline_run(&pl, o->threads);
-                for (unsigned t = 0; t < pl.parts; t++)
-                    if (pl.w[t].changed)
-                        rc = FIIE_E_AUTH; /* changed after the tag pass */
-            }
-            cipher_v1_wipe(&v1);
-        }
-        subkeys_wipe(&s);
-    }
-    pipeline_release(&pl);
     fiie_mask_free(m);
     return rc;
 }

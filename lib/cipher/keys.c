@@ -133,9 +133,10 @@ int fiie_key_from_passphrase(fiie_key **out, const char *pass, size_t len,
         fiie_kdf_params_init(&def);
         p = &def;
     }
-    if (!common_abi_compatible(p->abi_version))
-        return FIIE_E_VERSION;
-    if ((p->flags & ~FIIE_KDF_FIXED_SALT) != 0 || !common_all_zero(p->reserved, sizeof p->reserved))
+    int rc = common_options_check(p->abi_version, p->reserved, sizeof p->reserved);
+    if (rc != FIIE_OK)
+        return rc;
+    if ((p->flags & ~FIIE_KDF_FIXED_SALT) != 0)
         return FIIE_E_INVALID_ARGUMENT;
     if ((p->flags & FIIE_KDF_FIXED_SALT) && !CIPHER_TEST_HOOKS)
         return FIIE_E_UNSUPPORTED;

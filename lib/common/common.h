@@ -29,6 +29,12 @@ int common_options_begin(void *options, size_t size, int abi_version);
  * that a field added later is never silently ignored by an older library). */
 int common_all_zero(const uint8_t *p, size_t n);
 
+/* The check every function taking an options struct starts with: the
+ * struct's ABI major (FIIE_E_VERSION), then its reserved bytes
+ * (FIIE_E_INVALID_ARGUMENT), in that order everywhere. Returns 0 or the
+ * status to return. */
+int common_options_check(uint32_t abi_version, const uint8_t *reserved, size_t reserved_size);
+
 /* ---- files.c: whole-file reads (and fiie_file_write_atomic()) ------------- */
 
 /* Largest file the image loader reads: a FIIE_MAX_PIXELS RGBA bitmap plus

@@ -28,3 +28,12 @@ int common_all_zero(const uint8_t *p, size_t n)
         acc |= p[i];
     return acc == 0;
 }
+
+int common_options_check(uint32_t abi_version, const uint8_t *reserved, size_t reserved_size)
+{
+    if (!common_abi_compatible(abi_version))
+        return FIIE_E_VERSION;
+    if (!common_all_zero(reserved, reserved_size))
+        return FIIE_E_INVALID_ARGUMENT;
+    return FIIE_OK;
+}

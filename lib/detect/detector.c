@@ -91,8 +91,9 @@ const char *fiie_detector_preset_name(int preset)
 
 static int check_options(const fiie_detector_options *o)
 {
-    if (!common_abi_compatible(o->abi_version))
-        return FIIE_E_VERSION;
+    int rc = common_options_check(o->abi_version, o->reserved, sizeof o->reserved);
+    if (rc != FIIE_OK)
+        return rc;
     if (!(o->min_face == FIIE_MIN_FACE_BY_SIZE ||
           (o->min_face >= MIN_FACE_LOWER && o->min_face <= (double)FIIE_MAX_DIMENSION)))
         return FIIE_E_INVALID_ARGUMENT;
@@ -104,8 +105,6 @@ static int check_options(const fiie_detector_options *o)
     if (o->threads > FIIE_MAX_THREADS)
         return FIIE_E_INVALID_ARGUMENT;
     if (o->landmarks != FIIE_LANDMARKS_PLAIN && o->landmarks != FIIE_LANDMARKS_V1FLIP)
-        return FIIE_E_INVALID_ARGUMENT;
-    if (!common_all_zero(o->reserved, sizeof o->reserved))
         return FIIE_E_INVALID_ARGUMENT;
     return FIIE_OK;
 }

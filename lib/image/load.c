@@ -39,10 +39,9 @@ static int read_options(const fiie_load_options *o, load_settings *s)
     s->format = 0;
     if (o == NULL)
         return 0;
-    if (!common_abi_compatible(o->abi_version))
-        return FIIE_E_VERSION;
-    if (!common_all_zero(o->reserved, sizeof o->reserved))
-        return FIIE_E_INVALID_ARGUMENT;
+    int rc = common_options_check(o->abi_version, o->reserved, sizeof o->reserved);
+    if (rc != FIIE_OK)
+        return rc;
     if (o->format != 0 && fiie_pixel_format_channels(o->format) < 0)
         return FIIE_E_INVALID_ARGUMENT;
     s->orient = o->apply_orientation != 0;

@@ -24,10 +24,10 @@ int fiie_png_options_init_v(fiie_png_options *o, int abi_version)
 
 static int check_options(const fiie_png_options *o)
 {
-    if (!common_abi_compatible(o->abi_version))
-        return FIIE_E_VERSION;
-    if (!common_all_zero(o->reserved, sizeof o->reserved) ||
-        image_save_flags_level(o->flags) < 0 ||
+    int rc = common_options_check(o->abi_version, o->reserved, sizeof o->reserved);
+    if (rc != FIIE_OK)
+        return rc;
+    if (image_save_flags_level(o->flags) < 0 ||
         (o->icc == NULL) != (o->icc_size == 0))
         return FIIE_E_INVALID_ARGUMENT;
     if (o->icc_size > FIIE_MAX_ICC_BYTES)
