@@ -857,21 +857,33 @@ static void save_png_atomically(void **state)
     tmpdir_remove(&t);
 }
 
+/* The file-writing tests run twice: through fiie_file_write_atomic()
+ * (an unnamed O_TMPFILE file where the system has it) and through the
+ * named temporary file that systems without O_TMPFILE or /proc get. */
+static int write_atomic(void **state, const char *path, const void *data, size_t size,
+                        unsigned flags)
+{
+    int named_only = *(const int *)*state;
+    return named_only ? common_write_atomic(path, data, size, flags, 1)
+                      : fiie_file_write_atomic(path, data, size, flags);
+}
+
+static const int write_unnamed_first = 0, write_named_only = 1;
+
 static void file_write_atomic_modes(void **state)
 {
-    (void)state;
     tmpdir t;
     tmpdir_make(&t);
     mode_t old_mask = umask(022);
     char path[512];
     snprintf(path, sizeof path, "%s", tmpdir_file(&t, "key"));
-    assert_int_equal(fiie_file_write_atomic(path, "secret", 6, FIIE_FILE_PRIVATE), 0);
+    assert_int_equal(write_atomic(state, path, "secret", 6, FIIE_FILE_PRIVATE), 0);
     struct stat st;
     assert_int_equal(stat(path, &st), 0);
     assert_int_equal(st.st_mode & 07777, 0600);
     assert_int_equal(st.st_size, 6);
-    assert_int_equal(fiie_file_write_atomic(path, "x", 1, FIIE_FILE_NO_CLOBBER), FIIE_E_EXISTS);
-    assert_int_equal(fiie_file_write_atomic(path, NULL, 0, 0), 0); /* empty file, replaced */
+    assert_int_equal(write_atomic(state, path, "x", 1, FIIE_FILE_NO_CLOBBER), FIIE_E_EXISTS);
+    assert_int_equal(write_atomic(state, path, NULL, 0, 0), 0); /* empty file, replaced */
     assert_int_equal(stat(path, &st), 0);
     assert_int_equal(st.st_size, 0);
     assert_int_equal(st.st_mode & 07777, 0644); /* 0666 minus the umask */
@@ -879,7 +891,7 @@ static void file_write_atomic_modes(void **state)
     const mode_t masks[] = {0, 0277, 0777};
     for (size_t i = 0; i < sizeof masks / sizeof masks[0]; i++) {
         umask(masks[i]);
-        assert_int_equal(fiie_file_write_atomic(path, "k", 1, FIIE_FILE_PRIVATE), 0);
+        assert_int_equal(write_atomic(state, path, "k", 1, FIIE_FILE_PRIVATE), 0);
         umask(022);
         assert_int_equal(stat(path, &st), 0);
         assert_int_equal(st.st_mode & 07777, 0600);
@@ -889,7 +901,7 @@ static void file_write_atomic_modes(void **state)
     char cwd[4096];
     assert_non_null(getcwd(cwd, sizeof cwd));
     assert_int_equal(chdir(t.path), 0);
-    assert_int_equal(fiie_file_write_atomic("rel", "abc", 3, FIIE_FILE_NO_CLOBBER), 0);
+    assert_int_equal(write_atomic(state, "rel", "abc", 3, FIIE_FILE_NO_CLOBBER), 0);
     assert_int_equal(chdir(cwd), 0);
     bytes r = read_file_bytes(tmpdir_file(&t, "rel"));
     assert_int_equal(r.n, 3);
@@ -901,24 +913,23 @@ static void file_write_atomic_modes(void **state)
 
 static void file_write_atomic_links(void **state)
 {
-    (void)state;
     tmpdir t;
     tmpdir_make(&t);
     char target[512], link_path[512];
     snprintf(target, sizeof target, "%s", tmpdir_file(&t, "target"));
     snprintf(link_path, sizeof link_path, "%s", tmpdir_file(&t, "link"));
-    assert_int_equal(fiie_file_write_atomic(target, "old", 3, 0), 0);
+    assert_int_equal(write_atomic(state, target, "old", 3, 0), 0);
     /* No clobbering: a symlink is never followed, even a dangling one. */
     assert_int_equal(symlink(target, link_path), 0);
-    assert_int_equal(fiie_file_write_atomic(link_path, "new", 3, FIIE_FILE_NO_CLOBBER),
+    assert_int_equal(write_atomic(state, link_path, "new", 3, FIIE_FILE_NO_CLOBBER),
                      FIIE_E_EXISTS);
     char dangling[512];
     snprintf(dangling, sizeof dangling, "%s", tmpdir_file(&t, "dangling"));
     assert_int_equal(symlink("/nonexistent/fiie-target", dangling), 0);
-    assert_int_equal(fiie_file_write_atomic(dangling, "new", 3, FIIE_FILE_NO_CLOBBER),
+    assert_int_equal(write_atomic(state, dangling, "new", 3, FIIE_FILE_NO_CLOBBER),
                      FIIE_E_EXISTS);
     /* Replacing: the link itself is replaced, its target untouched. */
-    assert_int_equal(fiie_file_write_atomic(link_path, "new", 3, 0), 0);
+    assert_int_equal(write_atomic(state, link_path, "new", 3, 0), 0);
     struct stat st;
     assert_int_equal(lstat(link_path, &st), 0);
     assert_true(S_ISREG(st.st_mode));
@@ -932,26 +943,25 @@ static void file_write_atomic_links(void **state)
 
 static void file_write_atomic_errors(void **state)
 {
-    (void)state;
     tmpdir t;
     tmpdir_make(&t);
     char path[512];
     snprintf(path, sizeof path, "%s", tmpdir_file(&t, "f"));
-    assert_int_equal(fiie_file_write_atomic(NULL, "x", 1, 0), FIIE_E_INVALID_ARGUMENT);
-    assert_int_equal(fiie_file_write_atomic("", "x", 1, 0), FIIE_E_INVALID_ARGUMENT);
-    assert_int_equal(fiie_file_write_atomic(path, NULL, 1, 0), FIIE_E_INVALID_ARGUMENT);
-    assert_int_equal(fiie_file_write_atomic(path, "x", 1, 4), FIIE_E_INVALID_ARGUMENT);
-    assert_int_equal(fiie_file_write_atomic(path, "x", 1, ~0u), FIIE_E_INVALID_ARGUMENT);
-    assert_int_equal(fiie_file_write_atomic(tmpdir_file(&t, "d/"), "x", 1, 0),
+    assert_int_equal(write_atomic(state, NULL, "x", 1, 0), FIIE_E_INVALID_ARGUMENT);
+    assert_int_equal(write_atomic(state, "", "x", 1, 0), FIIE_E_INVALID_ARGUMENT);
+    assert_int_equal(write_atomic(state, path, NULL, 1, 0), FIIE_E_INVALID_ARGUMENT);
+    assert_int_equal(write_atomic(state, path, "x", 1, 4), FIIE_E_INVALID_ARGUMENT);
+    assert_int_equal(write_atomic(state, path, "x", 1, ~0u), FIIE_E_INVALID_ARGUMENT);
+    assert_int_equal(write_atomic(state, tmpdir_file(&t, "d/"), "x", 1, 0),
                      FIIE_E_INVALID_ARGUMENT);
     /* A missing directory: FIIE_E_IO with errno telling why. */
     errno = 0;
-    assert_int_equal(fiie_file_write_atomic(tmpdir_file(&t, "no/such/f"), "x", 1, 0), FIIE_E_IO);
+    assert_int_equal(write_atomic(state, tmpdir_file(&t, "no/such/f"), "x", 1, 0), FIIE_E_IO);
     assert_int_equal(errno, ENOENT);
     /* A directory in the way cannot be replaced; the temporary file goes. */
     assert_int_equal(mkdir(path, 0700), 0);
-    assert_int_equal(fiie_file_write_atomic(path, "x", 1, 0), FIIE_E_IO);
-    assert_int_equal(fiie_file_write_atomic(path, "x", 1, FIIE_FILE_NO_CLOBBER), FIIE_E_EXISTS);
+    assert_int_equal(write_atomic(state, path, "x", 1, 0), FIIE_E_IO);
+    assert_int_equal(write_atomic(state, path, "x", 1, FIIE_FILE_NO_CLOBBER), FIIE_E_EXISTS);
     assert_int_equal(tmpdir_count(&t), 1);
     assert_int_equal(rmdir(path), 0);
     assert_int_equal(tmpdir_count(&t), 0);
@@ -1978,9 +1988,12 @@ int main(void)
         cmocka_unit_test(png_chunk_round_trip),
         cmocka_unit_test(png_file_chunk_read),
         cmocka_unit_test(save_png_atomically),
-        cmocka_unit_test(file_write_atomic_modes),
-        cmocka_unit_test(file_write_atomic_links),
-        cmocka_unit_test(file_write_atomic_errors),
+        cmocka_unit_test_prestate(file_write_atomic_modes, (void *)&write_unnamed_first),
+        cmocka_unit_test_prestate(file_write_atomic_modes, (void *)&write_named_only),
+        cmocka_unit_test_prestate(file_write_atomic_links, (void *)&write_unnamed_first),
+        cmocka_unit_test_prestate(file_write_atomic_links, (void *)&write_named_only),
+        cmocka_unit_test_prestate(file_write_atomic_errors, (void *)&write_unnamed_first),
+        cmocka_unit_test_prestate(file_write_atomic_errors, (void *)&write_named_only),
         cmocka_unit_test(load_sample_images),
         cmocka_unit_test(load_options_versions_and_fields),
         cmocka_unit_test(load_rejects_bad_arguments_and_files),

@@ -58,7 +58,13 @@ void common_free_wiped(void *p, size_t n);
  * Returns the byte count (short only at end of file) or -1 on error. */
 long long common_read_full(int fd, void *buf, size_t size);
 
-/* Atomic writes are public: fiie_file_write_atomic() in fiie/common.h. */
+/* Atomic writes are public: fiie_file_write_atomic() in fiie/common.h,
+ * which is common_write_atomic(..., 0). named_only = 1 takes the path a
+ * system without O_TMPFILE or /proc takes (a named temporary file,
+ * renamed or linked into place), so that the tests cover it on any
+ * system. */
+int common_write_atomic(const char *path, const void *data, size_t size, unsigned flags,
+                        int named_only);
 
 /* ---- threads.c: the one thread pool ---------------------------------------- */
 

@@ -372,6 +372,12 @@ static int write_named(const char *path, const char *dir, size_t dir_len, const 
 
 int fiie_file_write_atomic(const char *path, const void *data, size_t size, unsigned flags)
 {
+    return common_write_atomic(path, data, size, flags, 0);
+}
+
+int common_write_atomic(const char *path, const void *data, size_t size, unsigned flags,
+                        int named_only)
+{
     if (path == NULL || path[0] == '\0' || (data == NULL && size != 0) ||
         (flags & ~(FIIE_FILE_NO_CLOBBER | FIIE_FILE_PRIVATE)) != 0)
         return FIIE_E_INVALID_ARGUMENT;
@@ -390,7 +396,8 @@ int fiie_file_write_atomic(const char *path, const void *data, size_t size, unsi
 
     size_t dir_len;
     const char *dir = directory_of(path, &dir_len);
-    int rc = write_unnamed(path, dir, dir_len, data, size, no_clobber, private_mode);
+    int rc = named_only ? NO_PROC
+                        : write_unnamed(path, dir, dir_len, data, size, no_clobber, private_mode);
     if (rc == NO_PROC)
         rc = write_named(path, dir, dir_len, data, size, no_clobber, private_mode);
     /* errno tells the caller why a system call failed: keep it across
