@@ -440,6 +440,30 @@ class CliTest(unittest.TestCase):
         for name in ("a0.png", "other_decrypted.png"):  # one per salt; NAME_fiie.png -> NAME.png
             self.assertEqual(png_decode(self.p("dec", name))[3], self.faces_pixels, name)
 
+    def test_passphrase_kdf_cap(self):
+        # decrypt refuses headers asking for more Argon2id work than
+        # libsodium's sensitive level (anti-DoS), with a message that says
+        # so, before deriving anything; nothing is written.
+        pw = self.p("pw.txt")
+        with open(pw, "w") as f:
+            f.write("correct horse\n")
+        prot = self.p("prot.png")
+        rc, _, err = run("encrypt", FACES, prot, "-p", pw)
+        self.assertEqual(rc, 0, err)
+        for field, value in ((48, 5), (56, (1 << 30) + 1)):  # opslimit, memlimit (u64 LE)
+            greedy = self.p("greedy%d.png" % field)
+            shutil.copy(prot, greedy)
+            def patch(d, field=field, value=value):
+                d[field:field + 8] = struct.pack("<Q", value)
+                return d
+            png_rewrite_chunk(greedy, b"fiIE", patch)
+            rc, _, err = run("decrypt", greedy, self.p("nope.png"), "-p", pw)
+            self.assertEqual(rc, 1, err)
+            self.assertIn("more Argon2id work than decrypt allows", err)
+            self.assertFalse(os.path.exists(self.p("nope.png")))
+        rc, _, err = run("decrypt", prot, self.p("ok.png"), "-p", pw)
+        self.assertEqual(rc, 0, err)
+
     def test_paper_mode(self):
         prot = self.p("paper.png")
         rc, _, err = run("encrypt", FACES, prot, "--paper", "0.3,3.99")

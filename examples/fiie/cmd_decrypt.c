@@ -216,7 +216,15 @@ static void run(void *c, void *ws, const batch_job *job, batch_result *res)
         rc = x->args.key.paper ? 0 : header_key(x, header, hlen, &key, &ref);
     }
     if (rc) {
-        status_msg(res->msg, sizeof res->msg, "cannot derive the key", rc);
+        /* TOO_LARGE from a header: Argon2id limits above the reader's cap */
+        char what[160];
+        snprintf(what, sizeof what,
+                 "cannot derive the key: the header asks for more Argon2id work than "
+                 "decrypt allows (at most %u passes, %llu MiB)",
+                 FIIE_KDF_READ_MAX_OPSLIMIT,
+                 (unsigned long long)(FIIE_KDF_READ_MAX_MEMLIMIT >> 20));
+        status_msg(res->msg, sizeof res->msg,
+                   rc == FIIE_E_TOO_LARGE ? what : "cannot derive the key", rc);
         res->status = BATCH_ERROR;
         goto out;
     }
