@@ -61,6 +61,7 @@ void detect_cascade_free(detect_cascade *c)
         detect_axis_free(&c->scales[i].ay);
     }
     free(c->scales);
+    detect_free_reduced(c);
     for (size_t i = 0; i < c->bands_cap; i++)
         free(c->bands[i].v);
     free(c->bands);

@@ -85,7 +85,11 @@ int detect_stage1(detect_cascade *c, const detect_stage_arg *arg, int h, int w)
     /* Every band of every scale is one task (resampling, then P-Net):
      * one pool of work, each result in its own slot. */
     detect_stage_arg sa = *arg;
-    if ((rc = detect_run_tasks(c, ntasks, pnet_task, &sa)) != 0)
+    rc = detect_build_reduced(c);
+    if (!rc)
+        rc = detect_run_tasks(c, ntasks, pnet_task, &sa);
+    detect_free_reduced(c); /* P-Net alone reads them */
+    if (rc)
         return rc;
     detect_list all = {0}, per = {0};
     c->stage1.n = 0;
