@@ -146,6 +146,8 @@ struct detect_cascade {
     size_t feat_cap;
     size_t *order, *pick;
     size_t order_cap, pick_cap;
+    size_t *crop_order; /* the boxes in the order their crops are made */
+    size_t crop_order_cap;
 };
 
 
@@ -162,6 +164,7 @@ typedef struct detect_stage_arg {
     const detect_nn_kernels *k;
     const detect_params *p;
     const detect_list *boxes;
+    const size_t *crop_order; /* task t crops box crop_order[t] */
     int size;
     int flip;
 } detect_stage_arg;
