@@ -133,25 +133,22 @@ static void reference_v1flip(void **state)
 }
 
 /* Other layouts of the same pixels give bit-identical detections. */
-static void formats_and_strides(void **state)
+static void assert_formats_agree(fiie_detector *d, const fiie_image *rgb)
 {
-    (void)state;
-    fiie_detector *d = new_detector(FIIE_LANDMARKS_PLAIN, 1);
-    fiie_image rgb = load_rgb("astronaut");
     fiie_face ref[MAX_FACES], f[MAX_FACES];
     size_t nref, n;
-    detect_all(d, &rgb, ref, &nref);
+    detect_all(d, rgb, ref, &nref);
     assert_true(nref >= 1);
     const int32_t fmts[] = {FIIE_PIXEL_RGB8, FIIE_PIXEL_BGR8, FIIE_PIXEL_RGBA8, FIIE_PIXEL_BGRA8};
     for (int k = 0; k < 4; k++) {
         int ch = k >= 2 ? 4 : 3, bgr = (k & 1);
-        size_t stride = (size_t)rgb.width * ch + 13;
-        uint8_t *buf = malloc(stride * rgb.height);
+        size_t stride = (size_t)rgb->width * ch + 13;
+        uint8_t *buf = malloc(stride * rgb->height);
         assert_non_null(buf);
-        memset(buf, 0x5a, stride * rgb.height);
-        for (uint32_t y = 0; y < rgb.height; y++)
-            for (uint32_t x = 0; x < rgb.width; x++) {
-                const uint8_t *s = rgb.data + y * rgb.stride + x * 3;
+        memset(buf, 0x5a, stride * rgb->height);
+        for (uint32_t y = 0; y < rgb->height; y++)
+            for (uint32_t x = 0; x < rgb->width; x++) {
+                const uint8_t *s = rgb->data + y * rgb->stride + x * 3;
                 uint8_t *p = buf + y * stride + x * ch;
                 p[0] = bgr ? s[2] : s[0];
                 p[1] = s[1];
@@ -159,12 +156,20 @@ static void formats_and_strides(void **state)
                 if (ch == 4)
                     p[3] = (uint8_t)(x * 7);
             }
-        fiie_image img = {buf, rgb.width, rgb.height, stride, fmts[k], 0};
+        fiie_image img = {buf, rgb->width, rgb->height, stride, fmts[k], 0};
         detect_all(d, &img, f, &n);
         assert_int_equal(n, nref);
         assert_memory_equal(f, ref, n * sizeof f[0]);
         free(buf);
     }
+}
+
+static void formats_and_strides(void **state)
+{
+    (void)state;
+    fiie_detector *d = new_detector(FIIE_LANDMARKS_PLAIN, 1);
+    fiie_image rgb = load_rgb("astronaut");
+    assert_formats_agree(d, &rgb);
     fiie_image_free(&rgb);
     fiie_detector_free(d);
 }
@@ -673,6 +678,36 @@ static void by_size_keeps_faces_when_upscaled(void **state)
     fiie_image_free(&img);
 }
 
+/* Above DETECT_CASCADE_PIXELS the smaller pyramid levels are resampled
+ * from the image's reduced copies: on an up-scaled photo of odd sides
+ * (an odd last row and column in every copy), every pixel format and
+ * thread count still gives the same faces bit for bit, and the faces of
+ * the photo are found. */
+static void reduced_levels_formats_and_threads(void **state)
+{
+    (void)state;
+    fiie_image img = load_rgb("faces_1280x720");
+    fiie_image big = upscale(&img, 2);
+    fiie_image odd = {big.data, big.width - 1, big.height - 3, big.stride, big.format, 0};
+    assert_true((double)odd.width * odd.height > DETECT_CASCADE_PIXELS);
+    fiie_detector *d1 = new_high_recall(1, FIIE_MIN_FACE_BY_SIZE);
+    assert_formats_agree(d1, &odd);
+    fiie_face ref[MAX_FACES], f[MAX_FACES];
+    size_t nref, n;
+    detect_all(d1, &odd, ref, &nref);
+    assert_true(nref >= 10);
+    fiie_detector *d3 = new_high_recall(3, FIIE_MIN_FACE_BY_SIZE);
+    for (int round = 0; round < 2; round++) { /* the second reuses the scratch */
+        detect_all(d3, &odd, f, &n);
+        assert_int_equal(n, nref);
+        assert_memory_equal(f, ref, n * sizeof f[0]);
+    }
+    fiie_detector_free(d3);
+    fiie_detector_free(d1);
+    fiie_image_free(&big);
+    fiie_image_free(&img);
+}
+
 /* Up-sampled pyramid levels are split into bands like any other: the
  * thread count still changes no bit. The lower bound 6 works too. */
 static void high_recall_threads(void **state)
@@ -1095,6 +1130,7 @@ int main(void)
         cmocka_unit_test(high_recall_threads),
         cmocka_unit_test(min_face_by_size),
         cmocka_unit_test(by_size_keeps_faces_when_upscaled),
+        cmocka_unit_test(reduced_levels_formats_and_threads),
         cmocka_unit_test(high_recall_level_limit),
         cmocka_unit_test(model_sources_agree),
         cmocka_unit_test(embedded_models),
