@@ -678,6 +678,30 @@ static void by_size_keeps_faces_when_upscaled(void **state)
     fiie_image_free(&img);
 }
 
+/* The P-Net shortcut never skips a cell that reaches the threshold:
+ * random logit pairs, and pairs right at the floor, for thresholds from
+ * tiny to almost 1. */
+static void logit_floor_is_safe(void **state)
+{
+    (void)state;
+    const float ths[] = {0.0f, 1e-6f, 0.3f, 0.5f, 0.6f, 0.7f, 0.95f, 0.999f, 0.99998f, 1.0f};
+    uint32_t seed = 12345;
+    for (size_t i = 0; i < sizeof ths / sizeof ths[0]; i++) {
+        const float floor_d = detect_logit_floor(ths[i]);
+        if (ths[i] <= 0.0f || ths[i] >= 1.0f)
+            assert_true(isinf(floor_d) && floor_d < 0);
+        for (int k = 0; k < 200000; k++) {
+            seed = seed * 1664525u + 1013904223u;
+            float a0 = (float)(seed >> 8) / (float)(1u << 24) * 40.0f - 20.0f;
+            seed = seed * 1664525u + 1013904223u;
+            float a1 = k & 1 ? a0 + floor_d - (float)(seed >> 8) / (float)(1u << 24) * 1e-2f
+                             : (float)(seed >> 8) / (float)(1u << 24) * 40.0f - 20.0f;
+            if (a1 - a0 < floor_d)
+                assert_true(detect_face_prob(a0, a1) < ths[i]);
+        }
+    }
+}
+
 /* Above DETECT_CASCADE_PIXELS the smaller pyramid levels are resampled
  * from the image's reduced copies: on an up-scaled photo of odd sides
  * (an odd last row and column in every copy), every pixel format and
@@ -1131,6 +1155,7 @@ int main(void)
         cmocka_unit_test(min_face_by_size),
         cmocka_unit_test(by_size_keeps_faces_when_upscaled),
         cmocka_unit_test(reduced_levels_formats_and_threads),
+        cmocka_unit_test(logit_floor_is_safe),
         cmocka_unit_test(high_recall_level_limit),
         cmocka_unit_test(model_sources_agree),
         cmocka_unit_test(embedded_models),

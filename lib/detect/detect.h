@@ -209,6 +209,13 @@ void detect_truncate(detect_box *b);
 /* Face probability from the two logits (softmax, second class). */
 float detect_face_prob(float a0, float a1);
 
+/* P-Net's map is mostly background. detect_face_prob() is a function of
+ * d = a1 - a0 alone (the float difference), increasing; a cell with
+ * d < detect_logit_floor(th), the threshold's logit log(th / (1 - th))
+ * less a margin far above the rounding of expf and the division, cannot
+ * reach th and skips the softmax (-INFINITY: no shortcut for th). */
+float detect_logit_floor(float th);
+
 /* ---- pnet.c, refine.c: the three stages ---------------------------------- */
 
 /* P-Net over the pyramid, NMS per level and across levels, regression:
