@@ -678,6 +678,24 @@ static void by_size_keeps_faces_when_upscaled(void **state)
     fiie_image_free(&img);
 }
 
+/* common_alloc_pages (the reduced copies' memory): zero-filled, writable
+ * to the last byte, NULL for 0 bytes; freeing NULL is fine. */
+static void pages_alloc_and_free(void **state)
+{
+    (void)state;
+    assert_null(common_alloc_pages(0));
+    common_free_pages(NULL, 0);
+    const size_t sizes[] = {1, 4095, 4096, 3 * 1000 * 1000 + 7};
+    for (size_t i = 0; i < sizeof sizes / sizeof sizes[0]; i++) {
+        uint8_t *p = common_alloc_pages(sizes[i]);
+        assert_non_null(p);
+        assert_int_equal(p[0], 0);
+        assert_int_equal(p[sizes[i] - 1], 0);
+        memset(p, 0xa5, sizes[i]);
+        common_free_pages(p, sizes[i]);
+    }
+}
+
 /* The P-Net shortcut never skips a cell that reaches the threshold:
  * random logit pairs, and pairs right at the floor, for thresholds from
  * tiny to almost 1. */
@@ -1156,6 +1174,7 @@ int main(void)
         cmocka_unit_test(by_size_keeps_faces_when_upscaled),
         cmocka_unit_test(reduced_levels_formats_and_threads),
         cmocka_unit_test(logit_floor_is_safe),
+        cmocka_unit_test(pages_alloc_and_free),
         cmocka_unit_test(high_recall_level_limit),
         cmocka_unit_test(model_sources_agree),
         cmocka_unit_test(embedded_models),

@@ -112,7 +112,7 @@ typedef struct detect_worker {
 
 typedef struct detect_reduced {
     uint16_t *px; /* width x height RGB sums, rows packed */
-    size_t cap;
+    size_t bytes; /* of px (common_alloc_pages) */
     int width, height;
 } detect_reduced;
 

@@ -7,7 +7,6 @@
  * (detect.h, detect_build_reduced below). */
 #include <math.h>
 #include <stdint.h>
-#include <stdlib.h>
 #include <string.h>
 
 #include "detect/detect.h"
@@ -251,13 +250,21 @@ int detect_build_reduced(detect_cascade *c)
         detect_reduced *r = &c->reduced[k];
         h = (h + 1) / 2;
         w = (w + 1) / 2;
-        int rc = DETECT_GROW(r->px, r->cap, (size_t)h * w * 3);
-        if (rc)
-            return rc;
+        /* pages of their own: made and dropped once per large image
+         * (common_alloc_pages says why not malloc) */
+        const size_t bytes = (size_t)h * w * 3 * sizeof *r->px;
+        if (r->bytes != bytes) {
+            common_free_pages(r->px, r->bytes);
+            r->bytes = 0;
+            if ((r->px = common_alloc_pages(bytes)) == NULL)
+                return FIIE_E_NO_MEMORY;
+            r->bytes = bytes;
+        }
         r->height = h;
         r->width = w;
         /* each level waits for the one it reads; the rows split over the threads */
-        if ((rc = detect_run_tasks(c, (size_t)(h + REDUCE_BAND - 1) / REDUCE_BAND, reduce_task, &k)) != 0)
+        int rc = detect_run_tasks(c, (size_t)(h + REDUCE_BAND - 1) / REDUCE_BAND, reduce_task, &k);
+        if (rc)
             return rc;
     }
     return 0;
@@ -266,7 +273,7 @@ int detect_build_reduced(detect_cascade *c)
 void detect_free_reduced(detect_cascade *c)
 {
     for (int k = 0; k <= DETECT_MAX_HALVINGS; k++) {
-        free(c->reduced[k].px);
+        common_free_pages(c->reduced[k].px, c->reduced[k].bytes);
         memset(&c->reduced[k], 0, sizeof c->reduced[k]);
     }
 }
