@@ -132,11 +132,25 @@ static void reference_v1flip(void **state)
     matches_reference(FIIE_LANDMARKS_V1FLIP);
 }
 
+/* d finds exactly the faces ref on img, twice (the second call reuses
+ * the handle's scratch memory). */
+static void assert_detects_exactly(fiie_detector *d, const fiie_image *img, const fiie_face *ref,
+                                   size_t nref)
+{
+    fiie_face f[MAX_FACES];
+    size_t n;
+    for (int round = 0; round < 2; round++) {
+        detect_all(d, img, f, &n);
+        assert_int_equal(n, nref);
+        assert_memory_equal(f, ref, n * sizeof f[0]);
+    }
+}
+
 /* Other layouts of the same pixels give bit-identical detections. */
 static void assert_formats_agree(fiie_detector *d, const fiie_image *rgb)
 {
-    fiie_face ref[MAX_FACES], f[MAX_FACES];
-    size_t nref, n;
+    fiie_face ref[MAX_FACES];
+    size_t nref;
     detect_all(d, rgb, ref, &nref);
     assert_true(nref >= 1);
     const int32_t fmts[] = {FIIE_PIXEL_RGB8, FIIE_PIXEL_BGR8, FIIE_PIXEL_RGBA8, FIIE_PIXEL_BGRA8};
@@ -157,9 +171,7 @@ static void assert_formats_agree(fiie_detector *d, const fiie_image *rgb)
                     p[3] = (uint8_t)(x * 7);
             }
         fiie_image img = {buf, rgb->width, rgb->height, stride, fmts[k], 0};
-        detect_all(d, &img, f, &n);
-        assert_int_equal(n, nref);
-        assert_memory_equal(f, ref, n * sizeof f[0]);
+        assert_detects_exactly(d, &img, ref, nref);
         free(buf);
     }
 }
@@ -179,20 +191,14 @@ static void threads_do_not_change_results(void **state)
 {
     (void)state;
     fiie_image img = load_rgb("faces_1280x720");
-    fiie_face ref[MAX_FACES], f[MAX_FACES];
-    size_t nref, n;
+    fiie_face ref[MAX_FACES];
+    size_t nref;
     fiie_detector *d1 = new_detector(FIIE_LANDMARKS_V1FLIP, 1);
     detect_all(d1, &img, ref, &nref);
     assert_true(nref >= 5);
     for (uint32_t t = 2; t <= 5; t += 3) {
         fiie_detector *d = new_detector(FIIE_LANDMARKS_V1FLIP, t);
-        detect_all(d, &img, f, &n);
-        assert_int_equal(n, nref);
-        assert_memory_equal(f, ref, n * sizeof f[0]);
-        /* a second call on the same handle reuses its scratch memory */
-        detect_all(d, &img, f, &n);
-        assert_int_equal(n, nref);
-        assert_memory_equal(f, ref, n * sizeof f[0]);
+        assert_detects_exactly(d, &img, ref, nref);
         fiie_detector_free(d);
     }
     fiie_detector_free(d1);
@@ -500,6 +506,21 @@ static fiie_detector *new_high_recall(uint32_t threads, double min_face)
     return new_original_detector(&o);
 }
 
+/* The high-recall detector finds at least `found` faces on img with one
+ * thread, and exactly the same with three. */
+static void assert_high_recall_threads_agree(const fiie_image *img, double min_face, size_t found)
+{
+    fiie_face ref[MAX_FACES];
+    size_t nref;
+    fiie_detector *d1 = new_high_recall(1, min_face);
+    detect_all(d1, img, ref, &nref);
+    assert_true(nref >= found);
+    fiie_detector *d3 = new_high_recall(3, min_face);
+    assert_detects_exactly(d3, img, ref, nref);
+    fiie_detector_free(d3);
+    fiie_detector_free(d1);
+}
+
 /* Same criterion as the default settings, against the reference run with
  * the preset (expected/NAME.recall.json). */
 static void high_recall_matches_reference(void **state)
@@ -732,20 +753,10 @@ static void reduced_levels_formats_and_threads(void **state)
     fiie_image big = upscale(&img, 2);
     fiie_image odd = {big.data, big.width - 1, big.height - 3, big.stride, big.format, 0};
     assert_true((double)odd.width * odd.height > DETECT_CASCADE_PIXELS);
-    fiie_detector *d1 = new_high_recall(1, FIIE_MIN_FACE_BY_SIZE);
-    assert_formats_agree(d1, &odd);
-    fiie_face ref[MAX_FACES], f[MAX_FACES];
-    size_t nref, n;
-    detect_all(d1, &odd, ref, &nref);
-    assert_true(nref >= 10);
-    fiie_detector *d3 = new_high_recall(3, FIIE_MIN_FACE_BY_SIZE);
-    for (int round = 0; round < 2; round++) { /* the second reuses the scratch */
-        detect_all(d3, &odd, f, &n);
-        assert_int_equal(n, nref);
-        assert_memory_equal(f, ref, n * sizeof f[0]);
-    }
-    fiie_detector_free(d3);
-    fiie_detector_free(d1);
+    fiie_detector *d = new_high_recall(1, FIIE_MIN_FACE_BY_SIZE);
+    assert_formats_agree(d, &odd);
+    fiie_detector_free(d);
+    assert_high_recall_threads_agree(&odd, FIIE_MIN_FACE_BY_SIZE, 10);
     fiie_image_free(&big);
     fiie_image_free(&img);
 }
@@ -757,20 +768,8 @@ static void high_recall_threads(void **state)
     (void)state;
     fiie_image img = load_rgb("faces_640x480");
     const double min_faces[] = {0, 6.0}; /* the preset's (10 here), then the lower bound */
-    for (size_t i = 0; i < sizeof min_faces / sizeof min_faces[0]; i++) {
-        double mf = min_faces[i];
-        fiie_face ref[MAX_FACES], f[MAX_FACES];
-        size_t nref, n;
-        fiie_detector *d1 = new_high_recall(1, mf);
-        detect_all(d1, &img, ref, &nref);
-        assert_true(nref >= 1);
-        fiie_detector *d2 = new_high_recall(3, mf);
-        detect_all(d2, &img, f, &n);
-        assert_int_equal(n, nref);
-        assert_memory_equal(f, ref, n * sizeof f[0]);
-        fiie_detector_free(d1);
-        fiie_detector_free(d2);
-    }
+    for (size_t i = 0; i < sizeof min_faces / sizeof min_faces[0]; i++)
+        assert_high_recall_threads_agree(&img, min_faces[i], 1);
     fiie_image_free(&img);
 }
 
