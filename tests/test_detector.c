@@ -132,14 +132,14 @@ static void reference_v1flip(void **state)
     matches_reference(FIIE_LANDMARKS_V1FLIP);
 }
 
-/* d finds exactly the faces ref on img, twice (the second call reuses
- * the handle's scratch memory). */
+/* d finds exactly the faces ref on img, `rounds` times (later calls
+ * reuse the handle's scratch memory). */
 static void assert_detects_exactly(fiie_detector *d, const fiie_image *img, const fiie_face *ref,
-                                   size_t nref)
+                                   size_t nref, int rounds)
 {
     fiie_face f[MAX_FACES];
     size_t n;
-    for (int round = 0; round < 2; round++) {
+    for (int round = 0; round < rounds; round++) {
         detect_all(d, img, f, &n);
         assert_int_equal(n, nref);
         assert_memory_equal(f, ref, n * sizeof f[0]);
@@ -171,7 +171,7 @@ static void assert_formats_agree(fiie_detector *d, const fiie_image *rgb)
                     p[3] = (uint8_t)(x * 7);
             }
         fiie_image img = {buf, rgb->width, rgb->height, stride, fmts[k], 0};
-        assert_detects_exactly(d, &img, ref, nref);
+        assert_detects_exactly(d, &img, ref, nref, 1);
         free(buf);
     }
 }
@@ -198,7 +198,7 @@ static void threads_do_not_change_results(void **state)
     assert_true(nref >= 5);
     for (uint32_t t = 2; t <= 5; t += 3) {
         fiie_detector *d = new_detector(FIIE_LANDMARKS_V1FLIP, t);
-        assert_detects_exactly(d, &img, ref, nref);
+        assert_detects_exactly(d, &img, ref, nref, 2);
         fiie_detector_free(d);
     }
     fiie_detector_free(d1);
@@ -516,7 +516,7 @@ static void assert_high_recall_threads_agree(const fiie_image *img, double min_f
     detect_all(d1, img, ref, &nref);
     assert_true(nref >= found);
     fiie_detector *d3 = new_high_recall(3, min_face);
-    assert_detects_exactly(d3, img, ref, nref);
+    assert_detects_exactly(d3, img, ref, nref, 2);
     fiie_detector_free(d3);
     fiie_detector_free(d1);
 }
@@ -751,7 +751,8 @@ static void reduced_levels_formats_and_threads(void **state)
     (void)state;
     fiie_image img = load_rgb("faces_1280x720");
     fiie_image big = upscale(&img, 2);
-    fiie_image odd = {big.data, big.width - 1, big.height - 3, big.stride, big.format, 0};
+    /* just above the size, all ten faces inside (ASan runs this too) */
+    fiie_image odd = {big.data, 2381, 1261, big.stride, big.format, 0};
     assert_true((double)odd.width * odd.height > DETECT_CASCADE_PIXELS);
     fiie_detector *d = new_high_recall(1, FIIE_MIN_FACE_BY_SIZE);
     assert_formats_agree(d, &odd);
