@@ -132,26 +132,37 @@ static void reference_v1flip(void **state)
     matches_reference(FIIE_LANDMARKS_V1FLIP);
 }
 
-/* Other layouts of the same pixels give bit-identical detections. */
-static void formats_and_strides(void **state)
+/* d finds exactly the faces ref on img, `rounds` times (later calls
+ * reuse the handle's scratch memory). */
+static void assert_detects_exactly(fiie_detector *d, const fiie_image *img, const fiie_face *ref,
+                                   size_t nref, int rounds)
 {
-    (void)state;
-    fiie_detector *d = new_detector(FIIE_LANDMARKS_PLAIN, 1);
-    fiie_image rgb = load_rgb("astronaut");
-    fiie_face ref[MAX_FACES], f[MAX_FACES];
-    size_t nref, n;
-    detect_all(d, &rgb, ref, &nref);
+    fiie_face f[MAX_FACES];
+    size_t n;
+    for (int round = 0; round < rounds; round++) {
+        detect_all(d, img, f, &n);
+        assert_int_equal(n, nref);
+        assert_memory_equal(f, ref, n * sizeof f[0]);
+    }
+}
+
+/* Other layouts of the same pixels give bit-identical detections. */
+static void assert_formats_agree(fiie_detector *d, const fiie_image *rgb)
+{
+    fiie_face ref[MAX_FACES];
+    size_t nref;
+    detect_all(d, rgb, ref, &nref);
     assert_true(nref >= 1);
     const int32_t fmts[] = {FIIE_PIXEL_RGB8, FIIE_PIXEL_BGR8, FIIE_PIXEL_RGBA8, FIIE_PIXEL_BGRA8};
     for (int k = 0; k < 4; k++) {
         int ch = k >= 2 ? 4 : 3, bgr = (k & 1);
-        size_t stride = (size_t)rgb.width * ch + 13;
-        uint8_t *buf = malloc(stride * rgb.height);
+        size_t stride = (size_t)rgb->width * ch + 13;
+        uint8_t *buf = malloc(stride * rgb->height);
         assert_non_null(buf);
-        memset(buf, 0x5a, stride * rgb.height);
-        for (uint32_t y = 0; y < rgb.height; y++)
-            for (uint32_t x = 0; x < rgb.width; x++) {
-                const uint8_t *s = rgb.data + y * rgb.stride + x * 3;
+        memset(buf, 0x5a, stride * rgb->height);
+        for (uint32_t y = 0; y < rgb->height; y++)
+            for (uint32_t x = 0; x < rgb->width; x++) {
+                const uint8_t *s = rgb->data + y * rgb->stride + x * 3;
                 uint8_t *p = buf + y * stride + x * ch;
                 p[0] = bgr ? s[2] : s[0];
                 p[1] = s[1];
@@ -159,12 +170,18 @@ static void formats_and_strides(void **state)
                 if (ch == 4)
                     p[3] = (uint8_t)(x * 7);
             }
-        fiie_image img = {buf, rgb.width, rgb.height, stride, fmts[k], 0};
-        detect_all(d, &img, f, &n);
-        assert_int_equal(n, nref);
-        assert_memory_equal(f, ref, n * sizeof f[0]);
+        fiie_image img = {buf, rgb->width, rgb->height, stride, fmts[k], 0};
+        assert_detects_exactly(d, &img, ref, nref, 1);
         free(buf);
     }
+}
+
+static void formats_and_strides(void **state)
+{
+    (void)state;
+    fiie_detector *d = new_detector(FIIE_LANDMARKS_PLAIN, 1);
+    fiie_image rgb = load_rgb("astronaut");
+    assert_formats_agree(d, &rgb);
     fiie_image_free(&rgb);
     fiie_detector_free(d);
 }
@@ -174,20 +191,14 @@ static void threads_do_not_change_results(void **state)
 {
     (void)state;
     fiie_image img = load_rgb("faces_1280x720");
-    fiie_face ref[MAX_FACES], f[MAX_FACES];
-    size_t nref, n;
+    fiie_face ref[MAX_FACES];
+    size_t nref;
     fiie_detector *d1 = new_detector(FIIE_LANDMARKS_V1FLIP, 1);
     detect_all(d1, &img, ref, &nref);
     assert_true(nref >= 5);
     for (uint32_t t = 2; t <= 5; t += 3) {
         fiie_detector *d = new_detector(FIIE_LANDMARKS_V1FLIP, t);
-        detect_all(d, &img, f, &n);
-        assert_int_equal(n, nref);
-        assert_memory_equal(f, ref, n * sizeof f[0]);
-        /* a second call on the same handle reuses its scratch memory */
-        detect_all(d, &img, f, &n);
-        assert_int_equal(n, nref);
-        assert_memory_equal(f, ref, n * sizeof f[0]);
+        assert_detects_exactly(d, &img, ref, nref, 2);
         fiie_detector_free(d);
     }
     fiie_detector_free(d1);
@@ -495,6 +506,21 @@ static fiie_detector *new_high_recall(uint32_t threads, double min_face)
     return new_original_detector(&o);
 }
 
+/* The high-recall detector finds at least `found` faces on img with one
+ * thread, and exactly the same with three. */
+static void assert_high_recall_threads_agree(const fiie_image *img, double min_face, size_t found)
+{
+    fiie_face ref[MAX_FACES];
+    size_t nref;
+    fiie_detector *d1 = new_high_recall(1, min_face);
+    detect_all(d1, img, ref, &nref);
+    assert_true(nref >= found);
+    fiie_detector *d3 = new_high_recall(3, min_face);
+    assert_detects_exactly(d3, img, ref, nref, 2);
+    fiie_detector_free(d3);
+    fiie_detector_free(d1);
+}
+
 /* Same criterion as the default settings, against the reference run with
  * the preset (expected/NAME.recall.json). */
 static void high_recall_matches_reference(void **state)
@@ -673,6 +699,69 @@ static void by_size_keeps_faces_when_upscaled(void **state)
     fiie_image_free(&img);
 }
 
+/* common_alloc_pages (the reduced copies' memory): zero-filled, writable
+ * to the last byte, NULL for 0 bytes; freeing NULL is fine. */
+static void pages_alloc_and_free(void **state)
+{
+    (void)state;
+    assert_null(common_alloc_pages(0));
+    common_free_pages(NULL, 0);
+    const size_t sizes[] = {1, 4095, 4096, 3 * 1000 * 1000 + 7};
+    for (size_t i = 0; i < sizeof sizes / sizeof sizes[0]; i++) {
+        uint8_t *p = common_alloc_pages(sizes[i]);
+        assert_non_null(p);
+        assert_int_equal(p[0], 0);
+        assert_int_equal(p[sizes[i] - 1], 0);
+        memset(p, 0xa5, sizes[i]);
+        common_free_pages(p, sizes[i]);
+    }
+}
+
+/* The P-Net shortcut never skips a cell that reaches the threshold:
+ * random logit pairs, and pairs right at the floor, for thresholds from
+ * tiny to almost 1. */
+static void logit_floor_is_safe(void **state)
+{
+    (void)state;
+    const float ths[] = {0.0f, 1e-6f, 0.3f, 0.5f, 0.6f, 0.7f, 0.95f, 0.999f, 0.99998f, 1.0f};
+    uint32_t seed = 12345;
+    for (size_t i = 0; i < sizeof ths / sizeof ths[0]; i++) {
+        const float floor_d = detect_logit_floor(ths[i]);
+        if (ths[i] <= 0.0f || ths[i] >= 1.0f)
+            assert_true(isinf(floor_d) && floor_d < 0);
+        for (int k = 0; k < 200000; k++) {
+            seed = seed * 1664525u + 1013904223u;
+            float a0 = (float)(seed >> 8) / (float)(1u << 24) * 40.0f - 20.0f;
+            seed = seed * 1664525u + 1013904223u;
+            float a1 = k & 1 ? a0 + floor_d - (float)(seed >> 8) / (float)(1u << 24) * 1e-2f
+                             : (float)(seed >> 8) / (float)(1u << 24) * 40.0f - 20.0f;
+            if (a1 - a0 < floor_d)
+                assert_true(detect_face_prob(a0, a1) < ths[i]);
+        }
+    }
+}
+
+/* Above DETECT_CASCADE_PIXELS the smaller pyramid levels are resampled
+ * from the image's reduced copies: on an up-scaled photo of odd sides
+ * (an odd last row and column in every copy), every pixel format and
+ * thread count still gives the same faces bit for bit, and the faces of
+ * the photo are found. */
+static void reduced_levels_formats_and_threads(void **state)
+{
+    (void)state;
+    fiie_image img = load_rgb("faces_1280x720");
+    fiie_image big = upscale(&img, 2);
+    /* just above the size, all ten faces inside (ASan runs this too) */
+    fiie_image odd = {big.data, 2381, 1261, big.stride, big.format, 0};
+    assert_true((double)odd.width * odd.height > DETECT_CASCADE_PIXELS);
+    fiie_detector *d = new_high_recall(1, FIIE_MIN_FACE_BY_SIZE);
+    assert_formats_agree(d, &odd);
+    fiie_detector_free(d);
+    assert_high_recall_threads_agree(&odd, FIIE_MIN_FACE_BY_SIZE, 10);
+    fiie_image_free(&big);
+    fiie_image_free(&img);
+}
+
 /* Up-sampled pyramid levels are split into bands like any other: the
  * thread count still changes no bit. The lower bound 6 works too. */
 static void high_recall_threads(void **state)
@@ -680,20 +769,8 @@ static void high_recall_threads(void **state)
     (void)state;
     fiie_image img = load_rgb("faces_640x480");
     const double min_faces[] = {0, 6.0}; /* the preset's (10 here), then the lower bound */
-    for (size_t i = 0; i < sizeof min_faces / sizeof min_faces[0]; i++) {
-        double mf = min_faces[i];
-        fiie_face ref[MAX_FACES], f[MAX_FACES];
-        size_t nref, n;
-        fiie_detector *d1 = new_high_recall(1, mf);
-        detect_all(d1, &img, ref, &nref);
-        assert_true(nref >= 1);
-        fiie_detector *d2 = new_high_recall(3, mf);
-        detect_all(d2, &img, f, &n);
-        assert_int_equal(n, nref);
-        assert_memory_equal(f, ref, n * sizeof f[0]);
-        fiie_detector_free(d1);
-        fiie_detector_free(d2);
-    }
+    for (size_t i = 0; i < sizeof min_faces / sizeof min_faces[0]; i++)
+        assert_high_recall_threads_agree(&img, min_faces[i], 1);
     fiie_image_free(&img);
 }
 
@@ -1095,6 +1172,9 @@ int main(void)
         cmocka_unit_test(high_recall_threads),
         cmocka_unit_test(min_face_by_size),
         cmocka_unit_test(by_size_keeps_faces_when_upscaled),
+        cmocka_unit_test(reduced_levels_formats_and_threads),
+        cmocka_unit_test(logit_floor_is_safe),
+        cmocka_unit_test(pages_alloc_and_free),
         cmocka_unit_test(high_recall_level_limit),
         cmocka_unit_test(model_sources_agree),
         cmocka_unit_test(embedded_models),

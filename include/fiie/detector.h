@@ -7,8 +7,14 @@
  * pipeline: the same image pyramid, resampling, score thresholds, NMS
  * order and box rules, so that with the original weights (the embedded
  * model FIIE_MODEL_MTCNN_ORIGINAL) the detections match the reference
- * implementation within float noise. The library embeds one or more
- * models by name (fiie_model_new_embedded(); provenance in
+ * implementation within float noise, for images of up to 3 megapixels.
+ * Larger images resample the pyramid levels at scale 1/2^k or below from
+ * the image reduced k times by exact 2x2 averages instead of from the
+ * full-resolution pixels (the reference's way): the nets see slightly
+ * different pixels there, and the pyramid reads a tenth of the pixels
+ * (docs/performance.md: on WIDER FACE validation images up-scaled 2x
+ * and 3x, as many faces are protected as before). The library embeds
+ * one or more models by name (fiie_model_new_embedded(); provenance in
  * models/README.md); the default one may be other, trained weights.
  *
  * Objects:

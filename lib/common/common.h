@@ -54,6 +54,17 @@ void common_wipe(void *p, size_t n);
 /* common_wipe(p, n), then free(p); NULL is fine. */
 void common_free_wiped(void *p, size_t n);
 
+/* Large short-lived buffers straight from the system (mmap; malloc where
+ * there is none), zero-filled. Freeing returns the pages at once, so
+ * nothing of their content outlives common_free_pages(), and, unlike
+ * free() of a large block, it does not raise malloc's dynamic mmap
+ * threshold: that rise kept smaller buffers freed later on the heap,
+ * resident through the caller's next steps (+9 MB of peak memory in
+ * `fiie encrypt` of a 12 MP photo). NULL when n is 0 or on failure. */
+void *common_alloc_pages(size_t n);
+/* Free what common_alloc_pages(n) gave (the same n); NULL is fine. */
+void common_free_pages(void *p, size_t n);
+
 /* read() until `size` bytes or end of file, retrying on EINTR.
  * Returns the byte count (short only at end of file) or -1 on error. */
 long long common_read_full(int fd, void *buf, size_t size);

@@ -29,6 +29,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -419,4 +420,27 @@ void common_free_wiped(void *p, size_t n)
 {
     common_wipe(p, n);
     free(p);
+}
+
+void *common_alloc_pages(size_t n)
+{
+    if (n == 0)
+        return NULL;
+#ifdef MAP_ANONYMOUS
+    void *p = mmap(NULL, n, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    return p == MAP_FAILED ? NULL : p;
+#else
+    return calloc(1, n);
+#endif
+}
+
+void common_free_pages(void *p, size_t n)
+{
+    if (p == NULL)
+        return;
+#ifdef MAP_ANONYMOUS
+    munmap(p, n);
+#else
+    common_free_wiped(p, n);
+#endif
 }

@@ -61,6 +61,7 @@ void detect_cascade_free(detect_cascade *c)
         detect_axis_free(&c->scales[i].ay);
     }
     free(c->scales);
+    detect_free_reduced(c);
     for (size_t i = 0; i < c->bands_cap; i++)
         free(c->bands[i].v);
     free(c->bands);
@@ -72,6 +73,7 @@ void detect_cascade_free(detect_cascade *c)
     free(c->feat);
     free(c->order);
     free(c->pick);
+    free(c->crop_order);
     free(c);
 }
 
@@ -125,6 +127,7 @@ static void trim_scratch(detect_cascade *c)
     TRIM(c->feat, c->feat_cap);
     TRIM(c->order, c->order_cap);
     TRIM(c->pick, c->pick_cap);
+    TRIM(c->crop_order, c->crop_order_cap);
 }
 
 int detect_cascade_run(detect_cascade *c, const fiie_model *m, const detect_nn_kernels *k,

@@ -7,6 +7,7 @@
 #define FIIE_LIB_DETECT_DETECT_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "common/common.h"
 #include "detect/model.h"
@@ -100,9 +101,25 @@ typedef struct detect_worker {
     detect_axis_buf ax, ay;
 } detect_worker;
 
+/* Large images (more than DETECT_CASCADE_PIXELS): a pyramid level at
+ * scale <= 1/2^k is resampled from R_k, the image reduced k times by
+ * exact 2x2 sums (R_k holds, per channel, the sum of 4^k source pixels:
+ * exact in 16 bits for k <= DETECT_MAX_HALVINGS; an odd last row or
+ * column is paired with itself), instead of from the full-resolution
+ * pixels 20-odd times. Smaller images keep the reference's pyramid. */
+#define DETECT_CASCADE_PIXELS 3000000.0
+#define DETECT_MAX_HALVINGS 4
+
+typedef struct detect_reduced {
+    uint16_t *px; /* width x height RGB sums, rows packed */
+    size_t bytes; /* of px (common_alloc_pages) */
+    int width, height;
+} detect_reduced;
+
 typedef struct detect_scale {
     double scale;
     int hs, ws, oh, ow, nbands;
+    int halvings; /* resampled from R_halvings (0: the image itself) */
     size_t first_task;
     detect_axis_buf ax, ay;
 } detect_scale;
@@ -116,6 +133,8 @@ struct detect_cascade {
     detect_worker w[FIIE_MAX_THREADS];
     detect_scale *scales;
     size_t nscales, scales_cap;
+    detect_reduced reduced[DETECT_MAX_HALVINGS + 1]; /* [k] = R_k; [0] unused */
+    int nreduced;                                    /* R_1 .. R_nreduced needed */
     detect_list *bands;
     size_t bands_cap;
     const fiie_image *img;
@@ -127,6 +146,8 @@ struct detect_cascade {
     size_t feat_cap;
     size_t *order, *pick;
     size_t order_cap, pick_cap;
+    size_t *crop_order; /* the boxes in the order their crops are made */
+    size_t crop_order_cap;
 };
 
 
@@ -143,6 +164,7 @@ typedef struct detect_stage_arg {
     const detect_nn_kernels *k;
     const detect_params *p;
     const detect_list *boxes;
+    const size_t *crop_order; /* task t crops box crop_order[t] */
     int size;
     int flip;
 } detect_stage_arg;
@@ -155,6 +177,11 @@ typedef struct detect_stage_arg {
  * up-sampled first level would exceed FIIE_MAX_PIXELS. */
 int detect_plan_scales(detect_cascade *c, const detect_params *p, const fiie_model *m, int h, int w,
                        size_t *ntasks);
+
+/* Make R_1 .. R_nreduced of c->img for the planned levels (no-op when
+ * none is needed); detect_free_reduced() releases them. */
+int detect_build_reduced(detect_cascade *c);
+void detect_free_reduced(detect_cascade *c);
 
 /* Rows [y0, y1) of pyramid level sp, normalised, into dst as planar rows
  * (row y's R, G, B planes of ws floats each: detect_nn_forward_planar()'s
@@ -181,6 +208,13 @@ void detect_truncate(detect_box *b);
 
 /* Face probability from the two logits (softmax, second class). */
 float detect_face_prob(float a0, float a1);
+
+/* P-Net's map is mostly background. detect_face_prob() is a function of
+ * d = a1 - a0 alone (the float difference), increasing; a cell with
+ * d < detect_logit_floor(th), the threshold's logit log(th / (1 - th))
+ * less a margin far above the rounding of expf and the division, cannot
+ * reach th and skips the softmax (-INFINITY: no shortcut for th). */
+float detect_logit_floor(float th);
 
 /* ---- pnet.c, refine.c: the three stages ---------------------------------- */
 

@@ -16,6 +16,13 @@ static size_t find_scale(const detect_cascade *c, size_t task)
     return si;
 }
 
+float detect_logit_floor(float th)
+{
+    if (!(th > 0.0f && th < 0.99999f))
+        return -INFINITY; /* no shortcut */
+    return (float)(log((double)th / (1.0 - (double)th)) - 0.05);
+}
+
 static int pnet_task(detect_cascade *c, detect_worker *w, size_t task, void *argp)
 {
     const detect_stage_arg *arg = argp;
@@ -46,11 +53,13 @@ static int pnet_task(detect_cascade *c, detect_worker *w, size_t task, void *arg
         return FIIE_E_INVALID_ARGUMENT; /* cannot happen: band geometry */
     detect_list *dst = &c->bands[task];
     dst->n = 0;
-    const float th = arg->p->th[0];
+    const float th = arg->p->th[0], skip = detect_logit_floor(th);
     const double scale = sp->scale;
     for (int y = 0; y < oh; y++)
         for (int x = 0; x < ow; x++) {
             const float *o = out + ((size_t)y * ow + x) * 6;
+            if (o[1] - o[0] < skip)
+                continue;
             float prob = detect_face_prob(o[0], o[1]);
             if (!(prob >= th))
                 continue;
@@ -85,7 +94,11 @@ int detect_stage1(detect_cascade *c, const detect_stage_arg *arg, int h, int w)
     /* Every band of every scale is one task (resampling, then P-Net):
      * one pool of work, each result in its own slot. */
     detect_stage_arg sa = *arg;
-    if ((rc = detect_run_tasks(c, ntasks, pnet_task, &sa)) != 0)
+    rc = detect_build_reduced(c);
+    if (!rc)
+        rc = detect_run_tasks(c, ntasks, pnet_task, &sa);
+    detect_free_reduced(c); /* P-Net alone reads them */
+    if (rc)
         return rc;
     detect_list all = {0}, per = {0};
     c->stage1.n = 0;

@@ -2,7 +2,9 @@
  * with Piotr Dollar's imResample straight from the caller's 8-bit pixels,
  * one source row at a time (resample.c holds the coefficients), and
  * normalised as (v - 127.5) * 0.0078125. The image is never converted
- * whole: a P-Net band needs one band of rows, a crop one crop. */
+ * whole: a P-Net band needs one band of rows, a crop one crop. Above
+ * DETECT_CASCADE_PIXELS the smaller levels read a reduced copy instead
+ * (detect.h, detect_build_reduced below). */
 #include <math.h>
 #include <stdint.h>
 #include <string.h>
@@ -21,11 +23,22 @@ static void load_span(const detect_nn_kernels *k, const fiie_image *img, int y, 
     k->rgbx(row + (size_t)x * bpp, n, bpp, bgr, (float *)dst);
 }
 
+/* The same from R_k: sums of 4^k pixels times 4^-k, exact in float. */
+static void load_reduced_span(const detect_reduced *r, int halvings, int y, int x, int n, v4f *dst)
+{
+    const float q = 1.0f / (float)(1u << 2 * halvings);
+    const uint16_t *p = r->px + ((size_t)y * r->width + x) * 3;
+    for (int i = 0; i < n; i++, p += 3)
+        dst[i] = (v4f){(float)p[0] * q, (float)p[1] * q, (float)p[2] * q, 0.0f};
+}
+
 /* A resampling job: a (virtual, zero-padded) window of na columns of the
  * image starting at column x0, row y0, scaled by ax/ay. */
 typedef struct window {
     const detect_nn_kernels *k;
     const fiie_image *img;
+    const detect_reduced *red; /* NULL: read img; else R_halvings */
+    int halvings, width, height; /* of the source read */
     int x0, y0, na;
     const detect_resample_axis *ax, *ay;
     int inside; /* every column of the window is inside the image */
@@ -36,12 +49,15 @@ typedef struct window {
  * x in [*lo, *hi). Returns 0 when the row or the columns are outside. */
 static int load_window_row(detect_worker *w, const window *win, int y, int *lo, int *hi)
 {
-    const int W = (int)win->img->width, x0 = win->x0;
+    const int W = win->width, x0 = win->x0;
     *lo = x0 < 0 ? 0 : x0;
     *hi = (int64_t)x0 + win->na < W ? x0 + win->na : W;
-    if (y < 0 || (uint32_t)y >= win->img->height || *hi <= *lo)
+    if (y < 0 || y >= win->height || *hi <= *lo)
         return 0;
-    load_span(win->k, win->img, y, *lo, *hi - *lo, w->src);
+    if (win->red)
+        load_reduced_span(win->red, win->halvings, y, *lo, *hi - *lo, w->src);
+    else
+        load_span(win->k, win->img, y, *lo, *hi - *lo, w->src);
     return 1;
 }
 
@@ -167,12 +183,109 @@ static void reset_cache(detect_worker *w)
     w->next_slot = 0;
 }
 
+/* ---- reduced copies for large images (detect.h: DETECT_CASCADE_PIXELS) ---- */
+
+/* Row of R_k from rows r0, r1 (r1 == r0 for an odd last row) of a source
+ * of w pixels of bpp values, channels r, 1, b: each output channel the
+ * sum of a 2x2 block, the odd last column paired with itself. */
+#define REDUCE_ROW(NAME, T)                                                                        \
+    static inline __attribute__((always_inline)) void NAME(const T *r0, const T *r1, int w,       \
+                                                           uint16_t *o, const int bpp,             \
+                                                           const int r, const int b)               \
+    {                                                                                              \
+        const int pairs = w / 2;                                                                   \
+        for (int x = 0; x < pairs; x++, r0 += 2 * bpp, r1 += 2 * bpp, o += 3) {                    \
+            o[0] = (uint16_t)(r0[r] + r0[bpp + r] + r1[r] + r1[bpp + r]);                          \
+            o[1] = (uint16_t)(r0[1] + r0[bpp + 1] + r1[1] + r1[bpp + 1]);                          \
+            o[2] = (uint16_t)(r0[b] + r0[bpp + b] + r1[b] + r1[bpp + b]);                          \
+        }                                                                                          \
+        if (w & 1) {                                                                               \
+            o[0] = (uint16_t)(2 * (r0[r] + r1[r]));                                                \
+            o[1] = (uint16_t)(2 * (r0[1] + r1[1]));                                                \
+            o[2] = (uint16_t)(2 * (r0[b] + r1[b]));                                                \
+        }                                                                                          \
+    }
+
+REDUCE_ROW(reduce_row8, uint8_t)
+REDUCE_ROW(reduce_row16, uint16_t)
+
+#define REDUCE_BAND 64 /* output rows per task */
+
+static int reduce_task(detect_cascade *c, detect_worker *w, size_t task, void *arg)
+{
+    (void)w;
+    const int k = *(const int *)arg;
+    detect_reduced *dst = &c->reduced[k];
+    const int y0 = (int)task * REDUCE_BAND;
+    const int y1 = y0 + REDUCE_BAND < dst->height ? y0 + REDUCE_BAND : dst->height;
+    const fiie_image *img = c->img;
+    const detect_reduced *src = &c->reduced[k - 1];
+    const int sh = k == 1 ? (int)img->height : src->height;
+    const int sw = k == 1 ? (int)img->width : src->width;
+    for (int y = y0; y < y1; y++) {
+        const int ya = 2 * y, yb = 2 * y + 1 < sh ? 2 * y + 1 : 2 * y;
+        uint16_t *o = dst->px + (size_t)y * dst->width * 3;
+        if (k > 1) {
+            const uint16_t *p = src->px;
+            reduce_row16(p + (size_t)ya * sw * 3, p + (size_t)yb * sw * 3, sw, o, 3, 0, 2);
+            continue;
+        }
+        const uint8_t *r0 = img->data + (size_t)ya * img->stride;
+        const uint8_t *r1 = img->data + (size_t)yb * img->stride;
+        /* constant layouts let the compiler specialise each loop */
+        switch (img->format) {
+        case FIIE_PIXEL_RGB8: reduce_row8(r0, r1, sw, o, 3, 0, 2); break;
+        case FIIE_PIXEL_BGR8: reduce_row8(r0, r1, sw, o, 3, 2, 0); break;
+        case FIIE_PIXEL_BGRA8: reduce_row8(r0, r1, sw, o, 4, 2, 0); break;
+        default: reduce_row8(r0, r1, sw, o, 4, 0, 2); break;
+        }
+    }
+    return 0;
+}
+
+int detect_build_reduced(detect_cascade *c)
+{
+    int h = (int)c->img->height, w = (int)c->img->width;
+    for (int k = 1; k <= c->nreduced; k++) {
+        detect_reduced *r = &c->reduced[k];
+        h = (h + 1) / 2;
+        w = (w + 1) / 2;
+        /* pages of their own: made and dropped once per large image
+         * (common_alloc_pages says why not malloc) */
+        const size_t bytes = (size_t)h * w * 3 * sizeof *r->px;
+        if (r->bytes != bytes) {
+            common_free_pages(r->px, r->bytes);
+            r->bytes = 0;
+            if ((r->px = common_alloc_pages(bytes)) == NULL)
+                return FIIE_E_NO_MEMORY;
+            r->bytes = bytes;
+        }
+        r->height = h;
+        r->width = w;
+        /* each level waits for the one it reads; the rows split over the threads */
+        int rc = detect_run_tasks(c, (size_t)(h + REDUCE_BAND - 1) / REDUCE_BAND, reduce_task, &k);
+        if (rc)
+            return rc;
+    }
+    return 0;
+}
+
+void detect_free_reduced(detect_cascade *c)
+{
+    for (int k = 0; k <= DETECT_MAX_HALVINGS; k++) {
+        common_free_pages(c->reduced[k].px, c->reduced[k].bytes);
+        memset(&c->reduced[k], 0, sizeof c->reduced[k]);
+    }
+}
+
 /* Rows [y0, y1) of pyramid level sp, normalised, into dst (planar rows).
  * Neighbouring bands share 10 rows, resampled by both. */
 int detect_level_rows(detect_cascade *c, detect_worker *w, const detect_scale *sp, int y0, int y1, float *dst)
 {
     const fiie_image *img = c->img;
+    const detect_reduced *red = sp->halvings ? &c->reduced[sp->halvings] : NULL;
     const int ws = sp->ws;
+    const int sw = red ? red->width : (int)img->width, sh = red ? red->height : (int)img->height;
     int rc = DETECT_GROW(w->rows, w->rows_cap, (size_t)ws * 2);
     if (!rc)
         rc = DETECT_GROW(w->acc, w->acc_cap, (size_t)ws);
@@ -180,8 +293,8 @@ int detect_level_rows(detect_cascade *c, detect_worker *w, const detect_scale *s
         rc = DETECT_GROW(w->src, w->src_cap, (size_t)img->width);
     if (rc)
         return rc;
-    window win = {c->k, img, 0, 0, (int)img->width, &sp->ax.a, &sp->ay.a, 1};
-    const int same = sp->hs == (int)img->height && ws == (int)img->width;
+    window win = {c->k, img, red, sp->halvings, sw, sh, 0, 0, sw, &sp->ax.a, &sp->ay.a, 1};
+    const int same = sp->hs == sh && ws == sw;
     reset_cache(w);
     for (int y = y0; y < y1; y++) {
         float *row = dst + (size_t)(y - y0) * ws * 3;
@@ -193,13 +306,28 @@ int detect_level_rows(detect_cascade *c, detect_worker *w, const detect_scale *s
     return 0;
 }
 
+/* The most halvings k (up to max) whose R_k (h_k x w_k, each side halved
+ * rounding up) still has at least hs x ws pixels. */
+static int level_halvings(int h, int w, int hs, int ws, int max)
+{
+    int k = 0;
+    while (k < max && hs <= (h + 1) / 2 && ws <= (w + 1) / 2) {
+        h = (h + 1) / 2;
+        w = (w + 1) / 2;
+        k++;
+    }
+    return k;
+}
+
 int detect_plan_scales(detect_cascade *c, const detect_params *p, const fiie_model *m, int h, int w,
                        size_t *ntasks)
 {
     const double mscale = 12.0 / p->min_face;
+    const int max_halvings = (double)h * w > DETECT_CASCADE_PIXELS ? DETECT_MAX_HALVINGS : 0;
     double minl = (h < w ? h : w) * mscale;
     size_t n = 0, tasks = 0;
     c->nscales = 0;
+    c->nreduced = 0;
     /* min_face < 12 up-samples: bound the first (largest) level before
      * anything is allocated for it */
     if (minl >= 12 && ceil(h * mscale) * ceil(w * mscale) > (double)FIIE_MAX_PIXELS)
@@ -229,8 +357,12 @@ int detect_plan_scales(detect_cascade *c, const detect_params *p, const fiie_mod
         sp->ow = ow;
         sp->nbands = (oh + DETECT_PNET_BAND - 1) / DETECT_PNET_BAND;
         sp->first_task = tasks;
-        if ((rc = detect_axis_prepare(&sp->ax, w, ws, 1)) != 0 ||
-            (rc = detect_axis_prepare(&sp->ay, h, hs, 1)) != 0)
+        sp->halvings = level_halvings(h, w, hs, ws, max_halvings);
+        c->nreduced = sp->halvings > c->nreduced ? sp->halvings : c->nreduced;
+        const int sh = (int)((h + (1 << sp->halvings) - 1) >> sp->halvings); /* R_k's sides */
+        const int sw = (int)((w + (1 << sp->halvings) - 1) >> sp->halvings);
+        if ((rc = detect_axis_prepare(&sp->ax, sw, ws, 1)) != 0 ||
+            (rc = detect_axis_prepare(&sp->ay, sh, hs, 1)) != 0)
             return rc;
         tasks += (size_t)sp->nbands;
         n++;
@@ -256,7 +388,7 @@ int detect_crop(detect_cascade *c, detect_worker *w, const detect_box *b, int si
             dst[i] = (0.0f - NORM_MEAN) * NORM_SCALE;
         return 0;
     }
-    window win = {c->k, c->img, x1 - 1, y1 - 1, tw, NULL, NULL,
+    window win = {c->k, c->img, NULL, 0, (int)c->img->width, (int)c->img->height, x1 - 1, y1 - 1, tw, NULL, NULL,
                   x1 - 1 >= 0 && (int64_t)x1 - 1 + tw <= (int64_t)c->img->width};
     int rc = DETECT_GROW(w->src, w->src_cap, (size_t)c->img->width);
     if (rc)

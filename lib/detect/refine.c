@@ -1,5 +1,6 @@
 /* Stages 2 and 3: R-Net (24 px crops) and O-Net (48 px crops, landmarks)
  * on the proposals of the stage before. */
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -13,9 +14,10 @@
  * still sums its terms in the same order, so batching changes no bit. */
 #define FC_BATCH 32
 
-static int crop_task(detect_cascade *c, detect_worker *w, size_t task, void *argp)
+static int crop_task(detect_cascade *c, detect_worker *w, size_t t, void *argp)
 {
     const detect_stage_arg *arg = argp;
+    const size_t task = arg->crop_order[t];
     const int size = arg->size;
     const detect_nn_net *net = size == 24 ? &arg->m->rnet : &arg->m->onet;
     const size_t nb = arg->boxes->n, F = (size_t)net->layer[net->n - 2].cin * 9;
@@ -85,6 +87,48 @@ static int fc_task(detect_cascade *c, detect_worker *w, size_t task, void *argp)
     return 0;
 }
 
+/* Crops are made in the order of their boxes' tiles of the image
+ * (CROP_TILE px, row by row), not in score order: proposals crowd around
+ * the same faces (at 12 MP the crops read 9x the image's pixels), so
+ * neighbours in this order read the same rows while they are in the
+ * cache. Each crop still writes its own slot: the order changes no result. */
+#define CROP_TILE 128.0
+
+typedef struct crop_key {
+    double ty, tx;
+    size_t i;
+} crop_key;
+
+static int cmp_crop_key(const void *pa, const void *pb)
+{
+    const crop_key *a = pa, *b = pb;
+    if (a->ty != b->ty)
+        return a->ty < b->ty ? -1 : 1;
+    if (a->tx != b->tx)
+        return a->tx < b->tx ? -1 : 1;
+    return (a->i > b->i) - (a->i < b->i);
+}
+
+static int plan_crop_order(detect_cascade *c, const detect_list *boxes)
+{
+    int rc = DETECT_GROW(c->crop_order, c->crop_order_cap, boxes->n + 1);
+    crop_key *keys = rc ? NULL : malloc((boxes->n + 1) * sizeof *keys);
+    if (keys == NULL)
+        return rc ? rc : FIIE_E_NO_MEMORY;
+    for (size_t i = 0; i < boxes->n; i++) {
+        const detect_box *b = &boxes->v[i];
+        /* NaN or huge boxes (cropped as zeros) sort first, deterministically */
+        keys[i].ty = b->y1 == b->y1 ? floor(b->y1 / CROP_TILE) : -HUGE_VAL;
+        keys[i].tx = b->x1 == b->x1 ? floor(b->x1 / CROP_TILE) : -HUGE_VAL;
+        keys[i].i = i;
+    }
+    qsort(keys, boxes->n, sizeof *keys, cmp_crop_key);
+    for (size_t i = 0; i < boxes->n; i++)
+        c->crop_order[i] = keys[i].i;
+    free(keys);
+    return 0;
+}
+
 static int run_crops(detect_cascade *c, detect_stage_arg *arg, const detect_list *boxes, int size, int flip)
 {
     const detect_nn_net *net = size == 24 ? &arg->m->rnet : &arg->m->onet;
@@ -93,9 +137,12 @@ static int run_crops(detect_cascade *c, detect_stage_arg *arg, const detect_list
     int rc = DETECT_GROW(c->crops, c->crops_cap, boxes->n + 1);
     if (!rc)
         rc = DETECT_GROW(c->feat, c->feat_cap, total * F + 1);
+    if (!rc)
+        rc = plan_crop_order(c, boxes);
     if (rc)
         return rc;
     arg->boxes = boxes;
+    arg->crop_order = c->crop_order;
     arg->size = size;
     arg->flip = flip;
     if ((rc = detect_run_tasks(c, boxes->n, crop_task, arg)) != 0)
