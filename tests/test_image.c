@@ -7,7 +7,9 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <setjmp.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -987,6 +989,71 @@ static void file_write_atomic_errors(void **state)
     assert_int_equal(tmpdir_count(&t), 1);
     assert_int_equal(rmdir(path), 0);
     assert_int_equal(tmpdir_count(&t), 0);
+    tmpdir_remove(&t);
+}
+
+/* A pipe's size is unknown: common_read_file() starts at 64 KiB and
+ * grows (each larger buffer a wiped copy of the last). */
+typedef struct fifo_writer {
+    const char *path;
+    const uint8_t *data;
+    size_t size;
+} fifo_writer;
+
+static void *fifo_write(void *arg)
+{
+    const fifo_writer *fw = arg;
+    int fd = open(fw->path, O_WRONLY);
+    if (fd >= 0) {
+        size_t done = 0;
+        while (done < fw->size) {
+            ssize_t n = write(fd, fw->data + done, fw->size - done);
+            if (n <= 0)
+                break;
+            done += (size_t)n;
+        }
+        close(fd);
+    }
+    return NULL;
+}
+
+static int read_from_fifo(const char *path, const uint8_t *data, size_t size, size_t max_size,
+                          uint8_t **out, size_t *out_size)
+{
+    fifo_writer fw = {path, data, size};
+    pthread_t t;
+    assert_int_equal(pthread_create(&t, NULL, fifo_write, &fw), 0);
+    int rc = common_read_file(path, max_size, out, out_size);
+    pthread_join(t, NULL);
+    return rc;
+}
+
+static void read_file_grows_for_pipes(void **state)
+{
+    (void)state;
+    signal(SIGPIPE, SIG_IGN); /* a reader that stops early must not kill the writer */
+    tmpdir t;
+    tmpdir_make(&t);
+    char path[512];
+    snprintf(path, sizeof path, "%s", tmpdir_file(&t, "fifo"));
+    assert_int_equal(mkfifo(path, 0600), 0);
+    size_t size = 300000; /* 64 KiB -> 128 -> 256 -> 512 KiB */
+    uint8_t *data = malloc(size);
+    assert_non_null(data);
+    for (size_t i = 0; i < size; i++)
+        data[i] = (uint8_t)(i * 2654435761u >> 13);
+    uint8_t *got = NULL;
+    size_t n = 0;
+    assert_int_equal(read_from_fifo(path, data, size, size, &got, &n), 0);
+    assert_int_equal(n, size);
+    assert_memory_equal(got, data, size);
+    common_free_wiped(got, n);
+    /* one byte over the limit: refused, nothing returned */
+    got = NULL;
+    assert_int_equal(read_from_fifo(path, data, size, size - 1, &got, &n), FIIE_E_TOO_LARGE);
+    assert_null(got);
+    free(data);
+    assert_int_equal(unlink(path), 0);
     tmpdir_remove(&t);
 }
 
@@ -2016,6 +2083,7 @@ int main(void)
         cmocka_unit_test_prestate(file_write_atomic_links, (void *)&write_named_only),
         cmocka_unit_test_prestate(file_write_atomic_errors, (void *)&write_unnamed_first),
         cmocka_unit_test_prestate(file_write_atomic_errors, (void *)&write_named_only),
+        cmocka_unit_test(read_file_grows_for_pipes),
         cmocka_unit_test(load_sample_images),
         cmocka_unit_test(load_options_versions_and_fields),
         cmocka_unit_test(load_rejects_bad_arguments_and_files),

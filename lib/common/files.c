@@ -57,6 +57,18 @@ long long common_read_full(int fd, void *buf, size_t size)
     return (long long)done;
 }
 
+/* The file bytes may be an image with faces: a buffer that grows is copied
+ * and the old one wiped (realloc() would free it unwiped when it moves),
+ * and a failed read wipes what it had read. */
+static uint8_t *grow_wiped(uint8_t *buf, size_t len, size_t cap, size_t grow)
+{
+    uint8_t *nb = malloc(grow);
+    if (nb != NULL)
+        memcpy(nb, buf, len);
+    common_free_wiped(buf, cap);
+    return nb;
+}
+
 static int read_fd(int fd, size_t max_size, uint8_t **out, size_t *out_size)
 {
     struct stat st;
@@ -77,31 +89,33 @@ static int read_fd(int fd, size_t max_size, uint8_t **out, size_t *out_size)
     if (buf == NULL)
         return FIIE_E_NO_MEMORY;
     size_t len = 0;
+    int rc = 0;
     for (;;) {
         long long n = common_read_full(fd, buf + len, cap - len);
         if (n < 0) {
-            free(buf);
-            return FIIE_E_IO;
+            rc = FIIE_E_IO;
+            break;
         }
         len += (size_t)n;
         if (len > max_size) {
-            free(buf);
-            return FIIE_E_TOO_LARGE;
+            rc = FIIE_E_TOO_LARGE;
+            break;
         }
         if (len < cap)
             break; /* end of file */
         size_t grow = cap < max_size / 2 ? cap * 2 : max_size + 1;
         if (grow <= cap) {
-            free(buf);
-            return FIIE_E_TOO_LARGE;
+            rc = FIIE_E_TOO_LARGE;
+            break;
         }
-        uint8_t *nb = realloc(buf, grow);
-        if (nb == NULL) {
-            free(buf);
+        buf = grow_wiped(buf, len, cap, grow);
+        if (buf == NULL)
             return FIIE_E_NO_MEMORY;
-        }
-        buf = nb;
         cap = grow;
+    }
+    if (rc != 0) {
+        common_free_wiped(buf, cap);
+        return rc;
     }
     *out = buf;
     *out_size = len;

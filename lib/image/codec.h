@@ -161,7 +161,11 @@ extern const int image_zlib_default_level;
 
 #if defined(FIIE_HAVE_LIBDEFLATE) || defined(FIIE_HAVE_ZLIB)
 /* A zlib stream of data at level 1..9 (0: the default) in a malloc'd
- * buffer of *out_size bytes; NULL when out of memory. */
+ * buffer of at least *out_size bytes; NULL when out of memory. The buffer
+ * is never shrunk with realloc(): a realloc that moves (ASan's always
+ * does, other allocators may) would free the stream, stored blocks of raw
+ * pixels included, without wiping it. Free it through stb_image_write's
+ * free, which wipes the block's usable size. */
 uint8_t *image_zlib_compress(const uint8_t *data, size_t size, int level, size_t *out_size);
 #endif
 

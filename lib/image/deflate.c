@@ -44,9 +44,8 @@ uint8_t *image_zlib_compress(const uint8_t *data, size_t size, int level, size_t
         common_free_wiped(out, out != NULL ? cap : 0); /* a partial stream of pixels */
         return NULL;
     }
-    uint8_t *shrunk = realloc(out, n);
     *out_size = n;
-    return shrunk != NULL ? shrunk : out;
+    return out; /* not shrunk: see image_zlib_compress() in codec.h */
 }
 
 long long image_zlib_decompress(const uint8_t *in, size_t in_size, uint8_t *out, size_t cap)
@@ -81,9 +80,8 @@ uint8_t *image_zlib_compress(const uint8_t *data, size_t size, int level, size_t
         common_free_wiped(out, cap);
         return NULL;
     }
-    uint8_t *shrunk = realloc(out, n);
     *out_size = n;
-    return shrunk != NULL ? shrunk : out;
+    return out; /* not shrunk: see image_zlib_compress() in codec.h */
 }
 
 long long image_zlib_decompress(const uint8_t *in, size_t in_size, uint8_t *out, size_t cap)
