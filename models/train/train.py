@@ -102,6 +102,20 @@ class Data:
         w = w * np.where(hard, attr_weight, 1.0)
         return w / w.sum()
 
+    def effective_faces(self, label, p):
+        """How many faces the draws of a label spread over (1 / sum of
+        the squared face shares; p: draw_weights(), None for uniform),
+        and how many faces there are: a balance that draws few faces
+        over and over overfits them."""
+        idx = self.by_label[label]
+        if len(idx) == 0:
+            return 0.0, 0
+        _, face_of = np.unique(self.meta[idx][:, [samples.META_IMAGE, samples.META_FACE]],
+                               axis=0, return_inverse=True)
+        face_of = face_of.reshape(-1)
+        share = np.bincount(face_of, weights=np.full(len(idx), 1 / len(idx)) if p is None else p)
+        return float(1 / np.sum(share ** 2)), len(share)
+
     def counts(self):
         return {name: len(self.by_label[lab]) for name, lab in
                 (("neg", samples.NEG), ("pos", samples.POS), ("part", samples.PART))}
@@ -247,9 +261,9 @@ def train(net_name, sample_dirs, out_dir, log, iters=1000, batch=320, lr=1e-3, s
             for lab in (samples.NEG, samples.POS, samples.PART)}
     draw[samples.NEG] = None
     if balance != "crops":
-        pos = data.meta[data.by_label[samples.POS]]
-        log("train %s: positives drawn by %s from %d faces (attribute weight %g)"
-            % (net_name, balance[:-1], len(np.unique(pos[:, :2], axis=0)), attr_weight))
+        eff, nf = data.effective_faces(samples.POS, draw[samples.POS])
+        log("train %s: positives drawn by %s from %d faces, as if from %.0f equally drawn "
+            "ones (attribute weight %g)" % (net_name, balance[:-1], nf, eff, attr_weight))
     ckpt_path = os.path.join(out_dir, "checkpoint.pt")
     start = 0
     rng = np.random.default_rng(seed)

@@ -454,6 +454,14 @@ class TestSampleRules(TempDir):
         np.testing.assert_allclose(data.draw_weights(samples.POS, "sizes"),
                                    [1 / 12, 1 / 12, 1 / 4, 1 / 12, 1 / 2])
         np.testing.assert_allclose(data.draw_weights(samples.PART, "faces", 3.0), [1.0])
+        # the draws spread over 3 faces; by crops, 3/5 1/5 1/5; weighted 1:2:1
+        self.assertEqual(data.effective_faces(samples.POS, None)[1], 3)
+        self.assertAlmostEqual(data.effective_faces(samples.POS, None)[0], 25 / 11)
+        self.assertAlmostEqual(
+            data.effective_faces(samples.POS, data.draw_weights(samples.POS, "faces"))[0], 3)
+        self.assertAlmostEqual(
+            data.effective_faces(samples.POS, data.draw_weights(samples.POS, "faces", 2.0))[0],
+            8 / 3)
         # sets without metadata cannot be drawn by face
         s = samples.SampleSet(os.path.join(self.tmp, "old"), 24, meta=False)
         s.open_append()
