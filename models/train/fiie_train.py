@@ -164,7 +164,8 @@ def cmd_train(args):
                 lr=args.lr, seed=args.seed, init=args.init, teacher=args.teacher,
                 ohem=args.ohem, pos_weight=args.pos_weight, every=args.every,
                 ratio=_ratio(args.ratio), freeze=args.freeze,
-                weight_decay=args.weight_decay)
+                weight_decay=args.weight_decay, balance=args.balance,
+                attr_weight=args.attr_weight, optim=args.optim, momentum=args.momentum)
     return 0
 
 
@@ -266,6 +267,15 @@ def build_parser():
     s.add_argument("--threads", type=int, default=1, help="torch threads (default 1)")
     s.add_argument("--freeze", type=int, default=0, metavar="K",
                    help="keep the first K convolution stages as --init gave them")
+    s.add_argument("--balance", default="crops",
+                   help="draw positives and parts uniformly by crops (default), by faces "
+                        "(every face equally), or by sizes (every face-size octave equally); "
+                        "faces and sizes need the sets' meta.txt")
+    s.add_argument("--attr-weight", type=float, default=1.0, metavar="X",
+                   help="with --balance faces/sizes: draw heavily blurred, heavily occluded "
+                        "and atypical-pose faces X times as often")
+    s.add_argument("--optim", default="adam", help="adam (default) or sgd")
+    s.add_argument("--momentum", type=float, help="--optim sgd: momentum (default 0)")
     s.add_argument("--seed", type=int, default=1)
     s.set_defaults(fn=cmd_train)
 

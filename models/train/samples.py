@@ -16,6 +16,15 @@ A sample set is a directory:
   libfiie feeds its nets), one after the other;
 - `list.txt`: the paper's list format, one line per crop:
   `crops.f32:INDEX label dx1 dy1 dx2 dy2` (negatives: `crops.f32:INDEX 0`);
+- `meta.txt` (sets made since it exists; `state.json` says `"meta": true`):
+  one line per crop, in list order, `IMAGE FACE FW FH BLUR OCCLUSION POSE
+  INVALID WIN_W WIN_H`: the image's index in the annotation file, the
+  index of the matched face among that image's annotated faces (-1 for
+  negatives), the face's width and height, its WIDER attributes (blur 0-2,
+  occlusion 0-2, pose 0-1, invalid 0-1; all 0 for negatives) and the
+  window's width and height in pixels (the cascade's windows are not
+  always square). Training uses it to draw positives by face
+  (`--balance faces`); the paper's list format stays as it is;
 - `state.json`: crop size, number of crops and of images done, so that an
   interrupted stage resumes where it stopped (files are cut back to the
   last recorded state first).
@@ -29,6 +38,11 @@ import numpy as np
 NEG, POS, PART = 0, 1, -1
 AMBIGUOUS = 2  # IoU in [0.3, 0.4): not used
 NEG_MAX, PART_MIN, POS_MIN = 0.3, 0.4, 0.65
+
+# columns of meta.txt (see module doc)
+META_COLUMNS = ("image", "face", "face_w", "face_h", "blur", "occlusion", "pose", "invalid",
+                "window_w", "window_h")
+META_IMAGE, META_FACE, META_BLUR, META_OCCLUSION, META_POSE = 0, 1, 4, 5, 6
 
 
 def iou(box, boxes):
@@ -80,17 +94,18 @@ def iou_matrix(boxes, faces):
     return np.where(union > 0, inter / np.where(union > 0, union, 1), 0.0)
 
 
-def classify_many(windows, faces):
+def classify_many(windows, faces, with_match=False):
     """classify() of many windows (n, 4) as (x, y, w, h): labels [n]
     (NEG, POS, PART, or AMBIGUOUS = 2) and offsets [n, 4] (0 for
-    negatives and ambiguous ones)."""
+    negatives and ambiguous ones); with_match, also the index of the
+    best-overlapping face [n] (-1 for negatives)."""
     w = np.asarray(windows, dtype=np.float64).reshape(-1, 4)
     n = len(w)
     labels = np.full(n, NEG, dtype=np.int8)
     offsets = np.zeros((n, 4))
     f = np.asarray(faces, dtype=np.float64).reshape(-1, 4)
     if n == 0 or len(f) == 0:
-        return labels, offsets
+        return (labels, offsets, np.full(n, -1)) if with_match else (labels, offsets)
     boxes = np.stack([w[:, 0], w[:, 1], w[:, 0] + w[:, 2], w[:, 1] + w[:, 3]], 1)
     ov = iou_matrix(boxes, f)
     k = np.argmax(ov, 1)
@@ -102,6 +117,8 @@ def classify_many(windows, faces):
     offsets = np.stack([(m[:, 0] - boxes[:, 0]) / w[:, 2], (m[:, 1] - boxes[:, 1]) / w[:, 3],
                         (m[:, 2] - boxes[:, 2]) / w[:, 2], (m[:, 3] - boxes[:, 3]) / w[:, 3]], 1)
     offsets[(labels == NEG) | (labels == AMBIGUOUS)] = 0
+    if with_match:
+        return labels, offsets, np.where(labels == NEG, -1, k)
     return labels, offsets
 
 
@@ -150,11 +167,14 @@ def random_windows(rng, faces, width, height, size, n_neg=50, n_near=5, n_pos=20
 class SampleSet:
     """A packed, append-only, resumable sample set (see module doc)."""
 
-    def __init__(self, path, size=None):
+    def __init__(self, path, size=None, meta=True):
+        """Open the set at `path`, or create it for crops of `size` (meta:
+        whether a new set records meta.txt)."""
         self.path = path
         self.crops_path = os.path.join(path, "crops.f32")
         self.list_path = os.path.join(path, "list.txt")
         self.state_path = os.path.join(path, "state.json")
+        self.meta_path = os.path.join(path, "meta.txt")
         os.makedirs(path, exist_ok=True)
         if os.path.exists(self.state_path):
             with open(self.state_path, "r", encoding="utf-8") as f:
@@ -166,10 +186,16 @@ class SampleSet:
             if size is None:
                 raise ValueError("%s is not a sample set (no state.json)" % path)
             self.state = {"size": size, "count": 0, "images_done": 0, "counts": [0, 0, 0],
-                          "skipped": []}
+                          "skipped": [], "meta": bool(meta)}
         self.size = self.state["size"]
         self.rec = self.size * self.size * 3
-        self._crops = self._list = None
+        self._crops = self._list = self._meta = None
+
+    @property
+    def has_meta(self):
+        """Whether the set records per-crop metadata (sets made before
+        meta.txt existed do not, and resuming them does not start it)."""
+        return bool(self.state.get("meta"))
 
     # writing -------------------------------------------------------
     def open_append(self):
@@ -180,24 +206,24 @@ class SampleSet:
             pass
         with open(self.crops_path, "r+b") as f:
             f.truncate(n * self.rec * 4)
-        lines = []
-        if os.path.exists(self.list_path):
-            with open(self.list_path, "r", encoding="utf-8") as f:
-                for i, line in enumerate(f):
-                    if i >= n:
-                        break
-                    lines.append(line)
-        if len(lines) != n:
-            raise ValueError("%s: list has %d lines, state says %d" % (self.path, len(lines), n))
-        with open(self.list_path, "w", encoding="utf-8") as f:
-            f.writelines(lines)
+        _cut_lines(self.list_path, n, "list")
+        if self.has_meta:
+            _cut_lines(self.meta_path, n, "meta.txt")
+            self._meta = open(self.meta_path, "a", encoding="utf-8")
         self._crops = open(self.crops_path, "ab")
         self._list = open(self.list_path, "a", encoding="utf-8")
 
-    def add(self, crop, label, offsets=None):
+    def add(self, crop, label, offsets=None, meta=None):
+        """Append one crop; meta: its META_COLUMNS values (required when
+        the set records metadata, ignored otherwise)."""
         crop = np.asarray(crop, dtype="<f4")
         if crop.size != self.rec:
             raise ValueError("crop of %d values, expected %d" % (crop.size, self.rec))
+        if self._meta is not None:
+            if meta is None or len(meta) != len(META_COLUMNS):
+                raise ValueError("%s records metadata: a crop needs its %d values"
+                                 % (self.path, len(META_COLUMNS)))
+            self._meta.write("%d %d %g %g %d %d %d %d %d %d\n" % tuple(meta))
         idx = self.state["count"] + self._pending
         self._crops.write(crop.tobytes())
         if label == NEG:
@@ -216,10 +242,10 @@ class SampleSet:
 
     def commit_image(self, skipped=None):
         """Record one more image done (and its crops) durably."""
-        self._crops.flush()
-        self._list.flush()
-        os.fsync(self._crops.fileno())
-        os.fsync(self._list.fileno())
+        for f in (self._crops, self._list, self._meta):
+            if f is not None:
+                f.flush()
+                os.fsync(f.fileno())
         self.state["count"] += self._pending
         self.state["images_done"] += 1
         self.state["counts"] = [a + b for a, b in zip(self.state["counts"], self._counts)]
@@ -233,10 +259,10 @@ class SampleSet:
         os.replace(tmp, self.state_path)
 
     def close(self):
-        for f in (self._crops, self._list):
+        for f in (self._crops, self._list, self._meta):
             if f:
                 f.close()
-        self._crops = self._list = None
+        self._crops = self._list = self._meta = None
 
     # reading -------------------------------------------------------
     def load(self):
@@ -247,6 +273,49 @@ class SampleSet:
             return np.zeros((0, self.size, self.size, 3), np.float32), labels, offsets
         crops = np.memmap(self.crops_path, dtype="<f4", mode="r", shape=(n, self.size, self.size, 3))
         return crops, labels, offsets
+
+    def load_meta(self):
+        """The metadata [n, len(META_COLUMNS)] float64 (see module doc);
+        raises ValueError when the set has none."""
+        if not self.has_meta:
+            raise ValueError("%s has no per-crop metadata (made before meta.txt existed): "
+                             "sample it again" % self.path)
+        n = self.state["count"]
+        rows = []
+        with open(self.meta_path, "r", encoding="utf-8") as f:
+            for ln, line in enumerate(f, 1):
+                if len(rows) >= n:
+                    break
+                tok = line.split()
+                try:
+                    if len(tok) != len(META_COLUMNS):
+                        raise ValueError
+                    rows.append([float(v) for v in tok])
+                except ValueError:
+                    raise ValueError("%s:%d: expected %d numbers (%s)"
+                                     % (self.meta_path, ln, len(META_COLUMNS),
+                                        " ".join(META_COLUMNS))) from None
+        if len(rows) != n:
+            raise ValueError("%s: %d lines, the set holds %d crops"
+                             % (self.meta_path, len(rows), n))
+        return np.asarray(rows, dtype=np.float64).reshape(-1, len(META_COLUMNS))
+
+
+def _cut_lines(path, n, what):
+    """Keep the first n lines of a text file (created if missing); an
+    error when it holds fewer."""
+    lines = []
+    if os.path.exists(path):
+        with open(path, "r", encoding="utf-8") as f:
+            for i, line in enumerate(f):
+                if i >= n:
+                    break
+                lines.append(line)
+    if len(lines) != n:
+        raise ValueError("%s: %s has %d lines, state says %d"
+                         % (os.path.dirname(path), what, len(lines), n))
+    with open(path, "w", encoding="utf-8") as f:
+        f.writelines(lines)
 
 
 def read_list(path, n=None):

@@ -40,16 +40,35 @@ def _check_dataset(entries, min_face):
     return faces
 
 
+class _Faces:
+    """The faces of one image that crops are labelled against, as boxes
+    (x1, y1, x2, y2) and the metadata of each (samples.META_COLUMNS but
+    the window's size)."""
+
+    def __init__(self, entry, min_side=0.0):
+        ids = wider.training_indices(entry, min_side)
+        self.boxes = np.asarray([entry.faces[k].corners() for k in ids],
+                                dtype=np.float64).reshape(-1, 4)
+        self.meta = []
+        for k in ids:
+            fc = entry.faces[k]
+            a = dict(zip(wider.ATTRIBUTES, fc.attrs))
+            self.meta.append((entry.index, k, fc.w, fc.h, a["blur"], a["occlusion"], a["pose"],
+                              a["invalid"]))
+        self.negative = (entry.index, -1, 0, 0, 0, 0, 0, 0)
+
+
 def _add_windows(fiie, img, sset, windows, faces, size, max_neg=None, repel=None):
-    """Label windows [(x, y, w, h, ...)] by IoU with the faces, crop them
-    through libfiie and add them: at most max_neg negatives (the first
-    ones given); negatives that overlap a face of `repel` (annotations not
-    trained on: too small, invalid) by IoU >= 0.3 are dropped, they are
-    faces, not background. Returns the number of positives and parts."""
+    """Label windows [(x, y, w, h, ...)] by IoU with the faces (_Faces),
+    crop them through libfiie and add them with their metadata: at most
+    max_neg negatives (the first ones given); negatives that overlap a
+    face of `repel` (annotations not trained on: too small, invalid) by
+    IoU >= 0.3 are dropped, they are faces, not background. Returns the
+    number of positives and parts."""
     if not len(windows):
         return 0
     w = np.asarray([tuple(v[:4]) for v in windows], dtype=np.float64)
-    labels, offsets = samples.classify_many(w, faces)
+    labels, offsets, match = samples.classify_many(w, faces.boxes, with_match=True)
     if repel is not None and len(repel):
         boxes = np.stack([w[:, 0], w[:, 1], w[:, 0] + w[:, 2], w[:, 1] + w[:, 3]], 1)
         near = samples.iou_matrix(boxes, repel).max(1) >= samples.NEG_MAX
@@ -60,8 +79,9 @@ def _add_windows(fiie, img, sset, windows, faces, size, max_neg=None, repel=None
     for i in np.nonzero(labels != samples.AMBIGUOUS)[0]:
         x, y, ww, hh = (int(v) for v in w[i])
         lab = int(labels[i])
+        meta = faces.negative if lab == samples.NEG else faces.meta[match[i]]
         sset.add(fiie.crop_patch(img, x, y, ww, hh, size), lab,
-                 None if lab == samples.NEG else offsets[i])
+                 None if lab == samples.NEG else offsets[i], meta + (ww, hh))
     return int(np.count_nonzero((labels == samples.POS) | (labels == samples.PART)))
 
 
@@ -146,15 +166,15 @@ def _counts(name, sset):
 
 def _image_samples(fiie, det, img, e, todo, sets, seed, min_face, n_neg, n_near, n_pos,
                    neg_per_face):
-    faces = np.asarray(wider.training_boxes(e), dtype=np.float64).reshape(-1, 4)
-    big = np.asarray(wider.training_boxes(e, min_face), dtype=np.float64).reshape(-1, 4)
+    faces = _Faces(e)
+    big = _Faces(e, min_face)
     # every annotated face (too small or invalid ones too) repels negatives
     allf = np.asarray([f.corners() for f in e.faces if f.w > 0 and f.h > 0],
                       dtype=np.float64).reshape(-1, 4)
     if todo == ["pnet"]:
         rng = np.random.default_rng([seed, e.index])
-        ws = samples.random_windows(rng, big, img.width, img.height, SIZES["pnet"], n_neg, n_near,
-                                    n_pos, min_face)
+        ws = samples.random_windows(rng, big.boxes, img.width, img.height, SIZES["pnet"], n_neg,
+                                    n_near, n_pos, min_face)
         _add_windows(fiie, img, sets["pnet"], [(x, y, s, s) for x, y, s in ws], big,
                      SIZES["pnet"], repel=allf)
         return
@@ -164,14 +184,14 @@ def _image_samples(fiie, det, img, e, todo, sets, seed, min_face, n_neg, n_near,
         ws = [w[1:] for w in mined if w[0] == n]
         # positives and parts first (all of them), then the negatives,
         # highest scores (the hardest) first, up to neg_per_face per face
-        labels, _ = samples.classify_many([w[:4] for w in ws], faces)
+        labels, _ = samples.classify_many([w[:4] for w in ws], faces.boxes)
         keep = [w for w, lab in zip(ws, labels) if lab in (samples.POS, samples.PART)]
         npos = _add_windows(fiie, img, sets[n], keep, faces, SIZES[n], max_neg=0)
         negs = sorted((w for w, lab in zip(ws, labels) if lab == samples.NEG),
                       key=lambda w: -w[4])
         _add_windows(fiie, img, sets[n], negs, faces, SIZES[n],
                      max_neg=max(10, neg_per_face * npos), repel=allf)
-        jitter = samples.random_windows(rng, big, img.width, img.height, SIZES[n], 0, 0, n_pos,
-                                        min_face)
+        jitter = samples.random_windows(rng, big.boxes, img.width, img.height, SIZES[n], 0, 0,
+                                        n_pos, min_face)
         _add_windows(fiie, img, sets[n], [(x, y, s, s) for x, y, s in jitter], big, SIZES[n],
                      max_neg=0)

@@ -16,6 +16,15 @@ O-Net 1, 0.5, 1 (the paper's).
 
 Crops are flipped left-right at random (offsets mirrored; the teacher
 sees the same flipped crop).
+
+Which positives and parts fill a batch (`balance`): "crops" draws them
+uniformly over the crops, so a face weighs as many crops as the sampler
+cut around it and crowd pictures dominate; "faces" draws every annotated
+face equally often (then one of its crops); "sizes" draws every face-size
+octave equally often (then faces within it equally). Both need the sets'
+metadata (samples.META_COLUMNS), and `attr_weight` draws faces that WIDER
+labels heavily blurred, heavily occluded or in an atypical pose that much
+more often. Negatives are always drawn uniformly.
 """
 
 import os
@@ -29,22 +38,35 @@ import samples
 from runlog import StageError
 
 LOSS_WEIGHTS = {"pnet": (1.0, 0.5, 0.0), "rnet": (1.0, 0.5, 0.0), "onet": (1.0, 0.5, 1.0)}
+BALANCES = ("crops", "faces", "sizes")
+OPTIMIZERS = ("adam", "sgd")
+HEAVY_BLUR, HEAVY_OCCLUSION, ATYPICAL_POSE = 2, 2, 1
 
 
 class Data:
     """The samples of one or more sample sets, by label."""
 
-    def __init__(self, dirs, size):
+    def __init__(self, dirs, size, with_meta=False):
         self.parts = []
+        metas = []
         for d in dirs:
             s = samples.SampleSet(d)
             if s.size != size:
                 raise StageError("%s holds %dx%d crops; this net takes %dx%d"
                                  % (d, s.size, s.size, size, size))
+            if with_meta and not s.has_meta:
+                raise StageError("%s has no per-crop metadata (meta.txt), which sampling by "
+                                 "face needs: sample it again, or use --balance crops" % d)
             crops, labels, offsets = s.load()
             if len(labels) != len(crops):
                 raise StageError("%s: %d crops but %d list entries" % (d, len(crops), len(labels)))
+            if with_meta:
+                try:
+                    metas.append(s.load_meta())
+                except ValueError as e:
+                    raise StageError(str(e)) from None
             self.parts.append((crops, labels, offsets))
+        self.meta = np.concatenate(metas) if metas else None
         labels = np.concatenate([p[1] for p in self.parts]) if self.parts else np.zeros(0)
         self.where = np.concatenate([np.stack([np.full(len(p[1]), k), np.arange(len(p[1]))], 1)
                                      for k, p in enumerate(self.parts)]) if self.parts else \
@@ -52,6 +74,47 @@ class Data:
         self.by_label = {lab: np.nonzero(labels == lab)[0] for lab in (samples.NEG, samples.POS,
                                                                         samples.PART)}
         self.labels = labels
+
+    def draw_weights(self, label, balance="crops", attr_weight=1.0):
+        """Probabilities [len(by_label[label])] of drawing each crop of a
+        label (see the module doc), None for uniform."""
+        if balance == "crops":
+            return None
+        idx = self.by_label[label]
+        if len(idx) == 0:
+            return None
+        m = self.meta[idx]
+        faces, face_of = np.unique(m[:, [samples.META_IMAGE, samples.META_FACE]], axis=0,
+                                   return_inverse=True)
+        face_of = face_of.reshape(-1)
+        crops_per_face = np.bincount(face_of, minlength=len(faces))
+        w = 1.0 / crops_per_face[face_of]
+        if balance == "sizes":
+            side = np.maximum(m[:, 2], m[:, 3])
+            octave = np.floor(np.log2(np.maximum(side, 1.0))).astype(int)
+            face_octave = np.zeros(len(faces), int)
+            face_octave[face_of] = octave
+            faces_per_octave = np.bincount(face_octave)
+            w = w / faces_per_octave[octave]
+        hard = ((m[:, samples.META_BLUR] == HEAVY_BLUR)
+                | (m[:, samples.META_OCCLUSION] == HEAVY_OCCLUSION)
+                | (m[:, samples.META_POSE] == ATYPICAL_POSE))
+        w = w * np.where(hard, attr_weight, 1.0)
+        return w / w.sum()
+
+    def effective_faces(self, label, p):
+        """How many faces the draws of a label spread over (1 / sum of
+        the squared face shares; p: draw_weights(), None for uniform),
+        and how many faces there are: a balance that draws few faces
+        over and over overfits them."""
+        idx = self.by_label[label]
+        if len(idx) == 0:
+            return 0.0, 0
+        _, face_of = np.unique(self.meta[idx][:, [samples.META_IMAGE, samples.META_FACE]],
+                               axis=0, return_inverse=True)
+        face_of = face_of.reshape(-1)
+        share = np.bincount(face_of, weights=np.full(len(idx), 1 / len(idx)) if p is None else p)
+        return float(1 / np.sum(share ** 2)), len(share)
 
     def counts(self):
         return {name: len(self.by_label[lab]) for name, lab in
@@ -134,9 +197,35 @@ def _save_checkpoint(path, state):
     os.replace(tmp, path)
 
 
+def check_options(balance="crops", attr_weight=1.0, optim="adam", momentum=None):
+    """Stop with a message on sampling / optimiser options that do not
+    go together (before any data is read)."""
+    if balance not in BALANCES:
+        raise StageError("--balance must be one of %s, got %r" % (", ".join(BALANCES), balance))
+    if optim not in OPTIMIZERS:
+        raise StageError("--optim must be one of %s, got %r" % (", ".join(OPTIMIZERS), optim))
+    if not attr_weight > 0 or attr_weight == float("inf"):
+        raise StageError("--attr-weight needs a finite number > 0, got %r" % attr_weight)
+    if attr_weight != 1.0 and balance == "crops":
+        raise StageError("--attr-weight needs --balance faces or sizes (the crops' metadata)")
+    if momentum is not None:
+        if optim != "sgd":
+            raise StageError("--momentum applies to --optim sgd only")
+        if not 0 <= momentum < 1:
+            raise StageError("--momentum needs a number in [0, 1), got %r" % momentum)
+
+
+def _optimizer(params, optim, lr, weight_decay, momentum):
+    if optim == "sgd":
+        return torch.optim.SGD(params, lr=lr, momentum=momentum or 0.0,
+                               weight_decay=weight_decay)
+    return torch.optim.Adam(params, lr=lr, weight_decay=weight_decay)
+
+
 def train(net_name, sample_dirs, out_dir, log, iters=1000, batch=320, lr=1e-3, seed=1,
           init=None, teacher=None, ohem=0.7, pos_weight=1.0, ratio=(3, 1, 1), every=200,
-          weight_decay=5e-4, freeze=0):
+          weight_decay=5e-4, freeze=0, balance="crops", attr_weight=1.0, optim="adam",
+          momentum=None):
     """Train `net_name` and write out_dir/net.pt (weights) and
     out_dir/checkpoint.pt (to resume). init: a .fiiem whose weights for
     this net start the training (None: random initialisation). teacher:
@@ -144,8 +233,9 @@ def train(net_name, sample_dirs, out_dir, log, iters=1000, batch=320, lr=1e-3, s
     the first `freeze` convolution stages (conv + PReLU) as initialised:
     fine-tuning then spends its time on the layers that decide, and the
     frozen layers' backward pass is skipped altogether."""
+    check_options(balance, attr_weight, optim, momentum)
     size = nets.SIZES[net_name]
-    data = Data(sample_dirs, size)
+    data = Data(sample_dirs, size, with_meta=balance != "crops")
     c = data.counts()
     log("train %s: samples %s" % (net_name, c))
     need = {"neg": ratio[0], "pos": ratio[1], "part": ratio[2]}
@@ -165,8 +255,15 @@ def train(net_name, sample_dirs, out_dir, log, iters=1000, batch=320, lr=1e-3, s
     frozen = freeze_stages(net, freeze)
     if frozen:
         log("train %s: frozen %s" % (net_name, ", ".join(frozen)))
-    opt = torch.optim.Adam([p for p in net.parameters() if p.requires_grad], lr=lr,
-                           weight_decay=weight_decay)
+    opt = _optimizer([p for p in net.parameters() if p.requires_grad], optim, lr, weight_decay,
+                     momentum)
+    draw = {lab: data.draw_weights(lab, balance, attr_weight)
+            for lab in (samples.NEG, samples.POS, samples.PART)}
+    draw[samples.NEG] = None
+    if balance != "crops":
+        eff, nf = data.effective_faces(samples.POS, draw[samples.POS])
+        log("train %s: positives drawn by %s from %d faces, as if from %.0f equally drawn "
+            "ones (attribute weight %g)" % (net_name, balance[:-1], nf, eff, attr_weight))
     ckpt_path = os.path.join(out_dir, "checkpoint.pt")
     start = 0
     rng = np.random.default_rng(seed)
@@ -174,6 +271,9 @@ def train(net_name, sample_dirs, out_dir, log, iters=1000, batch=320, lr=1e-3, s
         ck = torch.load(ckpt_path)
         if ck["net"] != net_name:
             raise StageError("%s is a %s checkpoint, not %s" % (ckpt_path, ck["net"], net_name))
+        if ck.get("optim", "adam") != optim:
+            raise StageError("%s was trained with --optim %s, not %s"
+                             % (ckpt_path, ck.get("optim", "adam"), optim))
         net.load_state_dict(ck["state"])
         opt.load_state_dict(ck["opt"])
         start = ck["iter"]
@@ -187,7 +287,8 @@ def train(net_name, sample_dirs, out_dir, log, iters=1000, batch=320, lr=1e-3, s
     run = np.zeros(4)
     net.train()
     for it in range(start, iters):
-        idx = np.concatenate([rng.choice(data.by_label[lab], n) if n else np.zeros(0, int)
+        idx = np.concatenate([rng.choice(data.by_label[lab], n, p=draw[lab]) if n
+                              else np.zeros(0, int)
                               for lab, n in zip((samples.NEG, samples.POS, samples.PART), per)])
         crops, labels, offsets = data.batch(idx)
         crops, offsets = _flip(crops, offsets, rng)
@@ -221,7 +322,7 @@ def train(net_name, sample_dirs, out_dir, log, iters=1000, batch=320, lr=1e-3, s
                         seen / max(dt, 1e-9), *run), force=(it + 1) % every == 0)
         if (it + 1) % every == 0 or it + 1 == iters:
             _save_checkpoint(ckpt_path, {"net": net_name, "state": net.state_dict(),
-                                         "opt": opt.state_dict(), "iter": it + 1,
+                                         "opt": opt.state_dict(), "optim": optim, "iter": it + 1,
                                          "rng": rng.bit_generator.state})
     weights = os.path.join(out_dir, "net.pt")
     _save_checkpoint(weights, {"net": net_name, "state": net.state_dict()})

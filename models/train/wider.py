@@ -171,17 +171,16 @@ def select(entries, split):
 
 # ---------------------------------------------------------------- annotation list
 
+def training_indices(entry, min_side=0.0):
+    """The indices (in entry.faces) of the faces used for training: valid
+    (not flagged invalid) and at least min_side pixels on both sides."""
+    return [k for k, fc in enumerate(entry.faces)
+            if not fc.invalid and fc.w > 0 and fc.h > 0 and min(fc.w, fc.h) >= min_side]
+
+
 def training_boxes(entry, min_side=0.0):
-    """The faces of an entry used for training, as (x1, y1, x2, y2):
-    valid (not flagged invalid) and at least min_side pixels on both sides."""
-    out = []
-    for fc in entry.faces:
-        if fc.invalid or fc.w <= 0 or fc.h <= 0:
-            continue
-        if fc.w < min_side or fc.h < min_side:
-            continue
-        out.append(fc.corners())
-    return out
+    """The faces of training_indices() as (x1, y1, x2, y2)."""
+    return [entry.faces[k].corners() for k in training_indices(entry, min_side)]
 
 
 def write_anno_list(path, entries, image_root=None):

@@ -339,7 +339,7 @@ class TestSampleRules(TempDir):
 
     def test_sample_set_resume(self):
         d = os.path.join(self.tmp, "set")
-        s = samples.SampleSet(d, 12)
+        s = samples.SampleSet(d, 12, meta=False)
         s.open_append()
         s.begin_image()
         s.add(np.ones((12, 12, 3)), samples.POS, (0.1, 0.2, 0.3, 0.4))
@@ -363,6 +363,127 @@ class TestSampleRules(TempDir):
         self.assertEqual(s.state["counts"], [1, 1, 1])
         with self.assertRaisesRegex(ValueError, "holds 12x12"):
             samples.SampleSet(d, 24)
+
+    def test_sample_set_meta(self):
+        d = os.path.join(self.tmp, "mset")
+        s = samples.SampleSet(d, 12)
+        self.assertTrue(s.has_meta)
+        s.open_append()
+        s.begin_image()
+        s.add(np.ones((12, 12, 3)), samples.POS, (0.1, 0.2, 0.3, 0.4),
+              (7, 2, 30, 41, 2, 1, 0, 0, 33, 33))
+        s.add(np.zeros((12, 12, 3)), samples.NEG, None, (7, -1, 0, 0, 0, 0, 0, 0, 50, 50))
+        with self.assertRaisesRegex(ValueError, "records metadata"):
+            s.add(np.zeros((12, 12, 3)), samples.NEG)
+        s.commit_image()
+        s.begin_image()
+        s.add(np.ones((12, 12, 3)), samples.PART, (0, 0, 0, 0), (9, 0, 5, 5, 0, 0, 1, 0, 12, 12))
+        s.close()  # never committed: cut back with the list on the next open
+        s = samples.SampleSet(d)
+        s.open_append()
+        s.begin_image()
+        s.add(np.ones((12, 12, 3)), samples.PART, (0, 0, 0, 0),
+              (11, 3, 20.5, 25, 0, 2, 1, 0, 24, 24))
+        s.commit_image()
+        s.close()
+        m = samples.SampleSet(d).load_meta()
+        self.assertEqual(m.tolist(), [[7, 2, 30, 41, 2, 1, 0, 0, 33, 33],
+                                      [7, -1, 0, 0, 0, 0, 0, 0, 50, 50],
+                                      [11, 3, 20.5, 25, 0, 2, 1, 0, 24, 24]])
+        # a damaged meta.txt names the file and line
+        with open(os.path.join(d, "meta.txt"), "a") as f:
+            f.write("junk\n")
+        with open(os.path.join(d, "meta.txt"), "r+") as f:
+            lines = f.read().splitlines()
+            f.seek(0)
+            f.truncate()
+            f.write("\n".join([lines[0], "1 2 x", lines[2]]) + "\n")
+        with self.assertRaisesRegex(ValueError, "meta.txt:2: expected 10 numbers"):
+            samples.SampleSet(d).load_meta()
+        # a set made without metadata says so
+        old = samples.SampleSet(os.path.join(self.tmp, "old"), 12, meta=False)
+        old.open_append()
+        old.begin_image()
+        old.add(np.ones((12, 12, 3)), samples.NEG)
+        old.commit_image()
+        old.close()
+        self.assertFalse(os.path.exists(os.path.join(self.tmp, "old", "meta.txt")))
+        with self.assertRaisesRegex(ValueError, "no per-crop metadata"):
+            samples.SampleSet(os.path.join(self.tmp, "old")).load_meta()
+
+    def test_classify_many_match(self):
+        faces = np.array([[100.0, 100, 140, 150], [300, 50, 330, 80]])
+        wins = [(100, 100, 40, 50), (299, 51, 30, 30), (0, 0, 20, 20), (118, 100, 40, 50)]
+        labels, _, match = samples.classify_many(wins, faces, with_match=True)
+        self.assertEqual(labels.tolist(), [samples.POS, samples.POS, samples.NEG,
+                                           samples.AMBIGUOUS])
+        self.assertEqual(match.tolist(), [0, 1, -1, 0])
+        _, _, match = samples.classify_many(wins, np.zeros((0, 4)), with_match=True)
+        self.assertEqual(match.tolist(), [-1] * 4)
+
+    def test_draw_weights(self):
+        import train
+        # positives: face (0, 0) 20 px, 3 crops (one in a second set: the
+        # same face counts once); face (0, 1) 20 px heavily blurred, 1
+        # crop; face (1, 0) 100 px, 1 crop
+        rows = {"a": [(samples.POS, (0, 0, 20, 20, 0, 0, 0, 0, 24, 24)),
+                      (samples.POS, (0, 0, 20, 20, 0, 0, 0, 0, 22, 22)),
+                      (samples.NEG, (0, -1, 0, 0, 0, 0, 0, 0, 30, 30)),
+                      (samples.POS, (0, 1, 18, 20, 2, 0, 0, 0, 20, 20)),
+                      (samples.PART, (1, 0, 100, 90, 0, 0, 0, 0, 140, 140))],
+                "b": [(samples.POS, (0, 0, 20, 20, 0, 0, 0, 0, 25, 25)),
+                      (samples.POS, (1, 0, 100, 90, 0, 0, 0, 0, 100, 100))]}
+        for name, crops in rows.items():
+            s = samples.SampleSet(os.path.join(self.tmp, name), 24)
+            s.open_append()
+            s.begin_image()
+            for lab, meta in crops:
+                s.add(np.zeros((24, 24, 3)), lab, None if lab == samples.NEG else (0, 0, 0, 0),
+                      meta)
+            s.commit_image()
+            s.close()
+        dirs = [os.path.join(self.tmp, n) for n in rows]
+        data = train.Data(dirs, 24, with_meta=True)
+        self.assertIsNone(data.draw_weights(samples.POS, "crops"))
+        # positives in order: a0 a1 a3 (face 0/1) b0 b1
+        np.testing.assert_allclose(data.draw_weights(samples.POS, "faces"),
+                                   [1 / 9, 1 / 9, 1 / 3, 1 / 9, 1 / 3])
+        np.testing.assert_allclose(data.draw_weights(samples.POS, "faces", 2.0),
+                                   [1 / 12, 1 / 12, 1 / 2, 1 / 12, 1 / 4])
+        # octaves: the two 20 px faces share one, the 100 px face has its own
+        np.testing.assert_allclose(data.draw_weights(samples.POS, "sizes"),
+                                   [1 / 12, 1 / 12, 1 / 4, 1 / 12, 1 / 2])
+        np.testing.assert_allclose(data.draw_weights(samples.PART, "faces", 3.0), [1.0])
+        # the draws spread over 3 faces; by crops, 3/5 1/5 1/5; weighted 1:2:1
+        self.assertEqual(data.effective_faces(samples.POS, None)[1], 3)
+        self.assertAlmostEqual(data.effective_faces(samples.POS, None)[0], 25 / 11)
+        self.assertAlmostEqual(
+            data.effective_faces(samples.POS, data.draw_weights(samples.POS, "faces"))[0], 3)
+        self.assertAlmostEqual(
+            data.effective_faces(samples.POS, data.draw_weights(samples.POS, "faces", 2.0))[0],
+            8 / 3)
+        # sets without metadata cannot be drawn by face
+        s = samples.SampleSet(os.path.join(self.tmp, "old"), 24, meta=False)
+        s.open_append()
+        s.commit_image()
+        s.close()
+        with self.assertRaisesRegex(train.StageError, "old has no per-crop metadata"):
+            train.Data(dirs + [os.path.join(self.tmp, "old")], 24, with_meta=True)
+
+    def test_training_options(self):
+        import train
+        train.check_options("faces", 2.5, "sgd", 0.9)
+        train.check_options()
+        for bad, msg in ((("pixels",), "--balance"), (("faces", 0.0), "--attr-weight"),
+                         (("faces", float("nan")), "--attr-weight"),
+                         (("faces", float("inf")), "--attr-weight"),
+                         (("crops", 2.0), "--attr-weight needs --balance"),
+                         (("faces", 1.0, "rmsprop"), "--optim"),
+                         (("faces", 1.0, "adam", 0.9), "--momentum applies"),
+                         (("faces", 1.0, "sgd", 1.0), "--momentum needs"),
+                         (("faces", 1.0, "sgd", -0.1), "--momentum needs")):
+            with self.assertRaisesRegex(train.StageError, msg):
+                train.check_options(*bad)
 
     def test_read_list_errors(self):
         p = os.path.join(self.tmp, "l.txt")

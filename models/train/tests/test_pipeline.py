@@ -232,6 +232,90 @@ class TestPipeline(unittest.TestCase):
             with f1[0].align(img) as a:
                 self.assertEqual((a.width, a.height), (112, 112))
 
+    def test_metadata_and_balanced_training(self):
+        # the tiny set with WIDER attributes on some faces
+        import wider
+        entries = wider.parse_wider(TINY)
+        big = entries[4]
+        self.assertEqual(len(big.faces), 10)
+        big.faces[3].attrs = (2, 0, 0, 0, 0, 0)  # heavy blur
+        big.faces[5].attrs = (0, 1, 0, 0, 2, 1)  # heavy occlusion, atypical pose
+        big.faces[7].attrs = (0, 0, 0, 1, 0, 0)  # invalid: never a positive
+        gt = self.p("attrs_bbx_gt.txt")
+        wider.write_wider(gt, entries)
+        run_cli("samples", "--net", "rnet,onet", "--wider", gt, "--images", IMAGES, "--split",
+                "all", "--out", self.p("m"))
+        for n in ("rnet", "onet"):
+            sset = samples.SampleSet(self.p("m", n))
+            _, labels, off = sset.load()
+            meta = sset.load_meta()
+            self.assertEqual(len(meta), len(labels))
+            neg = labels == samples.NEG
+            self.assertTrue((meta[neg, 1] == -1).all())
+            self.assertTrue((meta[neg, 2:8] == 0).all())
+            self.assertTrue((meta[~neg, 1] >= 0).all())
+            seen = set()
+            for row, o in zip(meta[~neg], off[~neg]):
+                e = entries[int(row[0])]
+                fc = e.faces[int(row[1])]
+                seen.add((int(row[0]), int(row[1])))
+                self.assertFalse(fc.invalid)
+                self.assertEqual(tuple(row[2:4]), (fc.w, fc.h))
+                a = dict(zip(wider.ATTRIBUTES, fc.attrs))
+                self.assertEqual(tuple(row[4:8]), (a["blur"], a["occlusion"], a["pose"],
+                                                   a["invalid"]))
+                # the offsets in list.txt are those of that face: the face's
+                # size follows from them and the window's side
+                ww, wh = row[8:10]
+                self.assertAlmostEqual(ww * (1 + o[2] - o[0]), fc.w, delta=1e-4 * ww + 1e-3)
+                self.assertAlmostEqual(wh * (1 + o[3] - o[1]), fc.h, delta=1e-4 * wh + 1e-3)
+            self.assertIn((4, 3), seen)
+            self.assertIn((4, 5), seen)
+            self.assertNotIn((4, 7), seen)
+        # training draws positives by face, attribute-weighted, with SGD
+        run_cli("train", "--net", "onet", "--samples", self.p("m", "onet"),
+                "--out", self.p("mb"), "--iters", 3, "--batch", 40, "--lr", "1e-3",
+                "--init", SHIPPED, "--teacher", SHIPPED, "--freeze", 2, "--balance", "faces",
+                "--attr-weight", 3, "--optim", "sgd", "--momentum", 0.9)
+        with open(self.p("mb", "train.log")) as f:
+            self.assertIn("positives drawn by face from", f.read())
+        run_cli("export", "--base", SHIPPED, "--onet", self.p("mb", "net.pt"),
+                "--out", self.p("mb.fiiem"))
+        with fiie.Detector(self.p("mb.fiiem")) as d, \
+                fiie.Image.open(os.path.join(IMAGES, "astronaut.png")) as img:
+            self.assertIsInstance(d.detect(img), list)
+        # resuming with another optimiser is refused
+        r = run_cli("train", "--net", "onet", "--samples", self.p("m", "onet"), "--out",
+                    self.p("mb"), "--iters", 4, "--init", SHIPPED, "--teacher", SHIPPED,
+                    check=False)
+        self.assertEqual(r.returncode, 1)
+        self.assertIn("--optim sgd", r.stderr)
+        # bad values and sets without metadata stop before training
+        old = samples.SampleSet(self.p("nometa"), 24, meta=False)
+        old.open_append()
+        old.begin_image()
+        for lab in (samples.NEG, samples.POS, samples.PART):
+            old.add(np.zeros((24, 24, 3)), lab, None if lab == samples.NEG else (0, 0, 0, 0))
+        old.commit_image()
+        old.close()
+        rnet = ["train", "--net", "rnet", "--samples", self.p("m", "rnet"), "--out",
+                self.p("mbad"), "--iters", 1, "--init", SHIPPED]
+        for bad, msg in ((["--balance", "pixels"], "--balance"),
+                         (["--balance", "faces", "--attr-weight", 0], "--attr-weight"),
+                         (["--attr-weight", 2], "--attr-weight needs --balance"),
+                         (["--optim", "rmsprop"], "--optim"),
+                         (["--momentum", 0.9], "--momentum applies"),
+                         (["--optim", "sgd", "--momentum", 1.5], "--momentum needs"),
+                         (["--balance", "faces", "--samples", self.p("nometa")],
+                          "no per-crop metadata")):
+            r = run_cli(*rnet, *bad, check=False)
+            self.assertEqual(r.returncode, 1, r.stderr)
+            self.assertIn(msg, r.stderr)
+            self.assertFalse(os.path.exists(self.p("mbad", "net.pt")))
+        # the same set still trains by crops
+        run_cli(*rnet[:4], self.p("nometa"), *rnet[5:], "--batch", 6)
+        self.assertTrue(os.path.exists(self.p("mbad", "net.pt")))
+
     def test_missing_and_undecodable_images_are_skipped(self):
         d = self.p("bad_images")
         os.makedirs(d, exist_ok=True)
@@ -266,7 +350,7 @@ class TestPipeline(unittest.TestCase):
         self.assertFalse(os.path.exists(self.p("snf", "pnet", "crops.f32")))
 
     def test_train_stops_on_inconsistent_samples(self):
-        s = samples.SampleSet(self.p("onlyneg"), 24)
+        s = samples.SampleSet(self.p("onlyneg"), 24, meta=False)
         s.open_append()
         s.begin_image()
         s.add(np.zeros((24, 24, 3)), samples.NEG)
