@@ -1,13 +1,14 @@
 #!/bin/sh
 # Speed of libfiie's detector next to the OpenCV DNN reference on the same
 # machine, 1 thread (benchmark, not a test). Needs a build dir and the
-# reference of ../shared (not part of the project). The two run in turn
+# reference of ../shared (not part of the project; by default the shared
+# folder beside the project checkout). The two run in turn
 # ROUNDS times; the ratio uses the best median of each, which is the most
 # robust figure on a shared machine.
 # usage: tests/bench_vs_opencv.sh [BUILD_DIR] [REFERENCE_DIR] [ROUNDS]
 set -eu
 build=${1:-build}
-ref=${2:-/work/shared/reference}
+ref=${2:-$(dirname "$0")/../../shared/reference}
 rounds=${3:-3}
 img=$(dirname "$0")/data/images/faces_640x480.png
 best_a=; best_b=
