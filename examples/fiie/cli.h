@@ -2,6 +2,7 @@
 #ifndef FIIE_CLI_H
 #define FIIE_CLI_H
 
+#include <stddef.h>
 #include <stdio.h>
 
 /* Exit statuses (documented in docs/fiie.1). */
@@ -25,6 +26,14 @@ int cmd_models(int argc, char **argv);
 void cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Usage error: message, hint to --help, returns CLI_EXIT_USAGE. */
 int cli_usage_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* Start of a command whose only option is --help (keygen, models): parse
+ * argv (its positional arguments into pos, *npos; pos holds argc
+ * entries), report a usage error, or print help() on --help. Returns -1
+ * when the command goes on, else its exit status (CLI_EXIT_OK after the
+ * help, CLI_EXIT_USAGE). */
+int cli_start_help_only(const char *cmd, int argc, char **argv, void (*help)(void), char **pos,
+                        size_t *npos);
 
 /* --help text of --model (detect, encrypt, bench detect). */
 #define CLI_MODEL_HELP "built-in model ('fiie models') or .fiiem file (default: the default model)"

@@ -27,14 +27,9 @@ int cmd_keygen(int argc, char **argv)
 {
     char *pos[argc > 0 ? argc : 1];
     size_t npos = 0;
-    char err[512];
-    int want_help = 0;
-    if (cli_parse_help_only(argc, argv, &want_help, pos, &npos, err, sizeof err) != 0)
-        return cli_usage_error("keygen", "%s", err);
-    if (want_help) {
-        help();
-        return CLI_EXIT_OK;
-    }
+    int rc = cli_start_help_only("keygen", argc, argv, help, pos, &npos);
+    if (rc >= 0)
+        return rc;
     if (npos != 1)
         return cli_usage_error("keygen", "expected one KEYFILE");
     if (sodium_init() < 0) {
@@ -43,7 +38,8 @@ int cmd_keygen(int argc, char **argv)
     }
     uint8_t key[CLI_KEY_BYTES];
     randombytes_buf(key, sizeof key);
-    int rc = cli_key_write_new(pos[0], key, err, sizeof err);
+    char err[512];
+    rc = cli_key_write_new(pos[0], key, err, sizeof err);
     sodium_memzero(key, sizeof key);
     if (rc != 0) {
         cli_error("keygen: %s", err);

@@ -27,14 +27,9 @@ int cmd_models(int argc, char **argv)
 {
     char *pos[argc > 0 ? argc : 1];
     size_t npos = 0;
-    char err[512];
-    int want_help = 0;
-    if (cli_parse_help_only(argc, argv, &want_help, pos, &npos, err, sizeof err) != 0)
-        return cli_usage_error("models", "%s", err);
-    if (want_help) {
-        help();
-        return CLI_EXIT_OK;
-    }
+    int rc = cli_start_help_only("models", argc, argv, help, pos, &npos);
+    if (rc >= 0)
+        return rc;
     if (npos != 0)
         return cli_usage_error("models", "takes no argument");
     const char *def = fiie_model_default_name();
