@@ -296,7 +296,8 @@ def build_parser():
                    help="only the images also in this detection file (paired comparison)")
     s.add_argument("--score-cuts", metavar="T1,T2,...",
                    help="also coverage and area keeping only the faces scoring >= each cut "
-                        "(in [0, 1]; cuts under the detection run's final threshold need a new run)")
+                        "(in [0, 1]; cuts under the detection run's final threshold need "
+                        "a new run)")
     s.set_defaults(fn=cmd_eval)
 
     s = sub.add_parser("landmarks", help="landmark agreement of two detection runs")
