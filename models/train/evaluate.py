@@ -10,7 +10,11 @@
    at least 90 % covered by the mask `fiie encrypt` would store (every
    detected box scaled 1.6 about its centre as an ellipse, detector preset
    min face 10, factor 0.79, thresholds 0.5, 0.5, 0.3), and the share of
-   image area that mask covers.
+   image area that mask covers. Beside it, what that area is spent on:
+   the area the same mask of the ground-truth boxes takes (a perfect
+   detector's), the area of detections on an annotated face against the
+   rest (false positives), and the curve of coverage and area as the
+   final score cut rises.
 
 Detections are written once (JSON lines, one image per line) by
 `detect_images` and scored by `score`, so one detector run serves both.
@@ -32,6 +36,11 @@ ENCRYPT_PRESET = {"min_face": 10.0, "factor": float(np.float32(0.79)),
 MASK_SCALE = 1.6
 COVER_MIN = 0.9
 IOU = 0.5
+#: A detection overlapping some annotated face (any difficulty, invalid
+#: ones included) at this official IoU spends "face" area, else
+#: false-positive area. Looser than IOU: a badly boxed face is not a
+#: false positive.
+FACE_IOU = 0.3
 THRESH_NUM = 1000
 SETTINGS = ("easy", "medium", "hard")
 
@@ -242,11 +251,29 @@ def face_coverage(mask, box):
     return float(mask[y0:y1, x0:x1].mean())
 
 
+def mask_of(size, boxes, scale=MASK_SCALE):
+    """The mask `fiie encrypt` would store for boxes [x1, y1, x2, y2] on
+    an image of size (width, height), as an (H, W) bool array."""
+    fiie = import_fiie()
+    with fiie.Mask.from_faces(size, boxes, scale=scale) as m:
+        return m.to_array() != 0
+
+
+def valid_faces(gt, key):
+    """The indices of the valid easy and medium faces of an image."""
+    return sorted(set(gt.keep["easy"][key].tolist()) | set(gt.keep["medium"][key].tolist()))
+
+
+def gt_corners(gt, key):
+    """The annotated boxes of an image as (x1, y1, x2, y2), x2 = x + w."""
+    b = gt.boxes[key]
+    return np.concatenate([b[:, :2], b[:, :2] + b[:, 2:]], axis=1)
+
+
 def privacy(dets, gt, attrs=None, scale=MASK_SCALE):
     """Coverage of the valid easy and medium faces and encrypted area.
     attrs: optional key -> list of WIDER attribute tuples (for the
     breakdown by blur / occlusion / size / pose)."""
-    fiie = import_fiie()
     covered = total = 0
     masked_px = image_px = 0
     per_image_share = []
@@ -260,13 +287,11 @@ def privacy(dets, gt, attrs=None, scale=MASK_SCALE):
     for d in dets:
         key = GroundTruth.key_of(d["path"])
         w, h = d["width"], d["height"]
-        with fiie.Mask.from_faces((w, h), [f[:4] for f in d["faces"]], scale=scale) as m:
-            arr = m.to_array() != 0
+        arr = mask_of((w, h), [f[:4] for f in d["faces"]], scale)
         masked_px += int(arr.sum())
         image_px += w * h
         per_image_share.append(arr.mean())
-        keep = set(gt.keep["easy"][key].tolist()) | set(gt.keep["medium"][key].tolist())
-        for i in sorted(keep):
+        for i in valid_faces(gt, key):
             box = gt.boxes[key][i]
             c = face_coverage(arr, box)
             if c is None:
@@ -292,6 +317,91 @@ def privacy(dets, gt, attrs=None, scale=MASK_SCALE):
             "groups": {k: {"faces": v[1], "coverage": v[0] / v[1]} for k, v in groups.items()}}
 
 
+def oracle_area(dets, gt, scale=MASK_SCALE):
+    """The share of image area the mask of the ground-truth boxes takes, as
+    if a perfect detector had found them: of every annotated face ("all")
+    and of the valid easy and medium faces only ("valid"). Coverage 1 at
+    no less than "valid"; what a detector spends above it goes to other
+    faces, box errors and false positives. Empty boxes (some invalid
+    faces) cover nothing."""
+    px = {"all": 0, "valid": 0}
+    image_px = 0
+    for d in dets:
+        key = GroundTruth.key_of(d["path"])
+        size = (d["width"], d["height"])
+        boxes = gt_corners(gt, key)
+        real = (boxes[:, 2] > boxes[:, 0]) & (boxes[:, 3] > boxes[:, 1])
+        valid = np.zeros(len(boxes), bool)
+        valid[valid_faces(gt, key)] = True
+        px["all"] += int(mask_of(size, boxes[real].tolist(), scale).sum())
+        px["valid"] += int(mask_of(size, boxes[real & valid].tolist(), scale).sum())
+        image_px += size[0] * size[1]
+    return {k: v / image_px if image_px else 0.0 for k, v in px.items()}
+
+
+def area_split(dets, gt, scale=MASK_SCALE, iou_thresh=FACE_IOU):
+    """The encrypted area split by the detections it comes from: those
+    overlapping some annotated face (official IoU >= iou_thresh, any face
+    of any difficulty) give "face" area, the pixels only the others cover
+    are "false_positive" area; the two add up to the privacy area. With
+    the number of detections of each kind."""
+    out = {k: {"area": 0, "detections": 0} for k in ("face", "false_positive")}
+    image_px = 0
+    for d in dets:
+        key = GroundTruth.key_of(d["path"])
+        size = (d["width"], d["height"])
+        g = gt_corners(gt, key)
+        on, off = [], []
+        for f in d["faces"]:
+            hit = len(g) and _overlaps(np.asarray(f[:4], dtype=np.float64), g).max() >= iou_thresh
+            (on if hit else off).append(f[:4])
+        m_on = mask_of(size, on, scale)
+        out["face"]["area"] += int(m_on.sum())
+        out["false_positive"]["area"] += int((mask_of(size, off, scale) & ~m_on).sum())
+        out["face"]["detections"] += len(on)
+        out["false_positive"]["detections"] += len(off)
+        image_px += size[0] * size[1]
+    for v in out.values():
+        v["area"] = v["area"] / image_px if image_px else 0.0
+    return out
+
+
+def parse_score_cuts(text):
+    """The score cuts of "t1,t2,..." (each in [0, 1]), ascending."""
+    items = [t.strip() for t in text.split(",")] if text is not None else []
+    if not items or not all(items):
+        raise StageError("--score-cuts: expected a comma-separated list of scores in [0, 1], "
+                         "got %r" % text)
+    cuts = []
+    for t in items:
+        try:
+            v = float(t)
+        except ValueError:
+            raise StageError("--score-cuts: %r is not a number" % t) from None
+        if not 0.0 <= v <= 1.0:
+            raise StageError("--score-cuts: %r is outside [0, 1]" % t)
+        cuts.append(v)
+    return sorted(set(cuts))
+
+
+def score_cuts(dets, gt, cuts, scale=MASK_SCALE):
+    """Coverage and area (and false-positive area) when only the final faces
+    scoring >= t are kept, for each cut t: the operating curve of raising
+    O-Net's final threshold, read from one detection run. Raising it only
+    drops faces (non-maximum suppression keeps the higher score), so the
+    curve is exact for cuts at or above the run's threshold; cuts under
+    it need a new detection run."""
+    out = []
+    for t in cuts:
+        kept = [dict(d, faces=[f for f in d["faces"] if f[4] >= t]) for d in dets]
+        p = privacy(kept, gt, scale=scale)
+        fp = area_split(kept, gt, scale)["false_positive"]
+        out.append({"score": t, "coverage": p["coverage"], "area": p["area"],
+                    "false_positive_area": fp["area"],
+                    "false_positive_detections": fp["detections"]})
+    return out
+
+
 def stage_recall(dets, gt, iou_thresh=IOU):
     """Share of the valid easy and medium faces that some window entering
     R-Net, entering O-Net, or some final face overlaps with IoU >= 0.5
@@ -302,7 +412,7 @@ def stage_recall(dets, gt, iou_thresh=IOU):
         if "rnet" not in d:
             return None
         key = GroundTruth.key_of(d["path"])
-        keep = set(gt.keep["easy"][key].tolist()) | set(gt.keep["medium"][key].tolist())
+        keep = valid_faces(gt, key)
         boxes = {"rnet": [[w[0], w[1], w[0] + w[2], w[1] + w[3]] for w in d["rnet"]],
                  "onet": [[w[0], w[1], w[0] + w[2], w[1] + w[3]] for w in d["onet"]],
                  "final": [f[:4] for f in d["faces"]]}
@@ -359,8 +469,10 @@ def iou_xyxy(a, b):
     return inter / u if u > 0 else 0.0
 
 
-def score(dets, gt, attrs=None):
-    """AP easy / medium / hard and the privacy figure of a detection run."""
+def score(dets, gt, attrs=None, cuts=None):
+    """AP easy / medium / hard and the privacy figure of a detection run,
+    with what its area is spent on; the operating curve over the score
+    cuts when given."""
     keys = [GroundTruth.key_of(d["path"]) for d in dets]
     missing = [k for k in keys if k not in gt.boxes]
     if missing:
@@ -380,6 +492,10 @@ def score(dets, gt, attrs=None):
     for s in SETTINGS:
         res["ap_" + s] = wider_ap(preds, gt, keys, s)
     res["privacy"] = privacy(dets, gt, attrs)
+    res["privacy"]["oracle_area"] = oracle_area(dets, gt)
+    res["privacy"]["area_split"] = area_split(dets, gt)
+    if cuts:
+        res["score_cuts"] = score_cuts(dets, gt, cuts)
     sr = stage_recall(dets, gt)
     if sr is not None:
         res["stage_recall"] = sr
@@ -401,4 +517,17 @@ def format_result(res):
     for k in sorted(p["groups"]):
         g = p["groups"][k]
         lines.append("  %-16s %5d faces, coverage %.4f" % (k, g["faces"], g["coverage"]))
+    if "oracle_area" in p:
+        o, a = p["oracle_area"], p["area_split"]
+        lines.append("oracle area (mask of the ground-truth boxes): all annotated faces %.4f, "
+                     "valid easy+medium %.4f" % (o["all"], o["valid"]))
+        lines.append("area of detections on an annotated face (IoU >= %.1f): %.4f (%d detections); "
+                     "false-positive area %.4f (%d detections)"
+                     % (FACE_IOU, a["face"]["area"], a["face"]["detections"],
+                        a["false_positive"]["area"], a["false_positive"]["detections"]))
+    for c in res.get("score_cuts", []):
+        lines.append("score >= %.4g: coverage %.4f, area %.4f, false-positive area %.4f "
+                     "(%d detections)" % (c["score"], c["coverage"], c["area"],
+                                          c["false_positive_area"],
+                                          c["false_positive_detections"]))
     return "\n".join(lines)

@@ -87,6 +87,7 @@ def cmd_detect(args):
 
 def cmd_eval(args):
     import evaluate
+    cuts = evaluate.parse_score_cuts(args.score_cuts) if args.score_cuts is not None else None
     log = RunLog(args.log, quiet=args.quiet)
     gt = evaluate.GroundTruth(args.gt_dir)
     dets = evaluate.read_detections(args.dets)
@@ -98,7 +99,7 @@ def cmd_eval(args):
     if args.wider:
         attrs = {evaluate.GroundTruth.key_of(e.path): [f.attrs for f in e.faces]
                  for e in wider.parse_wider(args.wider)}
-    res = evaluate.score(dets, gt, attrs)
+    res = evaluate.score(dets, gt, attrs, cuts)
     log("eval %s:\n%s" % (args.dets, evaluate.format_result(res)))
     if args.json:
         with open(args.json, "w", encoding="utf-8") as f:
@@ -293,6 +294,10 @@ def build_parser():
     s.add_argument("--json", help="write the figures as JSON here")
     s.add_argument("--common-with", metavar="DETS",
                    help="only the images also in this detection file (paired comparison)")
+    s.add_argument("--score-cuts", metavar="T1,T2,...",
+                   help="also coverage and area keeping only the faces scoring >= each cut "
+                        "(in [0, 1]; cuts under the detection run's final threshold need "
+                        "a new run)")
     s.set_defaults(fn=cmd_eval)
 
     s = sub.add_parser("landmarks", help="landmark agreement of two detection runs")

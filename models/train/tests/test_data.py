@@ -28,6 +28,8 @@ import wider  # noqa: E402
 
 SHIPPED = os.path.join(MODELS, "mtcnn.fiiem")
 TINY = os.path.join(HERE, "data", "tiny_bbx_gt.txt")
+IMAGES = os.environ.get("FIIE_TEST_DATA",
+                        os.path.join(MODELS, "..", "tests", "data")) + "/images"
 
 
 def write(path, text):
@@ -273,6 +275,91 @@ class TestEvaluate(unittest.TestCase):
         self.assertEqual(evaluate.face_coverage(m, (0, 0, 5, 3)), 1.0)
         self.assertIsNone(evaluate.face_coverage(m, (20, 20, 5, 5)))
         self.assertEqual(evaluate.face_coverage(m, (-5, 0, 10, 10)), 1.0)  # clipped
+
+
+class TestHeadroom(unittest.TestCase):
+    """Oracle area, the face / false-positive area split and the score
+    cuts on the tiny WIDER-format set, its boxes taken as detections."""
+
+    def setUp(self):
+        fiie = evaluate.import_fiie()
+        self.entries = wider.parse_wider(TINY)
+        self.dets, boxes, keep = [], {}, {}
+        for e in self.entries:
+            with fiie.Image.open(os.path.join(IMAGES, e.path)) as img:
+                size = (img.width, img.height)
+            key = evaluate.GroundTruth.key_of(e.path)
+            boxes[key] = [(f.x, f.y, f.w, f.h) for f in e.faces]
+            keep[key] = wider.training_indices(e)[:5]  # faces_1280x720: 5 of its 10 valid
+            self.dets.append({"path": e.path, "width": size[0], "height": size[1],
+                              "faces": [list(f.corners()) + [0.95 - 0.05 * i]
+                                        for i, f in enumerate(e.faces)]})
+        self.gt = FakeGT(boxes, keep)
+        self.image_px = sum(d["width"] * d["height"] for d in self.dets)
+
+    def mask_px(self, det, boxes):
+        return int(evaluate.mask_of((det["width"], det["height"]), boxes).sum())
+
+    def test_oracle_area_is_the_mask_of_the_boxes(self):
+        o = evaluate.oracle_area(self.dets, self.gt)
+        every = sum(self.mask_px(d, [f[:4] for f in d["faces"]]) for d in self.dets)
+        valid = sum(self.mask_px(d, [f[:4] for f in d["faces"][:5]]) for d in self.dets)
+        self.assertAlmostEqual(o["all"], every / self.image_px, 12)
+        self.assertAlmostEqual(o["valid"], valid / self.image_px, 12)
+        self.assertLess(o["valid"], o["all"])
+        # one face alone: an ellipse of 1.6 times its box
+        astro = self.dets[0]
+        o1 = evaluate.oracle_area([astro], self.gt)
+        ellipse = np.pi * (0.8 * 89) * (0.8 * 115) / (astro["width"] * astro["height"])
+        self.assertAlmostEqual(o1["all"], ellipse, 2)
+        self.assertEqual(o1["all"], o1["valid"])
+
+    def test_ground_truth_as_detections(self):
+        p = evaluate.privacy(self.dets, self.gt)
+        self.assertEqual(p["coverage"], 1.0)
+        self.assertEqual(p["faces"], 8)
+        split = evaluate.area_split(self.dets, self.gt)
+        self.assertEqual(split["false_positive"], {"area": 0.0, "detections": 0})
+        self.assertEqual(split["face"]["detections"], 13)
+        self.assertAlmostEqual(split["face"]["area"], p["area"], 12)
+        self.assertAlmostEqual(p["area"], evaluate.oracle_area(self.dets, self.gt)["all"], 12)
+
+    def test_far_away_box_is_false_positive_area(self):
+        far = [2, 400, 60, 480, 0.5]  # astronaut.png: bottom-left, no face near
+        dets = [dict(self.dets[0], faces=self.dets[0]["faces"] + [far])] + self.dets[1:]
+        split = evaluate.area_split(dets, self.gt)
+        self.assertEqual(split["false_positive"]["detections"], 1)
+        self.assertEqual(split["face"]["detections"], 13)
+        self.assertAlmostEqual(split["false_positive"]["area"],
+                               self.mask_px(dets[0], [far[:4]]) / self.image_px, 12)
+        self.assertGreater(split["false_positive"]["area"], 0)
+        self.assertAlmostEqual(split["face"]["area"] + split["false_positive"]["area"],
+                               evaluate.privacy(dets, self.gt)["area"], 12)
+
+    def test_score_cuts_are_monotone(self):
+        cuts = evaluate.parse_score_cuts("0.99,0,0.5,0.9,0.75,0.3")
+        self.assertEqual(cuts, [0.0, 0.3, 0.5, 0.75, 0.9, 0.99])
+        curve = evaluate.score_cuts(self.dets, self.gt, cuts)
+        self.assertEqual([c["score"] for c in curve], cuts)
+        self.assertEqual(curve[0]["coverage"], 1.0)
+        for a, b in zip(curve, curve[1:]):
+            self.assertLessEqual(b["coverage"], a["coverage"])
+            self.assertLessEqual(b["area"], a["area"])
+        self.assertLess(curve[-2]["coverage"], 1.0)  # 0.9 drops the 0.85-0.5 faces
+        self.assertGreater(curve[-2]["area"], 0)
+        self.assertEqual((curve[-1]["coverage"], curve[-1]["area"]), (0.0, 0.0))
+
+    def test_bad_score_cuts(self):
+        for text in ("", ",", "0.5,", "0.5,,0.7", "high", "1.5", "-0.1", "nan"):
+            with self.assertRaisesRegex(evaluate.StageError, "--score-cuts"):
+                evaluate.parse_score_cuts(text)
+        # the cuts are checked before the ground truth or detections are read
+        r = subprocess.run([sys.executable, os.path.join(TRAIN, "fiie_train.py"), "--quiet",
+                            "eval", "--gt-dir", os.path.join(HERE, "no_such_dir"),
+                            "--dets", os.path.join(HERE, "no_such.jsonl"),
+                            "--score-cuts", "0.5,1.5"], capture_output=True, text=True)
+        self.assertEqual(r.returncode, 1)
+        self.assertIn("--score-cuts: '1.5' is outside [0, 1]", r.stderr)
 
 
 # ---------------------------------------------------------------- samples
