@@ -91,8 +91,10 @@ void detect_nn_conv_avx512(const detect_nn_layer *l, const float *in, int ih, in
 }
 
 /* Max-pool (Caffe ceil rounding, windows clipped at the far edges): one
- * masked vector per 16 channels. Max is exact, so the result is identical
- * to the portable kernel's. */
+ * masked vector per 16 channels. _mm512_max_ps(p, v) is p > v ? p : v,
+ * the portable kernel's comparison (the first pixel is compared with
+ * itself, which keeps it), so the result is identical to the portable
+ * kernel's, signed zeros and NaNs included. */
 ALWAYS_INLINE void pool_rows(const detect_nn_layer *l, const float *in, int ih, int iw, float *out,
                              const int K)
 {
@@ -111,13 +113,13 @@ ALWAYS_INLINE void pool_rows(const detect_nn_layer *l, const float *in, int ih, 
                     /* interior window: constant trip counts */
                     for (int y = 0; y < K; y++)
                         for (int x = 0; x < K; x++)
-                            v = _mm512_max_ps(v, _mm512_maskz_loadu_ps(
-                                                     m, base + ((size_t)y * iw + x) * c + ch));
+                            v = _mm512_max_ps(_mm512_maskz_loadu_ps(
+                                                  m, base + ((size_t)y * iw + x) * c + ch), v);
                 } else {
                     for (int y = 0; y < ny; y++)
                         for (int x = 0; x < nx; x++)
-                            v = _mm512_max_ps(v, _mm512_maskz_loadu_ps(
-                                                     m, base + ((size_t)y * iw + x) * c + ch));
+                            v = _mm512_max_ps(_mm512_maskz_loadu_ps(
+                                                  m, base + ((size_t)y * iw + x) * c + ch), v);
                 }
                 _mm512_mask_storeu_ps(o + ch, m, v);
             }
@@ -126,8 +128,10 @@ ALWAYS_INLINE void pool_rows(const detect_nn_layer *l, const float *in, int ih, 
 }
 
 /* Max-pool (Caffe ceil rounding, windows clipped at the far edges): one
- * masked vector per 16 channels. Max is exact, so the result is identical
- * to the portable kernel's. */
+ * masked vector per 16 channels. _mm512_max_ps(p, v) is p > v ? p : v,
+ * the portable kernel's comparison (the first pixel is compared with
+ * itself, which keeps it), so the result is identical to the portable
+ * kernel's, signed zeros and NaNs included. */
 void detect_nn_maxpool_avx512(const detect_nn_layer *l, const float *in, int ih, int iw, float *out)
 {
     if (l->k == 2)
