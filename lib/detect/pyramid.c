@@ -12,9 +12,9 @@
 #include "detect/detect.h"
 
 #define NORM_MEAN 127.5f
+#define NORM_SCALE 0.0078125f
 /* Most x-pass rows kept per window (see reset_cache()). */
 #define DETECT_XROW_SLOTS 64
-#define NORM_SCALE 0.0078125f
 
 /* Pixels [x, x + n) of row y as RGBX floats (MATLAB's single(img)). */
 static void load_span(const detect_nn_kernels *k, const fiie_image *img, int y, int x, int n, v4f *dst)
