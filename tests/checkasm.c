@@ -6,7 +6,8 @@
  *             vector tail), pixel counts that end inside a tile; within
  *             1e-4 x (1 + |portable|), the promise of the kernels (FMA
  *             rounds once where the portable code rounds twice).
- *   nn.pool   .pool: random window, stride, channels; bit-exact.
+ *   nn.pool   .pool: random window, stride, channels, values with ties,
+ *             signed zeros and NaNs; bit-exact.
  *   nn.conv_pool  .conv_pool (conv + PReLU + max-pool fused, planar input):
  *             random layers and pools (mostly P-Net's 2x2 stride 2), maps
  *             narrower and wider than a vector, odd and even; within the
@@ -257,9 +258,16 @@ static int check_pool(harness *h, detect_nn_conv_fn ref, detect_nn_conv_fn pool)
         const size_t nin = (size_t)ih * iw * ch;
         float *in = xmalloc(nin * sizeof *in);
         outputs o = outputs_new((size_t)detect_nn_out_side(&l, ih) * detect_nn_out_side(&l, iw) * ch);
-        /* Coarse values, so that windows hold ties. */
-        for (size_t i = 0; i < nin; i++)
+        /* Coarse values, so that windows hold ties; in every third layer
+         * also zeros of both signs and NaNs, equal or unordered values
+         * whose result depends on which operand a comparison keeps. */
+        for (size_t i = 0; i < nin; i++) {
             in[i] = (float)(rnd_below(h, 64) - 32) / 8.0f + 0.0625f;
+            if (c % 3 == 0 && rnd_below(h, 4) == 0) {
+                const int r = rnd_below(h, 5);
+                in[i] = r < 2 ? 0.0f : r < 4 ? -0.0f : NAN;
+            }
+        }
         ref(&l, in, ih, iw, o.want);
         pool(&l, in, ih, iw, o.got);
         int ok = outputs_canary_intact(&o) ||

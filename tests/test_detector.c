@@ -1154,10 +1154,133 @@ static void alignment_warp(void **state)
     free(px);
 }
 
+/* imResample of one crop written out plainly, as the reference runs it:
+ * the x pass over every tap slot of the axis (zero-weight pads and
+ * pixels outside the image, 0, included), then the y pass over every
+ * slot of the rows of x sums, each sum from +0 in slot order, a product
+ * then a sum; then Piotr's final scale and the nets' normalisation. */
+static void plain_crop(const uint8_t *rgb, int iw, int ih, int x0, int y0, int tw, int th, int size,
+                       float *out)
+{
+    if (tw == size && th == size) {
+        for (int y = 0; y < size; y++)
+            for (int x = 0; x < size; x++)
+                for (int ch = 0; ch < 3; ch++) {
+                    const int sx = x0 + x, sy = y0 + y;
+                    const float v = sx >= 0 && sx < iw && sy >= 0 && sy < ih
+                                        ? (float)rgb[((size_t)sy * iw + sx) * 3 + ch]
+                                        : 0.0f;
+                    out[((size_t)y * size + x) * 3 + ch] = (v - 127.5f) * 0.0078125f;
+                }
+        return;
+    }
+    detect_resample_axis ax, ay;
+    ax.K = detect_resample_taps(tw, size);
+    ay.K = detect_resample_taps(th, size);
+    ax.idx = malloc((size_t)size * ax.K * sizeof(int));
+    ax.wt = malloc((size_t)size * ax.K * sizeof(float));
+    ax.ntap = malloc((size_t)size * sizeof(int));
+    ay.idx = malloc((size_t)size * ay.K * sizeof(int));
+    ay.wt = malloc((size_t)size * ay.K * sizeof(float));
+    ay.ntap = malloc((size_t)size * sizeof(int));
+    float *xs = malloc((size_t)th * size * 3 * sizeof(float));
+    assert_non_null(ax.idx && ax.wt && ax.ntap && ay.idx && ay.wt && ay.ntap && xs);
+    detect_resample_axis_compute(&ax, tw, size, 0);
+    detect_resample_axis_compute(&ay, th, size, 0);
+    for (int ya = 0; ya < th; ya++)
+        for (int xb = 0; xb < size; xb++)
+            for (int ch = 0; ch < 3; ch++) {
+                float sum = 0.0f;
+                for (int t = 0; t < ax.K; t++) {
+                    const int sx = x0 + ax.idx[xb * ax.K + t], sy = y0 + ya;
+                    const float v = sx >= 0 && sx < iw && sy >= 0 && sy < ih
+                                        ? (float)rgb[((size_t)sy * iw + sx) * 3 + ch]
+                                        : 0.0f;
+                    const float prod = v * ax.wt[xb * ax.K + t];
+                    sum = sum + prod;
+                }
+                xs[((size_t)ya * size + xb) * 3 + ch] = sum;
+            }
+    for (int yb = 0; yb < size; yb++)
+        for (int xb = 0; xb < size; xb++)
+            for (int ch = 0; ch < 3; ch++) {
+                float sum = 0.0f;
+                for (int t = 0; t < ay.K; t++) {
+                    const float prod = xs[((size_t)ay.idx[yb * ay.K + t] * size + xb) * 3 + ch] *
+                                       ay.wt[yb * ay.K + t];
+                    sum = sum + prod;
+                }
+                const float v = sum * DETECT_RESAMPLE_FINAL_SCALE;
+                out[((size_t)yb * size + xb) * 3 + ch] = (v - 127.5f) * 0.0078125f;
+            }
+    free(ax.idx);
+    free(ax.wt);
+    free(ax.ntap);
+    free(ay.idx);
+    free(ay.wt);
+    free(ay.ntap);
+    free(xs);
+}
+
+/* The crops R-Net and O-Net see are the plain imResample's bit for bit,
+ * whatever the crop's code keeps of the x sums and however it orders the
+ * work: boxes inside, across the edges and outside the image, smaller
+ * and larger than the patch (up to more y taps than rows kept at once),
+ * RGB8 and BGRA8 pixels. */
+static void crops_match_plain_resample(void **state)
+{
+    (void)state;
+    enum { W = 97, H = 61, BOXES = 120 };
+    uint8_t *rgb = malloc((size_t)W * H * 3), *bgra = malloc((size_t)W * H * 4);
+    float *got = malloc(48 * 48 * 3 * sizeof(float)), *want = malloc(48 * 48 * 3 * sizeof(float));
+    assert_non_null(rgb && bgra && got && want);
+    uint32_t seed = 12345;
+    for (size_t i = 0; i < (size_t)W * H; i++)
+        for (int ch = 0; ch < 3; ch++) {
+            seed = seed * 1664525u + 1013904223u;
+            rgb[i * 3 + ch] = (uint8_t)(seed >> 24);
+            bgra[i * 4 + 2 - ch] = rgb[i * 3 + ch];
+        }
+    for (size_t i = 0; i < (size_t)W * H; i++)
+        bgra[i * 4 + 3] = 255;
+    fiie_image img[2];
+    assert_int_equal(fiie_image_wrap(&img[0], rgb, W, H, W * 3, FIIE_PIXEL_RGB8), FIIE_OK);
+    assert_int_equal(fiie_image_wrap(&img[1], bgra, W, H, W * 4, FIIE_PIXEL_BGRA8), FIIE_OK);
+    detect_cascade *c = NULL;
+    assert_int_equal(detect_cascade_new(&c, 1), FIIE_OK);
+    c->k = detect_nn_kernels_best();
+    for (int i = 0; i < BOXES; i++) {
+        const int size = i % 2 ? 48 : 24;
+        seed = seed * 1664525u + 1013904223u;
+        int tw = 1 + (int)(seed >> 8) % 150, th = 1 + (int)(seed >> 16) % 150;
+        if (i % 10 == 0)
+            tw = th = size; /* copied, not resampled */
+        if (i % 10 == 1)
+            th = 70 * size; /* more y taps than x-pass rows kept */
+        const int x0 = (int)((seed >> 4) % (W + 60)) - 40 - tw / 4, y0 = (int)((seed >> 12) % (H + 60)) - 40;
+        /* detect_crop() reads detect_face.m's 1-based inclusive boxes */
+        const detect_box b = {.x1 = x0 + 1, .y1 = y0 + 1, .x2 = x0 + tw, .y2 = y0 + th};
+        plain_crop(rgb, W, H, x0, y0, tw, th, size, want);
+        for (int f = 0; f < 2; f++) {
+            c->img = &img[f];
+            assert_int_equal(detect_crop(c, &c->w[0], &b, size, got), FIIE_OK);
+            if (memcmp(got, want, (size_t)size * size * 3 * sizeof *got) != 0)
+                fail_msg("crop %d (%d,%d %dx%d -> %d, format %d) differs from the plain imResample", i,
+                         x0, y0, tw, th, size, img[f].format);
+        }
+    }
+    detect_cascade_free(c);
+    free(rgb);
+    free(bgra);
+    free(got);
+    free(want);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(reference_plain),
+        cmocka_unit_test(crops_match_plain_resample),
         cmocka_unit_test(reference_v1flip),
         cmocka_unit_test(formats_and_strides),
         cmocka_unit_test(threads_do_not_change_results),

@@ -50,6 +50,7 @@ void detect_cascade_free(detect_cascade *c)
         free(w->b0);
         free(w->b1);
         free(w->rows);
+        free(w->tags);
         free(w->acc);
         free(w->flip);
         free(w->src);

@@ -94,10 +94,11 @@ typedef float v4f __attribute__((vector_size(16)));
 /* Per-thread scratch, kept between calls. */
 typedef struct detect_worker {
     float *in, *b0, *b1, *flip;
-    v4f *rows, *acc; /* two cached x-pass rows, one y-pass row */
+    v4f *rows, *acc; /* nslots cached x-pass rows, one y-pass row */
     v4f *src;        /* the source pixels of one row of a window, as floats */
-    size_t in_cap, b0_cap, b1_cap, flip_cap, rows_cap, acc_cap, src_cap;
-    int tag[2], next_slot;
+    int *tags;       /* window row held by each slot of rows */
+    size_t in_cap, b0_cap, b1_cap, flip_cap, rows_cap, acc_cap, src_cap, tags_cap;
+    int nslots;
     detect_axis_buf ax, ay;
 } detect_worker;
 

@@ -269,11 +269,18 @@ int fiie_model_new_from_memory(fiie_model **out, const void *data, size_t size)
                    spec_floats(onet_spec, COUNT(onet_spec));
     fiie_model *m = calloc(1, sizeof *m);
     float *tmp = malloc(256 * 1152 * sizeof *tmp); /* largest tensor: onet.fc5 */
-    if (m == NULL || tmp == NULL || (m->storage = calloc(total, sizeof(float))) == NULL) {
+    /* Every tensor is a multiple of 8 floats from the start: with the
+     * start on a cache line, no 8-float weight load of the kernels
+     * straddles two lines (malloc's 16 bytes made half of them do, and
+     * cost R-Net a third of its speed). */
+    const size_t bytes = (total * sizeof(float) + DETECT_MODEL_ALIGN - 1) / DETECT_MODEL_ALIGN *
+                         DETECT_MODEL_ALIGN;
+    if (m == NULL || tmp == NULL || (m->storage = aligned_alloc(DETECT_MODEL_ALIGN, bytes)) == NULL) {
         free(tmp);
         free(m);
         return FIIE_E_NO_MEMORY;
     }
+    memset(m->storage, 0, bytes);
     float *cursor = m->storage;
     rc = build_net(&f, pnet_spec, COUNT(pnet_spec), &m->pnet, &cursor, tmp);
     if (rc == FIIE_OK)

@@ -17,6 +17,8 @@
 #define DETECT_MODEL_NAME_BYTES 64u
 #define DETECT_MODEL_DIGEST_BYTES 32u
 #define DETECT_MODEL_MAX_TENSORS 256u
+/* Alignment of the repacked weights (a cache line). */
+#define DETECT_MODEL_ALIGN 64u
 /* Refuse files larger than this before reading them. */
 #define DETECT_MODEL_MAX_BYTES (64u << 20)
 

@@ -178,9 +178,9 @@ const detect_nn_kernels detect_nn_kernels_portable = {detect_nn_conv_portable, d
                                         detect_nn_rgbx_portable, detect_nn_conv_pool_portable};
 
 #ifdef FIIE_HAVE_AVX2
-const detect_nn_kernels detect_nn_kernels_avx2 = {detect_nn_conv_avx2, detect_nn_maxpool, "avx2", detect_nn_rgbx_avx2,
+const detect_nn_kernels detect_nn_kernels_avx2 = {detect_nn_conv_avx2, detect_nn_maxpool_avx2, "avx2", detect_nn_rgbx_avx2,
                                                   detect_nn_conv_pool_avx2};
-const detect_nn_kernels detect_nn_kernels_avx512 = {detect_nn_conv_avx512, detect_nn_maxpool_avx512, "avx512",
+const detect_nn_kernels detect_nn_kernels_avx512 = {detect_nn_conv_avx512, detect_nn_maxpool_avx2, "avx512",
                                                     detect_nn_rgbx_avx2, detect_nn_conv_pool_avx2};
 
 #endif

@@ -139,7 +139,9 @@ const detect_nn_kernels *detect_nn_kernels_best(void);
 #ifdef FIIE_HAVE_AVX2
 void detect_nn_conv_avx2(const detect_nn_layer *l, const float *in, int ih, int iw, float *out);
 void detect_nn_conv_avx512(const detect_nn_layer *l, const float *in, int ih, int iw, float *out);
-void detect_nn_maxpool_avx512(const detect_nn_layer *l, const float *in, int ih, int iw, float *out);
+/* Bit-identical to detect_nn_maxpool() (same comparisons in the same
+ * order); the AVX-512 table pools with it too. */
+void detect_nn_maxpool_avx2(const detect_nn_layer *l, const float *in, int ih, int iw, float *out);
 void detect_nn_rgbx_avx2(const uint8_t *p, int n, int bpp, int bgr, float *dst);
 /* FMA in the conv kernels' order: bit-identical to the AVX2 and the
  * AVX-512 conv + pool, so both tables use it. */

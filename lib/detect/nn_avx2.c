@@ -219,3 +219,67 @@ void detect_nn_rgbx_avx2(const uint8_t *p, int n, int bpp, int bgr, float *dst)
     if (x < n)
         detect_nn_rgbx_portable(p + (size_t)x * bpp, n - x, bpp, bgr, dst + 4 * (size_t)x);
 }
+
+/* ---- max-pool ------------------------------------------------------------- */
+
+/* Window of K x K (ny x nx at the far edges) pixels of c channels, in
+ * detect_nn_maxpool()'s order: the first pixel, then the others in raster
+ * order, each replacing the kept value only if greater. _mm256_max_ps(p,
+ * o) is p > o ? p : o (NaN and signed zeros included), so every bit is
+ * the portable kernel's. */
+ALWAYS_INLINE void pool_window(const float *base, int iw, int c, int ny, int nx, float *o)
+{
+    const size_t row = (size_t)iw * c;
+    int ch = 0;
+    for (; ch + 8 <= c; ch += 8) {
+        __m256 m = _mm256_loadu_ps(base + ch);
+        for (int y = 0; y < ny; y++)
+            for (int x = y == 0; x < nx; x++)
+                m = _mm256_max_ps(_mm256_loadu_ps(base + y * row + (size_t)x * c + ch), m);
+        _mm256_storeu_ps(o + ch, m);
+    }
+    for (; ch + 4 <= c; ch += 4) {
+        __m128 m = _mm_loadu_ps(base + ch);
+        for (int y = 0; y < ny; y++)
+            for (int x = y == 0; x < nx; x++)
+                m = _mm_max_ps(_mm_loadu_ps(base + y * row + (size_t)x * c + ch), m);
+        _mm_storeu_ps(o + ch, m);
+    }
+    for (; ch < c; ch++) {
+        __m128 m = _mm_load_ss(base + ch);
+        for (int y = 0; y < ny; y++)
+            for (int x = y == 0; x < nx; x++)
+                m = _mm_max_ss(_mm_load_ss(base + y * row + (size_t)x * c + ch), m);
+        _mm_store_ss(o + ch, m);
+    }
+}
+
+ALWAYS_INLINE void pool_k(const detect_nn_layer *l, const float *in, int ih, int iw, float *out, const int K)
+{
+    const int c = l->cin, s = l->stride;
+    const int oh = detect_nn_out_side(l, ih), ow = detect_nn_out_side(l, iw);
+    for (int oy = 0; oy < oh; oy++) {
+        const int y0 = oy * s, ny = y0 + K <= ih ? K : ih - y0;
+        for (int ox = 0; ox < ow; ox++) {
+            const int x0 = ox * s, nx = x0 + K <= iw ? K : iw - x0;
+            const float *base = in + ((size_t)y0 * iw + x0) * c;
+            float *o = out + ((size_t)oy * ow + ox) * c;
+            if (ny == K && nx == K) /* constant trip counts: unrolled */
+                pool_window(base, iw, c, K, K, o);
+            else
+                pool_window(base, iw, c, ny, nx, o);
+        }
+    }
+}
+
+/* R-Net's and O-Net's pools (3x3 stride 2, 2x2 stride 2); other windows
+ * go through the portable kernel. */
+void detect_nn_maxpool_avx2(const detect_nn_layer *l, const float *in, int ih, int iw, float *out)
+{
+    if (l->k == 3)
+        pool_k(l, in, ih, iw, out, 3);
+    else if (l->k == 2)
+        pool_k(l, in, ih, iw, out, 2);
+    else
+        detect_nn_maxpool(l, in, ih, iw, out);
+}

@@ -13,6 +13,8 @@
 
 #define NORM_MEAN 127.5f
 #define NORM_SCALE 0.0078125f
+/* Most x-pass rows kept per window (see reset_cache()). */
+#define DETECT_XROW_SLOTS 64
 
 /* Pixels [x, x + n) of row y as RGBX floats (MATLAB's single(img)). */
 static void load_span(const detect_nn_kernels *k, const fiie_image *img, int y, int x, int n, v4f *dst)
@@ -77,22 +79,38 @@ static void xpass(detect_worker *w, const window *win, int ya, v4f *out)
     if (win->inside) {
         const v4f *rin = row; /* lo == x0 */
         /* Every tap is inside the image. Four outputs at once so that their
-         * (ordered, dependent) sums overlap; zero-weight slots pad the
-         * shorter ones. */
+         * (ordered, dependent) sums overlap. An output's taps are
+         * consecutive pixels from its first index (no index loads); the
+         * zero-weight slots past its own taps are left out: the pixels
+         * and weights are >= 0, so every partial sum is >= +0 and adding
+         * the +0 of such a slot, as the reference does, changes no bit. */
+        const int K = ax->K;
         for (; xb + 4 <= ax->nb; xb += 4) {
-            const int *i0 = ax->idx + (size_t)xb * ax->K;
-            const float *w0 = ax->wt + (size_t)xb * ax->K;
-            const int K = ax->K;
-            int nt = ax->ntap[xb];
-            for (int q = 1; q < 4; q++)
-                nt = ax->ntap[xb + q] > nt ? ax->ntap[xb + q] : nt;
+            const size_t f = (size_t)xb * K;
+            const v4f *r0 = rin + ax->idx[f], *r1 = rin + ax->idx[f + K];
+            const v4f *r2 = rin + ax->idx[f + 2 * K], *r3 = rin + ax->idx[f + 3 * K];
+            const float *w0 = ax->wt + f, *w1 = w0 + K, *w2 = w0 + 2 * K, *w3 = w0 + 3 * K;
+            const int n0 = ax->ntap[xb], n1 = ax->ntap[xb + 1], n2 = ax->ntap[xb + 2],
+                      n3 = ax->ntap[xb + 3];
+            int m = n0 < n1 ? n0 : n1;
+            m = m < n2 ? m : n2;
+            m = m < n3 ? m : n3;
             v4f a0 = {0}, a1 = {0}, a2 = {0}, a3 = {0};
-            for (int t = 0; t < nt; t++) {
-                a0 += rin[i0[t]] * w0[t];
-                a1 += rin[i0[K + t]] * w0[K + t];
-                a2 += rin[i0[2 * K + t]] * w0[2 * K + t];
-                a3 += rin[i0[3 * K + t]] * w0[3 * K + t];
+            int t = 0;
+            for (; t < m; t++) {
+                a0 += r0[t] * w0[t];
+                a1 += r1[t] * w1[t];
+                a2 += r2[t] * w2[t];
+                a3 += r3[t] * w3[t];
             }
+            for (int u = t; u < n0; u++)
+                a0 += r0[u] * w0[u];
+            for (int u = t; u < n1; u++)
+                a1 += r1[u] * w1[u];
+            for (int u = t; u < n2; u++)
+                a2 += r2[u] * w2[u];
+            for (int u = t; u < n3; u++)
+                a3 += r3[u] * w3[u];
             out[xb] = a0;
             out[xb + 1] = a1;
             out[xb + 2] = a2;
@@ -113,17 +131,18 @@ static void xpass(detect_worker *w, const window *win, int ya, v4f *out)
     }
 }
 
+/* The x-pass of window row ya, from the ring of nslots rows (row ya in
+ * slot ya % nslots): the taps of one output row are consecutive rows, so
+ * when there are no more of them than slots, all are held at once. */
 static const v4f *cached_xrow(detect_worker *w, const window *win, int ya)
 {
-    const int n = win->ax->nb;
-    for (int i = 0; i < 2; i++)
-        if (w->tag[i] == ya)
-            return w->rows + (size_t)i * n;
-    int slot = w->next_slot;
-    w->next_slot ^= 1;
-    w->tag[slot] = ya;
-    xpass(w, win, ya, w->rows + (size_t)slot * n);
-    return w->rows + (size_t)slot * n;
+    const int n = win->ax->nb, slot = ya % w->nslots;
+    v4f *r = w->rows + (size_t)slot * n;
+    if (w->tags[slot] != ya) {
+        w->tags[slot] = ya;
+        xpass(w, win, ya, r);
+    }
+    return r;
 }
 
 /* Pixel i of a row of n normalised pixels: 3 floats per pixel (HWC), or
@@ -148,11 +167,40 @@ static inline void put_pixel(float *out, int i, int n, int planar, v4f v)
 static void resample_row(detect_worker *w, const window *win, int yb, v4f *acc, int planar, float *out)
 {
     const detect_resample_axis *ay = win->ay;
-    const int n = win->ax->nb;
+    const int n = win->ax->nb, nt = ay->ntap[yb];
     const int *idx = ay->idx + (size_t)yb * ay->K;
     const float *wt = ay->wt + (size_t)yb * ay->K;
+    if (nt <= w->nslots) {
+        /* every tap's row at hand: four pixels' sums stay in registers
+         * over the taps, summed in the same order (from +0, tap by tap) */
+        const v4f *r[DETECT_XROW_SLOTS];
+        for (int t = 0; t < nt; t++)
+            r[t] = cached_xrow(w, win, idx[t]);
+        int i = 0;
+        for (; i + 4 <= n; i += 4) {
+            v4f a0 = {0}, a1 = {0}, a2 = {0}, a3 = {0};
+            for (int t = 0; t < nt; t++) {
+                const float wv = wt[t];
+                a0 += r[t][i] * wv;
+                a1 += r[t][i + 1] * wv;
+                a2 += r[t][i + 2] * wv;
+                a3 += r[t][i + 3] * wv;
+            }
+            put_pixel(out, i, n, planar, a0 * DETECT_RESAMPLE_FINAL_SCALE);
+            put_pixel(out, i + 1, n, planar, a1 * DETECT_RESAMPLE_FINAL_SCALE);
+            put_pixel(out, i + 2, n, planar, a2 * DETECT_RESAMPLE_FINAL_SCALE);
+            put_pixel(out, i + 3, n, planar, a3 * DETECT_RESAMPLE_FINAL_SCALE);
+        }
+        for (; i < n; i++) {
+            v4f a = {0};
+            for (int t = 0; t < nt; t++)
+                a += r[t][i] * wt[t];
+            put_pixel(out, i, n, planar, a * DETECT_RESAMPLE_FINAL_SCALE);
+        }
+        return;
+    }
     memset(acc, 0, (size_t)n * sizeof *acc);
-    for (int t = 0; t < ay->ntap[yb]; t++) {
+    for (int t = 0; t < nt; t++) {
         const v4f *r = cached_xrow(w, win, idx[t]);
         const float wv = wt[t];
         for (int i = 0; i < n; i++)
@@ -177,10 +225,22 @@ static void copy_row(detect_worker *w, const window *win, int y, int width, int 
     }
 }
 
-static void reset_cache(detect_worker *w)
+/* An empty ring of x-pass rows of nb pixels for a y axis of K tap slots:
+ * K + 1 rows (the taps of an output row and the next one's first) when
+ * that is at most DETECT_XROW_SLOTS, else two, and resample_row() goes
+ * tap by tap through a row of sums in memory. */
+static int reset_cache(detect_worker *w, int nb, int K)
 {
-    w->tag[0] = w->tag[1] = INT32_MIN;
-    w->next_slot = 0;
+    const int slots = K + 1 <= DETECT_XROW_SLOTS ? K + 1 : 2;
+    int rc = DETECT_GROW(w->rows, w->rows_cap, (size_t)nb * slots);
+    if (!rc)
+        rc = DETECT_GROW(w->tags, w->tags_cap, (size_t)slots);
+    if (rc)
+        return rc;
+    w->nslots = slots;
+    for (int i = 0; i < slots; i++)
+        w->tags[i] = INT32_MIN;
+    return 0;
 }
 
 /* ---- reduced copies for large images (detect.h: DETECT_CASCADE_PIXELS) ---- */
@@ -286,7 +346,7 @@ int detect_level_rows(detect_cascade *c, detect_worker *w, const detect_scale *s
     const detect_reduced *red = sp->halvings ? &c->reduced[sp->halvings] : NULL;
     const int ws = sp->ws;
     const int sw = red ? red->width : (int)img->width, sh = red ? red->height : (int)img->height;
-    int rc = DETECT_GROW(w->rows, w->rows_cap, (size_t)ws * 2);
+    int rc = reset_cache(w, ws, sp->ay.a.K);
     if (!rc)
         rc = DETECT_GROW(w->acc, w->acc_cap, (size_t)ws);
     if (!rc)
@@ -295,7 +355,6 @@ int detect_level_rows(detect_cascade *c, detect_worker *w, const detect_scale *s
         return rc;
     window win = {c->k, img, red, sp->halvings, sw, sh, 0, 0, sw, &sp->ax.a, &sp->ay.a, 1};
     const int same = sp->hs == sh && ws == sw;
-    reset_cache(w);
     for (int y = y0; y < y1; y++) {
         float *row = dst + (size_t)(y - y0) * ws * 3;
         if (same)
@@ -402,14 +461,13 @@ int detect_crop(detect_cascade *c, detect_worker *w, const detect_box *b, int si
     if (!rc)
         rc = detect_axis_prepare(&w->ay, th, size, 0);
     if (!rc)
-        rc = DETECT_GROW(w->rows, w->rows_cap, (size_t)size * 2);
+        rc = reset_cache(w, size, w->ay.a.K);
     if (!rc)
         rc = DETECT_GROW(w->acc, w->acc_cap, (size_t)size);
     if (rc)
         return rc;
     win.ax = &w->ax.a;
     win.ay = &w->ay.a;
-    reset_cache(w);
     for (int y = 0; y < size; y++)
         resample_row(w, &win, y, w->acc, 0, dst + (size_t)y * size * 3);
     return 0;
