@@ -10,6 +10,7 @@
 #include <pthread.h>
 #include <setjmp.h>
 #include <signal.h>
+#include <stdalign.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -993,7 +994,8 @@ static void file_write_atomic_errors(void **state)
 }
 
 /* A pipe's size is unknown: common_read_file() starts at 64 KiB and
- * grows (each larger buffer a wiped copy of the last). */
+ * grows (each larger buffer a wiped copy of the last, or the same pages
+ * moved once they are mapped). */
 typedef struct fifo_writer {
     const char *path;
     const uint8_t *data;
@@ -1037,7 +1039,8 @@ static void read_file_grows_for_pipes(void **state)
     char path[512];
     snprintf(path, sizeof path, "%s", tmpdir_file(&t, "fifo"));
     assert_int_equal(mkfifo(path, 0600), 0);
-    size_t size = 300000; /* 64 KiB -> 128 -> 256 -> 512 KiB */
+    /* 64 KiB -> ... -> 512 KiB (malloc'd) -> 1 MiB -> 2 -> 4 MiB (mapped) */
+    size_t size = 3000000;
     uint8_t *data = malloc(size);
     assert_non_null(data);
     for (size_t i = 0; i < size; i++)
@@ -1047,7 +1050,7 @@ static void read_file_grows_for_pipes(void **state)
     assert_int_equal(read_from_fifo(path, data, size, size, &got, &n), 0);
     assert_int_equal(n, size);
     assert_memory_equal(got, data, size);
-    common_free_wiped(got, n);
+    common_buf_free(got);
     /* one byte over the limit: refused, nothing returned */
     got = NULL;
     assert_int_equal(read_from_fifo(path, data, size, size - 1, &got, &n), FIIE_E_TOO_LARGE);
@@ -1055,6 +1058,47 @@ static void read_file_grows_for_pipes(void **state)
     free(data);
     assert_int_equal(unlink(path), 0);
     tmpdir_remove(&t);
+}
+
+/* The image buffers (common_buf): zero-filled, their size known, content
+ * kept by a resize across the line between malloc'd and mapped memory in
+ * both directions, and a failed resize leaves the buffer as it was. */
+static void image_buffers_resize_and_release(void **state)
+{
+    (void)state;
+    const size_t sizes[] = {0, 1, 4096, COMMON_BUF_PAGES_MIN - 1, COMMON_BUF_PAGES_MIN,
+                            3 * COMMON_BUF_PAGES_MIN + 5};
+    const size_t ns = sizeof sizes / sizeof sizes[0];
+    for (size_t i = 0; i < ns; i++)
+        for (size_t j = 0; j < ns; j++) {
+            uint8_t *p = common_buf_alloc(sizes[i]);
+            assert_non_null(p);
+            assert_int_equal((uintptr_t)p % alignof(max_align_t), 0);
+            assert_int_equal(common_buf_size(p), sizes[i]);
+            for (size_t k = 0; k < sizes[i]; k++) {
+                assert_int_equal(p[k], 0);
+                p[k] = (uint8_t)(k * 7 + 1);
+            }
+            uint8_t *q = common_buf_realloc(p, sizes[j]);
+            assert_non_null(q);
+            assert_int_equal(common_buf_size(q), sizes[j]);
+            for (size_t k = 0; k < sizes[j]; k++)
+                assert_int_equal(q[k], k < sizes[i] ? (uint8_t)(k * 7 + 1) : 0);
+            common_buf_free(q);
+        }
+    /* sizes no header can be added to, and a resize that cannot be done */
+    assert_null(common_buf_alloc(SIZE_MAX));
+    assert_null(common_buf_alloc(SIZE_MAX - 8));
+    uint8_t *p = common_buf_realloc(NULL, 100);
+    assert_non_null(p);
+    memset(p, 0xab, 100);
+    assert_null(common_buf_realloc(p, SIZE_MAX));
+    assert_int_equal(common_buf_size(p), 100);
+    for (size_t k = 0; k < 100; k++)
+        assert_int_equal(p[k], 0xab);
+    common_buf_free(p);
+    common_buf_free(NULL);
+    assert_int_equal(common_buf_size(NULL), 0);
 }
 
 /* ------------------------------------------------------- loading */
@@ -2084,6 +2128,7 @@ int main(void)
         cmocka_unit_test_prestate(file_write_atomic_errors, (void *)&write_unnamed_first),
         cmocka_unit_test_prestate(file_write_atomic_errors, (void *)&write_named_only),
         cmocka_unit_test(read_file_grows_for_pipes),
+        cmocka_unit_test(image_buffers_resize_and_release),
         cmocka_unit_test(load_sample_images),
         cmocka_unit_test(load_options_versions_and_fields),
         cmocka_unit_test(load_rejects_bad_arguments_and_files),

@@ -84,7 +84,9 @@ enum fiie_status {
 
 /**
  * @brief Release memory that libfiie allocated and returned to the caller
- *        (for example the buffer of fiie_image_encode_png()).
+ *        (for example the buffer of fiie_image_encode_png()), wiping it
+ *        first: it may hold pixels. Only for such memory, never for
+ *        memory from malloc().
  * @param p pointer returned by libfiie, or NULL (then nothing happens)
  */
 FIIE_API void fiie_free(void *p);

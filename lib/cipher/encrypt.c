@@ -224,10 +224,7 @@ static void pipeline_release(pipeline *pl)
                 sodium_memzero(pl->w[t].buf, CHUNK_BYTES);
                 free(pl->w[t].buf);
             }
-            if (pl->w[t].ks) {
-                sodium_memzero(pl->w[t].ks, pl->ks_bytes);
-                free(pl->w[t].ks);
-            }
+            common_buf_free(pl->w[t].ks); /* keystream: wiped */
         }
         free(pl->w);
         pl->w = NULL;
@@ -269,8 +266,8 @@ static int pipeline_init(pipeline *pl, fiie_image *img, const fiie_mask *m, unsi
     for (unsigned t = 0; t < pl->parts; t++) {
         worker *w = &pl->w[t];
         w->buf = malloc(CHUNK_BYTES);
-        if (pl->ks_bytes > 0)
-            w->ks = malloc(pl->ks_bytes);
+        if (pl->ks_bytes > 0) /* up to 2 MB per call: off malloc's heap (common_buf) */
+            w->ks = common_buf_alloc(pl->ks_bytes);
         if (!w->buf || (pl->ks_bytes > 0 && !w->ks) || mask_cursor_init(&w->rd, &pl->rs) != FIIE_OK ||
             mask_cursor_init(&w->wr, &pl->rs) != FIIE_OK) {
             pipeline_release(pl);

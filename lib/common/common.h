@@ -41,12 +41,14 @@ int common_options_check(uint32_t abi_version, const uint8_t *reserved, size_t r
  * generous room for headers and metadata. */
 #define COMMON_MAX_IMAGE_FILE_BYTES (((size_t)1 << 30) + ((size_t)1 << 24))
 
-/* Read all of `path` into a new malloc()ed buffer (*out, *out_size; the
+/* Read all of `path` into a new common_buf_alloc()ed buffer (*out, *out_size; the
  * buffer is never NULL on success, even for an empty file). A file of
  * exactly max_size bytes is accepted.
  * Returns 0, FIIE_E_IO (cannot open or read, or a directory),
  * FIIE_E_TOO_LARGE (more than max_size bytes) or FIIE_E_NO_MEMORY. */
 int common_read_file(const char *path, size_t max_size, uint8_t **out, size_t *out_size);
+
+/* ---- memory.c: wiping, and the image pipeline's buffers ------------------- */
 
 /* Overwrite n bytes with zeros in a way the compiler cannot drop
  * (sodium_memzero): pixels, file bytes and encoded images may hold faces. */
@@ -58,12 +60,30 @@ void common_free_wiped(void *p, size_t n);
  * there is none), zero-filled. Freeing returns the pages at once, so
  * nothing of their content outlives common_free_pages(), and, unlike
  * free() of a large block, it does not raise malloc's dynamic mmap
- * threshold: that rise kept smaller buffers freed later on the heap,
- * resident through the caller's next steps (+9 MB of peak memory in
- * `fiie encrypt` of a 12 MP photo). NULL when n is 0 or on failure. */
+ * threshold (memory.c says why that matters). NULL when n is 0 or on
+ * failure. */
 void *common_alloc_pages(size_t n);
 /* Free what common_alloc_pages(n) gave (the same n); NULL is fine. */
 void common_free_pages(void *p, size_t n);
+
+/* Buffers of the image pipeline: pixels (every fiie_image the library
+ * owns), file bytes, inflated, filtered and compressed scanlines, encoded
+ * PNGs (fiie_free() releases them), stb's working memory. Each knows its
+ * size, so common_buf_free() needs none and wipes what it releases (mapped
+ * pages go back to the system, which zeroes them). From
+ * COMMON_BUF_PAGES_MIN bytes on they are mapped pages (common_alloc_pages),
+ * never malloc's. Zero-filled; NULL on failure (a 0-byte buffer is valid).
+ * Never mix them with malloc()/free(). */
+#define COMMON_BUF_PAGES_MIN ((size_t)1 << 20)
+void *common_buf_alloc(size_t n);
+/* Resize (NULL: allocate); the content up to the smaller size is kept, new
+ * bytes are zero, a buffer that moves leaves no copy behind. On failure
+ * NULL, and p stays valid. */
+void *common_buf_realloc(void *p, size_t n);
+/* The usable size of a buffer (0 for NULL). */
+size_t common_buf_size(void *p);
+/* Wipe and release; NULL is fine. */
+void common_buf_free(void *p);
 
 /* read() until `size` bytes or end of file, retrying on EINTR.
  * Returns the byte count (short only at end of file) or -1 on error. */

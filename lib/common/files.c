@@ -29,7 +29,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -57,18 +56,6 @@ long long common_read_full(int fd, void *buf, size_t size)
     return (long long)done;
 }
 
-/* The file bytes may be an image with faces: a buffer that grows is copied
- * and the old one wiped (realloc() would free it unwiped when it moves),
- * and a failed read wipes what it had read. */
-static uint8_t *grow_wiped(uint8_t *buf, size_t len, size_t cap, size_t grow)
-{
-    uint8_t *nb = malloc(grow);
-    if (nb != NULL)
-        memcpy(nb, buf, len);
-    common_free_wiped(buf, cap);
-    return nb;
-}
-
 static int read_fd(int fd, size_t max_size, uint8_t **out, size_t *out_size)
 {
     struct stat st;
@@ -85,7 +72,9 @@ static int read_fd(int fd, size_t max_size, uint8_t **out, size_t *out_size)
             return FIIE_E_TOO_LARGE;
         cap = (size_t)st.st_size + 1;
     }
-    uint8_t *buf = malloc(cap);
+    /* The file bytes may be an image with faces: common_buf wipes what it
+     * releases, a grown buffer's old copy included. */
+    uint8_t *buf = common_buf_alloc(cap);
     if (buf == NULL)
         return FIIE_E_NO_MEMORY;
     size_t len = 0;
@@ -108,13 +97,16 @@ static int read_fd(int fd, size_t max_size, uint8_t **out, size_t *out_size)
             rc = FIIE_E_TOO_LARGE;
             break;
         }
-        buf = grow_wiped(buf, len, cap, grow);
-        if (buf == NULL)
-            return FIIE_E_NO_MEMORY;
+        uint8_t *nb = common_buf_realloc(buf, grow);
+        if (nb == NULL) {
+            rc = FIIE_E_NO_MEMORY;
+            break;
+        }
+        buf = nb;
         cap = grow;
     }
     if (rc != 0) {
-        common_free_wiped(buf, cap);
+        common_buf_free(buf);
         return rc;
     }
     *out = buf;
@@ -422,39 +414,4 @@ int common_write_atomic(const char *path, const void *data, size_t size, unsigne
         sync_directory(dir, dir_len);
     errno = saved;
     return rc;
-}
-
-void common_wipe(void *p, size_t n)
-{
-    if (p != NULL && n > 0)
-        sodium_memzero(p, n);
-}
-
-void common_free_wiped(void *p, size_t n)
-{
-    common_wipe(p, n);
-    free(p);
-}
-
-void *common_alloc_pages(size_t n)
-{
-    if (n == 0)
-        return NULL;
-#ifdef MAP_ANONYMOUS
-    void *p = mmap(NULL, n, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-    return p == MAP_FAILED ? NULL : p;
-#else
-    return calloc(1, n);
-#endif
-}
-
-void common_free_pages(void *p, size_t n)
-{
-    if (p == NULL)
-        return;
-#ifdef MAP_ANONYMOUS
-    munmap(p, n);
-#else
-    common_free_wiped(p, n);
-#endif
 }

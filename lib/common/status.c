@@ -1,6 +1,7 @@
 /* Status strings and version queries (fiie/common.h). */
 #include <stdlib.h>
 
+#include "common/common.h"
 #include "fiie/common.h"
 
 const char *fiie_strerror(int status)
@@ -51,5 +52,5 @@ int fiie_abi_version(void)
 
 void fiie_free(void *p)
 {
-    free(p);
+    common_buf_free(p); /* every buffer libfiie hands out is an image buffer */
 }

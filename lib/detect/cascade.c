@@ -46,14 +46,14 @@ void detect_cascade_free(detect_cascade *c)
         return;
     for (unsigned i = 0; i < FIIE_MAX_THREADS; i++) {
         detect_worker *w = &c->w[i];
-        free(w->in);
-        free(w->b0);
-        free(w->b1);
-        free(w->rows);
-        free(w->tags);
-        free(w->acc);
-        free(w->flip);
-        free(w->src);
+        common_buf_free(w->in);
+        common_buf_free(w->b0);
+        common_buf_free(w->b1);
+        common_buf_free(w->rows);
+        common_buf_free(w->tags);
+        common_buf_free(w->acc);
+        common_buf_free(w->flip);
+        common_buf_free(w->src);
         detect_axis_free(&w->ax);
         detect_axis_free(&w->ay);
     }
@@ -61,20 +61,20 @@ void detect_cascade_free(detect_cascade *c)
         detect_axis_free(&c->scales[i].ax);
         detect_axis_free(&c->scales[i].ay);
     }
-    free(c->scales);
+    common_buf_free(c->scales);
     detect_free_reduced(c);
     for (size_t i = 0; i < c->bands_cap; i++)
-        free(c->bands[i].v);
+        common_buf_free(c->bands[i].v);
     free(c->bands);
-    free(c->tmp.v);
-    free(c->stage1.v);
-    free(c->stage2.v);
-    free(c->final.v);
-    free(c->crops);
-    free(c->feat);
-    free(c->order);
-    free(c->pick);
-    free(c->crop_order);
+    common_buf_free(c->tmp.v);
+    common_buf_free(c->stage1.v);
+    common_buf_free(c->stage2.v);
+    common_buf_free(c->final.v);
+    common_buf_free(c->crops);
+    common_buf_free(c->feat);
+    common_buf_free(c->order);
+    common_buf_free(c->pick);
+    common_buf_free(c->crop_order);
     free(c);
 }
 
@@ -82,7 +82,7 @@ void detect_cascade_free(detect_cascade *c)
 #define TRIM(ptr, cap)                                                                             \
     do {                                                                                           \
         if ((cap) * sizeof *(ptr) > DETECT_KEEP_BYTES) {                                           \
-            free(ptr);                                                                             \
+            common_buf_free(ptr);                                                                  \
             (ptr) = NULL;                                                                          \
             (cap) = 0;                                                                             \
         }                                                                                          \
@@ -110,7 +110,7 @@ static void trim_scratch(detect_cascade *c)
         bands += c->bands[i].cap * sizeof *c->bands[i].v;
     if (bands > DETECT_KEEP_BYTES)
         for (size_t i = 0; i < c->bands_cap; i++) {
-            free(c->bands[i].v);
+            common_buf_free(c->bands[i].v);
             memset(&c->bands[i], 0, sizeof c->bands[i]);
         }
     size_t axes = 0; /* every level's resampling coefficients, remade each run */

@@ -64,7 +64,9 @@ int detect_nms_fast(const detect_box *b, size_t n, double thr, int use_min, size
 /* Grow *p (capacity *cap elements of elem bytes) to hold n; 0,
  * FIIE_E_TOO_LARGE or FIIE_E_NO_MEMORY. Capacities only grow within a
  * run, so the buffers of a detector are reused from call to call (up to
- * DETECT_KEEP_BYTES each). */
+ * DETECT_KEEP_BYTES each). They are image buffers (common_buf_realloc:
+ * they hold resampled pixels, and the big ones a run releases must not
+ * raise malloc's mmap threshold), released with common_buf_free(). */
 int detect_grow(void **p, size_t *cap, size_t n, size_t elem);
 #define DETECT_GROW(ptr, cap, n) detect_grow((void **)&(ptr), &(cap), (n), sizeof *(ptr))
 

@@ -348,7 +348,7 @@ int fiie_model_new_from_file(fiie_model **out, const char *path)
     int rc = common_read_file(path, DETECT_MODEL_MAX_BYTES, &buf, &len);
     if (rc == FIIE_OK)
         rc = fiie_model_new_from_memory(out, buf, len);
-    free(buf);
+    common_buf_free(buf);
     return rc;
 }
 

@@ -117,8 +117,8 @@ int detect_stage1(detect_cascade *c, const detect_stage_arg *arg, int h, int w)
     }
     if (!rc)
         rc = detect_nms_list(c, &all, 0.7, 0, &c->stage1);
-    free(all.v);
-    free(per.v);
+    common_buf_free(all.v);
+    common_buf_free(per.v);
     if (rc)
         return rc;
     for (size_t i = 0; i < c->stage1.n; i++) {

@@ -240,8 +240,8 @@ int detect_stage3(detect_cascade *c, detect_stage_arg *arg)
             c->final.v[c->final.n++] = out;
         }
     }
-    free(in.v);
-    free(pre.v);
+    common_buf_free(in.v);
+    common_buf_free(pre.v);
     return rc;
 }
 

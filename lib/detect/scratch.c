@@ -15,7 +15,7 @@ int detect_grow(void **p, size_t *cap, size_t n, size_t elem)
     if (elem != 0 && n > SIZE_MAX / elem / 2)
         return FIIE_E_TOO_LARGE;
     size_t ncap = n + n / 2 + 16;
-    void *q = realloc(*p, ncap * elem);
+    void *q = common_buf_realloc(*p, ncap * elem);
     if (q == NULL)
         return FIIE_E_NO_MEMORY;
     *p = q;
@@ -47,9 +47,9 @@ int detect_axis_prepare(detect_axis_buf *ab, int na, int nb, int single)
 
 void detect_axis_free(detect_axis_buf *ab)
 {
-    free(ab->a.idx);
-    free(ab->a.wt);
-    free(ab->a.ntap);
+    common_buf_free(ab->a.idx);
+    common_buf_free(ab->a.wt);
+    common_buf_free(ab->a.ntap);
     memset(ab, 0, sizeof *ab);
 }
 

@@ -72,7 +72,7 @@ int fiie_protected_png_load(fiie_image *out, const char *path, uint8_t *header, 
         if (rc == FIIE_OK)
             memcpy(header, chunk, clen);
     }
-    common_free_wiped(file, size);
+    common_buf_free(file); /* the image's pixels, compressed */
     return rc;
 }
 
@@ -110,6 +110,6 @@ int fiie_sidecar_read(const char *path, uint8_t *header, size_t cap, size_t *len
         else
             memcpy(header, file, size);
     }
-    free(file);
+    common_buf_free(file);
     return rc;
 }

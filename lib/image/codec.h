@@ -42,8 +42,8 @@ int image_png_validate(const uint8_t *png, size_t size, image_png_header *hdr);
  * or holds more or less than that. stb's own inflater grows its output
  * without bound (up to 4 GiB) before it notices surplus data, so a
  * deflate "bomb" of a few MB could otherwise take gigabytes.
- * With `data` non-NULL the filtered scanlines are kept there (malloc'd,
- * *data_size bytes) for image_stb_png_from_data(), so that the loader
+ * With `data` non-NULL the filtered scanlines are kept there (an image
+ * buffer, common_buf_alloc) for image_stb_png_from_data(), so that the loader
  * inflates once; *data is NULL when the data is too large to check (then
  * stb decodes alone, with its own checks).
  * Returns 0, FIIE_E_IMAGE_FORMAT or FIIE_E_NO_MEMORY. */
@@ -112,8 +112,8 @@ int image_orient(fiie_image *dst, const fiie_image *src, int orientation);
 /* ---- stb.c ----------------------------------------------------------------- */
 /* Thin wrappers around the private copy of stb_image / stb_image_write
  * compiled in stb_impl.c, so that no stbi_* symbol exists outside that
- * file. All buffers returned here come from malloc() and are released
- * with free(). Sizes must fit in int (callers check). */
+ * file. All buffers returned here are image buffers (common_buf_alloc),
+ * released with common_buf_free(). Sizes must fit in int (callers check). */
 
 /* Header-only probe: 1 and the size and channel count (1..4) stored in the
  * file, or 0 when stb cannot parse the header. No pixel memory is used. */
@@ -128,7 +128,7 @@ uint8_t *image_stb_decode(const uint8_t *data, int size, int channels, int *widt
  * the stream is corrupt or would not fit. Never allocates beyond cap. */
 int image_stb_inflate(const uint8_t *in, int in_size, uint8_t *out, int cap);
 
-/* Compress data as a zlib stream (for iCCP). NULL when malloc fails. */
+/* Compress data as a zlib stream (for iCCP). NULL when out of memory. */
 uint8_t *image_stb_deflate(const uint8_t *data, int size, int *out_size);
 
 /* Encode 8-bit RGB (3) or RGBA (4) rows as a PNG: signature, IHDR, then
@@ -160,12 +160,10 @@ extern const char *const image_zlib_name;
 extern const int image_zlib_default_level;
 
 #if defined(FIIE_HAVE_LIBDEFLATE) || defined(FIIE_HAVE_ZLIB)
-/* A zlib stream of data at level 1..9 (0: the default) in a malloc'd
- * buffer of at least *out_size bytes; NULL when out of memory. The buffer
- * is never shrunk with realloc(): a realloc that moves (ASan's always
- * does, other allocators may) would free the stream, stored blocks of raw
- * pixels included, without wiping it. Free it through stb_image_write's
- * free, which wipes the block's usable size. */
+/* A zlib stream of data at level 1..9 (0: the default) in an image buffer
+ * (common_buf_alloc) of at least *out_size bytes, released by
+ * stb_image_write's free (common_buf_free, which wipes it); NULL when out
+ * of memory. */
 uint8_t *image_zlib_compress(const uint8_t *data, size_t size, int level, size_t *out_size);
 #endif
 
@@ -178,7 +176,7 @@ long long image_zlib_decompress(const uint8_t *in, size_t in_size, uint8_t *out,
 
 /* Decode a JPEG that image_jpeg_validate() accepted into width x height
  * pixels of `channels` (3 or 4, alpha 255) in RGB order, or BGR order when
- * `bgr`. Returns 0 and a malloc'd buffer in *pixels, FIIE_E_UNSUPPORTED
+ * `bgr`. Returns 0 and an image buffer (common_buf_alloc) in *pixels, FIIE_E_UNSUPPORTED
  * when this build or libjpeg-turbo cannot (then stb decodes it: CMYK),
  * FIIE_E_IMAGE_FORMAT or FIIE_E_NO_MEMORY. */
 int image_turbo_decode(const uint8_t *jpg, size_t size, int channels, int bgr, uint32_t width,
@@ -191,13 +189,10 @@ int image_turbo_decode(const uint8_t *jpg, size_t size, int channels, int bgr, u
 int image_save_flags_level(unsigned flags);
 
 /* fiie_image_encode_png() at compression `level` (0: the default): the
- * PNG with the optional private chunk right after IHDR, in *out (release
- * with image_stb_free(), which wipes it). */
+ * PNG with the optional private chunk right after IHDR, in *out (an image
+ * buffer: release with common_buf_free(), which wipes it). */
 int image_encode_png(const fiie_image *img, const char *chunk_type, const void *chunk_data,
                      size_t chunk_size, int level, uint8_t **out, size_t *out_size);
-
-/* Wipe and release a buffer of image_stb_encode_png() (all of its block). */
-void image_stb_free(void *p);
 
 /* ---- crc32.c --------------------------------------------------------------- */
 /* CRC-32 of ISO 3309 / ITU-T V.42 (the PNG and zlib polynomial). */

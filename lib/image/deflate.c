@@ -36,12 +36,12 @@ uint8_t *image_zlib_compress(const uint8_t *data, size_t size, int level, size_t
         return NULL;
     size_t cap = libdeflate_zlib_compress_bound(c, size);
     /* The bound is a little above the input size; pages the stream never
-     * reaches are never touched (large blocks come straight from mmap). */
-    uint8_t *out = malloc(cap);
+     * reaches are never touched (large image buffers are mapped pages). */
+    uint8_t *out = common_buf_alloc(cap);
     size_t n = out != NULL ? libdeflate_zlib_compress(c, data, size, out, cap) : 0;
     libdeflate_free_compressor(c);
     if (n == 0) {
-        common_free_wiped(out, out != NULL ? cap : 0); /* a partial stream of pixels */
+        common_buf_free(out); /* a partial stream of pixels */
         return NULL;
     }
     *out_size = n;
@@ -72,12 +72,12 @@ const int image_zlib_default_level = 6;
 uint8_t *image_zlib_compress(const uint8_t *data, size_t size, int level, size_t *out_size)
 {
     uLong cap = compressBound((uLong)size);
-    uint8_t *out = malloc(cap);
+    uint8_t *out = common_buf_alloc(cap);
     if (out == NULL)
         return NULL;
     uLongf n = cap;
     if (compress2(out, &n, data, (uLong)size, effective_level(level)) != Z_OK) {
-        common_free_wiped(out, cap);
+        common_buf_free(out);
         return NULL;
     }
     *out_size = n;

@@ -117,7 +117,6 @@ int fiie_image_save_png(const fiie_image *img, const char *path, const char *chu
     unsigned fflags = ((flags & FIIE_SAVE_NO_CLOBBER) ? FIIE_FILE_NO_CLOBBER : 0u) |
                       ((flags & FIIE_SAVE_PRIVATE) ? FIIE_FILE_PRIVATE : 0u);
     rc = fiie_file_write_atomic(path, png, size, fflags);
-    common_wipe(png, size); /* the pixels, compressed */
-    image_stb_free(png);
+    common_buf_free(png); /* wiped: the pixels, compressed */
     return rc;
 }

@@ -94,7 +94,7 @@ int fiie_image_alloc(fiie_image *img, uint32_t width, uint32_t height, int32_t f
      * product <= 2^30; still check so 16-bit size_t hosts stay correct. */
     if (row > SIZE_MAX / height)
         return FIIE_E_TOO_LARGE;
-    uint8_t *data = calloc(height, row);
+    uint8_t *data = common_buf_alloc(row * height);
     if (data == NULL)
         return FIIE_E_NO_MEMORY;
     image_adopt(img, data, width, height, format);
@@ -117,10 +117,10 @@ void fiie_image_free(fiie_image *img)
 {
     if (img == NULL)
         return;
-    /* Pixels may be faces (a loaded photo, a decrypted image): wiped
-     * before release. A memset costs about 1 % of decoding them. */
-    if ((img->flags & FIIE_IMAGE_OWNS_DATA) != 0 && img->data != NULL)
-        common_free_wiped(img->data, img->stride * img->height);
+    /* Pixels may be faces (a loaded photo, a decrypted image): the image
+     * buffer is wiped or its pages handed back to the system. */
+    if ((img->flags & FIIE_IMAGE_OWNS_DATA) != 0)
+        common_buf_free(img->data);
     memset(img, 0, sizeof *img);
 }
 

@@ -55,9 +55,7 @@ typedef image_probe probe;
 
 void image_probe_release(image_probe *pr)
 {
-    /* the inflated scanlines are pixels (want + 1 bytes were allocated) */
-    if (pr->png_data != NULL)
-        common_free_wiped(pr->png_data, pr->png_data_size + 1);
+    common_buf_free(pr->png_data); /* the inflated scanlines: pixels */
     pr->png_data = NULL;
 }
 
@@ -217,7 +215,7 @@ static int decode_pixels(const uint8_t *d, size_t n, const load_settings *s, con
         return FIIE_E_IMAGE_FORMAT; /* stb gives no reason; corrupt data is likeliest */
     if ((uint32_t)w != pr->width || (uint32_t)h != pr->height) {
         /* stb disagreeing with its own header parse: corrupt */
-        common_free_wiped(*px, (size_t)w * (size_t)h * (size_t)channels);
+        common_buf_free(*px);
         *px = NULL;
         return FIIE_E_IMAGE_FORMAT;
     }
@@ -283,6 +281,6 @@ int fiie_image_load(fiie_image *out, const char *path, const fiie_load_options *
     if ((rc = common_read_file(path, COMMON_MAX_IMAGE_FILE_BYTES, &buf, &size)) < 0)
         return rc;
     rc = size == 0 ? FIIE_E_IMAGE_FORMAT : load(out, buf, size, &s);
-    common_free_wiped(buf, size); /* a compressed copy of the pixels */
+    common_buf_free(buf); /* a compressed copy of the pixels */
     return rc;
 }

@@ -201,11 +201,11 @@ int image_png_check_data_size(const uint8_t *png, size_t size, const image_png_h
         }
     if (zsize == 0 || zsize > INT_MAX)
         return FIIE_E_IMAGE_FORMAT;
-    uint8_t *z = nidat > 1 ? malloc(zsize) : NULL;
-    uint8_t *out = malloc((size_t)want + 1);
+    uint8_t *z = nidat > 1 ? common_buf_alloc(zsize) : NULL;
+    uint8_t *out = common_buf_alloc((size_t)want + 1);
     if ((nidat > 1 && z == NULL) || out == NULL) {
-        common_free_wiped(z, zsize);
-        common_free_wiped(out, (size_t)want + 1);
+        common_buf_free(z);
+        common_buf_free(out);
         return FIIE_E_NO_MEMORY;
     }
     if (nidat > 1) {
@@ -220,14 +220,14 @@ int image_png_check_data_size(const uint8_t *png, size_t size, const image_png_h
     }
     /* One spare byte: a stream that fills it has surplus data. */
     long long got = image_zlib_decompress(only, zsize, out, (size_t)want + 1);
-    common_free_wiped(z, zsize); /* compressed scanlines: pixels */
+    common_buf_free(z); /* compressed scanlines: pixels */
     if (got < 0 || (uint64_t)got != want || data == NULL) {
-        common_free_wiped(out, (size_t)want + 1);
+        common_buf_free(out);
         if (got < 0 || (uint64_t)got != want)
             return got == -2 ? FIIE_E_NO_MEMORY : FIIE_E_IMAGE_FORMAT;
         return 0;
     }
-    *data = out; /* the caller wipes it (want + 1 bytes) */
+    *data = out; /* the caller releases it with common_buf_free() */
     *data_size = (size_t)want;
     return 0;
 }

@@ -46,9 +46,9 @@ static int add_icc(uint8_t **png, size_t *png_size, const uint8_t *icc, size_t i
         return FIIE_E_NO_MEMORY;
     size_t payload = sizeof icc_name + 1 + (size_t)zlen;
     size_t total = *png_size + 12 + payload;
-    uint8_t *buf = malloc(total);
+    uint8_t *buf = common_buf_alloc(total);
     if (buf == NULL) {
-        free(z);
+        common_buf_free(z);
         return FIIE_E_NO_MEMORY;
     }
     uint8_t *p = buf;
@@ -62,8 +62,8 @@ static int add_icc(uint8_t **png, size_t *png_size, const uint8_t *icc, size_t i
     mem_store_be32(p + 8 + payload, image_crc32(p + 4, payload + 4));
     p += 12 + payload;
     memcpy(p, *png + IHDR_END, *png_size - IHDR_END);
-    free(z);
-    image_stb_free(*png); /* wiped: the pixels, compressed */
+    common_buf_free(z);
+    common_buf_free(*png); /* wiped: the pixels, compressed */
     *png = buf;
     *png_size = total;
     return 0;
@@ -89,7 +89,7 @@ int fiie_image_encode_png_with(const fiie_image *img, const fiie_png_options *o,
                                image_save_flags_level(o->flags), &png, &size)) < 0)
         return rc;
     if (o->icc != NULL && (rc = add_icc(&png, &size, o->icc, o->icc_size)) < 0) {
-        image_stb_free(png);
+        common_buf_free(png);
         return rc;
     }
     *out = png;
@@ -112,6 +112,6 @@ int fiie_image_save_png_with(const fiie_image *img, const char *path,
         flags = ((o->flags & FIIE_SAVE_NO_CLOBBER) ? FIIE_FILE_NO_CLOBBER : 0u) |
                 ((o->flags & FIIE_SAVE_PRIVATE) ? FIIE_FILE_PRIVATE : 0u);
     rc = fiie_file_write_atomic(path, png, size, flags);
-    image_stb_free(png); /* wiped: the pixels, compressed */
+    common_buf_free(png); /* wiped: the pixels, compressed */
     return rc;
 }

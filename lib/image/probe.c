@@ -252,7 +252,7 @@ int fiie_image_probe(fiie_image_info *info, const char *path)
     if (rc < 0)
         return rc;
     rc = size == 0 ? FIIE_E_IMAGE_FORMAT : fiie_image_probe_memory(info, buf, size);
-    free(buf);
+    common_buf_free(buf);
     return rc;
 }
 

@@ -11,50 +11,25 @@
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
-#if defined(__GLIBC__) || defined(__linux__)
-#include <malloc.h> /* malloc_usable_size */
-#define STB_HAVE_USABLE_SIZE 1
-#endif
 
 #include "common/common.h"
 #include "image/codec.h"
 
 /* stb's working buffers hold pixels (inflated scanlines, filtered rows,
- * the compressed output): every one is wiped before it goes back to the
- * allocator. Its realloc calls pass the old size; its frees do not, so the
- * usable size of the block is asked for (it is at least what was asked). */
-static void *stb_alloc(size_t n)
+ * the compressed output): all of them are image buffers (common_buf), so
+ * they are wiped when released and the big ones never sit on malloc's
+ * heap. Its realloc calls pass the old size; the buffers know it. */
+static void *stb_realloc(void *p, size_t new_size)
 {
-    return malloc(n);
+    return common_buf_realloc(p, new_size);
 }
 
-static void *stb_realloc_wiped(void *p, size_t old_size, size_t new_size)
-{
-    void *q = malloc(new_size ? new_size : 1);
-    if (q == NULL)
-        return NULL; /* p stays valid, as after a failed realloc() */
-    if (p != NULL) {
-        memcpy(q, p, old_size < new_size ? old_size : new_size);
-        common_free_wiped(p, old_size);
-    }
-    return q;
-}
-
-static void stb_free_wiped(void *p)
-{
-#ifdef STB_HAVE_USABLE_SIZE
-    if (p != NULL)
-        common_wipe(p, malloc_usable_size(p));
-#endif
-    free(p);
-}
-
-#define STBI_MALLOC(n) stb_alloc(n)
-#define STBI_REALLOC_SIZED(p, old_size, new_size) stb_realloc_wiped(p, old_size, new_size)
-#define STBI_FREE(p) stb_free_wiped(p)
-#define STBIW_MALLOC(n) stb_alloc(n)
-#define STBIW_REALLOC_SIZED(p, old_size, new_size) stb_realloc_wiped(p, old_size, new_size)
-#define STBIW_FREE(p) stb_free_wiped(p)
+#define STBI_MALLOC(n) common_buf_alloc(n)
+#define STBI_REALLOC_SIZED(p, old_size, new_size) stb_realloc(p, new_size)
+#define STBI_FREE(p) common_buf_free(p)
+#define STBIW_MALLOC(n) common_buf_alloc(n)
+#define STBIW_REALLOC_SIZED(p, old_size, new_size) stb_realloc(p, new_size)
+#define STBIW_FREE(p) common_buf_free(p)
 
 #define STB_IMAGE_STATIC
 #define STB_IMAGE_IMPLEMENTATION
@@ -82,7 +57,7 @@ static unsigned char *zlib_hook(unsigned char *data, int data_len, int *out_len,
     size_t n = 0;
     uint8_t *z = image_zlib_compress(data, (size_t)data_len, level, &n);
     if (z != NULL && n > INT_MAX) { /* cannot happen: deflate output of < 2 GiB */
-        common_free_wiped(z, n);
+        common_buf_free(z);
         z = NULL;
     }
     *out_len = z != NULL ? (int)n : 0;
@@ -314,10 +289,10 @@ uint8_t *image_stb_encode_png(const uint8_t *pixels, int stride, int width, int 
     size_t filt_size = (row + 1) * (size_t)height;
     if (filt_size > INT_MAX)
         return NULL;
-    uint8_t *filt = malloc(filt_size);
+    uint8_t *filt = common_buf_alloc(filt_size);
     uint8_t *zero_row = calloc(1, row);
     if (filt == NULL || zero_row == NULL) {
-        free(filt); /* nothing written to it yet */
+        common_buf_free(filt);
         free(zero_row);
         return NULL;
     }
@@ -327,12 +302,12 @@ uint8_t *image_stb_encode_png(const uint8_t *pixels, int stride, int width, int 
     /* stb_image_write's compressor entry: the hook above in fast builds,
      * stb's own deflate (quality 5..9) otherwise */
     uint8_t *z = stbi_zlib_compress(filt, (int)filt_size, &zlen, level);
-    common_free_wiped(filt, filt_size); /* filtered pixels */
+    common_buf_free(filt); /* filtered pixels */
     if (z == NULL)
         return NULL;
     size_t head = IMAGE_PNG_SIGNATURE_BYTES + 12 + 13;
     size_t total = head + room + 12 + (size_t)zlen + 12;
-    uint8_t *out = malloc(total);
+    uint8_t *out = common_buf_alloc(total);
     if (out == NULL) {
         STBIW_FREE(z);
         return NULL;
@@ -389,11 +364,6 @@ uint8_t *image_stb_png_from_data(uint8_t *data, size_t size, int width, int heig
     if (channels == file_channels)
         return p.out;
     return stbi__convert_format(p.out, file_channels, channels, (unsigned)width, (unsigned)height);
-}
-
-void image_stb_free(void *p)
-{
-    stb_free_wiped(p);
 }
 
 uint8_t *image_stb_deflate(const uint8_t *data, int size, int *out_size)

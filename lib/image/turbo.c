@@ -38,7 +38,7 @@ int image_turbo_decode(const uint8_t *jpg, size_t size, int channels, int bgr, u
     else if ((uint32_t)w != width || (uint32_t)h != height)
         rc = FIIE_E_IMAGE_FORMAT; /* disagrees with the structure check: corrupt */
     size_t row = (size_t)width * (size_t)channels;
-    uint8_t *px = rc == 0 ? malloc(row * height) : NULL;
+    uint8_t *px = rc == 0 ? common_buf_alloc(row * height) : NULL;
     if (rc == 0 && px == NULL)
         rc = FIIE_E_NO_MEMORY;
     /* Warnings (damaged entropy data inside a complete file) still yield a
@@ -50,8 +50,7 @@ int image_turbo_decode(const uint8_t *jpg, size_t size, int channels, int bgr, u
         rc = FIIE_E_IMAGE_FORMAT;
     tjDestroy(tj);
     if (rc != 0) {
-        if (px != NULL)
-            common_free_wiped(px, row * height); /* maybe partly decoded pixels */
+        common_buf_free(px); /* maybe partly decoded pixels */
         return rc;
     }
     *pixels = px;
