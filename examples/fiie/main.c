@@ -1,9 +1,6 @@
 /* fiie: command-line front end of libfiie. Dispatch only; each command
  * lives in its own cmd_*.c file. */
 #include <signal.h>
-#if defined(__GLIBC__)
-#include <malloc.h>
-#endif
 #include <stdio.h>
 #include <string.h>
 
@@ -54,21 +51,6 @@ static void usage(FILE *f)
             "error. In a batch 1 wins over 3, and 3 over 2.\n");
 }
 
-/* Image-sized buffers (decoded pixels, PNG output, detector scratch) are
- * allocated and freed once per image. glibc raises its mmap threshold to
- * the size of each mmapped block freed, so after the first image such
- * buffers come from the heap arenas, one per worker thread, where they
- * stay as fragmented free space: with -r -j 2 on 12 MP photos the peak
- * grew to 3.07x the decoded image per worker (2.64-2.77x with a fixed
- * threshold). Fixing the threshold keeps every block of 1 MiB and more
- * mmapped, so freeing it returns it to the system. */
-static void cli_cap_mmap_threshold(void)
-{
-#if defined(__GLIBC__)
-    (void)mallopt(M_MMAP_THRESHOLD, 1 << 20);
-#endif
-}
-
 int main(int argc, char **argv)
 {
     if (argc < 2) {
@@ -79,7 +61,6 @@ int main(int argc, char **argv)
      * which the library turns into an error and a removed temporary file,
      * instead of killing the process halfway. */
     signal(SIGXFSZ, SIG_IGN);
-    cli_cap_mmap_threshold();
     cli_signals_install();
     if (sodium_init() < 0) {
         fprintf(stderr, "fiie: libsodium could not be initialised\n");
