@@ -19,7 +19,6 @@ import threading
 from .. import batch as B
 from .._errors import AuthenticationError, Error, ExistsError, NotFoundError
 from ..cipher import Key, decrypt, encrypt
-from ..common import write_file_atomic
 from ..container import (load_protected_png, mask_from_header, parse_header, read_sidecar,
                          write_sidecar)
 from ..detector import Detector
@@ -225,14 +224,17 @@ def _detector(s):
 
 # ---------------------------------------------------------------- writing
 
-def _write(s, data, output, r, *, private, verify):
-    """Write ``data`` to ``output`` (``private``: mode 0600, for restored
-    faces); when the output appeared since the run planned it (a previous
-    attempt of this task on a worker that died after writing), accept it if
-    ``verify()`` says it is a right output for this input."""
+def _write(s, img, output, r, *, chunk=None, private, verify):
+    """Write ``img`` as a PNG (with ``chunk``) to ``output`` (``private``:
+    mode 0600, for restored faces); when the output appeared since the run
+    planned it (a previous attempt of this task on a worker that died after
+    writing), accept it if ``verify()`` says it is a right output for this
+    input. The library encodes and writes: the PNG never becomes a Python
+    bytes object, which Python would take from malloc's heap, a worker
+    keeping the space of one such 20 MB copy per thread."""
     os.makedirs(os.path.dirname(output) or ".", exist_ok=True)
     try:
-        write_file_atomic(output, data, overwrite=s.force, private=private)
+        img.save_png(output, overwrite=s.force, chunk=chunk, private=private)
         return True
     except ExistsError:
         pass
@@ -295,18 +297,17 @@ def _encrypt_one(s, path, output, r):
                     return
                 r.status, r.message = B.OK, why + "; unprotected copy written (--allow-empty)"
                 # Marked, so that decrypt restores it and encrypt skips it.
-                copy = img.encode_png(chunk=(B.NOFACE_CHUNK, B.NOFACE_NOTE))
-                _write(s, copy, output, r, private=False,
-                       verify=lambda: _verify_copy(path, output))
+                _write(s, img, output, r, chunk=(B.NOFACE_CHUNK, B.NOFACE_NOTE),
+                       private=False, verify=lambda: _verify_copy(path, output))
                 return
             header = encrypt(img, mask, key)
         r.status, r.pixels = B.OK, pixels
         what = "region" if s.regions is not None else "face"
         n = len(s.regions) if s.regions is not None else r.faces
         r.message = "%d %s%s, %d pixels protected" % (n, what, "" if n == 1 else "s", pixels)
-        png = img.encode_png(chunk=("fiIE", header))
-    if _write(s, png, output, r, private=False,
-              verify=lambda: _verify_encrypted(s, path, output)) and s.sidecar:
+        written = _write(s, img, output, r, chunk=("fiIE", header), private=False,
+                         verify=lambda: _verify_encrypted(s, path, output))
+    if written and s.sidecar:
         _write_sidecar(s, output)
 
 
@@ -396,12 +397,10 @@ def _decrypt_one(s, path, output, r):
                 return
             r.status, r.faces, r.pixels = B.OK, len(info.regions), pixels
             r.message = "%d pixels restored" % pixels
-        png = img.encode_png()
-
         def verify():
             try:
                 with Image.open(output) as existing:
                     return _same_pixels(existing, img)
             except Error:
                 return False
-        _write(s, png, output, r, private=True, verify=verify)
+        _write(s, img, output, r, private=True, verify=verify)
