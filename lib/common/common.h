@@ -81,7 +81,7 @@ void *common_buf_alloc(size_t n);
  * NULL, and p stays valid. */
 void *common_buf_realloc(void *p, size_t n);
 /* The usable size of a buffer (0 for NULL). */
-size_t common_buf_size(void *p);
+size_t common_buf_size(const void *p);
 /* Wipe and release; NULL is fine. */
 void common_buf_free(void *p);
 

@@ -70,9 +70,9 @@ typedef struct buf_head {
 
 #define BUF_HEAD (((sizeof(buf_head) + alignof(max_align_t) - 1) / alignof(max_align_t)) * alignof(max_align_t))
 
-static buf_head *head_of(void *p)
+static buf_head *head_of(const void *p)
 {
-    return (buf_head *)(void *)((uint8_t *)p - BUF_HEAD);
+    return (buf_head *)(void *)((const uint8_t *)p - BUF_HEAD);
 }
 
 void *common_buf_alloc(size_t n)
@@ -89,7 +89,7 @@ void *common_buf_alloc(size_t n)
     return (uint8_t *)h + BUF_HEAD;
 }
 
-size_t common_buf_size(void *p)
+size_t common_buf_size(const void *p)
 {
     return p != NULL ? head_of(p)->size : 0;
 }

@@ -19,16 +19,11 @@
  * the compressed output): all of them are image buffers (common_buf), so
  * they are wiped when released and the big ones never sit on malloc's
  * heap. Its realloc calls pass the old size; the buffers know it. */
-static void *stb_realloc(void *p, size_t new_size)
-{
-    return common_buf_realloc(p, new_size);
-}
-
 #define STBI_MALLOC(n) common_buf_alloc(n)
-#define STBI_REALLOC_SIZED(p, old_size, new_size) stb_realloc(p, new_size)
+#define STBI_REALLOC_SIZED(p, old_size, new_size) common_buf_realloc(p, new_size)
 #define STBI_FREE(p) common_buf_free(p)
 #define STBIW_MALLOC(n) common_buf_alloc(n)
-#define STBIW_REALLOC_SIZED(p, old_size, new_size) stb_realloc(p, new_size)
+#define STBIW_REALLOC_SIZED(p, old_size, new_size) common_buf_realloc(p, new_size)
 #define STBIW_FREE(p) common_buf_free(p)
 
 #define STB_IMAGE_STATIC
