@@ -160,6 +160,26 @@ static void hex_decoding(void **state)
     assert_int_equal(cli_parse_hex("00ffa5a5", b, 3), -1);
     assert_int_equal(cli_parse_hex("00fga5", b, 3), -1);
     assert_int_equal(cli_parse_hex(NULL, b, 3), -1);
+    /* The digits of a key file are not NUL-terminated: exactly 2n are read.
+     * Every byte value at the first and at the last digit: only 0-9, a-f
+     * and A-F decode, to their value. */
+    const uint8_t text[] = {'A', 'b', '0', '9', 'x'};
+    assert_int_equal(cli_hex_decode(text, b, 2), 0);
+    assert_int_equal(b[0], 0xab);
+    assert_int_equal(b[1], 0x09);
+    for (int c = 0; c < 256; c++) {
+        const int want = (c >= '0' && c <= '9') ? c - '0'
+                         : (c >= 'a' && c <= 'f') ? c - 'a' + 10
+                         : (c >= 'A' && c <= 'F') ? c - 'A' + 10
+                                                  : -1;
+        uint8_t first[4] = {(uint8_t)c, '1', '2', '3'}, last[4] = {'3', '2', '1', (uint8_t)c};
+        assert_int_equal(cli_hex_decode(first, b, 2), want < 0 ? -1 : 0);
+        if (want >= 0)
+            assert_int_equal(b[0], want << 4 | 1);
+        assert_int_equal(cli_hex_decode(last, b, 2), want < 0 ? -1 : 0);
+        if (want >= 0)
+            assert_int_equal(b[1], 0x10 | want);
+    }
 }
 
 /* -j 0: one thread per CPU, but never more than the library takes (a

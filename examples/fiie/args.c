@@ -5,6 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <sodium.h>
+
 #include "fiie/common.h"
 
 static const cli_opt *find_long(const cli_opt *opts, size_t n, const char *name, size_t len)
@@ -176,17 +178,6 @@ int cli_parse_double_list(const char *s, size_t n, double min, double max, doubl
     return 0;
 }
 
-static int hexval(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 static const cli_opt help_only_opts[] = {
     {"help", 'h', 0, 'h', NULL, "show this help"},
 };
@@ -224,12 +215,17 @@ int cli_parse_hex(const char *s, uint8_t *out, size_t n)
 {
     if (!s || strlen(s) != 2 * n)
         return -1;
-    for (size_t i = 0; i < n; i++) {
-        int hi = hexval(s[2 * i]), lo = hexval(s[2 * i + 1]);
-        if (hi < 0 || lo < 0)
-            return -1;
-        out[i] = (uint8_t)(hi << 4 | lo);
-    }
+    return cli_hex_decode((const uint8_t *)s, out, n);
+}
+
+int cli_hex_decode(const uint8_t *hex, uint8_t *out, size_t n)
+{
+    /* libsodium's decoder: its time does not depend on the digits (keys) */
+    size_t got = 0;
+    const char *end = NULL;
+    if (sodium_hex2bin(out, n, (const char *)hex, 2 * n, NULL, &got, &end) != 0 || got != n ||
+        end != (const char *)hex + 2 * n)
+        return -1;
     return 0;
 }
 

@@ -50,6 +50,10 @@ int cli_parse_double(const char *s, double min, double max, double *out);
 int cli_parse_double_list(const char *s, size_t n, double min, double max, double *out);
 /** Hex string of exactly 2*n characters (either case) into n bytes. */
 int cli_parse_hex(const char *s, uint8_t *out, size_t n);
+/** The 2*n hex digits (either case) at hex, not NUL-terminated, into n
+ * bytes, in time independent of the digits (key files). Returns 0 or -1
+ * (then out may hold part of the bytes: wipe it if it is a secret). */
+int cli_hex_decode(const uint8_t *hex, uint8_t *out, size_t n);
 
 /** --model VALUE names a file, not an embedded model, when it contains a
  * '/' or ends in ".fiiem" (embedded names never do, see

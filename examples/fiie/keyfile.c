@@ -14,18 +14,8 @@
 
 #include "fiie/common.h"
 
+#include "args.h"
 #include "signals.h"
-
-static int hexval(uint8_t c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
 
 /* Surrounding blanks and line ends of a text key file (an editor's final
  * newline, Windows CRLF, a pasted leading space). */
@@ -51,13 +41,9 @@ int cli_key_decode(const uint8_t *data, size_t len, uint8_t key[CLI_KEY_BYTES])
     if (len != 2 * CLI_KEY_BYTES)
         return -1;
     uint8_t tmp[CLI_KEY_BYTES];
-    for (size_t i = 0; i < CLI_KEY_BYTES; i++) {
-        int hi = hexval(data[2 * i]), lo = hexval(data[2 * i + 1]);
-        if (hi < 0 || lo < 0) {
-            sodium_memzero(tmp, sizeof tmp);
-            return -1;
-        }
-        tmp[i] = (uint8_t)(hi << 4 | lo);
+    if (cli_hex_decode(data, tmp, CLI_KEY_BYTES) != 0) {
+        sodium_memzero(tmp, sizeof tmp);
+        return -1;
     }
     memcpy(key, tmp, CLI_KEY_BYTES);
     sodium_memzero(tmp, sizeof tmp);
