@@ -60,12 +60,12 @@ void common_free_pages(void *p, size_t n)
 
 /* ---- buffers that know their size ------------------------------------------ */
 
-/* In front of every buffer: its usable size, and whether it is mapped
- * pages (then the whole block, header included, is `size + BUF_HEAD`
- * bytes). The header keeps the caller's part aligned as malloc's is. */
+/* In front of every buffer: its usable size. A buffer is mapped pages
+ * exactly when that size is COMMON_BUF_PAGES_MIN or more (then the whole
+ * block, header included, is `size + BUF_HEAD` bytes). The header keeps
+ * the caller's part aligned as malloc's is. */
 typedef struct buf_head {
     size_t size;
-    size_t mapped;
 } buf_head;
 
 #define BUF_HEAD (((sizeof(buf_head) + alignof(max_align_t) - 1) / alignof(max_align_t)) * alignof(max_align_t))
@@ -75,17 +75,20 @@ static buf_head *head_of(const void *p)
     return (buf_head *)(void *)((const uint8_t *)p - BUF_HEAD);
 }
 
+static int is_mapped(size_t size)
+{
+    return size >= COMMON_BUF_PAGES_MIN;
+}
+
 void *common_buf_alloc(size_t n)
 {
     if (n > SIZE_MAX - BUF_HEAD)
         return NULL;
     const size_t total = n + BUF_HEAD;
-    const int mapped = n >= COMMON_BUF_PAGES_MIN;
-    buf_head *h = mapped ? common_alloc_pages(total) : calloc(1, total);
+    buf_head *h = is_mapped(n) ? common_alloc_pages(total) : calloc(1, total);
     if (h == NULL)
         return NULL;
     h->size = n;
-    h->mapped = (size_t)mapped;
     return (uint8_t *)h + BUF_HEAD;
 }
 
@@ -100,7 +103,7 @@ void common_buf_free(void *p)
         return;
     buf_head *h = head_of(p);
     const size_t total = h->size + BUF_HEAD;
-    if (h->mapped)
+    if (is_mapped(h->size))
         common_free_pages(h, total); /* the system zeroes them */
     else
         common_free_wiped(h, total);
@@ -113,7 +116,7 @@ void *common_buf_realloc(void *p, size_t n)
     buf_head *h = head_of(p);
 #if defined(__linux__) && defined(MREMAP_MAYMOVE)
     /* Mapped to mapped: the kernel moves the pages, no copy is left. */
-    if (h->mapped && n >= COMMON_BUF_PAGES_MIN && n <= SIZE_MAX - BUF_HEAD) {
+    if (is_mapped(h->size) && is_mapped(n) && n <= SIZE_MAX - BUF_HEAD) {
         void *q = mremap(h, h->size + BUF_HEAD, n + BUF_HEAD, MREMAP_MAYMOVE);
         if (q == MAP_FAILED)
             return NULL; /* p stays valid */
