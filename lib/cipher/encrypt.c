@@ -220,20 +220,14 @@ static void pipeline_release(pipeline *pl)
         for (unsigned t = 0; t < pl->parts; t++) {
             mask_cursor_release(&pl->w[t].rd);
             mask_cursor_release(&pl->w[t].wr);
-            if (pl->w[t].buf) {
-                sodium_memzero(pl->w[t].buf, CHUNK_BYTES);
-                free(pl->w[t].buf);
-            }
-            common_buf_free(pl->w[t].ks); /* keystream: wiped */
+            common_buf_free(pl->w[t].buf); /* pixels: wiped */
+            common_buf_free(pl->w[t].ks);  /* keystream: wiped */
         }
         free(pl->w);
         pl->w = NULL;
     }
-    if (pl->seals) {
-        sodium_memzero(pl->seals, part_count(pl) * sizeof *pl->seals);
-        free(pl->seals);
-        pl->seals = NULL;
-    }
+    common_free_wiped(pl->seals, part_count(pl) * sizeof *pl->seals);
+    pl->seals = NULL;
     sodium_memzero(pl->seal_key, sizeof pl->seal_key);
     mask_stream_release(&pl->rs);
 }
@@ -265,8 +259,10 @@ static int pipeline_init(pipeline *pl, fiie_image *img, const fiie_mask *m, unsi
     }
     for (unsigned t = 0; t < pl->parts; t++) {
         worker *w = &pl->w[t];
-        w->buf = malloc(CHUNK_BYTES);
-        if (pl->ks_bytes > 0) /* up to 2 MB per call: off malloc's heap (common_buf) */
+        /* image buffers: wiped when released, and the keystream's (up to
+         * 2 MB per call) off malloc's heap */
+        w->buf = common_buf_alloc(CHUNK_BYTES);
+        if (pl->ks_bytes > 0)
             w->ks = common_buf_alloc(pl->ks_bytes);
         if (!w->buf || (pl->ks_bytes > 0 && !w->ks) || mask_cursor_init(&w->rd, &pl->rs) != FIIE_OK ||
             mask_cursor_init(&w->wr, &pl->rs) != FIIE_OK) {
